@@ -1,0 +1,26 @@
+// Shared jest settings: TypeScript sources are compiled by swc to CommonJS for the
+// test run; workspace packages resolve to their sources so tests never see a stale build.
+const path = require('node:path');
+
+/** @param {string} packageDir */
+module.exports = function jestConfig(packageDir, overrides = {}) {
+  return {
+    rootDir: packageDir,
+    testEnvironment: 'node',
+    testMatch: ['<rootDir>/src/**/*.test.ts', '<rootDir>/test/**/*.test.ts'],
+    transform: {
+      '^.+\\.(t|j)s$': [
+        require.resolve('@swc/jest'),
+        {
+          jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
+          module: { type: 'commonjs' },
+        },
+      ],
+    },
+    moduleNameMapper: {
+      '^@modelstore/([a-z-]+)$': path.join(__dirname, 'packages/$1/src/index.ts'),
+      '^(\\.{1,2}/.*)\\.js$': '$1',
+    },
+    ...overrides,
+  };
+};

@@ -1,0 +1,43 @@
+import { Readable } from 'node:stream';
+import type { Body } from './storage.js';
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
+}
+
+/**
+ * Turns any `Body` into a Node `Readable` of Buffers without copying or gathering
+ * it: bytes and strings become one chunk, streams and async iterables are
+ * consumed lazily, chunk by chunk.
+ */
+export function bodyToReadable(body: Body): Readable {
+  if (typeof body === 'string') return Readable.from([Buffer.from(body, 'utf8')], { objectMode: false });
+  if (body instanceof Uint8Array) {
+    // Readable.from() would iterate a plain Uint8Array byte by byte.
+    return Readable.from([Buffer.from(body.buffer, body.byteOffset, body.byteLength)], { objectMode: false });
+  }
+  if (body instanceof Readable) return body;
+  if (isAsyncIterable(body)) return Readable.from(toBuffers(body), { objectMode: false });
+  if (typeof (body as NodeJS.ReadableStream).on === 'function') return new Readable().wrap(body as NodeJS.ReadableStream);
+  throw new TypeError('Body must be a Uint8Array, a string, a readable stream or an async iterable of Uint8Array');
+}
+
+async function* toBuffers(source: AsyncIterable<unknown>): AsyncGenerator<Buffer> {
+  for await (const chunk of source) {
+    if (typeof chunk === 'string') yield Buffer.from(chunk, 'utf8');
+    else if (chunk instanceof Uint8Array) yield Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    else throw new TypeError('Body chunks must be Uint8Array or string');
+  }
+}
+
+/** The size of `body` in bytes when it is known without reading it (bytes or string), else `undefined`. */
+export function knownBodySize(body: Body): number | undefined {
+  if (typeof body === 'string') return Buffer.byteLength(body, 'utf8');
+  if (body instanceof Uint8Array) return body.byteLength;
+  return undefined;
+}
+
+/** An `AbortError` like the ones Node's own APIs throw, for a signal without a reason. */
+export function abortReason(signal: AbortSignal): unknown {
+  return signal.reason ?? new DOMException('The operation was aborted', 'AbortError');
+}

@@ -1,0 +1,197 @@
+/**
+ * Errors thrown by modelstore packages.
+ *
+ * Every error is a `ModelStoreError` with a stable `code`. Use the static
+ * `isInstance()` checks rather than `instanceof`: they also recognise errors
+ * created by another copy of `@modelstore/core` (duplicate installs, bundlers).
+ */
+
+const marker = Symbol.for('modelstore.error');
+
+/** Stable machine-readable codes, one per error class. */
+export type ModelStoreErrorCode =
+  | 'MODELSTORE_ERROR'
+  | 'INVALID_NAME'
+  | 'MODEL_NOT_FOUND'
+  | 'MODEL_DELETED'
+  | 'DOMAIN_NOT_FOUND'
+  | 'STATE_NOT_FOUND'
+  | 'MODEL_EXISTS'
+  | 'INTEGRITY'
+  | 'UNSAFE_ARCHIVE'
+  | 'PRECONDITION_FAILED'
+  | 'STORAGE'
+  | 'ADAPTER_NOT_FOUND';
+
+export interface ModelStoreErrorOptions {
+  /** The underlying error, if any (an SDK or file system error). */
+  cause?: unknown;
+}
+
+/** Base class of every error thrown by modelstore. */
+export class ModelStoreError extends Error {
+  /** Stable code: compare this, not the message. */
+  readonly code: ModelStoreErrorCode;
+  private readonly [marker] = true;
+
+  constructor(message: string, code: ModelStoreErrorCode = 'MODELSTORE_ERROR', options: ModelStoreErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.name = new.target.name;
+  }
+
+  /** True for any modelstore error, from this or another copy of the package. */
+  static isInstance(error: unknown): error is ModelStoreError {
+    return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[marker] === true;
+  }
+
+  /** Checks `error` against a subclass by its `code`, so that it works across copies of the package. */
+  protected static hasCode(error: unknown, code: ModelStoreErrorCode): boolean {
+    return ModelStoreError.isInstance(error) && error.code === code;
+  }
+}
+
+/** What kind of name failed validation. */
+export type NameKind = 'key' | 'prefix' | 'domain' | 'model id' | 'state' | 'path';
+
+/** A storage key, domain, model id, state name or archive path is not allowed. Thrown before any I/O. */
+export class InvalidNameError extends ModelStoreError {
+  readonly kind: NameKind;
+  readonly value: string;
+  constructor(kind: NameKind, value: string, reason: string) {
+    super(`Invalid ${kind} ${JSON.stringify(value)}: ${reason}`, 'INVALID_NAME');
+    this.kind = kind;
+    this.value = value;
+  }
+  static override isInstance(error: unknown): error is InvalidNameError {
+    return ModelStoreError.hasCode(error, 'INVALID_NAME');
+  }
+}
+
+/** The domain has no models (no `domains/<domain>.json`). */
+export class DomainNotFoundError extends ModelStoreError {
+  readonly domain: string;
+  constructor(domain: string) {
+    super(`Domain "${domain}" does not exist: upload a model to it first, or check the name with listDomains()`, 'DOMAIN_NOT_FOUND');
+    this.domain = domain;
+  }
+  static override isInstance(error: unknown): error is DomainNotFoundError {
+    return ModelStoreError.hasCode(error, 'DOMAIN_NOT_FOUND');
+  }
+}
+
+/** No model with this id in the domain. */
+export class ModelNotFoundError extends ModelStoreError {
+  readonly domain: string;
+  readonly modelId: string;
+  constructor(domain: string, modelId: string) {
+    super(`Model "${modelId}" does not exist in domain "${domain}": check the id with listModels("${domain}")`, 'MODEL_NOT_FOUND');
+    this.domain = domain;
+    this.modelId = modelId;
+  }
+  static override isInstance(error: unknown): error is ModelNotFoundError {
+    return ModelStoreError.hasCode(error, 'MODEL_NOT_FOUND');
+  }
+}
+
+/** The model was soft-deleted (Python modelstore: ModelDeletedException). */
+export class ModelDeletedError extends ModelStoreError {
+  readonly domain: string;
+  readonly modelId: string;
+  constructor(domain: string, modelId: string) {
+    super(`Model "${modelId}" has been deleted from domain "${domain}"`, 'MODEL_DELETED');
+    this.domain = domain;
+    this.modelId = modelId;
+  }
+  static override isInstance(error: unknown): error is ModelDeletedError {
+    return ModelStoreError.hasCode(error, 'MODEL_DELETED');
+  }
+}
+
+/** The model state was never created. */
+export class StateNotFoundError extends ModelStoreError {
+  readonly state: string;
+  constructor(state: string) {
+    super(`Model state "${state}" does not exist: create it first with createModelState("${state}")`, 'STATE_NOT_FOUND');
+    this.state = state;
+  }
+  static override isInstance(error: unknown): error is StateNotFoundError {
+    return ModelStoreError.hasCode(error, 'STATE_NOT_FOUND');
+  }
+}
+
+/** A model with this id already exists in the domain (ids are never overwritten). */
+export class ModelExistsError extends ModelStoreError {
+  readonly domain: string;
+  readonly modelId: string;
+  constructor(domain: string, modelId: string, options: ModelStoreErrorOptions = {}) {
+    super(`Model "${modelId}" already exists in domain "${domain}": model ids are never reused, choose another id or omit it`, 'MODEL_EXISTS', options);
+    this.domain = domain;
+    this.modelId = modelId;
+  }
+  static override isInstance(error: unknown): error is ModelExistsError {
+    return ModelStoreError.hasCode(error, 'MODEL_EXISTS');
+  }
+}
+
+/** Bytes read do not match what was recorded: a hash or size mismatch, a truncated or corrupt stream. */
+export class IntegrityError extends ModelStoreError {
+  constructor(message: string, options: ModelStoreErrorOptions = {}) {
+    super(message, 'INTEGRITY', options);
+  }
+  static override isInstance(error: unknown): error is IntegrityError {
+    return ModelStoreError.hasCode(error, 'INTEGRITY');
+  }
+}
+
+/** An archive entry would escape the target directory or is a link or device. Nothing was written. */
+export class UnsafeArchiveError extends ModelStoreError {
+  readonly entry: string;
+  constructor(entry: string, reason: string) {
+    super(`Refusing archive entry ${JSON.stringify(entry)}: ${reason}. The archive was not extracted.`, 'UNSAFE_ARCHIVE');
+    this.entry = entry;
+  }
+  static override isInstance(error: unknown): error is UnsafeArchiveError {
+    return ModelStoreError.hasCode(error, 'UNSAFE_ARCHIVE');
+  }
+}
+
+/** A conditional write lost: the object exists (`ifNoneMatch: '*'`) or changed since it was read (`ifMatch`). */
+export class PreconditionFailedError extends ModelStoreError {
+  readonly key: string;
+  constructor(key: string, message?: string, options: ModelStoreErrorOptions = {}) {
+    super(message ?? `Conditional write of "${key}" failed: the object was created or changed by another writer`, 'PRECONDITION_FAILED', options);
+    this.key = key;
+  }
+  static override isInstance(error: unknown): error is PreconditionFailedError {
+    return ModelStoreError.hasCode(error, 'PRECONDITION_FAILED');
+  }
+}
+
+export interface StorageErrorOptions extends ModelStoreErrorOptions {
+  /** True when the same call may succeed if tried again (timeouts, throttling, 5xx). */
+  retryable?: boolean;
+}
+
+/** A storage backend failed for a reason other than a missing object or a lost condition. */
+export class StorageError extends ModelStoreError {
+  /** True when the same call may succeed if tried again. */
+  readonly retryable: boolean;
+  constructor(message: string, options: StorageErrorOptions = {}) {
+    super(message, 'STORAGE', options);
+    this.retryable = options.retryable ?? false;
+  }
+  static override isInstance(error: unknown): error is StorageError {
+    return ModelStoreError.hasCode(error, 'STORAGE');
+  }
+}
+
+/** No registered adapter can save this model, or load this library. */
+export class AdapterNotFoundError extends ModelStoreError {
+  constructor(message: string) {
+    super(message, 'ADAPTER_NOT_FOUND');
+  }
+  static override isInstance(error: unknown): error is AdapterNotFoundError {
+    return ModelStoreError.hasCode(error, 'ADAPTER_NOT_FOUND');
+  }
+}

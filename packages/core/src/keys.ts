@@ -1,0 +1,51 @@
+import { InvalidNameError, type NameKind } from './errors.js';
+
+// eslint-disable-next-line no-control-regex
+const controlCharacters = /[\u0000-\u001f\u007f]/;
+
+function checkSegments(kind: NameKind, value: string, segments: string[]): void {
+  for (const segment of segments) {
+    if (segment === '') throw new InvalidNameError(kind, value, 'empty path segment (leading, trailing or doubled "/")');
+    if (segment === '.' || segment === '..') throw new InvalidNameError(kind, value, `"${segment}" segments are not allowed`);
+  }
+}
+
+function checkCharacters(kind: NameKind, value: string): void {
+  if (typeof value !== 'string') throw new InvalidNameError(kind, String(value), 'must be a string');
+  if (value.startsWith('/')) throw new InvalidNameError(kind, value, 'must be relative (no leading "/")');
+  if (value.includes('\\')) throw new InvalidNameError(kind, value, 'backslashes are not allowed; use "/" to separate segments');
+  if (controlCharacters.test(value)) throw new InvalidNameError(kind, value, 'NUL and control characters are not allowed');
+}
+
+/**
+ * Checks a storage key. Every backend calls this before any I/O, so that keys
+ * mean the same thing everywhere and none can reach outside the backend's root.
+ * @throws InvalidNameError for an empty key or segment, a `.`/`..` segment, a
+ * leading `/`, a backslash, or a NUL or control character.
+ */
+export function validateKey(key: string): string {
+  checkCharacters('key', key);
+  if (key.length === 0) throw new InvalidNameError('key', key, 'must not be empty');
+  checkSegments('key', key, key.split('/'));
+  return key;
+}
+
+/**
+ * Checks a listing prefix: empty (everything), or a key, or a key followed by `/`.
+ * @throws InvalidNameError under the same rules as `validateKey`.
+ */
+export function validatePrefix(prefix: string): string {
+  checkCharacters('prefix', prefix);
+  if (prefix === '') return prefix;
+  const body = prefix.endsWith('/') ? prefix.slice(0, -1) : prefix;
+  checkSegments('prefix', prefix, body.split('/'));
+  return prefix;
+}
+
+/**
+ * Orders keys by their UTF-8 bytes, the order S3, GCS and Azure list in
+ * (JavaScript's `<` compares UTF-16 units, which differs above U+FFFF).
+ */
+export function compareKeys(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
