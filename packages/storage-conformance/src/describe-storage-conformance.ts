@@ -338,7 +338,8 @@ export function describeStorageConformance<S extends Storage>(options: StorageCo
       });
 
       it('lists recursively, in lexicographic byte order, with sizes and etags', async () => {
-        const names = ['b', 'a/b/c', 'a-b', 'A', 'a.b', 'a/b', 'a0', 'z/y/x', 'é', 'a_b'];
+        // No key is also another key's "directory": file systems cannot hold both.
+        const names = ['b', 'a/b/c', 'a-b', 'A', 'a.b', 'a/c', 'a0', 'z/y/x', 'é', 'a_b'];
         const infos = new Map<string, ObjectInfo>();
         for (const name of names) infos.set(k(name), await storage.put(k(name), `${name}!`));
         const { pages } = await listAll(storage, prefix);

@@ -1,0 +1,2 @@
+export { FileSystemStorage } from './file-system-storage.js';
+export type { FileSystemStorageOptions } from './file-system-storage.js';

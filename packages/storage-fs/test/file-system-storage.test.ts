@@ -1,0 +1,11 @@
+import { describeStorageConformance } from '@modelstore/storage-conformance';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { FileSystemStorage } from '../src/index.js';
+
+describeStorageConformance({
+  name: 'FileSystemStorage',
+  createStorage: () => new FileSystemStorage({ root: mkdtempSync(path.join(tmpdir(), 'modelstore-fs-')) }),
+  destroyStorage: (storage) => rmSync(storage.root, { recursive: true, force: true }),
+});
