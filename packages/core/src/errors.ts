@@ -21,7 +21,8 @@ export type ModelStoreErrorCode =
   | 'UNSAFE_ARCHIVE'
   | 'PRECONDITION_FAILED'
   | 'STORAGE'
-  | 'ADAPTER_NOT_FOUND';
+  | 'ADAPTER_NOT_FOUND'
+  | 'DESTINATION_EXISTS';
 
 export interface ModelStoreErrorOptions {
   /** The underlying error, if any (an SDK or file system error). */
@@ -193,5 +194,17 @@ export class AdapterNotFoundError extends ModelStoreError {
   }
   static override isInstance(error: unknown): error is AdapterNotFoundError {
     return ModelStoreError.hasCode(error, 'ADAPTER_NOT_FOUND');
+  }
+}
+
+/** `download` would replace a non-empty directory; pass `overwrite: true` to replace it. */
+export class DestinationExistsError extends ModelStoreError {
+  readonly path: string;
+  constructor(path: string) {
+    super(`Download destination ${JSON.stringify(path)} exists and is not empty: choose a new directory or pass overwrite: true`, 'DESTINATION_EXISTS');
+    this.path = path;
+  }
+  static override isInstance(error: unknown): error is DestinationExistsError {
+    return ModelStoreError.hasCode(error, 'DESTINATION_EXISTS');
   }
 }

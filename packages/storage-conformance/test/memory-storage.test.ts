@@ -1,8 +1,15 @@
 import { MemoryStorage } from '@modelstore/core';
-import { describeStorageConformance } from '../src/index.js';
+import path from 'node:path';
+import { describeRegistryConformance, describeStorageConformance } from '../src/index.js';
 
 describeStorageConformance({
   name: 'MemoryStorage',
   createStorage: () => new MemoryStorage(),
   holdsObjectsInMemory: true,
+});
+
+describeRegistryConformance({
+  name: 'MemoryStorage',
+  createStorage: () => new MemoryStorage(),
+  pythonFixture: path.resolve(__dirname, '../../../../shared/fixtures/python-modelstore'),
 });

@@ -4,6 +4,7 @@ import {
   StorageError,
   abortReason,
   bodyToReadable,
+  fileHandleWriter,
   compareKeys,
   validateKey,
   validatePrefix,
@@ -21,7 +22,7 @@ import { randomBytes } from 'node:crypto';
 import { constants, type BigIntStats, type Dirent } from 'node:fs';
 import { link, mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { addAbortSignal, Writable } from 'node:stream';
+import { addAbortSignal } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import lockfile from 'proper-lockfile';
 
@@ -133,7 +134,7 @@ export class FileSystemStorage implements Storage {
       await mkdir(directory, { recursive: true });
       const handle = await open(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
       try {
-        await pipeline(bodyToReadable(body), countBytes(options.onProgress), writeTo(handle), ...(signal ? [{ signal }] : []));
+        await pipeline(bodyToReadable(body), countBytes(options.onProgress), fileHandleWriter(handle), ...(signal ? [{ signal }] : []));
         if (signal?.aborted) throw abortReason(signal);
         const now = Date.now() + Math.random();
         await handle.utimes(now / 1000, now / 1000);
@@ -345,16 +346,6 @@ async function syncDirectory(directory: string): Promise<void> {
   } finally {
     await handle?.close().catch(() => undefined);
   }
-}
-
-/** A Writable onto an open file that batches queued chunks into one writev and leaves the handle open. */
-function writeTo(handle: FileHandle): Writable {
-  return new Writable({
-    highWaterMark: 1 << 20,
-    writev(chunks, callback) {
-      handle.writev(chunks.map(({ chunk }) => chunk as Buffer)).then(() => callback(), callback);
-    },
-  });
 }
 
 function countBytes(onProgress: ((bytes: number) => void) | undefined) {

@@ -1,0 +1,36 @@
+import type { ModelMetadata } from './metadata.js';
+
+/** One file of a model's archive. */
+export interface ArchiveEntry {
+  /** Path inside the archive, `/`-separated and relative (checked like a storage key). */
+  path: string;
+  /** A file on disk, streamed into the archive (never read whole), or the bytes themselves. */
+  source: string | Uint8Array;
+}
+
+/** What an adapter's `save` returns. */
+export interface SavedModel {
+  /** The model's files, placed at the top of the archive. */
+  files: ArchiveEntry[];
+  /** `model.model_type.type`: the model's class, e.g. `LayersModel`. */
+  type?: string;
+  /** `model.parameters`: JSON-serialisable hyper-parameters or model facts. */
+  parameters?: Record<string, unknown>;
+  /** `code.dependencies`: runtime packages and their versions (`null` when not installed). */
+  dependencies?: Record<string, string | null>;
+}
+
+/**
+ * Turns a framework's model object into files, and files back into a model.
+ * Adapters never touch storage: `ModelStore` packs their files and unpacks them.
+ */
+export interface ModelAdapter<TModel = unknown, TLoaded = unknown> {
+  /** `model.model_type.library`, as Python modelstore names it: `model_file`, `onnx`, `tensorflowjs`, ... */
+  readonly library: string;
+  /** Whether this adapter can save `model`; `upload` uses the first adapter that matches. Must not do I/O-heavy work. */
+  matches(model: unknown): boolean;
+  /** Lists the model's files. Return paths to files on disk rather than bytes for large models: they are streamed. */
+  save(model: TModel): Promise<SavedModel>;
+  /** Rebuilds the model from `directory`, where the archive was extracted (model files at the top, extras under `extras/`). */
+  load(directory: string, metadata: ModelMetadata): Promise<TLoaded>;
+}

@@ -1,0 +1,226 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import type { FileHandle } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip, createGzip } from 'node:zlib';
+import tar from 'tar-stream';
+import type { ArchiveEntry } from './adapter.js';
+import { IntegrityError, InvalidNameError, ModelStoreError, UnsafeArchiveError } from './errors.js';
+import { validateKey } from './keys.js';
+import type { FileDigest } from './metadata.js';
+
+/** Digests of a packed archive, complete once the archive stream has ended. */
+export interface ArchiveDigest extends FileDigest {
+  files: Record<string, FileDigest>;
+}
+
+/** Passes chunks through, hashing and counting them. */
+function digesting(digest: FileDigest) {
+  const hash = createHash('sha256');
+  return {
+    transform: async function* (source: AsyncIterable<unknown>): AsyncGenerator<Buffer> {
+      for await (const chunk of source as AsyncIterable<Buffer>) {
+        hash.update(chunk);
+        digest.size += chunk.length;
+        yield chunk;
+      }
+      digest.sha256 = hash.digest('hex');
+    },
+  };
+}
+
+/** Checks an archive entry path: relative, `/`-separated, no `.`/`..`, no control characters. */
+export function validateArchivePath(entryPath: string): string {
+  try {
+    return validateKey(entryPath);
+  } catch (error) {
+    if (InvalidNameError.isInstance(error)) throw new InvalidNameError('path', entryPath, error.message.replace(/^Invalid key "[^"]*": /, ''));
+    throw error;
+  }
+}
+
+/**
+ * Streams `entries` into a gzipped tar. Returns the archive as a stream to hand
+ * to `Storage.put`, and a promise of the digests that settles once every entry has
+ * been packed and the stream fully read. Sources on disk are read once, as the
+ * consumer pulls; nothing is staged. Destroy `stream` to stop packing.
+ */
+export function packArchive(entries: ArchiveEntry[], options: { mtime: Date; compressionLevel: number }): { stream: Readable; digest: Promise<ArchiveDigest> } {
+  const seen = new Set<string>();
+  for (const entry of entries) {
+    validateArchivePath(entry.path);
+    if (seen.has(entry.path)) throw new ModelStoreError(`Two files would be stored at "${entry.path}" in the archive: rename one of them`);
+    seen.add(entry.path);
+  }
+  const pack = tar.pack();
+  const gzip = createGzip({ level: options.compressionLevel, chunkSize: 256 * 1024 });
+  const archive: ArchiveDigest = { sha256: '', size: 0, files: {} };
+  const archiveDigest = digesting(archive);
+
+  const packing = (async () => {
+    for (const entry of entries) {
+      const file: FileDigest = { sha256: '', size: 0 };
+      const fileDigest = digesting(file);
+      if (typeof entry.source === 'string') {
+        const { size } = await stat(entry.source);
+        const header = { name: entry.path, size, mode: 0o644, mtime: options.mtime, type: 'file' as const };
+        await pipeline(createReadStream(entry.source, { highWaterMark: 1 << 20 }), fileDigest.transform, pack.entry(header) as unknown as NodeJS.WritableStream);
+      } else {
+        const bytes = Buffer.from(entry.source.buffer, entry.source.byteOffset, entry.source.byteLength);
+        const header = { name: entry.path, size: bytes.length, mode: 0o644, mtime: options.mtime, type: 'file' as const };
+        await pipeline(Readable.from([bytes]), fileDigest.transform, pack.entry(header) as unknown as NodeJS.WritableStream);
+      }
+      archive.files[entry.path] = file;
+    }
+    pack.finalize();
+  })();
+  packing.catch((error: unknown) => pack.destroy(error as Error));
+  pack.on('error', (error) => gzip.destroy(error));
+
+  const output = pack.pipe(gzip);
+  // Readable.from over the generator keeps backpressure: gzip is read only as the consumer pulls.
+  const stream = Readable.from(archiveDigest.transform(output), { objectMode: false });
+  const digest = new Promise<ArchiveDigest>((resolve, reject) => {
+    stream.on('end', () => packing.then(() => resolve(archive), reject));
+    stream.on('error', reject);
+    stream.on('close', () => {
+      if (!stream.readableEnded) reject(new ModelStoreError('The archive stream was closed before it ended'));
+    });
+  });
+  digest.catch(() => undefined);
+  stream.on('close', () => {
+    if (!stream.readableEnded) {
+      pack.destroy();
+      gzip.destroy();
+    }
+  });
+  return { stream, digest };
+}
+
+/** What `extractArchive` checks the archive against, when the metadata recorded it. */
+export interface ExpectedArchive {
+  sha256?: string;
+  size?: number;
+  files?: Record<string, FileDigest>;
+}
+
+function isStreamDataError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  const message = String((error as { message?: unknown } | undefined)?.message ?? '');
+  return (
+    code === 'Z_DATA_ERROR' ||
+    code === 'Z_BUF_ERROR' ||
+    code === 'ERR_STREAM_PREMATURE_CLOSE' ||
+    /unexpected end|invalid tar header|incorrect header check|invalid .* header|checksum|Unexpected end of data/i.test(message)
+  );
+}
+
+/**
+ * Extracts a gzipped tar from `source` into `directory` (which must exist and be
+ * empty), refusing anything unsafe, and verifies what `expected` recorded. Throws
+ * `UnsafeArchiveError` for an absolute path, a `..` segment, a link, a device or
+ * a duplicate entry, and `IntegrityError` for a corrupt or truncated archive or a
+ * digest or size mismatch. Nothing is ever written outside `directory`; on error
+ * the caller removes `directory`.
+ */
+export async function extractArchive(source: NodeJS.ReadableStream, directory: string, expected: ExpectedArchive = {}): Promise<ArchiveDigest> {
+  const root = path.resolve(directory);
+  const archive: ArchiveDigest = { sha256: '', size: 0, files: {} };
+  const archiveDigest = digesting(archive);
+  const extract = tar.extract();
+  const feeding = pipeline(source as Readable, archiveDigest.transform, createGunzip(), extract as unknown as NodeJS.WritableStream);
+  feeding.catch(() => undefined);
+  try {
+    for await (const entry of extract) {
+      const { header } = entry;
+      const name = header.name;
+      const target = safeTarget(root, name, header.type ?? 'file');
+      if (header.type === 'directory') {
+        await mkdir(target, { recursive: true });
+        entry.resume();
+        continue;
+      }
+      const relative = path.relative(root, target).split(path.sep).join('/');
+      const recorded = expected.files?.[relative];
+      if (expected.files && !recorded) throw new IntegrityError(`The archive holds "${relative}", which the model's metadata does not list: the archive was replaced or corrupted`);
+      if (recorded && recorded.size !== header.size) {
+        throw new IntegrityError(`"${relative}" is ${header.size} bytes in the archive but ${recorded.size} in the metadata: the archive was replaced or corrupted`);
+      }
+      await mkdir(path.dirname(target), { recursive: true });
+      const file: FileDigest = { sha256: '', size: 0 };
+      let handle;
+      try {
+        handle = await open(target, 'wx', 0o644);
+      } catch (error) {
+        if ((error as { code?: string }).code === 'EEXIST') throw new UnsafeArchiveError(name, 'the archive holds this path twice');
+        throw error;
+      }
+      try {
+        await pipeline(entry, digesting(file).transform, fileHandleWriter(handle));
+      } finally {
+        await handle.close();
+      }
+      if (file.size !== header.size) throw new IntegrityError(`"${relative}" ended after ${file.size} of ${header.size} bytes: the archive is truncated`);
+      if (recorded && recorded.sha256 !== file.sha256) {
+        throw new IntegrityError(`"${relative}" has sha256 ${file.sha256} but the metadata recorded ${recorded.sha256}: the archive is corrupted`);
+      }
+      archive.files[relative] = file;
+    }
+    await feeding;
+  } catch (error) {
+    extract.destroy();
+    (source as Readable).destroy?.();
+    await feeding.catch(() => undefined);
+    if (ModelStoreError.isInstance(error)) throw error;
+    if (isStreamDataError(error)) throw new IntegrityError('The model archive is corrupt or truncated: it could not be decompressed and unpacked', { cause: error });
+    throw error;
+  }
+  if (expected.size !== undefined && archive.size !== expected.size) {
+    throw new IntegrityError(`The archive is ${archive.size} bytes but the metadata recorded ${expected.size}: it is truncated or was replaced`);
+  }
+  if (expected.sha256 !== undefined && archive.sha256 !== expected.sha256) {
+    throw new IntegrityError(`The archive has sha256 ${archive.sha256} but the metadata recorded ${expected.sha256}: it is corrupted or was replaced`);
+  }
+  for (const recordedPath of Object.keys(expected.files ?? {})) {
+    if (!archive.files[recordedPath]) throw new IntegrityError(`The archive lacks "${recordedPath}", which the metadata lists: it is truncated or was replaced`);
+  }
+  return archive;
+}
+
+const unsafeTypes: Record<string, string> = {
+  symlink: 'symbolic links are not extracted',
+  link: 'hard links are not extracted',
+  'character-device': 'device entries are not extracted',
+  'block-device': 'device entries are not extracted',
+  fifo: 'FIFOs are not extracted',
+};
+
+/** The absolute path an entry would be written to, or an `UnsafeArchiveError`. */
+function safeTarget(root: string, name: string, type: string): string {
+  const unsafe = unsafeTypes[type];
+  if (unsafe) throw new UnsafeArchiveError(name, unsafe);
+  if (type !== 'file' && type !== 'contiguous-file' && type !== 'directory') throw new UnsafeArchiveError(name, `entries of type "${type}" are not extracted`);
+  if (name.startsWith('/') || /^[a-zA-Z]:/.test(name)) throw new UnsafeArchiveError(name, 'absolute paths are not allowed');
+  if (name.includes('\\')) throw new UnsafeArchiveError(name, 'backslashes are not allowed');
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f]/.test(name)) throw new UnsafeArchiveError(name, 'control characters are not allowed');
+  const segments = name.split('/').filter((segment) => segment !== '' && segment !== '.');
+  if (segments.length === 0) throw new UnsafeArchiveError(name, 'empty path');
+  if (segments.includes('..')) throw new UnsafeArchiveError(name, '".." segments are not allowed');
+  const target = path.resolve(root, ...segments);
+  if (!target.startsWith(root + path.sep)) throw new UnsafeArchiveError(name, 'it would be written outside the target directory');
+  return target;
+}
+
+/** A Writable onto an open file that batches queued chunks into one `writev` and leaves the handle open. */
+export function fileHandleWriter(handle: FileHandle): Writable {
+  return new Writable({
+    highWaterMark: 1 << 20,
+    writev(chunks, callback) {
+      handle.writev(chunks.map(({ chunk }) => chunk as Buffer)).then(() => callback(), callback);
+    },
+  });
+}

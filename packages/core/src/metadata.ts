@@ -1,0 +1,54 @@
+import type { StorageLocation } from './storage.js';
+
+/** `model.model_type`: which adapter wrote the model, and the model's class. */
+export interface ModelType {
+  library: string;
+  type?: string;
+  [key: string]: unknown;
+}
+
+/** Size and sha256 of the archive or of one file in it. */
+export interface FileDigest {
+  sha256: string;
+  size: number;
+}
+
+/**
+ * A model's metadata document, exactly as stored (snake_case keys, Python
+ * modelstore compatible). Documents written by Python modelstore lack `archive`
+ * and `code.created_at`; everything else may also be missing in old documents.
+ */
+export interface ModelMetadata {
+  model: {
+    domain: string;
+    model_id: string;
+    model_type: ModelType;
+    parameters?: Record<string, unknown> | null;
+    data?: Record<string, unknown> | null;
+    [key: string]: unknown;
+  };
+  storage: StorageLocation;
+  modelstore?: string;
+  code?: {
+    runtime?: string;
+    user?: string;
+    /** `YYYY/MM/DD/HH:MM:SS`: local time for Python writers, UTC for this library. */
+    created?: string;
+    /** ISO-8601 UTC with milliseconds (this library; ignored by Python modelstore). */
+    created_at?: string;
+    dependencies?: Record<string, string | null>;
+    git?: { repository?: string; sha?: string; branch?: string; local_changes?: boolean };
+    [key: string]: unknown;
+  };
+  /** The user's own metadata (`extraMetadata` of `upload`). */
+  extra?: Record<string, unknown> | null;
+  /** Digests of the archive and of every file in it (this library; ignored by Python modelstore). */
+  archive?: FileDigest & { files: Record<string, FileDigest> };
+  [key: string]: unknown;
+}
+
+/** `model_states/<state>.json`. */
+export interface ModelStateDocument {
+  created: string;
+  state_name: string;
+}

@@ -1,0 +1,580 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import type { ModelAdapter } from './adapter.js';
+import { extractArchive, packArchive, validateArchivePath } from './archive.js';
+import { abortReason } from './body.js';
+import { currentUser, readGitInfo, type GitInfo } from './code-info.js';
+import {
+  AdapterNotFoundError,
+  DestinationExistsError,
+  DomainNotFoundError,
+  IntegrityError,
+  ModelDeletedError,
+  ModelExistsError,
+  ModelNotFoundError,
+  ModelStoreError,
+  PreconditionFailedError,
+  StateNotFoundError,
+} from './errors.js';
+import type { ModelMetadata, ModelStateDocument } from './metadata.js';
+import { deletedState, validateDomain, validateModelId, validateStateName } from './names.js';
+import { archiveKeyFromLocation, createdStamp, layout, parseCreatedStamp } from './registry-layout.js';
+import type { ObjectInfo, Storage } from './storage.js';
+import { version } from './version.js';
+
+export interface ModelStoreOptions {
+  /** Where the registry lives. */
+  storage: Storage;
+  /** Adapters for `upload` (first match wins) and `load` (by the stored library). */
+  adapters?: ModelAdapter[];
+  /** Where `load` keeps extracted models. Default: `$XDG_CACHE_HOME/modelstore` or the platform's cache folder. */
+  cacheDir?: string;
+  /** gzip level of new archives, 0-9 (default 1: model weights barely compress, and level 1 is several times faster). */
+  compressionLevel?: number;
+}
+
+export interface UploadOptions {
+  /** The model: anything a registered adapter `matches`. */
+  model: unknown;
+  /** Default: a new UUID v4. Ids are never reused in a domain, even after a delete. */
+  modelId?: string;
+  /** Use the adapter with this `library` instead of the first that matches. */
+  adapter?: string;
+  /** Files stored under `extras/<basename>` beside the model. */
+  extraFiles?: string[];
+  /** Your JSON metadata, stored under `extra`. */
+  extraMetadata?: Record<string, unknown>;
+  /** Called with the archive bytes written so far. */
+  onProgress?(bytes: number): void;
+  signal?: AbortSignal;
+}
+
+export interface DownloadOptions {
+  /** Default: the domain's latest model. */
+  modelId?: string;
+  /** The directory to create. It may exist if empty; a non-empty one needs `overwrite`. */
+  to: string;
+  /** Replace a non-empty `to` (swapped in only once the new copy is complete and verified). */
+  overwrite?: boolean;
+  /** Called with the archive bytes read so far. */
+  onProgress?(bytes: number): void;
+  signal?: AbortSignal;
+}
+
+const registryRetries = 50;
+
+function defaultCacheDir(): string {
+  if (process.env.XDG_CACHE_HOME) return path.join(process.env.XDG_CACHE_HOME, 'modelstore');
+  if (process.platform === 'darwin') return path.join(homedir(), 'Library', 'Caches', 'modelstore');
+  if (process.platform === 'win32' && process.env.LOCALAPPDATA) return path.join(process.env.LOCALAPPDATA, 'modelstore', 'Cache');
+  return path.join(homedir(), '.cache', 'modelstore');
+}
+
+/** Creation time of a model in milliseconds: the precise one when recorded, else Python's second-precision stamp. */
+export function createdTime(metadata: ModelMetadata): number {
+  const precise = Date.parse(metadata.code?.created_at ?? '');
+  return Number.isNaN(precise) ? parseCreatedStamp(metadata.code?.created) : precise;
+}
+
+/** Newest first; ties by model id, so every reader agrees. */
+function newestFirst(a: ModelMetadata, b: ModelMetadata): number {
+  const difference = (createdTime(b) || 0) - (createdTime(a) || 0);
+  return difference !== 0 ? difference : a.model.model_id < b.model.model_id ? 1 : a.model.model_id > b.model.model_id ? -1 : 0;
+}
+
+async function mapConcurrently<T, R>(items: T[], concurrency: number, map: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await map(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  return results;
+}
+
+async function readStream(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
+
+const backoff = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(200, 5 * 2 ** attempt)));
+
+/**
+ * A model registry on any `Storage`, in Python modelstore's layout.
+ *
+ * Nothing half-written is ever visible: an upload streams its archive first and
+ * commits by creating `versions/<id>.json` (create-only), and the domain's latest
+ * pointer moves by compare-and-swap. Downloads verify every byte before the
+ * directory appears.
+ */
+export class ModelStore {
+  readonly storage: Storage;
+  readonly adapters: readonly ModelAdapter[];
+  readonly cacheDir: string;
+  private readonly compressionLevel: number;
+  private gitInfo: Promise<GitInfo | undefined> | undefined;
+
+  constructor(options: ModelStoreOptions) {
+    if (!options?.storage) throw new TypeError('ModelStore needs a storage: new ModelStore({ storage: new FileSystemStorage({ root }) })');
+    this.storage = options.storage;
+    this.adapters = [...(options.adapters ?? [])];
+    this.cacheDir = path.resolve(options.cacheDir ?? defaultCacheDir());
+    this.compressionLevel = options.compressionLevel ?? 1;
+  }
+
+  // ---------------------------------------------------------------- upload
+
+  /** Archives and uploads a model; returns its metadata once it is committed and listed. */
+  async upload(domain: string, options: UploadOptions): Promise<ModelMetadata> {
+    validateDomain(domain);
+    const modelId = options.modelId === undefined ? randomUUID() : validateModelId(options.modelId);
+    const extraFiles = options.extraFiles ?? [];
+    const extraPaths = extraFiles.map((file) => `extras/${path.basename(file)}`);
+    for (const extraPath of extraPaths) validateArchivePath(extraPath);
+    if (options.extraMetadata !== undefined) JSON.stringify(options.extraMetadata);
+    const adapter = this.adapterFor(options);
+    options.signal?.throwIfAborted();
+
+    // Fail before streaming gigabytes when the id is visibly taken.
+    if ((await this.storage.head(layout.version(domain, modelId))) || (await this.storage.head(layout.stateVersion(domain, deletedState, modelId)))) {
+      throw new ModelExistsError(domain, modelId);
+    }
+
+    const saved = await adapter.save(options.model);
+    const modelInfo = { library: adapter.library, ...(saved.type === undefined ? {} : { type: saved.type }) };
+    const created = new Date();
+    const entries = [
+      { path: 'model-info.json', source: Buffer.from(JSON.stringify(modelInfo)) },
+      ...saved.files,
+      ...extraFiles.map((file, index) => ({ path: extraPaths[index]!, source: file })),
+    ];
+    const archiveKey = layout.archive(domain, created, modelId);
+    const { stream, digest } = packArchive(entries, { mtime: created, compressionLevel: this.compressionLevel });
+    let archiveWritten = false;
+    try {
+      await this.storage.put(archiveKey, stream, {
+        contentType: 'application/gzip',
+        ...(this.storage.capabilities.conditionalWrites ? { ifNoneMatch: '*' as const } : {}),
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      archiveWritten = true;
+      const archive = await digest;
+      options.signal?.throwIfAborted();
+
+      const metadata: ModelMetadata = {
+        model: {
+          domain,
+          model_id: modelId,
+          model_type: modelInfo,
+          parameters: saved.parameters ?? {},
+        },
+        storage: this.storage.describe(archiveKey),
+        modelstore: version,
+        code: {
+          runtime: `node:${process.versions.node}`,
+          user: currentUser(),
+          created: createdStamp(created),
+          created_at: created.toISOString(),
+          dependencies: { '@modelstore/core': version, ...saved.dependencies },
+          ...(await this.git().then((git) => (git ? { git } : {}))),
+        },
+        ...(options.extraMetadata === undefined ? {} : { extra: options.extraMetadata }),
+        archive,
+      };
+      // The commit point: the model exists once this create-only write succeeds.
+      try {
+        await this.writeJson(layout.version(domain, modelId), metadata, { ifNoneMatch: '*' });
+      } catch (error) {
+        if (PreconditionFailedError.isInstance(error)) throw new ModelExistsError(domain, modelId, { cause: error });
+        throw error;
+      }
+      archiveWritten = false;
+      await this.advanceDomain(domain, metadata);
+      return metadata;
+    } catch (error) {
+      stream.destroy();
+      if (archiveWritten) await this.storage.delete(archiveKey).catch(() => undefined);
+      // Another upload of the same id wrote this very archive key first.
+      if (PreconditionFailedError.isInstance(error) && (error as PreconditionFailedError).key === archiveKey) throw new ModelExistsError(domain, modelId, { cause: error });
+      throw error;
+    }
+  }
+
+  private adapterFor(options: UploadOptions): ModelAdapter {
+    const names = this.adapters.map((adapter) => adapter.library).join(', ') || 'none';
+    if (options.adapter !== undefined) {
+      const named = this.adapters.find((adapter) => adapter.library === options.adapter);
+      if (!named) throw new AdapterNotFoundError(`No adapter for library "${options.adapter}" is registered (registered: ${names}): pass it in new ModelStore({ adapters })`);
+      return named;
+    }
+    const matching = this.adapters.filter((adapter) => adapter.matches(options.model));
+    if (matching.length === 0) {
+      throw new AdapterNotFoundError(`No registered adapter accepts this model (registered: ${names}). Register one that does, e.g. new RawAdapter() from @modelstore/adapter-raw for files on disk`);
+    }
+    return matching[0]!;
+  }
+
+  private git(): Promise<GitInfo | undefined> {
+    this.gitInfo ??= readGitInfo();
+    return this.gitInfo;
+  }
+
+  /** Moves `domains/<domain>.json` to `metadata` by compare-and-swap, unless a newer model is already there. */
+  private async advanceDomain(domain: string, metadata: ModelMetadata): Promise<void> {
+    const key = layout.domain(domain);
+    for (let attempt = 0; attempt < registryRetries; attempt++) {
+      const current = await this.readJsonWithInfo<ModelMetadata>(key);
+      if (current && newestFirst(current.value, metadata) <= 0) return;
+      try {
+        await this.writeJson(key, metadata, current ? { ifMatch: current.info.etag } : { ifNoneMatch: '*' });
+        return;
+      } catch (error) {
+        if (!PreconditionFailedError.isInstance(error)) throw error;
+        await backoff(attempt);
+      }
+    }
+    throw new ModelStoreError(`Could not update the latest model of domain "${domain}" after ${registryRetries} attempts: too many concurrent writers`);
+  }
+
+  // ---------------------------------------------------------------- reading
+
+  /** Domains, most recently updated first. */
+  async listDomains(): Promise<string[]> {
+    const keys = await this.listKeys(layout.domains(), '.json');
+    const domains = await mapConcurrently(keys, 16, (name) => this.readJson<ModelMetadata>(layout.domain(name)));
+    return domains
+      .filter((metadata): metadata is ModelMetadata => metadata !== undefined)
+      .sort(newestFirst)
+      .map((metadata) => metadata.model.domain);
+  }
+
+  /** The metadata of the domain's latest model. @throws DomainNotFoundError */
+  async getDomain(domain: string): Promise<ModelMetadata> {
+    validateDomain(domain);
+    const metadata = await this.readJson<ModelMetadata>(layout.domain(domain));
+    if (!metadata) throw new DomainNotFoundError(domain);
+    return metadata;
+  }
+
+  /** Model ids of the domain, newest first; only those in `state` if given. Deleted models are never listed. */
+  async listModels(domain: string, options: { state?: string } = {}): Promise<string[]> {
+    return (await this.listModelMetadata(domain, options)).map((metadata) => metadata.model.model_id);
+  }
+
+  private async listModelMetadata(domain: string, options: { state?: string }): Promise<ModelMetadata[]> {
+    validateDomain(domain);
+    let prefix = layout.versions(domain);
+    if (options.state !== undefined) {
+      validateStateName(options.state);
+      await this.requireState(options.state);
+      prefix = layout.stateVersions(domain, options.state);
+    }
+    const ids = await this.listKeys(prefix, '.json');
+    if (ids.length === 0 && options.state === undefined && !(await this.storage.head(layout.domain(domain)))) throw new DomainNotFoundError(domain);
+    const documents = await mapConcurrently(ids, 16, (id) => this.readJson<ModelMetadata>(`${prefix}${id}.json`));
+    return documents.filter((metadata): metadata is ModelMetadata => metadata !== undefined).sort(newestFirst);
+  }
+
+  /** A model's metadata. @throws ModelNotFoundError, ModelDeletedError, DomainNotFoundError */
+  async getModelInfo(domain: string, modelId: string): Promise<ModelMetadata> {
+    validateDomain(domain);
+    validateModelId(modelId);
+    const metadata = await this.readJson<ModelMetadata>(layout.version(domain, modelId));
+    if (metadata) return metadata;
+    if (await this.storage.head(layout.stateVersion(domain, deletedState, modelId))) throw new ModelDeletedError(domain, modelId);
+    if (!(await this.storage.head(layout.domain(domain)))) throw new DomainNotFoundError(domain);
+    throw new ModelNotFoundError(domain, modelId);
+  }
+
+  /** Whether the model exists and is not deleted. */
+  async modelExists(domain: string, modelId: string): Promise<boolean> {
+    validateDomain(domain);
+    validateModelId(modelId);
+    return (await this.storage.head(layout.version(domain, modelId))) !== undefined;
+  }
+
+  /** The latest model's metadata, or the newest in `state`. @throws DomainNotFoundError, ModelNotFoundError when the state holds no model */
+  async getLatestModel(domain: string, options: { state?: string } = {}): Promise<ModelMetadata> {
+    if (options.state === undefined) return this.getDomain(domain);
+    const [newest] = await this.listModelMetadata(domain, options);
+    if (!newest) throw new ModelNotFoundError(domain, `(latest in state "${options.state}")`);
+    return newest;
+  }
+
+  // ---------------------------------------------------------------- download and load
+
+  /** Downloads and verifies a model into `to`; returns `to`'s absolute path. */
+  async download(domain: string, options: DownloadOptions): Promise<string> {
+    const metadata = options.modelId === undefined ? await this.getDomain(domain) : await this.getModelInfo(domain, options.modelId);
+    return this.extractModel(metadata, path.resolve(options.to), options);
+  }
+
+  /** Loads a model through its adapter, from the local cache when the same model was loaded before. */
+  async load<T = unknown>(domain: string, options: { modelId?: string; signal?: AbortSignal } = {}): Promise<T> {
+    validateDomain(domain);
+    if (options.modelId !== undefined) validateModelId(options.modelId);
+    const pointerKey = options.modelId === undefined ? layout.domain(domain) : layout.version(domain, options.modelId);
+    // A HEAD of the pointer tells whether the cached copy is still the model asked for.
+    const pointer = await this.storage.head(pointerKey);
+    const refFile = path.join(this.cacheDir, 'refs', `${this.cacheName(pointerKey)}.json`);
+    const ref = pointer ? await readFile(refFile, 'utf8').then((text) => JSON.parse(text) as { etag: string; directory: string; metadata: ModelMetadata }, () => undefined) : undefined;
+    let metadata: ModelMetadata;
+    let directory: string;
+    if (ref && pointer && ref.etag === pointer.etag && (await readdir(ref.directory).then(() => true, () => false))) {
+      metadata = ref.metadata;
+      directory = ref.directory;
+    } else {
+      metadata = options.modelId === undefined ? await this.getDomain(domain) : await this.getModelInfo(domain, options.modelId);
+      const archiveKey = this.archiveKeyOf(metadata);
+      const identity = `${JSON.stringify(this.storage.describe(archiveKey))}\n${metadata.archive?.sha256 ?? (await this.storage.head(archiveKey))?.etag ?? ''}`;
+      directory = path.join(this.cacheDir, 'models', this.cacheName(identity));
+      if (!(await readdir(directory).then(() => true, () => false))) {
+        await this.extractModel(metadata, directory, { ...options, to: directory, overwrite: false, keepExisting: true });
+      }
+      if (pointer) {
+        await mkdir(path.dirname(refFile), { recursive: true });
+        const temporary = `${refFile}.${randomBytes(6).toString('hex')}.tmp`;
+        await writeFile(temporary, JSON.stringify({ etag: pointer.etag, directory, metadata }));
+        await rename(temporary, refFile);
+      }
+    }
+    const library = metadata.model.model_type.library;
+    const adapter = this.adapters.find((candidate) => candidate.library === library);
+    if (!adapter) throw new AdapterNotFoundError(`No adapter for library "${library}" is registered: ${installHint(library)}`);
+    return (await adapter.load(directory, metadata)) as T;
+  }
+
+  private cacheName(identity: string): string {
+    return createHash('sha256').update(this.storageIdentity()).update('\n').update(identity).digest('hex').slice(0, 40);
+  }
+
+  private storageIdentity(): string {
+    return JSON.stringify(this.storage.describe(layout.domains() + 'x'));
+  }
+
+  private archiveKeyOf(metadata: ModelMetadata): string {
+    const key = archiveKeyFromLocation(metadata.storage);
+    try {
+      if (key === undefined) throw new Error('no archive location');
+      validateArchivePath(key);
+    } catch {
+      throw new IntegrityError(`The metadata of model "${metadata.model?.model_id}" does not name an archive inside the registry (storage: ${JSON.stringify(metadata.storage)})`);
+    }
+    return key;
+  }
+
+  private async extractModel(metadata: ModelMetadata, to: string, options: DownloadOptions & { keepExisting?: boolean }): Promise<string> {
+    const archiveKey = this.archiveKeyOf(metadata);
+    const existing = await readdir(to).then((names) => names, () => undefined);
+    if (existing && existing.length > 0 && !options.overwrite && !options.keepExisting) throw new DestinationExistsError(to);
+    const parent = path.dirname(to);
+    await mkdir(parent, { recursive: true });
+    const staging = path.join(parent, `.${path.basename(to)}.modelstore-staging-${randomBytes(6).toString('hex')}`);
+    await mkdir(staging);
+    try {
+      const object = await this.storage.get(archiveKey, options.signal ? { signal: options.signal } : {});
+      if (!object) throw new IntegrityError(`The archive of model "${metadata.model.model_id}" is missing from storage (${archiveKey})`);
+      let read = 0;
+      const body = options.onProgress
+        ? (async function* () {
+            for await (const chunk of object.body as AsyncIterable<Buffer>) {
+              read += chunk.length;
+              options.onProgress!(read);
+              yield chunk;
+            }
+          })()
+        : object.body;
+      await extractArchive(body instanceof Readable ? body : Readable.from(body as AsyncIterable<Buffer>), staging, metadata.archive ?? {});
+      if (options.signal?.aborted) throw abortReason(options.signal);
+      await this.moveIntoPlace(staging, to, options);
+      return to;
+    } catch (error) {
+      await rm(staging, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  /** Renames the verified staging directory to `to`, the only moment `to` changes. */
+  private async moveIntoPlace(staging: string, to: string, options: { overwrite?: boolean; keepExisting?: boolean }): Promise<void> {
+    try {
+      await rmdir(to).catch((error: { code?: string }) => {
+        if (error.code !== 'ENOENT') throw error;
+      });
+      await rename(staging, to);
+      return;
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
+    }
+    if (options.keepExisting) {
+      // Another process filled the cache entry first: its copy is the same model.
+      await rm(staging, { recursive: true, force: true });
+      return;
+    }
+    if (!options.overwrite) throw new DestinationExistsError(to);
+    const old = `${staging}-old`;
+    await rename(to, old);
+    await rename(staging, to);
+    await rm(old, { recursive: true, force: true });
+  }
+
+  // ---------------------------------------------------------------- delete
+
+  /**
+   * Soft-deletes a model as Python modelstore does: its metadata moves to
+   * `versions/modelstore-deleted/`, it leaves every state, its archive is removed,
+   * and the domain's latest pointer moves to the newest remaining model.
+   */
+  async deleteModel(domain: string, modelId: string): Promise<void> {
+    const metadata = await this.getModelInfo(domain, modelId);
+    await this.ensureState(deletedState);
+    await this.writeJson(layout.stateVersion(domain, deletedState, modelId), metadata);
+    await this.storage.delete(layout.version(domain, modelId));
+    for (const state of await this.getModelStates(domain, modelId)) await this.storage.delete(layout.stateVersion(domain, state, modelId));
+    await this.retreatDomain(domain, modelId);
+    const archiveKey = archiveKeyFromLocation(metadata.storage);
+    if (archiveKey !== undefined) await this.storage.delete(archiveKey).catch(() => undefined);
+  }
+
+  /** If the domain's latest is `modelId`, points it at the newest remaining model (or removes it if none remain). */
+  private async retreatDomain(domain: string, modelId: string): Promise<void> {
+    const key = layout.domain(domain);
+    for (let attempt = 0; attempt < registryRetries; attempt++) {
+      const current = await this.readJsonWithInfo<ModelMetadata>(key);
+      if (!current || current.value.model.model_id !== modelId) return;
+      const [newest] = await this.listModelMetadata(domain, {}).catch((error: unknown) => {
+        if (DomainNotFoundError.isInstance(error)) return [] as ModelMetadata[];
+        throw error;
+      });
+      try {
+        if (newest) await this.writeJson(key, newest, { ifMatch: current.info.etag });
+        else await this.storage.delete(key);
+        return;
+      } catch (error) {
+        if (!PreconditionFailedError.isInstance(error)) throw error;
+        await backoff(attempt);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- states
+
+  /** Creates a model state (idempotent). */
+  async createModelState(state: string): Promise<void> {
+    validateStateName(state);
+    await this.ensureState(state);
+  }
+
+  private async ensureState(state: string): Promise<void> {
+    if (await this.storage.head(layout.state(state))) return;
+    const document: ModelStateDocument = { created: createdStamp(new Date()), state_name: state };
+    try {
+      await this.writeJson(layout.state(state), document, { ifNoneMatch: '*' });
+    } catch (error) {
+      if (!PreconditionFailedError.isInstance(error)) throw error;
+    }
+  }
+
+  /** Deletes a model state. Models keep their copies, but the state can no longer be listed or set. */
+  async deleteModelState(state: string): Promise<void> {
+    validateStateName(state);
+    if (!(await this.storage.delete(layout.state(state)))) throw new StateNotFoundError(state);
+  }
+
+  /** Model states, in no particular order. */
+  async listModelStates(): Promise<string[]> {
+    return (await this.listKeys(layout.states(), '.json')).filter((state) => state !== deletedState);
+  }
+
+  /** Puts a model in a state (idempotent). @throws StateNotFoundError, ModelNotFoundError, ModelDeletedError */
+  async setModelState(domain: string, modelId: string, state: string): Promise<void> {
+    validateStateName(state);
+    await this.requireState(state);
+    const metadata = await this.getModelInfo(domain, modelId);
+    await this.writeJson(layout.stateVersion(domain, state, modelId), metadata);
+  }
+
+  /** Takes a model out of a state; nothing happens if it was not in it. @throws StateNotFoundError */
+  async removeModelState(domain: string, modelId: string, state: string): Promise<void> {
+    validateDomain(domain);
+    validateModelId(modelId);
+    validateStateName(state);
+    await this.requireState(state);
+    await this.storage.delete(layout.stateVersion(domain, state, modelId));
+  }
+
+  /** The states a model is in. */
+  async getModelStates(domain: string, modelId: string): Promise<string[]> {
+    validateDomain(domain);
+    validateModelId(modelId);
+    const prefix = layout.versions(domain);
+    const states: string[] = [];
+    for await (const object of this.listAll(prefix)) {
+      const [state, file, ...rest] = object.key.slice(prefix.length).split('/');
+      if (rest.length === 0 && file === `${modelId}.json` && state !== deletedState) states.push(state!);
+    }
+    return states;
+  }
+
+  private async requireState(state: string): Promise<void> {
+    if (!(await this.storage.head(layout.state(state)))) throw new StateNotFoundError(state);
+  }
+
+  // ---------------------------------------------------------------- storage helpers
+
+  private async *listAll(prefix: string): AsyncGenerator<ObjectInfo> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.storage.list(prefix, cursor === undefined ? {} : { cursor });
+      yield* page.objects;
+      cursor = page.cursor;
+    } while (cursor !== undefined);
+  }
+
+  /** Names `<name><suffix>` directly under `prefix` (not in sub-folders). */
+  private async listKeys(prefix: string, suffix: string): Promise<string[]> {
+    const names: string[] = [];
+    for await (const object of this.listAll(prefix)) {
+      const rest = object.key.slice(prefix.length);
+      if (!rest.includes('/') && rest.endsWith(suffix)) names.push(rest.slice(0, -suffix.length));
+    }
+    return names;
+  }
+
+  private async readJsonWithInfo<T>(key: string): Promise<{ value: T; info: ObjectInfo } | undefined> {
+    const object = await this.storage.get(key);
+    if (!object) return undefined;
+    const text = (await readStream(object.body)).toString('utf8');
+    try {
+      return { value: JSON.parse(text) as T, info: object };
+    } catch (error) {
+      throw new IntegrityError(`"${key}" is not valid JSON: it was truncated or written by something else`, { cause: error });
+    }
+  }
+
+  private async readJson<T>(key: string): Promise<T | undefined> {
+    return (await this.readJsonWithInfo<T>(key))?.value;
+  }
+
+  private async writeJson(key: string, value: unknown, options: { ifNoneMatch?: '*'; ifMatch?: string } = {}): Promise<ObjectInfo> {
+    return this.storage.put(key, JSON.stringify(value), { contentType: 'application/json', ...options });
+  }
+}
+
+const knownAdapters: Record<string, string> = {
+  model_file: 'install @modelstore/adapter-raw and pass new RawAdapter()',
+  onnx: 'install @modelstore/adapter-onnx and pass new OnnxAdapter()',
+  tensorflowjs: 'install @modelstore/adapter-tfjs and pass new TfjsAdapter()',
+};
+
+function installHint(library: string): string {
+  return knownAdapters[library] ?? `register an adapter whose library is "${library}" in new ModelStore({ adapters })`;
+}

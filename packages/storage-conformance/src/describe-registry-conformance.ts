@@ -1,0 +1,452 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { RawAdapter } from '@modelstore/adapter-raw';
+import {
+  DestinationExistsError,
+  DomainNotFoundError,
+  IntegrityError,
+  InvalidNameError,
+  ModelDeletedError,
+  ModelExistsError,
+  ModelStore,
+  StateNotFoundError,
+  UnsafeArchiveError,
+  layout,
+  type ModelMetadata,
+  type Storage,
+} from '@modelstore/core';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { createGzip } from 'node:zlib';
+import tar from 'tar-stream';
+
+export interface RegistryConformanceOptions<S extends Storage = Storage> {
+  /** Shown in the test names. */
+  name: string;
+  /** A fresh, empty store for each test. */
+  createStorage(): S | Promise<S>;
+  /** Called after each test with the store `createStorage` returned. */
+  destroyStorage?(storage: S): void | Promise<void>;
+  /**
+   * The `python-modelstore` fixture folder (a registry written by Python modelstore
+   * and its `expected.json`). Its files are copied into the store with `put`.
+   */
+  pythonFixture?: string;
+  /** Milliseconds for each test (default 60 000). */
+  timeout?: number;
+}
+
+function sha256(data: Buffer | string): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** Every file under `directory`, relative, `/`-separated, with its sha256. */
+function treeDigest(directory: string): Record<string, string> {
+  const result: Record<string, string> = {};
+  const walk = (current: string, prefix: string) => {
+    for (const entry of readdirSync(current, { withFileTypes: true })) {
+      const full = path.join(current, entry.name);
+      if (entry.isDirectory()) walk(full, `${prefix}${entry.name}/`);
+      else result[`${prefix}${entry.name}`] = sha256(readFileSync(full));
+    }
+  };
+  walk(directory, '');
+  return result;
+}
+
+/** A Storage that records its calls and the body bytes read through it, to prove what an operation touches. */
+export class CountingStorage implements Storage {
+  readonly specificationVersion = 'v1' as const;
+  calls: string[] = [];
+  bytesRead = 0;
+  constructor(private readonly inner: Storage) {}
+  get capabilities() {
+    return this.inner.capabilities;
+  }
+  reset(): void {
+    this.calls = [];
+    this.bytesRead = 0;
+  }
+  describe(key: string) {
+    return this.inner.describe(key);
+  }
+  put(...args: Parameters<Storage['put']>) {
+    this.calls.push(`put ${args[0]}`);
+    return this.inner.put(...args);
+  }
+  head(key: string) {
+    this.calls.push(`head ${key}`);
+    return this.inner.head(key);
+  }
+  list(...args: Parameters<Storage['list']>) {
+    this.calls.push(`list ${args[0]}`);
+    return this.inner.list(...args);
+  }
+  delete(key: string) {
+    this.calls.push(`delete ${key}`);
+    return this.inner.delete(key);
+  }
+  async get(...args: Parameters<Storage['get']>) {
+    this.calls.push(`get ${args[0]}`);
+    const object = await this.inner.get(...args);
+    if (!object) return undefined;
+    const counter = this;
+    async function* counted() {
+      for await (const chunk of object!.body as AsyncIterable<Buffer>) {
+        counter.bytesRead += chunk.length;
+        yield chunk;
+      }
+    }
+    return { ...object, body: Readable.from(counted(), { objectMode: false }) };
+  }
+}
+
+/** A gzipped tar with the given entries, for hostile-archive tests. */
+async function buildArchive(entries: Array<{ header: Partial<tar.Header> & { name: string }; content?: string }>): Promise<Buffer> {
+  const pack = tar.pack();
+  for (const { header, content } of entries) {
+    await new Promise<void>((resolve, reject) => pack.entry(header as tar.Header, content ?? '', (error) => (error ? reject(error) : resolve())));
+  }
+  pack.finalize();
+  const chunks: Buffer[] = [];
+  for await (const chunk of pack.pipe(createGzip())) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+async function copyTree(storage: Storage, directory: string, prefix = ''): Promise<void> {
+  for (const entry of readdirSync(directory, { withFileTypes: true })) {
+    const full = path.join(directory, entry.name);
+    if (entry.isDirectory()) await copyTree(storage, full, `${prefix}${entry.name}/`);
+    else await storage.put(`${prefix}${entry.name}`, readFileSync(full));
+  }
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Registers the registry suite with jest: `ModelStore` end to end on a store
+ * (upload, list, states, download, load, delete, races, hostile and corrupt
+ * archives, and the Python modelstore fixture when given).
+ */
+export function describeRegistryConformance<S extends Storage>(options: RegistryConformanceOptions<S>): void {
+  const timeout = options.timeout ?? 60_000;
+
+  describe(`Registry conformance: ${options.name}`, () => {
+    let storage: S;
+    let work: string;
+    let store: ModelStore;
+    let modelFile: string;
+    let extraFiles: string[];
+    const open = (inner: Storage = storage) => new ModelStore({ storage: inner, adapters: [new RawAdapter()], cacheDir: path.join(work, 'cache') });
+
+    beforeEach(async () => {
+      storage = await options.createStorage();
+      work = mkdtempSync(path.join(tmpdir(), 'modelstore-registry-'));
+      store = open();
+      modelFile = path.join(work, 'model.bin');
+      writeFileSync(modelFile, Buffer.from(Array.from({ length: 70_000 }, (_, i) => (i * 7) % 256)));
+      extraFiles = [path.join(work, 'README.txt'), path.join(work, 'labels.json')];
+      writeFileSync(extraFiles[0]!, 'A churn model.\n');
+      writeFileSync(extraFiles[1]!, JSON.stringify(['stay', 'leave']));
+    });
+    afterEach(async () => {
+      rmSync(work, { recursive: true, force: true });
+      await options.destroyStorage?.(storage);
+    });
+
+    const upload = (domain: string, extra: Partial<Parameters<ModelStore['upload']>[1]> = {}) =>
+      store.upload(domain, { model: modelFile, extraFiles, extraMetadata: { accuracy: 0.9 }, ...extra });
+
+    it('round-trips the whole API, byte for byte', async () => {
+      const uploaded: ModelMetadata[] = [];
+      for (let i = 0; i < 3; i++) {
+        uploaded.push(await upload('churn', { extraMetadata: { run: i } }));
+        await pause(5);
+      }
+      const first = uploaded[0]!;
+      expect(first.model).toEqual({ domain: 'churn', model_id: expect.stringMatching(/^[0-9a-f-]{36}$/), model_type: { library: 'model_file' }, parameters: {} });
+      expect(first.code).toEqual(expect.objectContaining({ runtime: `node:${process.versions.node}`, created: expect.stringMatching(/^\d{4}\/\d{2}\/\d{2}\/\d{2}:\d{2}:\d{2}$/) }));
+      expect(first.extra).toEqual({ run: 0 });
+      expect(Object.keys(first.archive!.files).sort()).toEqual(['extras/README.txt', 'extras/labels.json', 'model-info.json', 'model.bin']);
+      expect(first.archive!.files['model.bin']!.sha256).toBe(sha256(readFileSync(modelFile)));
+
+      const ids = uploaded.map((metadata) => metadata.model.model_id);
+      expect(await store.listModels('churn')).toEqual([...ids].reverse());
+      expect(await store.listDomains()).toEqual(['churn']);
+      expect((await store.getDomain('churn')).model.model_id).toBe(ids[2]);
+      expect(await store.getModelInfo('churn', ids[1]!)).toEqual(uploaded[1]);
+      expect(await store.modelExists('churn', ids[1]!)).toBe(true);
+      expect(await store.modelExists('churn', 'no-such-model')).toBe(false);
+
+      const to = path.join(work, 'downloaded');
+      expect(await store.download('churn', { modelId: ids[0]!, to })).toBe(to);
+      expect(treeDigest(to)).toEqual({
+        'model-info.json': sha256('{"library":"model_file"}'),
+        'model.bin': sha256(readFileSync(modelFile)),
+        'extras/README.txt': sha256(readFileSync(extraFiles[0]!)),
+        'extras/labels.json': sha256(readFileSync(extraFiles[1]!)),
+      });
+      const loaded = await store.load<string>('churn');
+      expect(treeDigest(loaded)['model.bin']).toBe(sha256(readFileSync(modelFile)));
+      expect(readdirSync(work).filter((name) => name.includes('staging'))).toEqual([]);
+    }, timeout);
+
+    it('keeps a directory model\'s tree', async () => {
+      const directory = path.join(work, 'model-dir');
+      mkdirSync(path.join(directory, 'weights', 'shards'), { recursive: true });
+      writeFileSync(path.join(directory, 'config.json'), '{"layers":3}');
+      writeFileSync(path.join(directory, 'weights', 'shards', 'a.bin'), Buffer.alloc(5000, 1));
+      const metadata = await store.upload('tree', { model: directory });
+      const to = await store.download('tree', { modelId: metadata.model.model_id, to: path.join(work, 'tree-out') });
+      expect(Object.keys(treeDigest(to)).sort()).toEqual(['config.json', 'model-info.json', 'weights/shards/a.bin']);
+    }, timeout);
+
+    it('labels models with states as Python modelstore does', async () => {
+      const a = (await upload('churn')).model.model_id;
+      await pause(5);
+      const b = (await upload('churn')).model.model_id;
+      await expect(store.setModelState('churn', a, 'production')).rejects.toBeInstanceOf(StateNotFoundError);
+      await store.createModelState('production');
+      await store.createModelState('staging');
+      await store.createModelState('staging');
+      expect((await store.listModelStates()).sort()).toEqual(['production', 'staging']);
+      await store.setModelState('churn', a, 'production');
+      await store.setModelState('churn', b, 'production');
+      await store.setModelState('churn', b, 'staging');
+      expect(await store.listModels('churn', { state: 'production' })).toEqual([b, a]);
+      expect((await store.getModelStates('churn', b)).sort()).toEqual(['production', 'staging']);
+      expect((await store.getLatestModel('churn', { state: 'production' })).model.model_id).toBe(b);
+      await store.removeModelState('churn', b, 'production');
+      expect(await store.listModels('churn', { state: 'production' })).toEqual([a]);
+      expect((await store.getLatestModel('churn', { state: 'production' })).model.model_id).toBe(a);
+      await expect(store.setModelState('churn', a, 'modelstore-deleted')).rejects.toBeInstanceOf(InvalidNameError);
+      await store.deleteModelState('staging');
+      await expect(store.listModels('churn', { state: 'staging' })).rejects.toBeInstanceOf(StateNotFoundError);
+    }, timeout);
+
+    it('soft-deletes a model and moves the latest pointer back', async () => {
+      const a = (await upload('churn')).model.model_id;
+      await pause(5);
+      const b = (await upload('churn', { modelId: 'churn-v2' })).model.model_id;
+      await store.createModelState('production');
+      await store.setModelState('churn', b, 'production');
+      await store.deleteModel('churn', b);
+      expect(await store.listModels('churn')).toEqual([a]);
+      expect(await store.modelExists('churn', b)).toBe(false);
+      await expect(store.getModelInfo('churn', b)).rejects.toBeInstanceOf(ModelDeletedError);
+      expect(await store.listModels('churn', { state: 'production' })).toEqual([]);
+      expect((await store.getDomain('churn')).model.model_id).toBe(a);
+      await expect(upload('churn', { modelId: 'churn-v2' })).rejects.toBeInstanceOf(ModelExistsError);
+      await store.deleteModel('churn', a);
+      await expect(store.getDomain('churn')).rejects.toBeInstanceOf(DomainNotFoundError);
+      // Archives of deleted models are removed; their metadata stays under modelstore-deleted.
+      const remaining = (await storage.list(layout.domainPrefix('churn'))).objects.map((object) => object.key);
+      expect(remaining.every((key) => key.includes('/versions/modelstore-deleted/'))).toBe(true);
+    }, timeout);
+
+    it('rejects every invalid domain, model id and state name before any I/O', async () => {
+      const counted = new CountingStorage(storage);
+      const guarded = open(counted);
+      const badDomains = ['', 'versions', 'domains', 'modelstore', 'operatorai-model-store', 'a/b', '..', 'a..b', 'a\\b', 'with space', 'tab\t'];
+      const badIds = ['', 'a b', 'a/b', '../x', 'a\\b', ...'<>:"|?*#^`%~{}[]'.split('').map((c) => `id${c}x`)];
+      const badStates = ['', 'ab', 'a/bc', '../prod', 'modelstore-deleted', 'has space'];
+      const expectInvalid = async (call: () => Promise<unknown>) => {
+        const error = await call().then(() => undefined, (e: unknown) => e);
+        expect(InvalidNameError.isInstance(error)).toBe(true);
+      };
+      for (const domain of badDomains) {
+        await expectInvalid(() => guarded.upload(domain, { model: modelFile }));
+        await expectInvalid(() => guarded.listModels(domain));
+        await expectInvalid(() => guarded.getDomain(domain));
+        await expectInvalid(() => guarded.download(domain, { to: path.join(work, 'never') }));
+      }
+      for (const id of badIds) {
+        await expectInvalid(() => guarded.upload('churn', { model: modelFile, modelId: id }));
+        await expectInvalid(() => guarded.getModelInfo('churn', id));
+        await expectInvalid(() => guarded.deleteModel('churn', id));
+        await expectInvalid(() => guarded.load('churn', { modelId: id }));
+      }
+      for (const state of badStates) {
+        await expectInvalid(() => guarded.createModelState(state));
+        await expectInvalid(() => guarded.setModelState('churn', 'm1', state));
+        await expectInvalid(() => guarded.listModels('churn', { state }));
+      }
+      expect(counted.calls).toEqual([]);
+    }, timeout);
+
+    it('refuses to reuse a model id, leaving no orphan archive', async () => {
+      await upload('churn', { modelId: 'fixed-id' });
+      await expect(upload('churn', { modelId: 'fixed-id' })).rejects.toBeInstanceOf(ModelExistsError);
+      const archives = (await storage.list(layout.domainPrefix('churn'))).objects.filter((object) => object.key.endsWith('.tar.gz'));
+      expect(archives).toHaveLength(1);
+    }, timeout);
+
+    it('lists all of 8 concurrent uploads and points the domain at the newest', async () => {
+      const results = await Promise.all(Array.from({ length: 8 }, (_, i) => upload('busy', { extraMetadata: { writer: i } })));
+      const ids = await store.listModels('busy');
+      expect(ids.sort()).toEqual(results.map((metadata) => metadata.model.model_id).sort());
+      const newest = [...results].sort((a, b) => Date.parse(b.code!.created_at!) - Date.parse(a.code!.created_at!) || (a.model.model_id < b.model.model_id ? 1 : -1))[0]!;
+      expect((await store.getDomain('busy')).model.model_id).toBe(newest.model.model_id);
+    }, timeout);
+
+    it('lets exactly one of 4 concurrent uploads of one model id win', async () => {
+      const results = await Promise.allSettled(Array.from({ length: 4 }, () => upload('same', { modelId: 'contested' })));
+      expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
+      for (const result of results) {
+        if (result.status === 'rejected') expect(ModelExistsError.isInstance(result.reason)).toBe(true);
+      }
+      const archives = (await storage.list(layout.domainPrefix('same'))).objects.filter((object) => object.key.endsWith('.tar.gz'));
+      expect(archives).toHaveLength(1);
+      const winner = await store.getModelInfo('same', 'contested');
+      expect(archives[0]!.key).toBe(layout.archive('same', new Date(winner.code!.created_at!), 'contested'));
+    }, timeout);
+
+    describe('unsafe and damaged archives', () => {
+      /** Uploads a model, then replaces its archive (and, like Python, drops the recorded digests). */
+      const plant = async (archive: Buffer, options: { keepDigests?: boolean } = {}) => {
+        const metadata = await upload('victim', { modelId: 'm1' });
+        const archiveKey = layout.archive('victim', new Date(metadata.code!.created_at!), 'm1');
+        await storage.put(archiveKey, archive);
+        if (!options.keepDigests) {
+          const { archive: _digests, ...pythonLike } = metadata;
+          await storage.put(layout.version('victim', 'm1'), JSON.stringify(pythonLike));
+        }
+        return archiveKey;
+      };
+      /** `to` exists with one file; after a failed download it must be exactly as it was. */
+      const prepareTarget = () => {
+        const parent = path.join(work, 'out');
+        const to = path.join(parent, 'model');
+        mkdirSync(to, { recursive: true });
+        writeFileSync(path.join(to, 'keep.txt'), 'previous model');
+        return { parent, to };
+      };
+      const expectUntouched = (parent: string, to: string) => {
+        expect(readdirSync(parent)).toEqual(['model']);
+        expect(treeDigest(to)).toEqual({ 'keep.txt': sha256('previous model') });
+        expect(readdirSync(work).sort()).toEqual(['README.txt', 'labels.json', 'model.bin', 'out']);
+      };
+
+      it.each([
+        ['an absolute path', { name: '/tmp/modelstore-evil-absolute', type: 'file' as const }],
+        ['a ".." path', { name: '../../evil.txt', type: 'file' as const }],
+        ['a nested ".." path', { name: 'extras/../../evil.txt', type: 'file' as const }],
+        ['a symbolic link', { name: 'link', type: 'symlink' as const, linkname: '/etc/passwd' }],
+        ['a hard link', { name: 'hard', type: 'link' as const, linkname: '/etc/passwd' }],
+        ['a character device', { name: 'dev', type: 'character-device' as const, devmajor: 1, devminor: 3 }],
+        ['a FIFO', { name: 'pipe', type: 'fifo' as const }],
+      ])('refuses %s with UnsafeArchiveError and leaves the target as it was', async (_label, header) => {
+        const archive = await buildArchive([
+          { header: { name: 'model-info.json', type: 'file' }, content: '{"library":"model_file"}' },
+          { header, content: header.type === 'file' ? 'pwned' : '' },
+        ]);
+        await plant(archive);
+        const { parent, to } = prepareTarget();
+        const error = await store.download('victim', { modelId: 'm1', to, overwrite: true }).catch((e: unknown) => e);
+        expect(UnsafeArchiveError.isInstance(error)).toBe(true);
+        expectUntouched(parent, to);
+        expect(readdirSync(tmpdir())).not.toContain('modelstore-evil-absolute');
+      }, timeout);
+
+      it('refuses a corrupted byte with IntegrityError and leaves the target as it was', async () => {
+        const metadata = await upload('victim', { modelId: 'm1' });
+        const archiveKey = layout.archive('victim', new Date(metadata.code!.created_at!), 'm1');
+        const object = await storage.get(archiveKey);
+        const chunks: Buffer[] = [];
+        for await (const chunk of object!.body as AsyncIterable<Buffer>) chunks.push(chunk);
+        const archive = Buffer.concat(chunks);
+        for (const [label, damaged] of [
+          ['flipped byte', Buffer.from(archive).fill(archive[archive.length >> 1]! ^ 0xff, archive.length >> 1, (archive.length >> 1) + 1)],
+          ['truncated', archive.subarray(0, archive.length >> 1)],
+          ['truncated tail', archive.subarray(0, archive.length - 4)],
+        ] as const) {
+          for (const keepDigests of [true, false]) {
+            await storage.put(archiveKey, damaged);
+            if (!keepDigests) {
+              const { archive: _digests, ...pythonLike } = metadata;
+              await storage.put(layout.version('victim', 'm1'), JSON.stringify(pythonLike));
+            } else {
+              await storage.put(layout.version('victim', 'm1'), JSON.stringify(metadata));
+            }
+            const { parent, to } = prepareTarget();
+            const error = await store.download('victim', { modelId: 'm1', to, overwrite: true }).catch((e: unknown) => e);
+            expect([label, keepDigests, IntegrityError.isInstance(error)]).toEqual([label, keepDigests, true]);
+            expectUntouched(parent, to);
+            rmSync(parent, { recursive: true });
+          }
+        }
+      }, timeout);
+
+      it('refuses to replace a non-empty directory unless asked', async () => {
+        await upload('victim', { modelId: 'm1' });
+        const { parent, to } = prepareTarget();
+        await expect(store.download('victim', { modelId: 'm1', to })).rejects.toBeInstanceOf(DestinationExistsError);
+        expectUntouched(parent, to);
+        await store.download('victim', { modelId: 'm1', to, overwrite: true });
+        expect(Object.keys(treeDigest(to))).toContain('model.bin');
+        expect(readdirSync(parent)).toEqual(['model']);
+      }, timeout);
+    });
+
+    it('loads a model a second time from the cache, reading no bytes from storage', async () => {
+      const counted = new CountingStorage(storage);
+      const cached = open(counted);
+      const { model } = await cached.upload('cached', { model: modelFile });
+      const first = await cached.load<string>('cached');
+      counted.reset();
+      const second = await cached.load<string>('cached');
+      expect(second).toBe(first);
+      expect(counted.bytesRead).toBe(0);
+      expect(counted.calls.filter((call) => !call.startsWith('head '))).toEqual([]);
+      // By id for the first time: the metadata is read, the archive is not downloaded again.
+      const third = await cached.load<string>('cached', { modelId: model.model_id });
+      expect(third).toBe(first);
+      expect(treeDigest(third)['model.bin']).toBe(sha256(readFileSync(modelFile)));
+      expect(counted.calls.filter((call) => call.startsWith('get '))).toEqual(['get ' + layout.version('cached', model.model_id)]);
+      // A new latest model is noticed at once.
+      await pause(5);
+      counted.reset();
+      const newer = await cached.upload('cached', { model: extraFiles[0]! });
+      const reloaded = await cached.load<string>('cached');
+      expect(reloaded).not.toBe(first);
+      expect(readdirSync(reloaded)).toContain('README.txt');
+      expect(newer.model.model_id).not.toBe(model.model_id);
+    }, timeout);
+
+    if (options.pythonFixture) {
+      const fixture = options.pythonFixture;
+      it('reads a registry written by Python modelstore', async () => {
+        const expected = JSON.parse(readFileSync(path.join(fixture, 'expected.json'), 'utf8'));
+        await copyTree(storage, path.join(fixture, 'registry-fs'));
+        expect(await store.listDomains()).toEqual(expected.list_domains);
+        expect((await store.listModelStates()).sort()).toEqual([...expected.list_model_states].sort());
+        for (const [domain, facts] of Object.entries<any>(expected.domains)) {
+          expect(await store.listModels(domain)).toEqual(facts.list_models);
+          expect((await store.getDomain(domain)).model.model_id).toBe(facts.latest_model_id);
+          for (const [state, ids] of Object.entries(facts.list_models_by_state ?? {})) {
+            expect(await store.listModels(domain, { state })).toEqual(ids);
+          }
+          for (const [modelId, model] of Object.entries<any>(facts.models)) {
+            expect((await store.getModelStates(domain, modelId)).sort()).toEqual([...model.get_model_states].sort());
+            expect(await store.modelExists(domain, modelId)).toBe(model.model_exists);
+            const info = await store.getModelInfo(domain, modelId);
+            expect(info.model.model_type.library).toBe(model.model_type.library);
+            expect(info.extra ?? null).toEqual(model.extra ?? null);
+            const to = await store.download(domain, { modelId, to: path.join(work, 'py', domain, modelId) });
+            expect(treeDigest(to)).toEqual(model.files_sha256);
+          }
+          if (facts.download_without_id_files_sha256) {
+            expect(treeDigest(await store.download(domain, { to: path.join(work, 'py-latest', domain) }))).toEqual(facts.download_without_id_files_sha256);
+          }
+          for (const deleted of facts.deleted ? [facts.deleted.model_id as string] : []) {
+            await expect(store.getModelInfo(domain, deleted)).rejects.toBeInstanceOf(ModelDeletedError);
+            expect(await store.modelExists(domain, deleted)).toBe(false);
+            expect(await store.listModels(domain)).not.toContain(deleted);
+          }
+        }
+      }, timeout);
+    }
+  });
+}
