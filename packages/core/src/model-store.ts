@@ -376,7 +376,7 @@ export class ModelStore {
     const existing = await readdir(to).then((names) => names, () => undefined);
     if (existing && existing.length > 0 && !options.overwrite && !options.keepExisting) throw new DestinationExistsError(to);
     const parent = path.dirname(to);
-    await mkdir(parent, { recursive: true });
+    const createdParent = await mkdir(parent, { recursive: true });
     const staging = path.join(parent, `.${path.basename(to)}.modelstore-staging-${randomBytes(6).toString('hex')}`);
     await mkdir(staging);
     try {
@@ -398,6 +398,7 @@ export class ModelStore {
       return to;
     } catch (error) {
       await rm(staging, { recursive: true, force: true });
+      if (createdParent !== undefined) await removeEmptyDirectories(parent, createdParent);
       throw error;
     }
   }
@@ -566,6 +567,14 @@ export class ModelStore {
 
   private async writeJson(key: string, value: unknown, options: { ifNoneMatch?: '*'; ifMatch?: string } = {}): Promise<ObjectInfo> {
     return this.storage.put(key, JSON.stringify(value), { contentType: 'application/json', ...options });
+  }
+}
+
+/** Removes `directory` and its parents up to and including `top`, while they are empty. */
+async function removeEmptyDirectories(directory: string, top: string): Promise<void> {
+  for (let current = directory; current.startsWith(top); current = path.dirname(current)) {
+    if (!(await rmdir(current).then(() => true, () => false))) return;
+    if (current === top) return;
   }
 }
 

@@ -303,6 +303,39 @@ export function describeRegistryConformance<S extends Storage>(options: Registry
       expect(archives[0]!.key).toBe(layout.archive('same', new Date(winner.code!.created_at!), 'contested'));
     }, timeout);
 
+    it('leaves nothing behind when an upload is aborted or its source fails', async () => {
+      const big = path.join(work, 'big.bin');
+      writeFileSync(big, Buffer.alloc(8 * 1024 * 1024, 5));
+      const controller = new AbortController();
+      const aborted = store.upload('halted', {
+        model: big,
+        modelId: 'aborted',
+        signal: controller.signal,
+        onProgress: (bytes) => {
+          if (bytes > 0) controller.abort();
+        },
+      });
+      await expect(aborted).rejects.toThrow();
+      const missing = store.upload('halted', { model: modelFile, modelId: 'missing-extra', extraFiles: [path.join(work, 'no-such-file.txt')] });
+      await expect(missing).rejects.toThrow();
+      expect((await storage.list(layout.domainPrefix('halted'))).objects).toEqual([]);
+      await expect(store.getDomain('halted')).rejects.toBeInstanceOf(DomainNotFoundError);
+    }, timeout);
+
+    it('refuses metadata that points outside the registry, or at a missing archive', async () => {
+      const metadata = await upload('victim', { modelId: 'm1' });
+      const to = path.join(work, 'out', 'model');
+      for (const location of [{ type: 'file_system', root: '/', path: '/etc/passwd' }, { type: 'file_system', path: '/x/operatorai-model-store/../../etc/passwd' }]) {
+        await storage.put(layout.version('victim', 'm1'), JSON.stringify({ ...metadata, storage: location }));
+        await expect(store.download('victim', { modelId: 'm1', to })).rejects.toBeInstanceOf(IntegrityError);
+      }
+      await storage.put(layout.version('victim', 'm1'), JSON.stringify(metadata));
+      await storage.delete(layout.archive('victim', new Date(metadata.code!.created_at!), 'm1'));
+      await expect(store.download('victim', { modelId: 'm1', to })).rejects.toBeInstanceOf(IntegrityError);
+      // Not even the parent folder it would have needed is left behind.
+      expect(readdirSync(work)).not.toContain('out');
+    }, timeout);
+
     describe('unsafe and damaged archives', () => {
       /** Uploads a model, then replaces its archive (and, like Python, drops the recorded digests). */
       const plant = async (archive: Buffer, options: { keepDigests?: boolean } = {}) => {
