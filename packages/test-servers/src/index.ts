@@ -1,0 +1,6 @@
+export { startS3Server } from './s3-server.js';
+export type { S3Server, S3ServerOptions } from './s3-server.js';
+export { startS3rver } from './s3rver.js';
+export type { S3rverHandle } from './s3rver.js';
+export { verifySigV4 } from './sigv4.js';
+export { decodeAwsChunked } from './aws-chunked.js';
