@@ -95,7 +95,11 @@ export interface ObjectInfo {
   key: string;
   /** Size in bytes. */
   size: number;
-  /** Opaque version tag: changes on every write, even of identical bytes. Pass it to `ifMatch`. */
+  /**
+   * Opaque version tag: changes whenever the bytes change (S3's MD5 ETag stays the
+   * same when identical bytes are written again; other backends change it on every
+   * write). Pass it to `ifMatch`: a compare-and-swap against it is safe either way.
+   */
   etag: string;
   /** When this version was written (storage clock; not preserved by copies). */
   lastModified: Date;

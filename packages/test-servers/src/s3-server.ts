@@ -476,9 +476,9 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
     // Fail fast on a condition that already cannot hold; it is checked again at the swap.
     checkWriteConditions(request, bucketOf(bucketName).get(key), key);
     const file = newFile();
-    const output = createWriteStream(file);
-    for (const part of parts) await pipeline(createReadStream(part.file), output, { end: false });
-    await new Promise<void>((resolve, reject) => output.end((error?: Error | null) => (error ? reject(error) : resolve())));
+    await pipeline(async function* () {
+      for (const part of parts) yield* createReadStream(part.file);
+    }, createWriteStream(file));
     const etag = `"${createHash('md5').update(Buffer.concat(parts.map((part) => part.md5))).digest('hex')}-${parts.length}"`;
     const size = parts.reduce((sum, part) => sum + part.size, 0);
     commit(request, bucketName, key, { file, size, etag, lastModified: new Date(), contentType: upload.contentType });

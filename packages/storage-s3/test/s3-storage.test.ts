@@ -1,0 +1,19 @@
+import { describeStorageConformance } from '@modelstore/storage-conformance';
+import { server, storageOn } from './servers.js';
+
+describeStorageConformance({
+  name: 'S3Storage on the modelstore S3 server',
+  createStorage: () => storageOn(server('MODELSTORE_TEST_S3'), { partSize: 5 * 1024 * 1024, queueSize: 2 }),
+  destroyStorage: (storage) => storage.client.destroy(),
+  // Two 5 MiB parts in flight, one being filled, and the SDK's copies of them.
+  streamingBudget: 40 * 1024 * 1024,
+});
+
+describeStorageConformance({
+  name: 'S3Storage on s3rver (no conditional writes)',
+  createStorage: () => storageOn(server('MODELSTORE_TEST_S3RVER'), { conditionalWrites: false, partSize: 5 * 1024 * 1024, queueSize: 2 }),
+  destroyStorage: (storage) => storage.client.destroy(),
+  // s3rver 3.7.1 lists "a/1" before "a-c" (file system order, not S3's byte order) and
+  // answers "Range: bytes=0-0" with the whole object; both are checked against our server.
+  skip: ['list', 'range reads'],
+});
