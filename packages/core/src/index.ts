@@ -2,7 +2,7 @@ export * from './errors.js';
 export type * from './storage.js';
 export type * from './adapter.js';
 export type * from './metadata.js';
-export { validateKey, validatePrefix, compareKeys } from './keys.js';
+export { validateKey, validatePrefix, validateRange, compareKeys } from './keys.js';
 export { bodyToReadable, knownBodySize, abortReason } from './body.js';
 export { MemoryStorage } from './memory-storage.js';
 export { validateDomain, validateModelId, validateStateName, reservedDomains, deletedState } from './names.js';

@@ -1,4 +1,5 @@
-import { InvalidNameError, type NameKind } from './errors.js';
+import { InvalidNameError, StorageError, type NameKind } from './errors.js';
+import type { GetOptions } from './storage.js';
 
 // eslint-disable-next-line no-control-regex
 const controlCharacters = /[\u0000-\u001f\u007f]/;
@@ -48,4 +49,15 @@ export function validatePrefix(prefix: string): string {
  */
 export function compareKeys(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+/**
+ * Checks a `get` range: a non-negative integer `start`, and `end` (inclusive) not
+ * before it. @throws StorageError for a malformed range.
+ */
+export function validateRange(key: string, range: GetOptions['range']): void {
+  if (range === undefined) return;
+  if (!Number.isInteger(range.start) || range.start < 0 || (range.end !== undefined && (!Number.isInteger(range.end) || range.end < range.start))) {
+    throw new StorageError(`Invalid range ${JSON.stringify(range)} for "${key}": start and end are byte offsets, end inclusive and not before start`);
+  }
 }

@@ -1,6 +1,6 @@
 import { abortReason, bodyToReadable } from './body.js';
-import { PreconditionFailedError, StorageError } from './errors.js';
-import { compareKeys, validateKey, validatePrefix } from './keys.js';
+import { PreconditionFailedError } from './errors.js';
+import { compareKeys, validateKey, validatePrefix, validateRange } from './keys.js';
 import type { Body, GetOptions, ListOptions, ListResult, ObjectInfo, PutOptions, Storage, StorageLocation, StoredObject } from './storage.js';
 import { Readable } from 'node:stream';
 
@@ -55,10 +55,8 @@ export class MemoryStorage implements Storage {
     if (!entry) return undefined;
     let data = entry.data;
     if (options.range) {
+      validateRange(key, options.range);
       const { start, end } = options.range;
-      if (!Number.isInteger(start) || start < 0 || (end !== undefined && end < start)) {
-        throw new StorageError(`Invalid range ${JSON.stringify(options.range)} for "${key}"`);
-      }
       data = data.subarray(start, end === undefined ? undefined : end + 1);
     }
     const body = Readable.from([data], { objectMode: false, ...(options.signal ? { signal: options.signal } : {}) });

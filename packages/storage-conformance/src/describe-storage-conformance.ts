@@ -442,6 +442,13 @@ export function describeStorageConformance<S extends Storage>(options: StorageCo
         expect(await read({ start: 8, end: 100 })).toBe('89');
       });
 
+      it('rejects a malformed range with StorageError', async () => {
+        await storage.put(k('range-bad'), '0123456789');
+        for (const range of [{ start: -1 }, { start: 5, end: 2 }, { start: 1.5 }]) {
+          await expect(storage.get(k('range-bad'), { range })).rejects.toMatchObject({ code: 'STORAGE' });
+        }
+      });
+
       it('reads a range from the middle of a large object', async () => {
         const data = randomBytes(3 * MiB + 17);
         await storage.put(k('range-large'), data);

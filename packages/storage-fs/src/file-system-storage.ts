@@ -8,6 +8,7 @@ import {
   compareKeys,
   validateKey,
   validatePrefix,
+  validateRange,
   type Body,
   type GetOptions,
   type ListOptions,
@@ -188,9 +189,7 @@ export class FileSystemStorage implements Storage {
         return undefined;
       }
       const range = options.range;
-      if (range && (!Number.isInteger(range.start) || range.start < 0 || (range.end !== undefined && range.end < range.start))) {
-        throw new StorageError(`Invalid range ${JSON.stringify(range)} for "${key}"`);
-      }
+      validateRange(key, range);
       const stream = handle.createReadStream({
         highWaterMark: 1 << 20,
         ...(range ? { start: range.start, ...(range.end === undefined ? {} : { end: range.end }) } : {}),

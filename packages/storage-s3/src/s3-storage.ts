@@ -17,6 +17,7 @@ import {
   knownBodySize,
   validateKey,
   validatePrefix,
+  validateRange,
   type Body,
   type GetOptions,
   type ListOptions,
@@ -166,9 +167,7 @@ export class S3Storage implements Storage {
   async get(key: string, options: GetOptions = {}): Promise<StoredObject | undefined> {
     const Key = this.fullKey(key);
     const range = options.range;
-    if (range && (!Number.isInteger(range.start) || range.start < 0 || (range.end !== undefined && range.end < range.start))) {
-      throw new StorageError(`Invalid range ${JSON.stringify(range)} for "${key}"`);
-    }
+    validateRange(key, range);
     try {
       const result = await this.client.send(
         new GetObjectCommand({ Bucket: this.bucket, Key, ...(range ? { Range: `bytes=${range.start}-${range.end ?? ''}` } : {}) }),
