@@ -1,0 +1,274 @@
+import { Storage as GoogleStorage, type File, type FileMetadata, type StorageOptions } from '@google-cloud/storage';
+import {
+  PreconditionFailedError,
+  StorageError,
+  abortReason,
+  bodyToReadable,
+  knownBodySize,
+  validateKey,
+  validatePrefix,
+  validateRange,
+  type Body,
+  type GetOptions,
+  type ListOptions,
+  type ListResult,
+  type ObjectInfo,
+  type PutOptions,
+  type Storage,
+  type StorageLocation,
+  type StoredObject,
+} from '@modelstore/core';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+export interface GcsStorageOptions {
+  /** The bucket. It must exist: the storage never creates buckets. */
+  bucket: string;
+  /** A folder inside the bucket that holds the registry (Python modelstore's `root_prefix`). */
+  rootPrefix?: string;
+  /** The Google Cloud project. Default: from the environment (ADC). */
+  projectId?: string;
+  /** A client you configured yourself; `projectId`, `apiEndpoint` and `anonymous` are then ignored. */
+  storage?: GoogleStorage;
+  /** Another JSON API endpoint (an emulator, a private endpoint). */
+  apiEndpoint?: string;
+  /**
+   * Read a public bucket without credentials, as Python modelstore's anonymous
+   * client does: reads work, writes are refused by the server with a clear error.
+   */
+  anonymous?: boolean;
+  /** Bodies larger than this (or of unknown size) use a resumable upload. Default 8 MiB. */
+  resumableThreshold?: number;
+  /** Resumable uploads send chunks of this size, each retried on failure (default 8 MiB; multiple of 256 KiB). */
+  chunkSize?: number;
+}
+
+const defaultEndpoint = 'https://storage.googleapis.com';
+const networkCodes = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED']);
+
+/** The HTTP status of an SDK error: `code` on JSON API errors, `status` on resumable-upload errors. */
+function statusOf(error: unknown): number | undefined {
+  const candidate = error as { code?: unknown; status?: unknown; response?: { status?: unknown } } | undefined;
+  for (const value of [candidate?.code, candidate?.status, candidate?.response?.status]) {
+    if (typeof value === 'number') return value;
+  }
+  return undefined;
+}
+
+function infoOf(key: string, metadata: FileMetadata): ObjectInfo {
+  return {
+    key,
+    size: Number(metadata.size ?? 0),
+    etag: String(metadata.generation ?? ''),
+    lastModified: new Date(String(metadata.updated ?? metadata.timeCreated ?? 0)),
+  };
+}
+
+/**
+ * A `Storage` in a Google Cloud Storage bucket, on `@google-cloud/storage`.
+ * The contract's etag is the object's generation, so compare-and-swap is
+ * `ifGenerationMatch: <generation>` and create-only is `ifGenerationMatch: 0`.
+ */
+export class GcsStorage implements Storage {
+  readonly specificationVersion = 'v1' as const;
+  readonly capabilities = { conditionalWrites: true, rangeReads: true } as const;
+  readonly bucket: string;
+  readonly rootPrefix: string;
+  readonly client: GoogleStorage;
+  private readonly anonymous: boolean;
+  private readonly resumableThreshold: number;
+  private readonly chunkSize: number;
+
+  constructor(options: GcsStorageOptions) {
+    if (!options || typeof options.bucket !== 'string' || options.bucket === '') {
+      throw new TypeError('GcsStorage needs a bucket: new GcsStorage({ bucket: "my-models" })');
+    }
+    this.bucket = options.bucket;
+    this.rootPrefix = (options.rootPrefix ?? '').replace(/^\/+|\/+$/g, '');
+    if (this.rootPrefix !== '') validatePrefix(`${this.rootPrefix}/`);
+    this.anonymous = options.anonymous ?? false;
+    const clientOptions: StorageOptions = {
+      ...(options.projectId === undefined ? {} : { projectId: options.projectId }),
+      ...(options.apiEndpoint === undefined ? {} : { apiEndpoint: options.apiEndpoint }),
+    };
+    if (this.anonymous) {
+      // The SDK sends no credentials to an endpoint it treats as custom (useAuthWithCustomEndpoint
+      // defaults to false); naming GCS's own host with its port makes it one.
+      clientOptions.apiEndpoint = options.apiEndpoint ?? `${defaultEndpoint}:443`;
+      clientOptions.projectId ??= 'anonymous';
+      clientOptions.useAuthWithCustomEndpoint = false;
+    }
+    this.client = options.storage ?? new GoogleStorage(clientOptions);
+    this.resumableThreshold = options.resumableThreshold ?? 8 * 1024 * 1024;
+    this.chunkSize = options.chunkSize ?? 8 * 1024 * 1024;
+  }
+
+  describe(key: string): StorageLocation {
+    return { type: 'google:cloud-storage', bucket: this.bucket, prefix: this.fullKey(key) };
+  }
+
+  async put(key: string, body: Body, options: PutOptions = {}): Promise<ObjectInfo> {
+    const file = this.file(key);
+    const { signal } = options;
+    signal?.throwIfAborted();
+    let ifGenerationMatch: number | undefined;
+    if (options.ifNoneMatch === '*') ifGenerationMatch = 0;
+    if (options.ifMatch !== undefined) {
+      // Not a generation of ours: it cannot match any version.
+      if (!/^[1-9]\d*$/.test(options.ifMatch)) throw new PreconditionFailedError(key);
+      ifGenerationMatch = Number(options.ifMatch);
+    }
+    const preconditionOpts = ifGenerationMatch === undefined ? {} : { preconditionOpts: { ifGenerationMatch } };
+    const contentType = options.contentType === undefined ? {} : { contentType: options.contentType };
+    try {
+      const known = knownBodySize(body);
+      if (known !== undefined && known <= this.resumableThreshold) {
+        const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from((body as Uint8Array).buffer, (body as Uint8Array).byteOffset, known);
+        await file.save(bytes, { resumable: false, validation: 'crc32c', ...contentType, ...preconditionOpts });
+        options.onProgress?.(known);
+      } else {
+        let total = 0;
+        async function* counted(source: AsyncIterable<Buffer>) {
+          for await (const chunk of source) {
+            total += chunk.length;
+            options.onProgress?.(total);
+            yield chunk;
+          }
+        }
+        const writer = file.createWriteStream({ resumable: true, chunkSize: this.chunkSize, validation: 'crc32c', ...(options.contentType ? { metadata: { contentType: options.contentType } } : {}), ...preconditionOpts });
+        await pipeline(bodyToReadable(body), counted, writer, ...(signal ? [{ signal }] : []));
+      }
+      if (signal?.aborted) throw abortReason(signal);
+      return infoOf(key, file.metadata);
+    } catch (error) {
+      if (signal?.aborted) throw abortReason(signal);
+      throw this.mapError('write', key, error);
+    }
+  }
+
+  async get(key: string, options: GetOptions = {}): Promise<StoredObject | undefined> {
+    const file = this.file(key);
+    validateRange(key, options.range);
+    options.signal?.throwIfAborted();
+    const range = options.range;
+    // One request: the object's generation and size come from the media response's
+    // headers, so what is described is exactly what is read, even under concurrent writes.
+    const stream = file.createReadStream(range ? { start: range.start, ...(range.end === undefined ? {} : { end: range.end }) } : { validation: 'crc32c' });
+    let headers: Record<string, string | string[] | undefined>;
+    try {
+      const response = await new Promise<{ statusCode?: number; status?: number; headers: Record<string, string | string[] | undefined> }>((resolve, reject) => {
+        stream.once('response', (res: { statusCode?: number; status?: number; headers: Record<string, string | string[] | undefined> }) => {
+          // An error status is followed by an 'error' event that carries the body's message.
+          if ((res.statusCode ?? res.status ?? 200) < 300) resolve(res);
+        });
+        stream.once('error', reject);
+        // The SDK sends the request when the stream is first read.
+        stream.read(0);
+      });
+      headers = response.headers;
+    } catch (error) {
+      stream.destroy();
+      if (statusOf(error) === 404 && !this.isMissingBucket(error)) return undefined;
+      throw this.mapError('read', key, error);
+    }
+    const header = (name: string) => {
+      const value = headers[name];
+      return Array.isArray(value) ? value[0] : value;
+    };
+    const total = Number(header('x-goog-stored-content-length') ?? header('content-range')?.split('/')[1] ?? header('content-length') ?? 0);
+    if (options.signal) {
+      const signal = options.signal;
+      signal.addEventListener('abort', () => stream.destroy(abortReason(signal) as Error), { once: true });
+    }
+    const mapError = (error: unknown) => this.mapError('read', key, error);
+    async function* mapped() {
+      try {
+        yield* stream as AsyncIterable<Buffer>;
+      } catch (error) {
+        throw mapError(error);
+      }
+    }
+    return {
+      key,
+      size: total,
+      etag: String(header('x-goog-generation') ?? ''),
+      lastModified: new Date(header('last-modified') ?? 0),
+      body: Readable.from(mapped(), { objectMode: false }),
+    };
+  }
+
+  async head(key: string): Promise<ObjectInfo | undefined> {
+    const file = this.file(key);
+    try {
+      const [metadata] = await file.getMetadata();
+      return infoOf(key, metadata);
+    } catch (error) {
+      if (statusOf(error) === 404 && !this.isMissingBucket(error)) return undefined;
+      throw this.mapError('head', key, error);
+    }
+  }
+
+  async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
+    validatePrefix(prefix);
+    const fullPrefix = this.rootPrefix === '' ? prefix : `${this.rootPrefix}/${prefix}`;
+    try {
+      const [files, next] = await this.client.bucket(this.bucket).getFiles({
+        prefix: fullPrefix,
+        autoPaginate: false,
+        maxResults: Math.max(1, Math.min(options.limit ?? 1000, 1000)),
+        ...(options.cursor === undefined ? {} : { pageToken: options.cursor }),
+      });
+      const strip = this.rootPrefix === '' ? 0 : this.rootPrefix.length + 1;
+      const objects = files.map((file) => infoOf(file.name.slice(strip), file.metadata));
+      const cursor = (next as { pageToken?: string } | null | undefined)?.pageToken;
+      return cursor ? { objects, cursor } : { objects };
+    } catch (error) {
+      throw this.mapError('list', prefix, error);
+    }
+  }
+
+  async delete(key: string): Promise<boolean> {
+    const file = this.file(key);
+    try {
+      await file.delete();
+      return true;
+    } catch (error) {
+      if (statusOf(error) === 404 && !this.isMissingBucket(error)) return false;
+      throw this.mapError('delete', key, error);
+    }
+  }
+
+  private fullKey(key: string): string {
+    validateKey(key);
+    return this.rootPrefix === '' ? key : `${this.rootPrefix}/${key}`;
+  }
+
+  private file(key: string): File {
+    return this.client.bucket(this.bucket).file(this.fullKey(key));
+  }
+
+  private isMissingBucket(error: unknown): boolean {
+    return /bucket does not exist/i.test(String((error as { message?: unknown } | undefined)?.message ?? ''));
+  }
+
+  /** Maps an SDK error to a core error that says what to do. */
+  private mapError(operation: string, key: string, error: unknown): unknown {
+    if ((error as { name?: string } | undefined)?.name === 'AbortError' || StorageError.isInstance(error) || PreconditionFailedError.isInstance(error)) return error;
+    const status = statusOf(error);
+    const where = `gs://${this.bucket}/${this.rootPrefix === '' ? key : `${this.rootPrefix}/${key}`}`;
+    if (status === 412) return new PreconditionFailedError(key, undefined, { cause: error });
+    if (status === 404 && this.isMissingBucket(error)) {
+      return new StorageError(`GCS ${operation} of ${where} failed: the bucket "${this.bucket}" does not exist. Create it, or check the bucket name and project`, { cause: error });
+    }
+    if (status === 401 || status === 403) {
+      const hint = this.anonymous
+        ? 'anonymous access is read-only and reaches only public buckets: to write, create GcsStorage without `anonymous` and with credentials'
+        : 'check the credentials (GOOGLE_APPLICATION_CREDENTIALS or `gcloud auth application-default login`) and the bucket permissions';
+      return new StorageError(`GCS ${operation} of ${where} was refused (${status}): ${hint}`, { cause: error });
+    }
+    const code = (error as { code?: unknown } | undefined)?.code;
+    const retryable = (status !== undefined && (status >= 500 || status === 429 || status === 408)) || (typeof code === 'string' && networkCodes.has(code)) || status === undefined;
+    const message = error instanceof Error ? error.message : String(error);
+    return new StorageError(`GCS ${operation} of ${where} failed${status ? ` (${status})` : ''}: ${message.slice(0, 500)}`, { cause: error, retryable });
+  }
+}

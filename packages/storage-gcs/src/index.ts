@@ -1,0 +1,2 @@
+export { GcsStorage } from './gcs-storage.js';
+export type { GcsStorageOptions } from './gcs-storage.js';

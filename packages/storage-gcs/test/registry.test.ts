@@ -1,0 +1,9 @@
+import { describeRegistryConformance } from '@modelstore/storage-conformance';
+import path from 'node:path';
+import { storageOn } from './server.js';
+
+describeRegistryConformance({
+  name: 'GcsStorage on the modelstore GCS server',
+  createStorage: () => storageOn(),
+  pythonFixture: path.resolve(__dirname, '../../../../shared/fixtures/python-modelstore'),
+});
