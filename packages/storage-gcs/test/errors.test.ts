@@ -1,5 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
-import { PreconditionFailedError, StorageError } from '@modelstore/core';
+import { RawAdapter } from '@modelstore/adapter-raw';
+import { ModelStore, PreconditionFailedError, StorageError } from '@modelstore/core';
+import { startGcsServer } from '@modelstore/test-servers';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { GcsStorage } from '../src/index.js';
 import { server, storageOn } from './server.js';
 
@@ -11,17 +16,31 @@ async function errorOf(promise: Promise<unknown>): Promise<Error> {
 
 describe('GcsStorage errors and access modes', () => {
   it('reads a public bucket anonymously, and says plainly that writes need credentials', async () => {
-    const info = server();
-    // Seed the public bucket the way its owner would: the test server treats it as
-    // read-only for everyone, so this write is refused too, and the listing is empty.
-    const anonymous = new GcsStorage({ bucket: info.publicBucket, apiEndpoint: info.endpoint, anonymous: true });
-    expect((await anonymous.list('')).objects).toEqual([]);
-    expect(await anonymous.get('operatorai-model-store/domains/none.json')).toBeUndefined();
-    const error = await errorOf(anonymous.put('operatorai-model-store/x.json', '{}'));
-    expect(StorageError.isInstance(error)).toBe(true);
-    expect(error.message).toMatch(/anonymous access is read-only/);
-    const large = await errorOf(anonymous.put('big.bin', (async function* () { yield Buffer.alloc(9 * 1024 * 1024); })()));
-    expect(StorageError.isInstance(large)).toBe(true);
+    const gcs = await startGcsServer({ buckets: ['public-models'] });
+    const work = mkdtempSync(path.join(tmpdir(), 'modelstore-gcs-public-'));
+    try {
+      // The owner publishes a model, then the bucket is public and read-only to anonymous callers.
+      const owner = new ModelStore({ storage: new GcsStorage({ bucket: 'public-models', apiEndpoint: gcs.endpoint, projectId: 'owner' }), adapters: [new RawAdapter()], cacheDir: path.join(work, 'cache-owner') });
+      writeFileSync(path.join(work, 'model.bin'), 'public weights');
+      const { model } = await owner.upload('public', { model: path.join(work, 'model.bin') });
+      gcs.setReadOnly('public-models', true);
+
+      const anonymous = new GcsStorage({ bucket: 'public-models', apiEndpoint: gcs.endpoint, anonymous: true });
+      const reader = new ModelStore({ storage: anonymous, adapters: [new RawAdapter()], cacheDir: path.join(work, 'cache-reader') });
+      expect(await reader.listModels('public')).toEqual([model.model_id]);
+      const directory = await reader.load<string>('public');
+      expect(readFileSync(path.join(directory, 'model.bin'), 'utf8')).toBe('public weights');
+
+      const error = await errorOf(reader.upload('public', { model: path.join(work, 'model.bin') }));
+      expect(StorageError.isInstance(error)).toBe(true);
+      expect(error.message).toMatch(/anonymous access is read-only/);
+      const large = await errorOf(anonymous.put('big.bin', (async function* () { yield Buffer.alloc(9 * 1024 * 1024); })()));
+      expect(StorageError.isInstance(large)).toBe(true);
+      expect(await reader.listModels('public')).toEqual([model.model_id]);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+      await gcs.close();
+    }
   });
 
   it('names a missing bucket', async () => {

@@ -3,7 +3,7 @@
 import { startGcsServer } from '@modelstore/test-servers';
 
 export default async function globalSetup() {
-  const gcs = await startGcsServer({ buckets: ['modelstore-test'], readOnlyBuckets: ['public-models'] });
+  const gcs = await startGcsServer({ buckets: ['modelstore-test'] });
   globalThis.__modelstoreServers = [gcs];
-  process.env.MODELSTORE_TEST_GCS = JSON.stringify({ endpoint: gcs.endpoint, bucket: 'modelstore-test', publicBucket: 'public-models' });
+  process.env.MODELSTORE_TEST_GCS = JSON.stringify({ endpoint: gcs.endpoint, bucket: 'modelstore-test' });
 }

@@ -4,7 +4,6 @@ import { GcsStorage, type GcsStorageOptions } from '../src/index.js';
 export interface GcsServerInfo {
   endpoint: string;
   bucket: string;
-  publicBucket: string;
 }
 
 /** The server global-setup started. */

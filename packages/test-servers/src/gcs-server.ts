@@ -55,6 +55,8 @@ export interface GcsServer {
   port: number;
   /** Requests served so far, as `METHOD path?query` lines. */
   requests: string[];
+  /** Makes `bucket` read-only (a public bucket seen by an anonymous caller), or writable again. */
+  setReadOnly(bucket: string, readOnly: boolean): void;
   close(): Promise<void>;
 }
 
@@ -587,6 +589,11 @@ export async function startGcsServer(options: GcsServerOptions = {}): Promise<Gc
     endpoint,
     port,
     requests,
+    setReadOnly(bucket: string, value: boolean) {
+      if (!buckets.has(bucket)) buckets.set(bucket, new Map());
+      if (value) readOnly.add(bucket);
+      else readOnly.delete(bucket);
+    },
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
