@@ -7,3 +7,5 @@ export { decodeAwsChunked } from './aws-chunked.js';
 export { startGcsServer } from './gcs-server.js';
 export type { GcsServer, GcsServerOptions } from './gcs-server.js';
 export { splitMultipart } from './multipart-related.js';
+export { startAzurite, azuriteAccount } from './azurite.js';
+export type { AzuriteHandle } from './azurite.js';

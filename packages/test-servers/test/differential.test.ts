@@ -8,7 +8,8 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { startS3Server, startS3rver, type S3Server, type S3rverHandle } from '../src/index.js';
+import { startS3Server, type S3Server } from '../src/s3-server.js';
+import { startS3rver, type S3rverHandle } from '../src/s3rver.js';
 
 /** A small seeded generator, so a failing sequence can be replayed. */
 function random(seed: number): () => number {

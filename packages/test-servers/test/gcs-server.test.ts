@@ -3,7 +3,7 @@ import { Storage, type File } from '@google-cloud/storage';
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { startGcsServer, type GcsServer } from '../src/index.js';
+import { startGcsServer, type GcsServer } from '../src/gcs-server.js';
 
 let server: GcsServer;
 let storage: Storage;

@@ -18,7 +18,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { startS3Server, type S3Server } from '../src/index.js';
+import { startS3Server, type S3Server } from '../src/s3-server.js';
 
 let server: S3Server;
 let client: S3Client;

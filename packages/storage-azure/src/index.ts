@@ -1,0 +1,2 @@
+export { AzureBlobStorage } from './azure-blob-storage.js';
+export type { AzureBlobStorageOptions } from './azure-blob-storage.js';

@@ -1,0 +1,9 @@
+import { describeRegistryConformance } from '@modelstore/storage-conformance';
+import path from 'node:path';
+import { storageOn } from './server.js';
+
+describeRegistryConformance({
+  name: 'AzureBlobStorage on azurite',
+  createStorage: () => storageOn(),
+  pythonFixture: path.resolve(__dirname, '../../../../shared/fixtures/python-modelstore'),
+});
