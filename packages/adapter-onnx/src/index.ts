@@ -1,0 +1,4 @@
+export { OnnxAdapter } from './onnx-adapter.js';
+export type { OnnxAdapterOptions, OnnxModel } from './onnx-adapter.js';
+export { readOnnxGraphInfo } from './onnx-graph-info.js';
+export type { OnnxGraphInfo, OnnxValueInfo } from './onnx-graph-info.js';

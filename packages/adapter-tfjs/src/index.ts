@@ -1,0 +1,2 @@
+export { TfjsAdapter } from './tfjs-adapter.js';
+export type { TfjsModel, TfjsModelFiles } from './tfjs-adapter.js';
