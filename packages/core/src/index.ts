@@ -12,3 +12,5 @@ export type { ArchiveDigest, ExpectedArchive } from './archive.js';
 export { ModelStore, createdTime } from './model-store.js';
 export type { ModelStoreOptions, UploadOptions, DownloadOptions } from './model-store.js';
 export { version } from './version.js';
+export { openModelStore, openStorage, parseStoreUri, storeTargetFromEnv } from './open-model-store.js';
+export type { OpenModelStoreOptions, StorageTarget } from './open-model-store.js';

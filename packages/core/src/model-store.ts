@@ -21,7 +21,7 @@ import {
 } from './errors.js';
 import type { ModelMetadata, ModelStateDocument } from './metadata.js';
 import { deletedState, validateDomain, validateModelId, validateStateName } from './names.js';
-import { archiveKeyFromLocation, createdStamp, layout, parseCreatedStamp } from './registry-layout.js';
+import { archiveKeyFromLocation, createdStamp, layout, parseCreatedStamp, registryRoot } from './registry-layout.js';
 import type { ObjectInfo, Storage } from './storage.js';
 import { version } from './version.js';
 
@@ -425,6 +425,98 @@ export class ModelStore {
     await rename(to, old);
     await rename(staging, to);
     await rm(old, { recursive: true, force: true });
+  }
+
+  // ---------------------------------------------------------------- copy and garbage collection
+
+  /**
+   * Copies a model into another store (any pair of backends), streaming its archive
+   * and checking its sha256 on the way; the copy's metadata names the target's
+   * location and is committed create-only, then the target's latest pointer moves
+   * forward if the copy is newer. `states` are set on the copy (created if needed).
+   * @throws ModelExistsError when the target already has this model id.
+   */
+  async copyModel(domain: string, modelId: string, target: ModelStore, options: { states?: string[]; signal?: AbortSignal } = {}): Promise<ModelMetadata> {
+    for (const state of options.states ?? []) validateStateName(state);
+    const metadata = await this.getModelInfo(domain, modelId);
+    const archiveKey = this.archiveKeyOf(metadata);
+    if ((await target.storage.head(layout.version(domain, modelId))) || (await target.storage.head(layout.stateVersion(domain, deletedState, modelId)))) {
+      throw new ModelExistsError(domain, modelId);
+    }
+    const source = await this.storage.get(archiveKey, options.signal ? { signal: options.signal } : {});
+    if (!source) throw new IntegrityError(`The archive of model "${modelId}" is missing from the source store (${archiveKey})`);
+    const hash = createHash('sha256');
+    let size = 0;
+    async function* hashed() {
+      for await (const chunk of source!.body as AsyncIterable<Buffer>) {
+        hash.update(chunk);
+        size += chunk.length;
+        yield chunk;
+      }
+    }
+    let written = false;
+    try {
+      await target.storage.put(archiveKey, hashed(), {
+        contentType: 'application/gzip',
+        size: source.size,
+        ...(target.storage.capabilities.conditionalWrites ? { ifNoneMatch: '*' as const } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      written = true;
+      const sha256 = hash.digest('hex');
+      const expected = metadata.archive;
+      if (size !== source.size || (expected && (expected.sha256 !== sha256 || expected.size !== size))) {
+        throw new IntegrityError(`The archive of model "${modelId}" read back as ${size} bytes with sha256 ${sha256}, but ${expected ? `the metadata recorded ${expected.size} bytes, ${expected.sha256}` : `storage reported ${source.size} bytes`}: not copied`);
+      }
+      const copy: ModelMetadata = { ...metadata, storage: target.storage.describe(archiveKey) };
+      try {
+        await target.writeJson(layout.version(domain, modelId), copy, { ifNoneMatch: '*' });
+      } catch (error) {
+        if (PreconditionFailedError.isInstance(error)) throw new ModelExistsError(domain, modelId, { cause: error });
+        throw error;
+      }
+      written = false;
+      await target.advanceDomain(domain, copy);
+      for (const state of options.states ?? []) {
+        await target.ensureState(state);
+        await target.writeJson(layout.stateVersion(domain, state, modelId), copy);
+      }
+      return copy;
+    } catch (error) {
+      if (written) await target.storage.delete(archiveKey).catch(() => undefined);
+      if (PreconditionFailedError.isInstance(error)) throw new ModelExistsError(domain, modelId, { cause: error });
+      throw error;
+    }
+  }
+
+  /**
+   * Removes archives that no model's metadata references — left by uploads that
+   * died between writing the archive and committing — once they are older than
+   * `olderThan` milliseconds (default one hour, so uploads in flight are never
+   * touched). Committed and soft-deleted models are never touched.
+   */
+  async collectGarbage(options: { olderThan?: number; dryRun?: boolean; now?: Date } = {}): Promise<{ removed: ObjectInfo[]; kept: ObjectInfo[]; dryRun: boolean }> {
+    const olderThan = options.olderThan ?? 60 * 60 * 1000;
+    const cutoff = (options.now ?? new Date()).getTime() - olderThan;
+    const referenced = new Set<string>();
+    const archives: ObjectInfo[] = [];
+    for await (const object of this.listAll(`${registryRoot}/`)) {
+      const parts = object.key.split('/');
+      // operatorai-model-store/<domain>/versions[/<state>]/<id>.json; a soft-deleted model's
+      // archive is garbage too (deleteModel removes it last, so a crash can leave it).
+      if (parts.length >= 4 && parts[2] === 'versions' && object.key.endsWith('.json') && !(parts.length === 5 && parts[3] === deletedState)) {
+        const metadata = await this.readJson<ModelMetadata>(object.key).catch(() => undefined);
+        const key = metadata ? archiveKeyFromLocation(metadata.storage) : undefined;
+        if (key !== undefined) referenced.add(key);
+      } else if (parts.length === 5 && parts[4] === 'artifacts.tar.gz') {
+        archives.push(object);
+      }
+    }
+    const orphans = archives.filter((object) => !referenced.has(object.key));
+    const removed = orphans.filter((object) => object.lastModified.getTime() <= cutoff);
+    const kept = orphans.filter((object) => object.lastModified.getTime() > cutoff);
+    if (!options.dryRun) for (const object of removed) await this.storage.delete(object.key);
+    return { removed, kept, dryRun: options.dryRun ?? false };
   }
 
   // ---------------------------------------------------------------- delete

@@ -5,6 +5,7 @@ import {
   DomainNotFoundError,
   IntegrityError,
   InvalidNameError,
+  MemoryStorage,
   ModelDeletedError,
   ModelExistsError,
   ModelStore,
@@ -422,6 +423,63 @@ export function describeRegistryConformance<S extends Storage>(options: Registry
         expect(readdirSync(parent)).toEqual(['model']);
       }, timeout);
     });
+
+    it('copies a model to another store and back, byte for byte, with its states', async () => {
+      const { model } = await upload('churn', { extraMetadata: { run: 7 } });
+      const other = new ModelStore({ storage: new MemoryStorage(), adapters: [new RawAdapter()], cacheDir: path.join(work, 'cache-other') });
+      const copy = await store.copyModel('churn', model.model_id, other, { states: ['production'] });
+      expect(copy.storage).toEqual(other.storage.describe(layout.archive('churn', new Date(copy.code!.created_at!), model.model_id)));
+      expect(copy.extra).toEqual({ run: 7 });
+      expect(await other.listModels('churn', { state: 'production' })).toEqual([model.model_id]);
+      expect((await other.getDomain('churn')).model.model_id).toBe(model.model_id);
+      const there = await other.download('churn', { to: path.join(work, 'copied') });
+      expect(treeDigest(there)['model.bin']).toBe(sha256(readFileSync(modelFile)));
+      await expect(store.copyModel('churn', model.model_id, other)).rejects.toBeInstanceOf(ModelExistsError);
+
+      // And back into a fresh store on the backend under test.
+      const backStorage = await options.createStorage();
+      try {
+        const back = new ModelStore({ storage: backStorage, adapters: [new RawAdapter()], cacheDir: path.join(work, 'cache-back') });
+        await other.copyModel('churn', model.model_id, back);
+        expect(treeDigest(await back.download('churn', { to: path.join(work, 'back') }))).toEqual(treeDigest(there));
+      } finally {
+        await options.destroyStorage?.(backStorage);
+      }
+    }, timeout);
+
+    it('refuses to copy an archive whose bytes no longer match the metadata', async () => {
+      const metadata = await upload('churn', { modelId: 'tampered' });
+      await storage.put(layout.archive('churn', new Date(metadata.code!.created_at!), 'tampered'), 'not the archive');
+      const other = new ModelStore({ storage: new MemoryStorage(), adapters: [new RawAdapter()], cacheDir: path.join(work, 'cache-other') });
+      await expect(store.copyModel('churn', 'tampered', other)).rejects.toBeInstanceOf(IntegrityError);
+      expect((await other.storage.list('')).objects).toEqual([]);
+    }, timeout);
+
+    it('collects orphan archives past the grace period, and nothing else', async () => {
+      const kept = await upload('churn', { modelId: 'kept' });
+      const gone = await upload('churn', { modelId: 'gone' });
+      await store.deleteModel('churn', 'gone');
+      const orphanKey = layout.archive('churn', new Date(), 'never-committed');
+      await storage.put(orphanKey, 'an archive whose upload died before its commit');
+      // A deleted model whose archive survived a crash in the middle of its deletion.
+      const deletedKey = layout.archive('churn', new Date(gone.code!.created_at!), 'gone');
+      await storage.put(deletedKey, 'leftover');
+
+      const young = await store.collectGarbage();
+      expect(young.removed).toEqual([]);
+      expect(young.kept.map((object) => object.key).sort()).toEqual([deletedKey, orphanKey].sort());
+
+      const dry = await store.collectGarbage({ olderThan: 0, dryRun: true });
+      expect(dry.removed.map((object) => object.key).sort()).toEqual([deletedKey, orphanKey].sort());
+      expect(await storage.head(orphanKey)).toBeDefined();
+
+      const swept = await store.collectGarbage({ olderThan: 0 });
+      expect(swept.removed.map((object) => object.key).sort()).toEqual([deletedKey, orphanKey].sort());
+      expect(await storage.head(orphanKey)).toBeUndefined();
+      expect(await storage.head(deletedKey)).toBeUndefined();
+      expect(treeDigest(await store.download('churn', { modelId: 'kept', to: path.join(work, 'kept') }))['model.bin']).toBe(sha256(readFileSync(modelFile)));
+      expect(kept.model.model_id).toBe('kept');
+    }, timeout);
 
     it('loads a model a second time from the cache, reading no bytes from storage', async () => {
       const counted = new CountingStorage(storage);
