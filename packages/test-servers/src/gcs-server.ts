@@ -499,7 +499,9 @@ export async function startGcsServer(options: GcsServerOptions = {}): Promise<Gc
     const query = url.searchParams;
     const method = request.method ?? 'GET';
     requests.push(`${method} ${url.pathname}${url.search}`);
-    const parts = url.pathname.split('/').slice(1).map(decodeURIComponent);
+    let parts = url.pathname.split('/').slice(1).map(decodeURIComponent);
+    // With STORAGE_EMULATOR_HOST the SDK sends JSON API paths without /storage/v1.
+    if (parts[0] === 'b') parts = ['storage', 'v1', ...parts];
 
     // /upload/storage/v1/b/<bucket>/o
     if (parts[0] === 'upload' && parts[1] === 'storage' && parts[3] === 'b' && parts[5] === 'o' && parts.length === 6) {

@@ -1,0 +1,2 @@
+export { run, exitCodes } from './cli.js';
+export type { CliIo } from './cli.js';

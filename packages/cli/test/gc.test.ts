@@ -1,0 +1,40 @@
+import { describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { modelstore, treeDigest } from './helpers.js';
+
+describe('modelstore gc', () => {
+  it('removes the orphan a killed upload left, and nothing else', async () => {
+    const work = mkdtempSync(path.join(tmpdir(), 'modelstore-cli-gc-'));
+    try {
+      writeFileSync(path.join(work, 'model.bin'), Buffer.alloc(100_000, 7));
+      const cli = (...args: string[]) => modelstore(['--store', './registry', ...args], { cwd: work });
+      expect((await cli('upload', 'churn', 'model.bin', '--id', 'kept', '--state', 'production')).code).toBe(0);
+
+      const uploader = spawn(process.execPath, [path.join(__dirname, 'upload-child.mjs'), path.join(work, 'registry'), 'churn', path.join(work, 'model.bin')], { stdio: ['ignore', 'pipe', 'inherit'] });
+      await new Promise<void>((resolve, reject) => {
+        uploader.stdout.on('data', (data: Buffer) => data.toString().includes('archive-written') && resolve());
+        uploader.on('exit', () => reject(new Error('the upload exited before writing its archive')));
+      });
+      uploader.kill('SIGKILL');
+      await new Promise((resolve) => uploader.on('exit', resolve));
+
+      // Within the grace period the orphan is kept.
+      expect(JSON.parse((await cli('--json', 'gc')).stdout).kept).toHaveLength(1);
+      const dry = JSON.parse((await cli('--json', 'gc', '--older-than', '0s', '--dry-run')).stdout);
+      expect(dry.removed.map((object: { key: string }) => object.key)).toEqual([expect.stringMatching(/^operatorai-model-store\/churn\/[\d.-]+\/killed\/artifacts\.tar\.gz$/)]);
+      const swept = await cli('gc', '--older-than', '0s');
+      expect(swept.code).toBe(0);
+      expect(swept.stdout).toMatch(/^removed 1 archive/);
+      expect(JSON.parse((await cli('--json', 'gc', '--older-than', '0s')).stdout).removed).toEqual([]);
+
+      expect(JSON.parse((await cli('--json', 'ls', 'churn')).stdout).map((row: { modelId: string }) => row.modelId)).toEqual(['kept']);
+      const download = await cli('--json', 'download', 'churn', 'kept', '--to', 'out');
+      expect(treeDigest(JSON.parse(download.stdout).directory)['model.bin']).toBe(treeDigest(work)['model.bin']);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
