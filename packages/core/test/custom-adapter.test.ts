@@ -1,6 +1,6 @@
 // The custom adapter example of the core README, run as a test: keep the two in step.
 import { describe, expect, it } from '@jest/globals';
-import { AdapterNotFoundError, MemoryStorage, ModelStore, type ModelAdapter, type ModelMetadata, type SavedModel } from '@modelstore/core';
+import { AdapterNotFoundError, MemoryStorage, ModelStore, type ModelAdapter, type ModelMetadata, type SavedModel } from '../src/index.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
