@@ -1,0 +1,171 @@
+// Packs every published package, checks what each tarball holds, installs the
+// tarballs with npm into fresh projects (no workspace links), and runs there what a
+// user would: the README quick start, an ESM and a CommonJS script, `npx modelstore`.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const work = mkdtempSync(path.join(tmpdir(), 'modelstore-packages-'));
+const failures = [];
+let checks = 0;
+
+function check(condition, message) {
+  checks++;
+  if (!condition) failures.push(message);
+}
+
+function run(command, args, cwd, options = {}) {
+  const result = spawnSync(command, args, { cwd, encoding: 'utf8', env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false', ...options.env } });
+  if (result.status !== 0 && !options.allowFailure) {
+    throw new Error(`${command} ${args.join(' ')} failed in ${cwd} (${result.status}):\n${result.stdout}\n${result.stderr}`);
+  }
+  return result;
+}
+
+const forbiddenInFsProject = ['@aws-sdk', '@google-cloud', '@azure', 'onnxruntime-node', 'onnxruntime-common', '@tensorflow'];
+
+/** Every package directory name under node_modules (scoped ones as @scope/name), nested included. */
+function installedPackages(directory) {
+  const found = new Set();
+  const walk = (modules) => {
+    if (!existsSync(modules)) return;
+    for (const entry of readdirSync(modules)) {
+      if (entry.startsWith('.')) continue;
+      const names = entry.startsWith('@') ? readdirSync(path.join(modules, entry)).map((name) => `${entry}/${name}`) : [entry];
+      for (const name of names) {
+        found.add(name);
+        walk(path.join(modules, name, 'node_modules'));
+      }
+    }
+  };
+  walk(path.join(directory, 'node_modules'));
+  return found;
+}
+
+function newProject(name, tarballs) {
+  const directory = path.join(work, name);
+  mkdirSync(directory);
+  writeFileSync(path.join(directory, 'package.json'), JSON.stringify({ name: `try-${name}`, version: '1.0.0', private: true }, null, 2));
+  run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs], directory);
+  return directory;
+}
+
+try {
+  // 1. Pack every published package (pnpm replaces workspace: ranges with versions).
+  const tarballDir = path.join(work, 'tarballs');
+  mkdirSync(tarballDir);
+  const packages = readdirSync(path.join(root, 'packages'))
+    .map((folder) => ({ folder, manifest: JSON.parse(readFileSync(path.join(root, 'packages', folder, 'package.json'), 'utf8')) }))
+    .filter(({ manifest }) => !manifest.private);
+  const tarballs = {};
+  for (const { folder, manifest } of packages) {
+    run('pnpm', ['pack', '--pack-destination', tarballDir], path.join(root, 'packages', folder));
+    const file = readdirSync(tarballDir).find((name) => name.startsWith(`${manifest.name.replace('@', '').replace('/', '-')}-${manifest.version}`));
+    check(file !== undefined, `${manifest.name}: no tarball was packed`);
+    tarballs[manifest.name] = path.join(tarballDir, file);
+  }
+
+  // 2. What each tarball holds.
+  for (const [name, tarball] of Object.entries(tarballs)) {
+    const entries = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).trim().split('\n');
+    const inspect = path.join(work, 'inspect', name.replace('/', '__'));
+    mkdirSync(inspect, { recursive: true });
+    execFileSync('tar', ['-xzf', tarball, '-C', inspect]);
+    const packageDir = path.join(inspect, 'package');
+    const manifest = JSON.parse(readFileSync(path.join(packageDir, 'package.json'), 'utf8'));
+    const unwanted = entries.filter((entry) => /\.test\.|(^|\/)test\/|fixtures|\.tsbuildinfo$|(^|\/)node_modules\//.test(entry));
+    check(unwanted.length === 0, `${name}: the tarball holds ${unwanted.join(', ')}`);
+    for (const required of ['package/package.json', 'package/README.md', 'package/LICENSE']) check(entries.includes(required), `${name}: the tarball lacks ${required}`);
+    check(typeof manifest.exports?.['.']?.types === 'string' && existsSync(path.join(packageDir, manifest.exports['.'].types)), `${name}: exports "." has no types file in the tarball`);
+    check(existsSync(path.join(packageDir, manifest.exports?.['.']?.default ?? 'missing')), `${name}: exports "." points at a file the tarball lacks`);
+    check(manifest.license === 'Apache-2.0', `${name}: license is ${manifest.license}`);
+    check(manifest.repository?.url && manifest.repository?.directory, `${name}: repository is incomplete`);
+    check(Array.isArray(manifest.keywords) && manifest.keywords.length > 0, `${name}: no keywords`);
+    check(manifest.engines?.node === '>=20.19', `${name}: engines.node is ${manifest.engines?.node}`);
+    check(manifest.type === 'module' && manifest.sideEffects === false, `${name}: type/sideEffects`);
+    check(!JSON.stringify(manifest).includes('workspace:'), `${name}: a workspace: range survived packing`);
+    for (const bin of Object.values(manifest.bin ?? {})) check(existsSync(path.join(packageDir, bin)), `${name}: bin ${bin} is missing`);
+    // Source maps must point at files that ship.
+    for (const entry of entries.filter((entry) => entry.endsWith('.map'))) {
+      const map = JSON.parse(readFileSync(path.join(inspect, entry), 'utf8'));
+      for (const source of map.sources ?? []) {
+        const resolved = path.resolve(path.dirname(path.join(inspect, entry)), map.sourceRoot ?? '', source);
+        check(existsSync(resolved), `${name}: ${entry} points at ${source}, which the tarball lacks`);
+      }
+    }
+  }
+
+  // 3. A project with the file system backend only: the README quick start, ESM, CommonJS.
+  const fsOnly = newProject('fs-only', [tarballs['@modelstore/core'], tarballs['@modelstore/storage-fs'], tarballs['@modelstore/adapter-raw']]);
+  const installed = installedPackages(fsOnly);
+  for (const forbidden of forbiddenInFsProject) {
+    const hits = [...installed].filter((name) => name === forbidden || name.startsWith(`${forbidden}/`));
+    check(hits.length === 0, `fs-only project installed ${hits.join(', ')}`);
+  }
+  const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+  const quickStart = /## Quick start[\s\S]*?```js\n([\s\S]*?)```/.exec(readme)?.[1];
+  check(quickStart !== undefined, 'README.md has no ```js block under "## Quick start"');
+  writeFileSync(path.join(fsOnly, 'weights.bin'), Buffer.alloc(64 * 1024, 3));
+  writeFileSync(path.join(fsOnly, 'quickstart.mjs'), quickStart ?? '');
+  const quick = run('node', ['quickstart.mjs'], fsOnly, { allowFailure: true });
+  check(quick.status === 0, `the README quick start failed in a fresh project:\n${quick.stdout}\n${quick.stderr}`);
+  check(/production/.test(quick.stdout) || quick.stdout.includes('['), `the README quick start printed nothing useful: ${quick.stdout}`);
+
+  const script = (flavour) => `
+const sha = (file) => createHash('sha256').update(readFileSync(file)).digest('hex');
+writeFileSync('model.bin', Buffer.from('weights of a ${flavour} user'));
+const store = new ModelStore({ storage: new FileSystemStorage({ root: './registry-${flavour}' }), adapters: [new RawAdapter()], cacheDir: './cache-${flavour}' });
+const { model } = await store.upload('churn', { model: './model.bin', extraMetadata: { flavour: '${flavour}' } });
+const ids = await store.listModels('churn');
+const to = await store.download('churn', { modelId: model.model_id, to: './out-${flavour}' });
+const loaded = await store.load('churn');
+if (ids.length !== 1 || ids[0] !== model.model_id) throw new Error('listModels: ' + ids);
+if (sha(to + '/model.bin') !== sha('model.bin') || sha(loaded + '/model.bin') !== sha('model.bin')) throw new Error('bytes differ');
+console.log('${flavour} ok', model.model_id);
+`;
+  writeFileSync(
+    path.join(fsOnly, 'esm.mjs'),
+    `import { ModelStore } from '@modelstore/core';\nimport { FileSystemStorage } from '@modelstore/storage-fs';\nimport { RawAdapter } from '@modelstore/adapter-raw';\nimport { createHash } from 'node:crypto';\nimport { readFileSync, writeFileSync } from 'node:fs';\n${script('esm')}`,
+  );
+  writeFileSync(
+    path.join(fsOnly, 'cjs.cjs'),
+    `const { ModelStore } = require('@modelstore/core');\nconst { FileSystemStorage } = require('@modelstore/storage-fs');\nconst { RawAdapter } = require('@modelstore/adapter-raw');\nconst { createHash } = require('node:crypto');\nconst { readFileSync, writeFileSync } = require('node:fs');\n(async () => {${script('cjs')}})().catch((error) => { console.error(error); process.exit(1); });\n`,
+  );
+  for (const file of ['esm.mjs', 'cjs.cjs']) {
+    const result = run('node', [file], fsOnly, { allowFailure: true });
+    check(result.status === 0 && /ok /.test(result.stdout), `${file} failed in a fresh project:\n${result.stdout}\n${result.stderr}`);
+  }
+
+  // 4. The CLI from its tarball.
+  const cliProject = newProject('cli', [tarballs['@modelstore/cli'], tarballs['@modelstore/core'], tarballs['@modelstore/storage-fs'], tarballs['@modelstore/adapter-raw']]);
+  const help = run('npx', ['--no-install', 'modelstore', '--help'], cliProject, { allowFailure: true });
+  check(help.status === 0 && help.stdout.includes('Usage: modelstore'), `npx modelstore --help failed:\n${help.stdout}\n${help.stderr}`);
+  writeFileSync(path.join(cliProject, 'model.bin'), 'weights');
+  const upload = run('npx', ['--no-install', 'modelstore', '--store', './registry', 'upload', 'churn', 'model.bin', '--id', 'packed'], cliProject, { allowFailure: true });
+  check(upload.status === 0 && upload.stdout.trim() === 'packed', `npx modelstore upload failed:\n${upload.stdout}\n${upload.stderr}`);
+  const s3Missing = run('npx', ['--no-install', 'modelstore', '--store', 's3://bucket/prefix', 'ls'], cliProject, { allowFailure: true });
+  check(s3Missing.status === 1 && s3Missing.stderr.includes('npm install @modelstore/storage-s3'), `a missing backend gave no install hint:\n${s3Missing.stderr}`);
+
+  // 5. An S3 user's project: ESM and CommonJS, and no other cloud SDK.
+  const s3Project = newProject('s3', [tarballs['@modelstore/core'], tarballs['@modelstore/storage-s3']]);
+  const s3Installed = [...installedPackages(s3Project)];
+  check(s3Installed.some((name) => name.startsWith('@aws-sdk/')), 'the S3 project has no AWS SDK');
+  check(!s3Installed.some((name) => /^@google-cloud\/|^@azure\/|^onnxruntime|^@tensorflow\//.test(name)), 'the S3 project installed another cloud SDK or runtime');
+  writeFileSync(path.join(s3Project, 'esm.mjs'), `import { S3Storage } from '@modelstore/storage-s3';\nimport { ModelStore } from '@modelstore/core';\nconst store = new ModelStore({ storage: new S3Storage({ bucket: 'b', region: 'eu-west-1' }) });\nconsole.log(store.storage.describe('k').type);\n`);
+  writeFileSync(path.join(s3Project, 'cjs.cjs'), `const { S3Storage } = require('@modelstore/storage-s3');\nconsole.log(new S3Storage({ bucket: 'b', region: 'eu-west-1' }).describe('k').type);\n`);
+  for (const file of ['esm.mjs', 'cjs.cjs']) {
+    const result = run('node', [file], s3Project, { allowFailure: true, env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } });
+    check(result.status === 0 && result.stdout.trim() === 'aws:s3', `${file} failed in the S3 project:\n${result.stdout}\n${result.stderr}`);
+  }
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+
+if (failures.length > 0) {
+  console.error(`Package checks: ${failures.length} of ${checks} failed:\n- ${failures.join('\n- ')}`);
+  process.exit(1);
+}
+console.log(`Package checks: ${checks} passed, 0 failed`);
