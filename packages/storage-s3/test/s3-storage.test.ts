@@ -5,8 +5,10 @@ describeStorageConformance({
   name: 'S3Storage on the modelstore S3 server',
   createStorage: () => storageOn(server('MODELSTORE_TEST_S3'), { partSize: 5 * 1024 * 1024, queueSize: 2 }),
   destroyStorage: (storage) => storage.client.destroy(),
-  // Two 5 MiB parts in flight, one being filled, and the SDK's copies of them.
-  streamingBudget: 40 * 1024 * 1024,
+  // Two 5 MiB parts in flight, one being filled, and the SDK's copies of them: about
+  // 24 MiB on an idle machine, up to 44 MiB measured on a loaded one. Holding the
+  // whole object would be 64 MiB or more.
+  streamingBudget: 56 * 1024 * 1024,
 });
 
 describeStorageConformance({
