@@ -114,7 +114,7 @@ function isStreamDataError(error: unknown): boolean {
     code === 'Z_DATA_ERROR' ||
     code === 'Z_BUF_ERROR' ||
     code === 'ERR_STREAM_PREMATURE_CLOSE' ||
-    /unexpected end|invalid tar header|incorrect header check|invalid .* header|checksum|Unexpected end of data/i.test(message)
+    /unexpected end|invalid tar header|incorrect header check|invalid .* header|checksum|premature close/i.test(message)
   );
 }
 
@@ -173,9 +173,18 @@ export async function extractArchive(source: NodeJS.ReadableStream, directory: s
   } catch (error) {
     extract.destroy();
     (source as Readable).destroy?.();
-    await feeding.catch(() => undefined);
+    const feedError = await feeding.then(
+      () => undefined,
+      (reason: unknown) => reason,
+    );
     if (ModelStoreError.isInstance(error)) throw error;
-    if (isStreamDataError(error)) throw new IntegrityError('The model archive is corrupt or truncated: it could not be decompressed and unpacked', { cause: error });
+    // A storage failure while reading (already a typed error) stays what it is.
+    if (ModelStoreError.isInstance(feedError)) throw feedError;
+    // Otherwise, when decompressing or unpacking failed, whatever the entry being
+    // written then reported (a premature close, say) is the same corrupt archive.
+    if (isStreamDataError(error) || isStreamDataError(feedError)) {
+      throw new IntegrityError('The model archive is corrupt or truncated: it could not be decompressed and unpacked', { cause: isStreamDataError(feedError) ? feedError : error });
+    }
     throw error;
   }
   if (expected.size !== undefined && archive.size !== expected.size) {

@@ -198,6 +198,7 @@ export class ModelStore {
       }
       archiveWritten = false;
       await this.advanceDomain(domain, metadata);
+      await this.addToIndex(domain, metadata);
       return metadata;
     } catch (error) {
       stream.destroy();
@@ -266,10 +267,6 @@ export class ModelStore {
 
   /** Model ids of the domain, newest first; only those in `state` if given. Deleted models are never listed. */
   async listModels(domain: string, options: { state?: string } = {}): Promise<string[]> {
-    return (await this.listModelMetadata(domain, options)).map((metadata) => metadata.model.model_id);
-  }
-
-  private async listModelMetadata(domain: string, options: { state?: string }): Promise<ModelMetadata[]> {
     validateDomain(domain);
     let prefix = layout.versions(domain);
     if (options.state !== undefined) {
@@ -279,8 +276,59 @@ export class ModelStore {
     }
     const ids = await this.listKeys(prefix, '.json');
     if (ids.length === 0 && options.state === undefined && !(await this.storage.head(layout.domain(domain)))) throw new DomainNotFoundError(domain);
-    const documents = await mapConcurrently(ids, 16, (id) => this.readJson<ModelMetadata>(`${prefix}${id}.json`));
-    return documents.filter((metadata): metadata is ModelMetadata => metadata !== undefined).sort(newestFirst);
+    return this.newestFirst(domain, prefix, ids);
+  }
+
+  /**
+   * Orders model ids by creation time, newest first, ties by id. Creation times come
+   * from the domain's index (one read) and, for models it does not know (written by
+   * Python modelstore, or by an upload that died before indexing), from their metadata.
+   */
+  private async newestFirst(domain: string, prefix: string, ids: string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const created = await this.readIndex(domain);
+    const unknown = ids.filter((id) => !created.has(id));
+    const documents = await mapConcurrently(unknown, 16, (id) => this.readJson<ModelMetadata>(`${prefix}${id}.json`));
+    const vanished = new Set<string>();
+    unknown.forEach((id, index) => {
+      const metadata = documents[index];
+      if (metadata) created.set(id, createdTime(metadata) || 0);
+      else vanished.add(id);
+    });
+    return ids
+      .filter((id) => !vanished.has(id))
+      .sort((a, b) => created.get(b)! - created.get(a)! || (a < b ? 1 : a > b ? -1 : 0));
+  }
+
+  /** The domain's index of creation times; empty when it is missing or unreadable (it is only a cache). */
+  private async readIndex(domain: string): Promise<Map<string, number>> {
+    const index = await this.readJson<{ models?: Record<string, number> }>(layout.index(domain)).catch(() => undefined);
+    return new Map(Object.entries(index?.models ?? {}).filter((entry): entry is [string, number] => typeof entry[1] === 'number'));
+  }
+
+  /**
+   * Records a committed model's creation time in the domain's index, by
+   * compare-and-swap. Best effort: the model is committed and listed either way.
+   */
+  private async addToIndex(domain: string, metadata: ModelMetadata): Promise<void> {
+    const key = layout.index(domain);
+    try {
+      for (let attempt = 0; attempt < registryRetries; attempt++) {
+        const current = await this.readJsonWithInfo<{ models?: Record<string, number> }>(key).catch(() => undefined);
+        const models = { ...(current?.value.models ?? {}) };
+        if (models[metadata.model.model_id] !== undefined) return;
+        models[metadata.model.model_id] = createdTime(metadata) || 0;
+        try {
+          await this.writeJson(key, { models }, current ? { ifMatch: current.info.etag } : { ifNoneMatch: '*' });
+          return;
+        } catch (error) {
+          if (!PreconditionFailedError.isInstance(error)) return;
+          await backoff(attempt);
+        }
+      }
+    } catch {
+      // The index only saves reads; a model missing from it is found by listing.
+    }
   }
 
   /** A model's metadata. @throws ModelNotFoundError, ModelDeletedError, DomainNotFoundError */
@@ -304,9 +352,10 @@ export class ModelStore {
   /** The latest model's metadata, or the newest in `state`. @throws DomainNotFoundError, ModelNotFoundError when the state holds no model */
   async getLatestModel(domain: string, options: { state?: string } = {}): Promise<ModelMetadata> {
     if (options.state === undefined) return this.getDomain(domain);
-    const [newest] = await this.listModelMetadata(domain, options);
+    const [newest] = await this.listModels(domain, options);
     if (!newest) throw new ModelNotFoundError(domain, `(latest in state "${options.state}")`);
-    return newest;
+    const metadata = await this.readJson<ModelMetadata>(layout.stateVersion(domain, options.state, newest));
+    return metadata ?? this.getModelInfo(domain, newest);
   }
 
   // ---------------------------------------------------------------- download and load
@@ -477,6 +526,7 @@ export class ModelStore {
       }
       written = false;
       await target.advanceDomain(domain, copy);
+      await target.addToIndex(domain, copy);
       for (const state of options.states ?? []) {
         await target.ensureState(state);
         await target.writeJson(layout.stateVersion(domain, state, modelId), copy);
@@ -543,13 +593,12 @@ export class ModelStore {
     for (let attempt = 0; attempt < registryRetries; attempt++) {
       const current = await this.readJsonWithInfo<ModelMetadata>(key);
       if (!current || current.value.model.model_id !== modelId) return;
-      const [newest] = await this.listModelMetadata(domain, {}).catch((error: unknown) => {
-        if (DomainNotFoundError.isInstance(error)) return [] as ModelMetadata[];
-        throw error;
-      });
+      const remaining = await this.newestFirst(domain, layout.versions(domain), await this.listKeys(layout.versions(domain), '.json'));
+      const newest = remaining[0] === undefined ? undefined : await this.readJson<ModelMetadata>(layout.version(domain, remaining[0]));
       try {
         if (newest) await this.writeJson(key, newest, { ifMatch: current.info.etag });
-        else await this.storage.delete(key);
+        else if (remaining.length === 0) await this.storage.delete(key);
+        else continue; // The newest remaining model vanished meanwhile: look again.
         return;
       } catch (error) {
         if (!PreconditionFailedError.isInstance(error)) throw error;

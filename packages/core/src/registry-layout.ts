@@ -11,6 +11,8 @@ export const layout = {
   stateVersion: (domain: string, state: string, modelId: string) => `${registryRoot}/${domain}/versions/${state}/${modelId}.json`,
   stateVersions: (domain: string, state: string) => `${registryRoot}/${domain}/versions/${state}/`,
   domainPrefix: (domain: string) => `${registryRoot}/${domain}/`,
+  /** This library's index of the domain's creation times (Python modelstore never reads it). */
+  index: (domain: string) => `${registryRoot}/${domain}/modelstore-index.json`,
   archive: (domain: string, created: Date, modelId: string) => `${registryRoot}/${domain}/${archiveFolder(created)}/${modelId}/artifacts.tar.gz`,
 };
 

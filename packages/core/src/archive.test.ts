@@ -1,0 +1,66 @@
+import { describe, expect, it } from '@jest/globals';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { extractArchive, packArchive } from './archive.js';
+import { IntegrityError, StorageError } from './errors.js';
+
+async function packed(): Promise<{ bytes: Buffer; digest: Awaited<ReturnType<typeof packArchive>['digest']> }> {
+  const entries = [
+    { path: 'model-info.json', source: Buffer.from('{"library":"model_file"}') },
+    { path: 'model.bin', source: Buffer.from(Array.from({ length: 300_000 }, (_, i) => (i * 31) % 251)) },
+    { path: 'extras/README.txt', source: Buffer.from('readme\n') },
+  ];
+  const { stream, digest } = packArchive(entries, { mtime: new Date(0), compressionLevel: 1 });
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return { bytes: Buffer.concat(chunks), digest: await digest };
+}
+
+describe('extractArchive', () => {
+  it('round-trips what packArchive wrote, checking every digest', async () => {
+    const { bytes, digest } = await packed();
+    const directory = mkdtempSync(path.join(tmpdir(), 'modelstore-archive-'));
+    try {
+      const extracted = await extractArchive(Readable.from([bytes]), directory, digest);
+      expect(extracted).toEqual(digest);
+      expect(readdirSync(directory).sort()).toEqual(['extras', 'model-info.json', 'model.bin']);
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+
+  it('reports every truncation point as IntegrityError, with or without recorded digests', async () => {
+    const { bytes, digest } = await packed();
+    for (let cut = 0; cut < bytes.length; cut += 331) {
+      for (const expected of [digest, {}]) {
+        const directory = mkdtempSync(path.join(tmpdir(), 'modelstore-archive-'));
+        try {
+          // Delivered in small chunks, so truncation lands inside entries as well as between them.
+          const source = Readable.from(Array.from({ length: Math.ceil(cut / 4096) }, (_, i) => bytes.subarray(i * 4096, Math.min(cut, (i + 1) * 4096))));
+          const error = await extractArchive(source, directory, expected).then(() => undefined, (e: unknown) => e);
+          expect([cut, IntegrityError.isInstance(error) || String(error)]).toEqual([cut, true]);
+        } finally {
+          rmSync(directory, { recursive: true, force: true });
+        }
+      }
+    }
+  });
+
+  it('passes a storage failure through as it is', async () => {
+    const { bytes } = await packed();
+    async function* failing() {
+      yield bytes.subarray(0, 2000);
+      throw new StorageError('connection reset', { retryable: true });
+    }
+    const directory = mkdtempSync(path.join(tmpdir(), 'modelstore-archive-'));
+    try {
+      const error = await extractArchive(Readable.from(failing()), directory).then(() => undefined, (e: unknown) => e);
+      expect(StorageError.isInstance(error)).toBe(true);
+      expect((error as StorageError).retryable).toBe(true);
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+});
