@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 const [work, modelFile] = process.argv.slice(2);
-const compressionLevel = Number(process.env.MODELSTORE_BENCH_COMPRESSION ?? 1);
+const compressionLevel = process.env.MODELSTORE_BENCH_COMPRESSION === undefined ? 'auto' : Number(process.env.MODELSTORE_BENCH_COMPRESSION);
 
 /** Peak resident set size of this process so far (Linux VmHWM; sampled elsewhere). */
 let sampledPeak = 0;

@@ -18,6 +18,23 @@ async function packed(): Promise<{ bytes: Buffer; digest: Awaited<ReturnType<typ
   return { bytes: Buffer.concat(chunks), digest: await digest };
 }
 
+describe('packArchive with compressionLevel auto', () => {
+  const size = async (source: Buffer) => {
+    const { stream } = packArchive([{ path: 'data', source }], { mtime: new Date(0), compressionLevel: 'auto' });
+    let bytes = 0;
+    for await (const chunk of stream) bytes += (chunk as Buffer).length;
+    return bytes;
+  };
+
+  it('stores data that barely compresses, such as float weights, and compresses the rest', async () => {
+    const weights = Buffer.from(Float32Array.from({ length: 512 * 1024 }, (_, i) => Math.sin(i * 1.3) * 0.02).buffer);
+    const text = Buffer.from(JSON.stringify(Array.from({ length: 40_000 }, (_, i) => ({ id: i, label: `class_${i % 100}` }))));
+    // Stored: the archive is the data plus tar and gzip framing.
+    expect(await size(weights)).toBeGreaterThan(weights.length);
+    expect(await size(text)).toBeLessThan(text.length * 0.2);
+  });
+});
+
 describe('extractArchive', () => {
   it('round-trips what packArchive wrote, checking every digest', async () => {
     const { bytes, digest } = await packed();

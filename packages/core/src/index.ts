@@ -8,7 +8,7 @@ export { MemoryStorage } from './memory-storage.js';
 export { validateDomain, validateModelId, validateStateName, reservedDomains, deletedState } from './names.js';
 export { registryRoot, layout, archiveFolder, createdStamp, parseCreatedStamp, archiveKeyFromLocation } from './registry-layout.js';
 export { packArchive, extractArchive, validateArchivePath, fileHandleWriter } from './archive.js';
-export type { ArchiveDigest, ExpectedArchive } from './archive.js';
+export type { ArchiveDigest, CompressionLevel, ExpectedArchive } from './archive.js';
 export { ModelStore, createdTime } from './model-store.js';
 export type { ModelStoreOptions, UploadOptions, DownloadOptions } from './model-store.js';
 export { version } from './version.js';

@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { ModelAdapter } from './adapter.js';
-import { extractArchive, packArchive, validateArchivePath } from './archive.js';
+import { extractArchive, packArchive, validateArchivePath, type CompressionLevel } from './archive.js';
 import { abortReason } from './body.js';
 import { currentUser, readGitInfo, type GitInfo } from './code-info.js';
 import {
@@ -32,8 +32,12 @@ export interface ModelStoreOptions {
   adapters?: ModelAdapter[];
   /** Where `load` keeps extracted models. Default: `$XDG_CACHE_HOME/modelstore` or the platform's cache folder. */
   cacheDir?: string;
-  /** gzip level of new archives, 0-9 (default 1: model weights barely compress, and level 1 is several times faster). */
-  compressionLevel?: number;
+  /**
+   * gzip level of new archives: 0-9, or `'auto'` (default): per file, level 0 for
+   * data that barely compresses (float weights: deflating them costs 10x the time
+   * for a few percent), level 6 for the rest (configs, vocabularies, pickles).
+   */
+  compressionLevel?: CompressionLevel;
 }
 
 export interface UploadOptions {
@@ -118,7 +122,7 @@ export class ModelStore {
   readonly storage: Storage;
   readonly adapters: readonly ModelAdapter[];
   readonly cacheDir: string;
-  private readonly compressionLevel: number;
+  private readonly compressionLevel: CompressionLevel;
   private gitInfo: Promise<GitInfo | undefined> | undefined;
 
   constructor(options: ModelStoreOptions) {
@@ -126,7 +130,7 @@ export class ModelStore {
     this.storage = options.storage;
     this.adapters = [...(options.adapters ?? [])];
     this.cacheDir = path.resolve(options.cacheDir ?? defaultCacheDir());
-    this.compressionLevel = options.compressionLevel ?? 1;
+    this.compressionLevel = options.compressionLevel ?? 'auto';
   }
 
   // ---------------------------------------------------------------- upload
