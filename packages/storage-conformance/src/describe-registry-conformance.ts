@@ -22,6 +22,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import tar from 'tar-stream';
+import { CountingStorage } from './counting-storage.js';
 
 export interface RegistryConformanceOptions<S extends Storage = Storage> {
   /** Shown in the test names. */
@@ -55,53 +56,6 @@ function treeDigest(directory: string): Record<string, string> {
   };
   walk(directory, '');
   return result;
-}
-
-/** A Storage that records its calls and the body bytes read through it, to prove what an operation touches. */
-export class CountingStorage implements Storage {
-  readonly specificationVersion = 'v1' as const;
-  calls: string[] = [];
-  bytesRead = 0;
-  constructor(private readonly inner: Storage) {}
-  get capabilities() {
-    return this.inner.capabilities;
-  }
-  reset(): void {
-    this.calls = [];
-    this.bytesRead = 0;
-  }
-  describe(key: string) {
-    return this.inner.describe(key);
-  }
-  put(...args: Parameters<Storage['put']>) {
-    this.calls.push(`put ${args[0]}`);
-    return this.inner.put(...args);
-  }
-  head(key: string) {
-    this.calls.push(`head ${key}`);
-    return this.inner.head(key);
-  }
-  list(...args: Parameters<Storage['list']>) {
-    this.calls.push(`list ${args[0]}`);
-    return this.inner.list(...args);
-  }
-  delete(key: string) {
-    this.calls.push(`delete ${key}`);
-    return this.inner.delete(key);
-  }
-  async get(...args: Parameters<Storage['get']>) {
-    this.calls.push(`get ${args[0]}`);
-    const object = await this.inner.get(...args);
-    if (!object) return undefined;
-    const counter = this;
-    async function* counted() {
-      for await (const chunk of object!.body as AsyncIterable<Buffer>) {
-        counter.bytesRead += chunk.length;
-        yield chunk;
-      }
-    }
-    return { ...object, body: Readable.from(counted(), { objectMode: false }) };
-  }
 }
 
 /** A gzipped tar with the given entries, for hostile-archive tests. */
