@@ -41,3 +41,10 @@ export function knownBodySize(body: Body): number | undefined {
 export function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException('The operation was aborted', 'AbortError');
 }
+
+/** The bytes of a body given as bytes or a string (no copy for bytes), else `undefined`: for small single-request writes. */
+export function bodyBytes(body: Body): Buffer | undefined {
+  if (typeof body === 'string') return Buffer.from(body, 'utf8');
+  if (body instanceof Uint8Array) return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  return undefined;
+}

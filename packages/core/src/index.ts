@@ -3,7 +3,7 @@ export type * from './storage.js';
 export type * from './adapter.js';
 export type * from './metadata.js';
 export { validateKey, validatePrefix, validateRange, compareKeys } from './keys.js';
-export { bodyToReadable, knownBodySize, abortReason } from './body.js';
+export { bodyToReadable, bodyBytes, knownBodySize, abortReason } from './body.js';
 export { MemoryStorage } from './memory-storage.js';
 export { validateDomain, validateModelId, validateStateName, reservedDomains, deletedState } from './names.js';
 export { registryRoot, layout, archiveFolder, createdStamp, parseCreatedStamp, archiveKeyFromLocation } from './registry-layout.js';

@@ -193,16 +193,9 @@ export class ModelStore {
         ...(options.extraMetadata === undefined ? {} : { extra: options.extraMetadata }),
         archive,
       };
-      // The commit point: the model exists once this create-only write succeeds.
-      try {
-        await this.writeJson(layout.version(domain, modelId), metadata, { ifNoneMatch: '*' });
-      } catch (error) {
-        if (PreconditionFailedError.isInstance(error)) throw new ModelExistsError(domain, modelId, { cause: error });
-        throw error;
-      }
+      await this.commit(metadata);
       archiveWritten = false;
-      await this.advanceDomain(domain, metadata);
-      await this.addToIndex(domain, metadata);
+      await this.announce(metadata);
       return metadata;
     } catch (error) {
       stream.destroy();
@@ -230,6 +223,26 @@ export class ModelStore {
   private git(): Promise<GitInfo | undefined> {
     this.gitInfo ??= readGitInfo();
     return this.gitInfo;
+  }
+
+  /**
+   * The commit point: the model exists once its `versions/<id>.json` is created.
+   * Create-only, so a taken id fails with `ModelExistsError` and changes nothing.
+   */
+  private async commit(metadata: ModelMetadata): Promise<void> {
+    const { domain, model_id: modelId } = metadata.model;
+    try {
+      await this.writeJson(layout.version(domain, modelId), metadata, { ifNoneMatch: '*' });
+    } catch (error) {
+      if (PreconditionFailedError.isInstance(error)) throw new ModelExistsError(domain, modelId, { cause: error });
+      throw error;
+    }
+  }
+
+  /** After a commit: moves the latest pointer forward if newer, and records the model in the domain's index. */
+  private async announce(metadata: ModelMetadata): Promise<void> {
+    await this.advanceDomain(metadata.model.domain, metadata);
+    await this.addToIndex(metadata.model.domain, metadata);
   }
 
   /** Moves `domains/<domain>.json` to `metadata` by compare-and-swap, unless a newer model is already there. */
@@ -522,15 +535,9 @@ export class ModelStore {
         throw new IntegrityError(`The archive of model "${modelId}" read back as ${size} bytes with sha256 ${sha256}, but ${expected ? `the metadata recorded ${expected.size} bytes, ${expected.sha256}` : `storage reported ${source.size} bytes`}: not copied`);
       }
       const copy: ModelMetadata = { ...metadata, storage: target.storage.describe(archiveKey) };
-      try {
-        await target.writeJson(layout.version(domain, modelId), copy, { ifNoneMatch: '*' });
-      } catch (error) {
-        if (PreconditionFailedError.isInstance(error)) throw new ModelExistsError(domain, modelId, { cause: error });
-        throw error;
-      }
+      await target.commit(copy);
       written = false;
-      await target.advanceDomain(domain, copy);
-      await target.addToIndex(domain, copy);
+      await target.announce(copy);
       for (const state of options.states ?? []) {
         await target.ensureState(state);
         await target.writeJson(layout.stateVersion(domain, state, modelId), copy);

@@ -4,7 +4,7 @@ import {
   StorageError,
   abortReason,
   bodyToReadable,
-  knownBodySize,
+  bodyBytes,
   validateKey,
   validatePrefix,
   validateRange,
@@ -116,12 +116,11 @@ export class AzureBlobStorage implements Storage {
     };
     let size = 0;
     try {
-      const known = knownBodySize(body);
+      const bytes = bodyBytes(body);
       let response: { etag?: string; lastModified?: Date };
-      if (known !== undefined && known <= this.blockSize) {
-        const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from((body as Uint8Array).buffer, (body as Uint8Array).byteOffset, known);
-        response = await blob.upload(bytes, known, common);
-        size = known;
+      if (bytes !== undefined && bytes.length <= this.blockSize) {
+        response = await blob.upload(bytes, bytes.length, common);
+        size = bytes.length;
         options.onProgress?.(size);
       } else {
         // Read up to one block first: a body that fits is sent in a single PUT, which is

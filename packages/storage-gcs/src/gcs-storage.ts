@@ -4,7 +4,7 @@ import {
   StorageError,
   abortReason,
   bodyToReadable,
-  knownBodySize,
+  bodyBytes,
   validateKey,
   validatePrefix,
   validateRange,
@@ -121,11 +121,10 @@ export class GcsStorage implements Storage {
     const preconditionOpts = ifGenerationMatch === undefined ? {} : { preconditionOpts: { ifGenerationMatch } };
     const contentType = options.contentType === undefined ? {} : { contentType: options.contentType };
     try {
-      const known = knownBodySize(body);
-      if (known !== undefined && known <= this.resumableThreshold) {
-        const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from((body as Uint8Array).buffer, (body as Uint8Array).byteOffset, known);
+      const bytes = bodyBytes(body);
+      if (bytes !== undefined && bytes.length <= this.resumableThreshold) {
         await file.save(bytes, { resumable: false, validation: 'crc32c', ...contentType, ...preconditionOpts });
-        options.onProgress?.(known);
+        options.onProgress?.(bytes.length);
       } else {
         let total = 0;
         async function* counted(source: AsyncIterable<Buffer>) {

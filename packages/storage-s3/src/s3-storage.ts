@@ -14,7 +14,7 @@ import {
   StorageError,
   abortReason,
   bodyToReadable,
-  knownBodySize,
+  bodyBytes,
   validateKey,
   validatePrefix,
   validateRange,
@@ -123,13 +123,12 @@ export class S3Storage implements Storage {
     const contentType = options.contentType === undefined ? {} : { ContentType: options.contentType };
     let size = 0;
     try {
-      const known = knownBodySize(body);
+      const bytes = bodyBytes(body);
       let etag: string | undefined;
-      if (known !== undefined && known <= this.partSize) {
+      if (bytes !== undefined && bytes.length <= this.partSize) {
         // Small bodies in one request, so the request itself carries the condition.
-        const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from((body as Uint8Array).buffer, (body as Uint8Array).byteOffset, known);
-        const result = await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body: bytes, ContentLength: known, ...contentType, ...conditions }), signal ? { abortSignal: signal } : {});
-        size = known;
+        const result = await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body: bytes, ContentLength: bytes.length, ...contentType, ...conditions }), signal ? { abortSignal: signal } : {});
+        size = bytes.length;
         options.onProgress?.(size);
         etag = result.ETag;
       } else {

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { parseByteRange } from './byte-range.js';
 import { splitMultipart } from './multipart-related.js';
 
 interface GcsObject {
@@ -421,25 +422,15 @@ export async function startGcsServer(options: GcsServerOptions = {}): Promise<Gc
       'last-modified': object.timeCreated.toUTCString(),
       'accept-ranges': 'bytes',
     };
-    let start = 0;
-    let end = object.size - 1;
-    let status = 200;
-    const range = request.headers.range;
-    const match = range === undefined ? null : /^bytes=(\d*)-(\d*)$/.exec(range.trim());
-    if (match && (match[1] !== '' || match[2] !== '')) {
-      if (match[1] === '') start = Math.max(0, object.size - Number(match[2]));
-      else {
-        start = Number(match[1]);
-        if (match[2] !== '') end = Math.min(end, Number(match[2]));
-      }
-      if (start >= object.size || start > end) {
-        response.writeHead(416, { 'content-range': `bytes */${object.size}`, 'content-length': 0 });
-        response.end();
-        return;
-      }
-      status = 206;
-      headers['content-range'] = `bytes ${start}-${end}/${object.size}`;
+    const range = parseByteRange(request.headers.range, object.size);
+    if (range === 'unsatisfiable') {
+      response.writeHead(416, { 'content-range': `bytes */${object.size}`, 'content-length': 0 });
+      response.end();
+      return;
     }
+    const { start, end } = range;
+    const status = range.partial ? 206 : 200;
+    if (range.partial) headers['content-range'] = `bytes ${start}-${end}/${object.size}`;
     headers['content-length'] = object.size === 0 ? 0 : end - start + 1;
     if (object.size === 0) {
       response.writeHead(status, headers);

@@ -8,6 +8,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { crc32 } from 'node:zlib';
 import { decodeAwsChunked } from './aws-chunked.js';
+import { parseByteRange } from './byte-range.js';
 import { verifySigV4 } from './sigv4.js';
 
 /** A stored object version: its bytes live in their own file, never rewritten. */
@@ -322,27 +323,12 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
       response.end();
       return;
     }
-    let start = 0;
-    let end = object.size - 1;
-    let status = 200;
+    const range = parseByteRange(request.headers.range, object.size);
+    if (range === 'unsatisfiable') throw new S3Error(416, 'InvalidRange', 'The requested range is not satisfiable', key);
+    const { start, end } = range;
+    const status = range.partial ? 206 : 200;
     const headers: Record<string, string | number> = objectHeaders(object);
-    const range = request.headers.range;
-    if (range !== undefined) {
-      const match = /^bytes=(\d*)-(\d*)$/.exec(range.trim());
-      if (match && (match[1] !== '' || match[2] !== '')) {
-        if (match[1] === '') {
-          start = Math.max(0, object.size - Number(match[2]));
-        } else {
-          start = Number(match[1]);
-          if (match[2] !== '') end = Math.min(end, Number(match[2]));
-        }
-        if (start >= object.size || start > end) {
-          throw new S3Error(416, 'InvalidRange', 'The requested range is not satisfiable', key);
-        }
-        status = 206;
-        headers['content-range'] = `bytes ${start}-${end}/${object.size}`;
-      }
-    }
+    if (range.partial) headers['content-range'] = `bytes ${start}-${end}/${object.size}`;
     headers['content-length'] = object.size === 0 ? 0 : end - start + 1;
     if (method === 'HEAD' || object.size === 0) {
       response.writeHead(status, headers);

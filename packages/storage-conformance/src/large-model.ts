@@ -1,0 +1,51 @@
+import { RawAdapter } from '@modelstore/adapter-raw';
+import { ModelStore, layout, type Storage } from '@modelstore/core';
+import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+export interface LargeModelResult {
+  /** sha256 of the file uploaded, of the file downloaded, and as recorded in the metadata. */
+  original: string;
+  downloaded: string;
+  recorded: string;
+  /** The archive as the storage lists it. */
+  archiveEtag: string;
+  archiveSize: number;
+  /** Peak resident set size of this process (Linux VmHWM), in bytes. */
+  peakRss: number;
+}
+
+async function sha256(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/**
+ * Writes a model of `sizeMiB` random mebibytes in `work`, uploads it to `storage`
+ * through `ModelStore`, downloads it back, and reports digests and this process's
+ * peak RSS. Run it in a process of its own, so the peak is the round trip's.
+ */
+export async function largeModelRoundTrip(options: { storage: Storage; sizeMiB: number; work: string }): Promise<LargeModelResult> {
+  const modelFile = path.join(options.work, 'weights.bin');
+  const out = createWriteStream(modelFile);
+  for (let i = 0; i < options.sizeMiB; i++) if (!out.write(randomBytes(1024 * 1024))) await once(out, 'drain');
+  out.end();
+  await once(out, 'finish');
+  const store = new ModelStore({ storage: options.storage, adapters: [new RawAdapter()], cacheDir: path.join(options.work, 'cache') });
+  const metadata = await store.upload('large', { model: modelFile });
+  const archive = (await options.storage.list(layout.domainPrefix('large'))).objects.find((object) => object.key.endsWith('.tar.gz'));
+  if (!archive) throw new Error('the archive is not listed');
+  const to = await store.download('large', { to: path.join(options.work, 'downloaded') });
+  const peakRss = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0) * 1024;
+  return {
+    original: await sha256(modelFile),
+    downloaded: await sha256(path.join(to, 'weights.bin')),
+    recorded: metadata.archive!.files['weights.bin']!.sha256,
+    archiveEtag: archive.etag,
+    archiveSize: archive.size,
+    peakRss,
+  };
+}
