@@ -65,6 +65,31 @@ describe('extractArchive', () => {
     }
   });
 
+  it('refuses entries that collide with each other', async () => {
+    for (const names of [['x', 'x/y'], ['x/y', 'x'], ['d/', 'd']]) {
+      const tar = await import('tar-stream');
+      const pack = tar.default.pack();
+      for (const name of names) {
+        await new Promise<void>((resolve, reject) => {
+          const done = (error?: Error | null) => (error ? reject(error) : resolve());
+          if (name.endsWith('/')) pack.entry({ name, type: 'directory' }, done);
+          else pack.entry({ name, size: 1 }, 'x', done);
+        });
+      }
+      pack.finalize();
+      const chunks: Buffer[] = [];
+      for await (const chunk of pack) chunks.push(chunk as Buffer);
+      const { gzipSync } = await import('node:zlib');
+      const directory = mkdtempSync(path.join(tmpdir(), 'modelstore-archive-'));
+      try {
+        const error = await extractArchive(Readable.from([gzipSync(Buffer.concat(chunks))]), directory).then(() => undefined, (e: unknown) => e);
+        expect([names, (error as { code?: string })?.code]).toEqual([names, 'UNSAFE_ARCHIVE']);
+      } finally {
+        rmSync(directory, { recursive: true, force: true });
+      }
+    }
+  });
+
   it('passes a storage failure through as it is', async () => {
     const { bytes } = await packed();
     async function* failing() {

@@ -153,15 +153,13 @@ export interface ExpectedArchive {
   files?: Record<string, FileDigest>;
 }
 
+/**
+ * Whether an error came from the bytes rather than from this machine: anything
+ * but a system call's failure (a full disk, a permission) is the archive's fault.
+ */
 function isStreamDataError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | undefined)?.code;
-  const message = String((error as { message?: unknown } | undefined)?.message ?? '');
-  return (
-    code === 'Z_DATA_ERROR' ||
-    code === 'Z_BUF_ERROR' ||
-    code === 'ERR_STREAM_PREMATURE_CLOSE' ||
-    /unexpected end|invalid tar header|incorrect header check|invalid .* header|checksum|premature close/i.test(message)
-  );
+  if (error === undefined || error === null) return false;
+  return typeof (error as { syscall?: unknown }).syscall !== 'string';
 }
 
 /**
@@ -185,7 +183,7 @@ export async function extractArchive(source: NodeJS.ReadableStream, directory: s
       const name = header.name;
       const target = safeTarget(root, name, header.type ?? 'file');
       if (header.type === 'directory') {
-        await mkdir(target, { recursive: true });
+        await mkdir(target, { recursive: true }).catch((error: unknown) => conflict(name, error));
         entry.resume();
         continue;
       }
@@ -195,14 +193,14 @@ export async function extractArchive(source: NodeJS.ReadableStream, directory: s
       if (recorded && recorded.size !== header.size) {
         throw new IntegrityError(`"${relative}" is ${header.size} bytes in the archive but ${recorded.size} in the metadata: the archive was replaced or corrupted`);
       }
-      await mkdir(path.dirname(target), { recursive: true });
+      await mkdir(path.dirname(target), { recursive: true }).catch((error: unknown) => conflict(name, error));
       const file: FileDigest = { sha256: '', size: 0 };
       let handle;
       try {
         handle = await open(target, 'wx', 0o644);
       } catch (error) {
         if ((error as { code?: string }).code === 'EEXIST') throw new UnsafeArchiveError(name, 'the archive holds this path twice');
-        throw error;
+        conflict(name, error);
       }
       try {
         await pipeline(entry, digesting(file).transform, fileHandleWriter(handle));
@@ -226,12 +224,10 @@ export async function extractArchive(source: NodeJS.ReadableStream, directory: s
     if (ModelStoreError.isInstance(error)) throw error;
     // A storage failure while reading (already a typed error) stays what it is.
     if (ModelStoreError.isInstance(feedError)) throw feedError;
-    // Otherwise, when decompressing or unpacking failed, whatever the entry being
-    // written then reported (a premature close, say) is the same corrupt archive.
-    if (isStreamDataError(error) || isStreamDataError(feedError)) {
-      throw new IntegrityError('The model archive is corrupt or truncated: it could not be decompressed and unpacked', { cause: isStreamDataError(feedError) ? feedError : error });
-    }
-    throw error;
+    // A failure of this machine (a full disk, a permission) is reported as it is; any
+    // other failure while decompressing or unpacking is the archive's: corrupt or truncated.
+    if (!isStreamDataError(error)) throw error;
+    throw new IntegrityError('The model archive is corrupt or truncated: it could not be decompressed and unpacked', { cause: feedError ?? error });
   }
   if (expected.size !== undefined && archive.size !== expected.size) {
     throw new IntegrityError(`The archive is ${archive.size} bytes but the metadata recorded ${expected.size}: it is truncated or was replaced`);
@@ -243,6 +239,13 @@ export async function extractArchive(source: NodeJS.ReadableStream, directory: s
     if (!archive.files[recordedPath]) throw new IntegrityError(`The archive lacks "${recordedPath}", which the metadata lists: it is truncated or was replaced`);
   }
   return archive;
+}
+
+/** An entry whose path collides with another entry's (a file where a folder must go): the archive's fault. */
+function conflict(name: string, error: unknown): never {
+  const code = (error as { code?: string }).code;
+  if (code === 'EEXIST' || code === 'ENOTDIR' || code === 'EISDIR') throw new UnsafeArchiveError(name, 'it collides with another entry of the archive');
+  throw error;
 }
 
 const unsafeTypes: Record<string, string> = {

@@ -2,6 +2,7 @@ export * from './errors.js';
 export type * from './storage.js';
 export type * from './adapter.js';
 export type * from './metadata.js';
+export { checkModelMetadata, isModelMetadata } from './metadata.js';
 export { validateKey, validatePrefix, validateRange, compareKeys } from './keys.js';
 export { bodyToReadable, bodyBytes, knownBodySize, abortReason } from './body.js';
 export { MemoryStorage } from './memory-storage.js';

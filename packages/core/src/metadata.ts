@@ -1,3 +1,4 @@
+import { IntegrityError } from './errors.js';
 import type { StorageLocation } from './storage.js';
 
 /** `model.model_type`: which adapter wrote the model, and the model's class. */
@@ -51,4 +52,22 @@ export interface ModelMetadata {
 export interface ModelStateDocument {
   created: string;
   state_name: string;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Whether `value` has the shape every reader relies on: `model.domain`, `model.model_id`, `model.model_type.library`, a `storage` object. */
+export function isModelMetadata(value: unknown): value is ModelMetadata {
+  if (!isObject(value) || !isObject(value.model) || !isObject(value.storage)) return false;
+  const { model } = value;
+  if (typeof model.domain !== 'string' || typeof model.model_id !== 'string' || !isObject(model.model_type) || typeof model.model_type.library !== 'string') return false;
+  return value.code === undefined || value.code === null || isObject(value.code);
+}
+
+/** `value` as model metadata, or an `IntegrityError` naming the document. */
+export function checkModelMetadata(value: unknown, key: string): ModelMetadata {
+  if (!isModelMetadata(value)) {
+    throw new IntegrityError(`"${key}" is not model metadata (it needs model.domain, model.model_id, model.model_type.library and storage): it was damaged or written by something else`);
+  }
+  return value;
 }

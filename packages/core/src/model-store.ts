@@ -19,7 +19,7 @@ import {
   PreconditionFailedError,
   StateNotFoundError,
 } from './errors.js';
-import type { ModelMetadata, ModelStateDocument } from './metadata.js';
+import { checkModelMetadata, isModelMetadata, type ModelMetadata, type ModelStateDocument } from './metadata.js';
 import { deletedState, validateDomain, validateModelId, validateStateName } from './names.js';
 import { archiveKeyFromLocation, createdStamp, layout, parseCreatedStamp, registryRoot } from './registry-layout.js';
 import type { ObjectInfo, Storage } from './storage.js';
@@ -249,10 +249,15 @@ export class ModelStore {
   private async advanceDomain(domain: string, metadata: ModelMetadata): Promise<void> {
     const key = layout.domain(domain);
     for (let attempt = 0; attempt < registryRetries; attempt++) {
-      const current = await this.readJsonWithInfo<ModelMetadata>(key);
-      if (current && newestFirst(current.value, metadata) <= 0) return;
+      const current = await this.readJsonWithInfo<unknown>(key).catch((error: unknown) => {
+        // A damaged pointer is replaced rather than trusted (or left blocking every upload).
+        if (IntegrityError.isInstance(error)) return undefined;
+        throw error;
+      });
+      const currentEtag = current?.info.etag ?? (await this.storage.head(key))?.etag;
+      if (current && isModelMetadata(current.value) && newestFirst(current.value, metadata) <= 0) return;
       try {
-        await this.writeJson(key, metadata, current ? { ifMatch: current.info.etag } : { ifNoneMatch: '*' });
+        await this.writeJson(key, metadata, currentEtag !== undefined ? { ifMatch: currentEtag } : { ifNoneMatch: '*' });
         return;
       } catch (error) {
         if (!PreconditionFailedError.isInstance(error)) throw error;
@@ -267,17 +272,17 @@ export class ModelStore {
   /** Domains, most recently updated first. */
   async listDomains(): Promise<string[]> {
     const keys = await this.listKeys(layout.domains(), '.json');
-    const domains = await mapConcurrently(keys, 16, (name) => this.readJson<ModelMetadata>(layout.domain(name)));
-    return domains
-      .filter((metadata): metadata is ModelMetadata => metadata !== undefined)
-      .sort(newestFirst)
-      .map((metadata) => metadata.model.domain);
+    // A damaged pointer still names its domain (by its key); it sorts as oldest.
+    const documents = await mapConcurrently(keys, 16, (name) => this.readMetadata(layout.domain(name)).catch((error: unknown) => (IntegrityError.isInstance(error) ? null : Promise.reject(error))));
+    const times = new Map(keys.map((name, index) => [name, documents[index] ? createdTime(documents[index]!) || 0 : 0]));
+    // Pointers deleted since the listing (undefined) are left out.
+    return keys.filter((_, index) => documents[index] !== undefined).sort((a, b) => times.get(b)! - times.get(a)! || (a < b ? -1 : a > b ? 1 : 0));
   }
 
   /** The metadata of the domain's latest model. @throws DomainNotFoundError */
   async getDomain(domain: string): Promise<ModelMetadata> {
     validateDomain(domain);
-    const metadata = await this.readJson<ModelMetadata>(layout.domain(domain));
+    const metadata = await this.readMetadata(layout.domain(domain));
     if (!metadata) throw new DomainNotFoundError(domain);
     return metadata;
   }
@@ -305,11 +310,13 @@ export class ModelStore {
     if (ids.length === 0) return [];
     const created = await this.readIndex(domain);
     const unknown = ids.filter((id) => !created.has(id));
-    const documents = await mapConcurrently(unknown, 16, (id) => this.readJson<ModelMetadata>(`${prefix}${id}.json`));
+    // A damaged document is listed (it exists), ordered as oldest; reading it says what is wrong.
+    const documents = await mapConcurrently(unknown, 16, (id) => this.readMetadata(`${prefix}${id}.json`).catch((error: unknown) => (IntegrityError.isInstance(error) ? null : Promise.reject(error))));
     const vanished = new Set<string>();
     unknown.forEach((id, index) => {
       const metadata = documents[index];
       if (metadata) created.set(id, createdTime(metadata) || 0);
+      else if (metadata === null) created.set(id, 0);
       else vanished.add(id);
     });
     return ids
@@ -352,7 +359,7 @@ export class ModelStore {
   async getModelInfo(domain: string, modelId: string): Promise<ModelMetadata> {
     validateDomain(domain);
     validateModelId(modelId);
-    const metadata = await this.readJson<ModelMetadata>(layout.version(domain, modelId));
+    const metadata = await this.readMetadata(layout.version(domain, modelId));
     if (metadata) return metadata;
     if (await this.storage.head(layout.stateVersion(domain, deletedState, modelId))) throw new ModelDeletedError(domain, modelId);
     if (!(await this.storage.head(layout.domain(domain)))) throw new DomainNotFoundError(domain);
@@ -371,7 +378,7 @@ export class ModelStore {
     if (options.state === undefined) return this.getDomain(domain);
     const [newest] = await this.listModels(domain, options);
     if (!newest) throw new ModelNotFoundError(domain, `(latest in state "${options.state}")`);
-    const metadata = await this.readJson<ModelMetadata>(layout.stateVersion(domain, options.state, newest));
+    const metadata = await this.readMetadata(layout.stateVersion(domain, options.state, newest));
     return metadata ?? this.getModelInfo(domain, newest);
   }
 
@@ -394,7 +401,7 @@ export class ModelStore {
     const ref = pointer ? await readFile(refFile, 'utf8').then((text) => JSON.parse(text) as { etag: string; directory: string; metadata: ModelMetadata }, () => undefined) : undefined;
     let metadata: ModelMetadata;
     let directory: string;
-    if (ref && pointer && ref.etag === pointer.etag && (await readdir(ref.directory).then(() => true, () => false))) {
+    if (ref && pointer && ref.etag === pointer.etag && isModelMetadata(ref.metadata) && (await readdir(ref.directory).then(() => true, () => false))) {
       metadata = ref.metadata;
       directory = ref.directory;
     } else {
@@ -566,7 +573,7 @@ export class ModelStore {
       // operatorai-model-store/<domain>/versions[/<state>]/<id>.json; a soft-deleted model's
       // archive is garbage too (deleteModel removes it last, so a crash can leave it).
       if (parts.length >= 4 && parts[2] === 'versions' && object.key.endsWith('.json') && !(parts.length === 5 && parts[3] === deletedState)) {
-        const metadata = await this.readJson<ModelMetadata>(object.key).catch(() => undefined);
+        const metadata = await this.readMetadata(object.key).catch(() => undefined);
         const key = metadata ? archiveKeyFromLocation(metadata.storage) : undefined;
         if (key !== undefined) referenced.add(key);
       } else if (parts.length === 5 && parts[4] === 'artifacts.tar.gz') {
@@ -602,10 +609,10 @@ export class ModelStore {
   private async retreatDomain(domain: string, modelId: string): Promise<void> {
     const key = layout.domain(domain);
     for (let attempt = 0; attempt < registryRetries; attempt++) {
-      const current = await this.readJsonWithInfo<ModelMetadata>(key);
-      if (!current || current.value.model.model_id !== modelId) return;
+      const current = await this.readJsonWithInfo<unknown>(key).catch(() => undefined);
+      if (!current || !isModelMetadata(current.value) || current.value.model.model_id !== modelId) return;
       const remaining = await this.newestFirst(domain, layout.versions(domain), await this.listKeys(layout.versions(domain), '.json'));
-      const newest = remaining[0] === undefined ? undefined : await this.readJson<ModelMetadata>(layout.version(domain, remaining[0]));
+      const newest = remaining[0] === undefined ? undefined : await this.readMetadata(layout.version(domain, remaining[0])).catch(() => undefined);
       try {
         if (newest) await this.writeJson(key, newest, { ifMatch: current.info.etag });
         else if (remaining.length === 0) await this.storage.delete(key);
@@ -715,6 +722,12 @@ export class ModelStore {
 
   private async readJson<T>(key: string): Promise<T | undefined> {
     return (await this.readJsonWithInfo<T>(key))?.value;
+  }
+
+  /** A model's metadata document, checked for the fields every reader relies on. `undefined` when missing. */
+  private async readMetadata(key: string): Promise<ModelMetadata | undefined> {
+    const value = await this.readJson<unknown>(key);
+    return value === undefined ? undefined : checkModelMetadata(value, key);
   }
 
   private async writeJson(key: string, value: unknown, options: { ifNoneMatch?: '*'; ifMatch?: string } = {}): Promise<ObjectInfo> {

@@ -42,7 +42,9 @@ export function parseCreatedStamp(stamp: string | undefined): number {
  * registry folder name onwards rather than from the recorded absolute location.
  */
 export function archiveKeyFromLocation(location: { path?: string; prefix?: string } | undefined): string | undefined {
-  const recorded = (location?.path ?? location?.prefix ?? '').replaceAll('\\', '/');
+  // Metadata is data: anything but a string here names no archive.
+  const candidate = typeof location?.path === 'string' ? location.path : typeof location?.prefix === 'string' ? location.prefix : '';
+  const recorded = candidate.replaceAll('\\', '/');
   const marker = `${registryRoot}/`;
   const at = recorded.startsWith(marker) ? 0 : recorded.lastIndexOf(`/${marker}`) + 1;
   return at === 0 && !recorded.startsWith(marker) ? undefined : recorded.slice(at);
