@@ -273,6 +273,36 @@ export function describeRegistryConformance<S extends Storage>(options: Registry
       expect((await store.getDomain('busy')).model.model_id).toBe(newest.model.model_id);
     }, timeout);
 
+    it('loses no update when many writers upload and label models on one domain at once', async () => {
+      // MODELSTORE_RACE_WRITERS x MODELSTORE_RACE_UPLOADS: 4 x 5 in the ordinary run, 16 x 20 in test:reliability.
+      const writers = Number(process.env.MODELSTORE_RACE_WRITERS ?? 4);
+      const uploads = Number(process.env.MODELSTORE_RACE_UPLOADS ?? 5);
+      await store.createModelState('production');
+      const expectedInState = new Set<string>();
+      const all: ModelMetadata[] = [];
+      await Promise.all(
+        Array.from({ length: writers }, async (_, writer) => {
+          let previous: string | undefined;
+          for (let i = 0; i < uploads; i++) {
+            const metadata = await store.upload('race', { model: extraFiles[1]!, modelId: `w${writer}-u${i}` });
+            all.push(metadata);
+            // Each writer keeps only its newest model in production, as a promotion job would.
+            await store.setModelState('race', metadata.model.model_id, 'production');
+            if (previous) await store.removeModelState('race', previous, 'production');
+            previous = metadata.model.model_id;
+          }
+          expectedInState.add(previous!);
+        }),
+      );
+      const listed = await store.listModels('race');
+      expect(listed).toHaveLength(writers * uploads);
+      expect(new Set(listed).size).toBe(writers * uploads);
+      const newest = [...all].sort((a, b) => Date.parse(b.code!.created_at!) - Date.parse(a.code!.created_at!) || (a.model.model_id < b.model.model_id ? 1 : -1))[0]!;
+      expect(listed[0]).toBe(newest.model.model_id);
+      expect((await store.getDomain('race')).model.model_id).toBe(newest.model.model_id);
+      expect((await store.listModels('race', { state: 'production' })).sort()).toEqual([...expectedInState].sort());
+    }, Math.max(timeout, 300_000));
+
     it('lets exactly one of 4 concurrent uploads of one model id win', async () => {
       const results = await Promise.allSettled(Array.from({ length: 4 }, () => upload('same', { modelId: 'contested' })));
       expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
