@@ -140,6 +140,7 @@ describe(`hostile input (${cases} cases of each kind)`, () => {
         rmSync(caseRoot, { recursive: true, force: true });
       }
       expect(readdirSync(work)).toEqual([]);
+      process.stdout.write(`archive fuzzing, ${cases} cases: ${JSON.stringify(outcomes)}\n`);
       // The mutations reached every kind of refusal.
       expect(outcomes.UNSAFE_ARCHIVE).toBeGreaterThan(0);
       expect(outcomes.INTEGRITY).toBeGreaterThan(0);
@@ -225,6 +226,7 @@ describe(`hostile input (${cases} cases of each kind)`, () => {
           expect([i, name, outcome.startsWith('UNTYPED') ? outcome : 'typed']).toEqual([i, name, 'typed']);
         }
       }
+      process.stdout.write(`metadata fuzzing, ${cases} cases x 7 operations: ${JSON.stringify(outcomes)}\n`);
       expect(outcomes.INTEGRITY).toBeGreaterThan(0);
       const metadata: ModelMetadata | undefined = original;
       expect(metadata.model.model_id).toBe('target');
