@@ -596,11 +596,13 @@ export class ModelStore {
    */
   async deleteModel(domain: string, modelId: string): Promise<void> {
     const metadata = await this.getModelInfo(domain, modelId);
+    // Ordered so that a crash at any step leaves no state or latest pointer naming a
+    // model that is not listed: the model disappears only after both are moved off it.
     await this.ensureState(deletedState);
     await this.writeJson(layout.stateVersion(domain, deletedState, modelId), metadata);
-    await this.storage.delete(layout.version(domain, modelId));
     for (const state of await this.getModelStates(domain, modelId)) await this.storage.delete(layout.stateVersion(domain, state, modelId));
     await this.retreatDomain(domain, modelId);
+    await this.storage.delete(layout.version(domain, modelId));
     const archiveKey = archiveKeyFromLocation(metadata.storage);
     if (archiveKey !== undefined) await this.storage.delete(archiveKey).catch(() => undefined);
   }
@@ -611,7 +613,8 @@ export class ModelStore {
     for (let attempt = 0; attempt < registryRetries; attempt++) {
       const current = await this.readJsonWithInfo<unknown>(key).catch(() => undefined);
       if (!current || !isModelMetadata(current.value) || current.value.model.model_id !== modelId) return;
-      const remaining = await this.newestFirst(domain, layout.versions(domain), await this.listKeys(layout.versions(domain), '.json'));
+      const others = (await this.listKeys(layout.versions(domain), '.json')).filter((id) => id !== modelId);
+      const remaining = await this.newestFirst(domain, layout.versions(domain), others);
       const newest = remaining[0] === undefined ? undefined : await this.readMetadata(layout.version(domain, remaining[0])).catch(() => undefined);
       try {
         if (newest) await this.writeJson(key, newest, { ifMatch: current.info.etag });
