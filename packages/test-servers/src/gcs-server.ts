@@ -8,6 +8,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseByteRange } from './byte-range.js';
+import { listPage, tokenStart } from './list-page.js';
 import { splitMultipart } from './multipart-related.js';
 
 interface GcsObject {
@@ -75,10 +76,6 @@ function crcBase64(value: number): string {
   const buffer = Buffer.alloc(4);
   buffer.writeUInt32BE(value >>> 0);
   return buffer.toString('base64');
-}
-
-function byteOrder(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
 /**
@@ -448,40 +445,13 @@ export async function startGcsServer(options: GcsServerOptions = {}): Promise<Gc
     const delimiter = query.get('delimiter') ?? '';
     const maxResults = Math.max(1, Math.min(1000, Number(query.get('maxResults') ?? 1000) || 1000));
     const pageToken = query.get('pageToken');
-    const after = pageToken ? Buffer.from(pageToken, 'base64url').toString('utf8') : '';
-    const names = [...objects.keys()].filter((name) => name.startsWith(prefix) && (after === '' || byteOrder(name, after) > 0)).sort(byteOrder);
-    const items: unknown[] = [];
-    const prefixes: string[] = [];
-    const seen = new Set<string>();
-    let last = '';
-    let truncated = false;
-    for (const name of names) {
-      let rolled: string | undefined;
-      if (delimiter !== '') {
-        const at = name.indexOf(delimiter, prefix.length);
-        if (at >= 0) rolled = name.slice(0, at + delimiter.length);
-      }
-      if (rolled !== undefined && seen.has(rolled)) {
-        last = name;
-        continue;
-      }
-      if (items.length + prefixes.length >= maxResults) {
-        truncated = true;
-        break;
-      }
-      if (rolled !== undefined) {
-        seen.add(rolled);
-        prefixes.push(rolled);
-      } else {
-        items.push(resource(objects.get(name)!));
-      }
-      last = name;
-    }
+    const page = listPage(objects.keys(), { prefix, delimiter, max: maxResults, after: pageToken ? tokenStart(pageToken) : '' });
+    const items = page.keys.map((name) => resource(objects.get(name)!));
     sendJson(response, 200, {
       kind: 'storage#objects',
       ...(items.length ? { items } : {}),
-      ...(prefixes.length ? { prefixes } : {}),
-      ...(truncated ? { nextPageToken: Buffer.from(last, 'utf8').toString('base64url') } : {}),
+      ...(page.prefixes.length ? { prefixes: page.prefixes } : {}),
+      ...(page.nextToken ? { nextPageToken: page.nextToken } : {}),
     });
   }
 

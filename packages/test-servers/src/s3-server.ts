@@ -9,6 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import { crc32 } from 'node:zlib';
 import { decodeAwsChunked } from './aws-chunked.js';
 import { parseByteRange } from './byte-range.js';
+import { listPage, tokenStart } from './list-page.js';
 import { verifySigV4 } from './sigv4.js';
 
 /** A stored object version: its bytes live in their own file, never rewritten. */
@@ -75,10 +76,6 @@ function xml(value: string): string {
 
 function unxml(value: string): string {
   return value.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&#x([0-9a-f]+);/gi, (_, hex: string) => String.fromCodePoint(parseInt(hex, 16))).replace(/&#(\d+);/g, (_, dec: string) => String.fromCodePoint(Number(dec))).replace(/&amp;/g, '&');
-}
-
-function byteOrder(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
 /** Strips the quotes of an ETag, so `"abc"` and `abc` compare equal (S3 accepts both). */
@@ -349,52 +346,20 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
     const token = query.get('continuation-token');
     const startAfter = query.get('start-after') ?? '';
     const encodeUrl = query.get('encoding-type') === 'url';
-    let after = startAfter;
-    if (token !== null) {
-      try {
-        after = Buffer.from(token, 'base64url').toString('utf8');
-      } catch {
-        throw new S3Error(400, 'InvalidArgument', 'The continuation token provided is incorrect');
-      }
-    }
-    const keys = [...objects.keys()].filter((key) => key.startsWith(prefix) && (after === '' || byteOrder(key, after) > 0)).sort(byteOrder);
-    const contents: string[] = [];
-    const commonPrefixes: string[] = [];
-    const seenPrefixes = new Set<string>();
-    let last = '';
-    let truncated = false;
+    const page = listPage(objects.keys(), { prefix, delimiter, max: maxKeys, after: token !== null ? tokenStart(token) : startAfter });
     const text = (value: string) => xml(encodeUrl ? encodeURIComponent(value).replace(/%2F/g, '/') : value);
-    for (const key of keys) {
-      let rolledUp: string | undefined;
-      if (delimiter !== '') {
-        const at = key.indexOf(delimiter, prefix.length);
-        if (at >= 0) rolledUp = key.slice(0, at + delimiter.length);
-      }
-      if (rolledUp !== undefined && seenPrefixes.has(rolledUp)) {
-        last = key;
-        continue;
-      }
-      if (contents.length + commonPrefixes.length >= maxKeys) {
-        truncated = true;
-        break;
-      }
-      if (rolledUp !== undefined) {
-        seenPrefixes.add(rolledUp);
-        commonPrefixes.push(`<CommonPrefixes><Prefix>${text(rolledUp)}</Prefix></CommonPrefixes>`);
-      } else {
-        const object = objects.get(key)!;
-        contents.push(
-          `<Contents><Key>${text(key)}</Key><LastModified>${object.lastModified.toISOString()}</LastModified><ETag>${xml(object.etag)}</ETag><Size>${object.size}</Size><StorageClass>STANDARD</StorageClass></Contents>`,
-        );
-      }
-      last = key;
-    }
+    const contents = page.keys.map((key) => {
+      const object = objects.get(key)!;
+      return `<Contents><Key>${text(key)}</Key><LastModified>${object.lastModified.toISOString()}</LastModified><ETag>${xml(object.etag)}</ETag><Size>${object.size}</Size><StorageClass>STANDARD</StorageClass></Contents>`;
+    });
+    const commonPrefixes = page.prefixes.map((rolledUp) => `<CommonPrefixes><Prefix>${text(rolledUp)}</Prefix></CommonPrefixes>`);
+    const truncated = page.nextToken !== undefined;
     const body =
       `<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>${xml(bucketName)}</Name><Prefix>${text(prefix)}</Prefix>` +
       (delimiter ? `<Delimiter>${text(delimiter)}</Delimiter>` : '') +
       `<MaxKeys>${maxKeys}</MaxKeys><KeyCount>${contents.length + commonPrefixes.length}</KeyCount><IsTruncated>${truncated}</IsTruncated>` +
       (token !== null ? `<ContinuationToken>${xml(token)}</ContinuationToken>` : '') +
-      (truncated ? `<NextContinuationToken>${Buffer.from(last, 'utf8').toString('base64url')}</NextContinuationToken>` : '') +
+      (truncated ? `<NextContinuationToken>${page.nextToken}</NextContinuationToken>` : '') +
       (startAfter ? `<StartAfter>${text(startAfter)}</StartAfter>` : '') +
       (encodeUrl ? '<EncodingType>url</EncodingType>' : '') +
       contents.join('') +
