@@ -1,6 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { Readable } from 'node:stream';
-import { bodyToReadable, knownBodySize } from './body.js';
+import { randomBytes } from 'node:crypto';
+import { StorageError } from './errors.js';
+import { bodyToReadable, knownBodySize, resumingBody } from './body.js';
 
 async function collect(readable: Readable): Promise<Buffer[]> {
   const chunks: Buffer[] = [];
@@ -41,5 +43,71 @@ describe('bodyToReadable', () => {
     expect(knownBodySize('é')).toBe(2);
     expect(knownBodySize(new Uint8Array(5))).toBe(5);
     expect(knownBodySize(Readable.from([]))).toBeUndefined();
+  });
+});
+
+describe('resumingBody', () => {
+  const bytes = randomBytes(100_000);
+  /** The bytes from `offset`, cut off with an error after `cut` bytes (or whole). */
+  function broken(offset: number, cut?: number, error: Error = Object.assign(new Error('aborted'), { code: 'ECONNRESET' })): Readable {
+    const rest = bytes.subarray(offset);
+    return Readable.from(
+      (async function* () {
+        if (cut === undefined) {
+          yield rest;
+          return;
+        }
+        yield rest.subarray(0, cut);
+        throw error;
+      })(),
+      { objectMode: false },
+    );
+  }
+  const mapError = (error: unknown) => new StorageError(`read failed: ${(error as Error).message}`, { cause: error, retryable: true });
+
+  it('resumes a read cut off part-way from where it stopped, byte for byte', async () => {
+    const offsets: number[] = [];
+    const body = resumingBody(broken(0, 30_000), {
+      length: bytes.length,
+      reopen: async (offset) => {
+        offsets.push(offset);
+        return offsets.length === 1 ? broken(offset, 10_000) : broken(offset);
+      },
+      mapError,
+    });
+    expect(Buffer.concat(await collect(body)).equals(bytes)).toBe(true);
+    expect(offsets).toEqual([30_000, 40_000]);
+  });
+
+  it('resumes a body that ends early without an error', async () => {
+    const early = Readable.from([bytes.subarray(0, 500)], { objectMode: false });
+    const body = resumingBody(early, { length: bytes.length, reopen: async (offset) => broken(offset), mapError });
+    expect(Buffer.concat(await collect(body)).equals(bytes)).toBe(true);
+  });
+
+  it('gives up after `attempts` resumptions with the storage\'s typed error', async () => {
+    let reopened = 0;
+    const body = resumingBody(broken(0, 10), { length: bytes.length, attempts: 2, reopen: async (offset) => (reopened++, broken(offset, 10)), mapError });
+    const error = await collect(body).then(() => undefined, (e: unknown) => e);
+    expect(StorageError.isInstance(error)).toBe(true);
+    expect((error as StorageError).message).toBe('read failed: aborted');
+    expect(reopened).toBe(2);
+  });
+
+  it('reports a failed reopen as a typed error, and passes a typed one through', async () => {
+    const raw = await collect(resumingBody(broken(0, 10), { length: bytes.length, reopen: () => Promise.reject(new Error('ECONNREFUSED')), mapError })).then(() => undefined, (e: unknown) => e);
+    expect((raw as StorageError).message).toBe('read failed: ECONNREFUSED');
+    const typed = new StorageError('the object changed');
+    const passed = await collect(resumingBody(broken(0, 10), { length: bytes.length, reopen: () => Promise.reject(typed), mapError })).then(() => undefined, (e: unknown) => e);
+    expect(passed).toBe(typed);
+  });
+
+  it('does not resume an aborted read', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    let reopened = 0;
+    const error = await collect(resumingBody(broken(0, 10), { length: bytes.length, reopen: async (offset) => (reopened++, broken(offset)), mapError, signal: controller.signal })).then(() => undefined, (e: unknown) => e);
+    expect((error as Error).name).toBe('AbortError');
+    expect(reopened).toBe(0);
   });
 });

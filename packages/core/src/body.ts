@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { ModelStoreError } from './errors.js';
 import type { Body } from './storage.js';
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
@@ -47,4 +48,57 @@ export function bodyBytes(body: Body): Buffer | undefined {
   if (typeof body === 'string') return Buffer.from(body, 'utf8');
   if (body instanceof Uint8Array) return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   return undefined;
+}
+
+export interface ResumingBodyOptions {
+  /** Bytes the body should have (the requested range's length, or the object's size). */
+  length: number;
+  /** Opens the rest of the same object from `offset` bytes into the body (pinned to its etag, so a changed object fails). */
+  reopen(offset: number): Promise<NodeJS.ReadableStream>;
+  /** Resumptions allowed after a broken read (default 3). */
+  attempts?: number;
+  /** Turns the final failure into the storage's typed error. */
+  mapError(error: unknown): Error;
+  signal?: AbortSignal;
+}
+
+function isAbortError(error: unknown): boolean {
+  return (error as { name?: string } | undefined)?.name === 'AbortError';
+}
+
+/**
+ * A read body that survives broken connections: when `source` fails part-way, or
+ * ends before `length` bytes, the rest is read again from where it stopped, up to
+ * `attempts` times. A failure that cannot be resumed surfaces as `mapError(error)`,
+ * so a reader always sees a typed error, never a raw socket error. Memory stays one
+ * chunk: nothing is buffered for the retry.
+ */
+export function resumingBody(source: NodeJS.ReadableStream, options: ResumingBodyOptions): Readable {
+  const attempts = options.attempts ?? 3;
+  async function* read(): AsyncGenerator<Buffer> {
+    let current = source;
+    let offset = 0;
+    let failures = 0;
+    for (;;) {
+      try {
+        for await (const chunk of current as AsyncIterable<Buffer>) {
+          offset += chunk.length;
+          yield chunk;
+        }
+        if (offset >= options.length) return;
+        throw new Error(`the connection ended after ${offset} of ${options.length} bytes`);
+      } catch (error) {
+        if (options.signal?.aborted) throw abortReason(options.signal);
+        if (isAbortError(error)) throw error;
+        (current as Readable).destroy?.();
+        if (++failures > attempts) throw options.mapError(error);
+        try {
+          current = await options.reopen(offset);
+        } catch (reopenError) {
+          throw ModelStoreError.isInstance(reopenError) ? reopenError : options.mapError(reopenError);
+        }
+      }
+    }
+  }
+  return Readable.from(read(), { objectMode: false });
 }

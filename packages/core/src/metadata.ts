@@ -44,7 +44,11 @@ export interface ModelMetadata {
   /** The user's own metadata (`extraMetadata` of `upload`). */
   extra?: Record<string, unknown> | null;
   /** Digests of the archive and of every file in it (this library; ignored by Python modelstore). */
-  archive?: FileDigest & { files: Record<string, FileDigest> };
+  archive?: FileDigest & {
+    files: Record<string, FileDigest>;
+    /** A random id of the upload that wrote this document, so a writer can recognise its own write after a lost answer. */
+    upload_id?: string;
+  };
   [key: string]: unknown;
 }
 

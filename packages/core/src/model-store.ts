@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { ModelAdapter } from './adapter.js';
-import { extractArchive, packArchive, validateArchivePath, type CompressionLevel } from './archive.js';
+import { extractArchive, packArchive, validateArchivePath, type ArchiveDigest, type CompressionLevel } from './archive.js';
 import { abortReason } from './body.js';
 import { currentUser, readGitInfo, type GitInfo } from './code-info.js';
 import {
@@ -161,7 +161,8 @@ export class ModelStore {
     ];
     const archiveKey = layout.archive(domain, created, modelId);
     const { stream, digest } = packArchive(entries, { mtime: created, compressionLevel: this.compressionLevel });
-    let archiveWritten = false;
+    let packed: ArchiveDigest | undefined;
+    void digest.then((value) => (packed = value), () => undefined);
     try {
       await this.storage.put(archiveKey, stream, {
         contentType: 'application/gzip',
@@ -169,40 +170,61 @@ export class ModelStore {
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
       });
-      archiveWritten = true;
-      const archive = await digest;
-      options.signal?.throwIfAborted();
-
-      const metadata: ModelMetadata = {
-        model: {
-          domain,
-          model_id: modelId,
-          model_type: modelInfo,
-          parameters: saved.parameters ?? {},
-        },
-        storage: this.storage.describe(archiveKey),
-        modelstore: version,
-        code: {
-          runtime: `node:${process.versions.node}`,
-          user: currentUser(),
-          created: createdStamp(created),
-          created_at: created.toISOString(),
-          dependencies: { '@modelstore/core': version, ...saved.dependencies },
-          ...(await this.git().then((git) => (git ? { git } : {}))),
-        },
-        ...(options.extraMetadata === undefined ? {} : { extra: options.extraMetadata }),
-        archive,
-      };
-      await this.commit(metadata);
-      archiveWritten = false;
-      await this.announce(metadata);
-      return metadata;
     } catch (error) {
       stream.destroy();
-      if (archiveWritten) await this.storage.delete(archiveKey).catch(() => undefined);
-      // Another upload of the same id wrote this very archive key first.
-      if (PreconditionFailedError.isInstance(error) && (error as PreconditionFailedError).key === archiveKey) throw new ModelExistsError(domain, modelId, { cause: error });
+      // A create-only write whose first attempt was applied but whose answer was lost
+      // comes back as "already exists" from the SDK's retry: it is ours if it has our bytes.
+      const ours = PreconditionFailedError.isInstance(error) && packed !== undefined && (await this.holdsArchive(archiveKey, packed));
+      if (!ours) {
+        if (PreconditionFailedError.isInstance(error) && (error as PreconditionFailedError).key === archiveKey) throw new ModelExistsError(domain, modelId, { cause: error });
+        throw error;
+      }
+    }
+    const archive = await digest;
+    try {
+      options.signal?.throwIfAborted();
+    } catch (error) {
+      await this.storage.delete(archiveKey).catch(() => undefined);
       throw error;
+    }
+    const metadata: ModelMetadata = {
+      model: {
+        domain,
+        model_id: modelId,
+        model_type: modelInfo,
+        parameters: saved.parameters ?? {},
+      },
+      storage: this.storage.describe(archiveKey),
+      modelstore: version,
+      code: {
+        runtime: `node:${process.versions.node}`,
+        user: currentUser(),
+        created: createdStamp(created),
+        created_at: created.toISOString(),
+        dependencies: { '@modelstore/core': version, ...saved.dependencies },
+        ...(await this.git().then((git) => (git ? { git } : {}))),
+      },
+      ...(options.extraMetadata === undefined ? {} : { extra: options.extraMetadata }),
+      archive: { ...archive, upload_id: randomUUID() },
+    };
+    await this.commit(metadata, archiveKey);
+    await this.announce(metadata);
+    return metadata;
+  }
+
+  /** Whether the object at `key` is the archive described by `digest` (read back and hashed). */
+  private async holdsArchive(key: string, digest: ArchiveDigest): Promise<boolean> {
+    try {
+      const object = await this.storage.get(key);
+      if (!object || object.size !== digest.size) {
+        (object?.body as Readable | undefined)?.destroy?.();
+        return false;
+      }
+      const hash = createHash('sha256');
+      for await (const chunk of object.body as AsyncIterable<Buffer>) hash.update(chunk);
+      return hash.digest('hex') === digest.sha256;
+    } catch {
+      return false;
     }
   }
 
@@ -228,12 +250,27 @@ export class ModelStore {
   /**
    * The commit point: the model exists once its `versions/<id>.json` is created.
    * Create-only, so a taken id fails with `ModelExistsError` and changes nothing.
+   * When the write fails, the document is read back: a write applied by an attempt
+   * whose answer was lost is a success. The archive is removed only when another
+   * model holds the id; when the outcome is unknown (the write may still land) it is
+   * left to `collectGarbage`, whose grace period covers such late writes.
    */
-  private async commit(metadata: ModelMetadata): Promise<void> {
+  private async commit(metadata: ModelMetadata, archiveKey: string): Promise<void> {
     const { domain, model_id: modelId } = metadata.model;
+    const key = layout.version(domain, modelId);
     try {
-      await this.writeJson(layout.version(domain, modelId), metadata, { ifNoneMatch: '*' });
+      await this.writeJson(key, metadata, { ifNoneMatch: '*' });
     } catch (error) {
+      const stored = await this.readJson<unknown>(key).then(
+        (value) => ({ value }),
+        () => undefined,
+      );
+      // The very document this upload wrote (it carries this upload's random upload_id).
+      if (stored && JSON.stringify(stored.value) === JSON.stringify(metadata)) return;
+      // Another model holds the id, so nothing will reference this archive — unless
+      // that model's archive is this very object (same key), which must stay.
+      const theirs = stored?.value;
+      if (theirs !== undefined && !(isModelMetadata(theirs) && JSON.stringify(theirs.storage) === JSON.stringify(metadata.storage))) await this.storage.delete(archiveKey).catch(() => undefined);
       if (PreconditionFailedError.isInstance(error)) throw new ModelExistsError(domain, modelId, { cause: error });
       throw error;
     }
@@ -529,12 +566,18 @@ export class ModelStore {
     }
     let written = false;
     try {
-      await target.storage.put(archiveKey, hashed(), {
-        contentType: 'application/gzip',
-        size: source.size,
-        ...(target.storage.capabilities.conditionalWrites ? { ifNoneMatch: '*' as const } : {}),
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
+      try {
+        await target.storage.put(archiveKey, hashed(), {
+          contentType: 'application/gzip',
+          size: source.size,
+          ...(target.storage.capabilities.conditionalWrites ? { ifNoneMatch: '*' as const } : {}),
+          ...(options.signal ? { signal: options.signal } : {}),
+        });
+      } catch (error) {
+        // As in upload: "already exists" from a retry of an applied write is our own copy.
+        const whole = size === source.size && metadata.archive !== undefined;
+        if (!(PreconditionFailedError.isInstance(error) && whole && (await target.holdsArchive(archiveKey, metadata.archive!)))) throw error;
+      }
       written = true;
       const sha256 = hash.digest('hex');
       const expected = metadata.archive;
@@ -542,8 +585,9 @@ export class ModelStore {
         throw new IntegrityError(`The archive of model "${modelId}" read back as ${size} bytes with sha256 ${sha256}, but ${expected ? `the metadata recorded ${expected.size} bytes, ${expected.sha256}` : `storage reported ${source.size} bytes`}: not copied`);
       }
       const copy: ModelMetadata = { ...metadata, storage: target.storage.describe(archiveKey) };
-      await target.commit(copy);
+      // From here on the commit decides what becomes of the archive.
       written = false;
+      await target.commit(copy, archiveKey);
       await target.announce(copy);
       for (const state of options.states ?? []) {
         await target.ensureState(state);

@@ -15,6 +15,7 @@ import {
   abortReason,
   bodyToReadable,
   bodyBytes,
+  resumingBody,
   validateKey,
   validatePrefix,
   validateRange,
@@ -59,7 +60,20 @@ export interface S3StorageOptions {
   conditionalWrites?: boolean;
   /** Describe objects as Python modelstore's MinIO storage does (`type: "minio:<endpoint>"`). */
   minio?: boolean;
+  /**
+   * Attempts per request, the first included (default 5). The SDK retries 5xx
+   * answers, throttling, timeouts and broken connections, with exponential backoff
+   * and jitter. Ignored with `client`.
+   */
+  maxAttempts?: number;
+  /** A request that moves no bytes for this long fails, and is retried (default 60 000 ms). Ignored with `client`. */
+  idleTimeoutMs?: number;
+  /** Connecting to the endpoint fails, and is retried, after this long (default 10 000 ms). Ignored with `client`. */
+  connectTimeoutMs?: number;
 }
+
+/** Default attempts per request, and timeouts: a stalled connection is retried instead of hanging forever. */
+const s3Defaults = { maxAttempts: 5, idleTimeoutMs: 60_000, connectTimeoutMs: 10_000 } as const;
 
 const retryableCodes = new Set(['SlowDown', 'Throttling', 'ThrottlingException', 'RequestTimeout', 'RequestTimeTooSkewed', 'InternalError', 'ServiceUnavailable']);
 const networkCodes = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED', 'TimeoutError']);
@@ -101,6 +115,11 @@ export class S3Storage implements Storage {
         ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
         ...(options.forcePathStyle === undefined ? {} : { forcePathStyle: options.forcePathStyle }),
         ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+        maxAttempts: options.maxAttempts ?? s3Defaults.maxAttempts,
+        requestHandler: {
+          connectionTimeout: options.connectTimeoutMs ?? s3Defaults.connectTimeoutMs,
+          socketTimeout: options.idleTimeoutMs ?? s3Defaults.idleTimeoutMs,
+        },
       });
     this.partSize = Math.max(5 * 1024 * 1024, options.partSize ?? 8 * 1024 * 1024);
     this.queueSize = Math.max(1, options.queueSize ?? 4);
@@ -173,7 +192,25 @@ export class S3Storage implements Storage {
         options.signal ? { abortSignal: options.signal } : {},
       );
       const total = result.ContentRange ? Number(result.ContentRange.split('/')[1]) : (result.ContentLength ?? 0);
-      return { key, size: total, etag: result.ETag ?? '', lastModified: result.LastModified ?? new Date(0), body: result.Body as Readable };
+      const etag = result.ETag ?? '';
+      const start = range?.start ?? 0;
+      const end = range?.end === undefined ? total - 1 : Math.min(range.end, total - 1);
+      // A read cut off part-way resumes from where it stopped, on the same version of the object.
+      const body = resumingBody(result.Body as Readable, {
+        length: Math.max(0, end - start + 1),
+        reopen: async (offset) => {
+          try {
+            const rest = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key, Range: `bytes=${start + offset}-${end}`, IfMatch: etag }), options.signal ? { abortSignal: options.signal } : {});
+            return rest.Body as Readable;
+          } catch (error) {
+            if (statusOf(error) === 412 || statusOf(error) === 404) throw new StorageError(`S3 read of s3://${this.bucket}/${this.fullKeyUnchecked(key)} broke off and the object changed before it could resume: read it again`, { cause: error, retryable: true });
+            throw error;
+          }
+        },
+        mapError: (error) => this.mapError('read', key, error) as Error,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      return { key, size: total, etag, lastModified: result.LastModified ?? new Date(0), body };
     } catch (error) {
       if (statusOf(error) === 404 && (error as { name?: string }).name !== 'NoSuchBucket') return undefined;
       throw this.mapError('read', key, error);

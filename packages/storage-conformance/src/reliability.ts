@@ -1,0 +1,317 @@
+import { DomainNotFoundError, ModelStoreError, StateNotFoundError, type ModelStore } from '@modelstore/core';
+import type { ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync } from 'node:fs';
+import { readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+
+/** A seeded pseudo-random generator (mulberry32): the same seed replays the same run. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+async function sha256(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** A registry invariant that does not hold. */
+export class InvariantError extends Error {
+  override name = 'InvariantError';
+}
+
+export interface RegistryCheckOptions {
+  /** The state whose members must all be listed models. */
+  state: string;
+  /** A folder for the downloads (created and emptied). */
+  work: string;
+  /** When given, every downloaded model's `path.basename(modelFile)` must have these bytes. */
+  modelFile?: string;
+}
+
+export interface RegistryCheck {
+  /** Models listed, newest first. */
+  ids: string[];
+  /** The domain's latest model, if the domain exists. */
+  latest: string | undefined;
+  /** Models in `state`. */
+  inState: string[];
+  /** Models downloaded and verified (all of `ids`). */
+  downloads: number;
+}
+
+/**
+ * Checks what a reader relies on: every listed model downloads and verifies
+ * (archive and file digests, and the model's bytes when `modelFile` is given); the
+ * domain's latest pointer names a listed model; no model in `state` is missing.
+ * Throws `InvariantError` on the first violation.
+ */
+export async function checkRegistry(store: ModelStore, domain: string, options: RegistryCheckOptions): Promise<RegistryCheck> {
+  const missingDomain = <T>(fallback: T) => (error: unknown): T => {
+    if (DomainNotFoundError.isInstance(error)) return fallback;
+    throw error;
+  };
+  const ids = await store.listModels(domain).catch(missingDomain([] as string[]));
+  const expected = options.modelFile === undefined ? undefined : await sha256(options.modelFile);
+  let downloads = 0;
+  for (const id of ids) {
+    const to = path.join(options.work, `${id}-${downloads}`);
+    try {
+      await store.download(domain, { modelId: id, to });
+    } catch (error) {
+      throw new InvariantError(`listed model ${id} does not download: ${(error as Error).message}`, { cause: error });
+    }
+    if (expected !== undefined) {
+      const file = path.join(to, path.basename(options.modelFile!));
+      if (!existsSync(file) || (await sha256(file)) !== expected) throw new InvariantError(`listed model ${id} downloaded with other bytes than were uploaded (${(await readdir(to)).join(', ')})`);
+    }
+    await rm(to, { recursive: true, force: true });
+    downloads++;
+  }
+  const latest = await store.getDomain(domain).then((metadata) => metadata.model.model_id, missingDomain(undefined));
+  if (latest !== undefined && !ids.includes(latest)) throw new InvariantError(`the latest pointer names ${latest}, which is not listed`);
+  if (latest === undefined && ids.length > 0) throw new InvariantError(`${ids.length} models are listed but the domain has no latest pointer`);
+  const inState = await store.listModels(domain, { state: options.state }).catch((error: unknown) => {
+    if (DomainNotFoundError.isInstance(error) || StateNotFoundError.isInstance(error)) return [] as string[];
+    throw error;
+  });
+  const strays = inState.filter((id) => !ids.includes(id));
+  if (strays.length > 0) throw new InvariantError(`state "${options.state}" names models that are not listed: ${strays.join(', ')}`);
+  return { ids, latest, inState, downloads };
+}
+
+export interface ChurnOptions {
+  domain: string;
+  /** A file uploaded as the model, again and again. */
+  modelFile: string;
+  state: string;
+  seed: number;
+  /** Called once the first model is committed. */
+  onReady?: () => void;
+}
+
+/**
+ * Uploads, deletes, and moves models in and out of `state` on one domain, forever:
+ * the work a crash-injection worker does until it is killed.
+ */
+export async function churn(store: ModelStore, options: ChurnOptions): Promise<never> {
+  const random = seededRandom(options.seed);
+  await store.createModelState(options.state);
+  // One model first, so that every run has something to check.
+  await store.upload(options.domain, { model: options.modelFile });
+  options.onReady?.();
+  for (;;) {
+    const ids = await store.listModels(options.domain).catch(() => [] as string[]);
+    const pick = () => ids[Math.floor(random() * ids.length)]!;
+    const roll = random();
+    if (roll < 0.5 || ids.length === 0) await store.upload(options.domain, { model: options.modelFile });
+    else if (roll < 0.7) await store.deleteModel(options.domain, pick());
+    else if (roll < 0.9) await store.setModelState(options.domain, pick(), options.state);
+    else await store.removeModelState(options.domain, pick(), options.state);
+  }
+}
+
+export interface CrashInjectionOptions {
+  /** Kills, one worker process each. */
+  runs: number;
+  seed: number;
+  /** Starts a worker that runs `churn` on the registry and writes "ready" to stdout once it has. */
+  spawnWorker(run: number): ChildProcess;
+  /** A store on the same registry, used to check it after each kill. */
+  store: ModelStore;
+  domain: string;
+  state: string;
+  work: string;
+  modelFile?: string;
+  /** Time between "ready" and the kill, in ms: uniform in [min, max] (default [30, 430]). */
+  killAfter?: [number, number];
+}
+
+export interface CrashInjectionResult {
+  kills: number;
+  /** Listed models downloaded and verified, over all checks. */
+  downloads: number;
+  /** Objects `collectGarbage` removed: what the crashes left behind. */
+  collected: number;
+  /** Models listed after the last run. */
+  models: number;
+}
+
+/**
+ * Kills `runs` workers with SIGKILL at seeded random moments. After each kill it
+ * checks the registry (`checkRegistry`), collects garbage with no grace period, and
+ * checks again: the same models must be listed, latest and in state, all verified.
+ */
+export async function runCrashInjection(options: CrashInjectionOptions): Promise<CrashInjectionResult> {
+  const random = seededRandom(options.seed);
+  const [min, max] = options.killAfter ?? [30, 430];
+  const result: CrashInjectionResult = { kills: 0, downloads: 0, collected: 0, models: 0 };
+  const check = { state: options.state, work: path.join(options.work, 'check'), ...(options.modelFile === undefined ? {} : { modelFile: options.modelFile }) };
+  for (let run = 0; run < options.runs; run++) {
+    const child = options.spawnWorker(run);
+    let stderr = '';
+    child.stderr?.on('data', (data: Buffer) => (stderr += data.toString()));
+    const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+    await new Promise<void>((resolve, reject) => {
+      child.stdout?.on('data', (data: Buffer) => data.toString().includes('ready') && resolve());
+      child.on('exit', () => reject(new Error(`run ${run}: the worker exited before it was killed: ${stderr}`)));
+    });
+    await new Promise((resolve) => setTimeout(resolve, min + random() * (max - min)));
+    child.kill('SIGKILL');
+    await exited;
+    if (stderr !== '') throw new Error(`run ${run}: the worker wrote to stderr before it was killed: ${stderr}`);
+    result.kills++;
+    const before = await checkRegistry(options.store, options.domain, check).catch((error: Error) => {
+      throw new InvariantError(`after kill ${run + 1}: ${error.message}`, { cause: error });
+    });
+    const garbage = await options.store.collectGarbage({ olderThan: 0 });
+    result.collected += garbage.removed.length;
+    const after = await checkRegistry(options.store, options.domain, check);
+    if (JSON.stringify([after.ids, after.latest, [...after.inState].sort()]) !== JSON.stringify([before.ids, before.latest, [...before.inState].sort()])) {
+      throw new InvariantError(`after kill ${run + 1}: garbage collection changed the registry (${JSON.stringify(before)} -> ${JSON.stringify(after)})`);
+    }
+    result.downloads += before.downloads + after.downloads;
+    result.models = after.ids.length;
+  }
+  return result;
+}
+
+export interface FaultWorkloadOptions {
+  /** A store whose storage goes through the faults. */
+  store: ModelStore;
+  /** A store on the same registry without faults, for the final check. */
+  verifier: ModelStore;
+  domain: string;
+  state: string;
+  modelFile: string;
+  work: string;
+  /** Operations in all (default 200), spread over `concurrency` writers (default 4). */
+  operations?: number;
+  concurrency?: number;
+  seed: number;
+  /** Called between the workload and the final check, e.g. to switch the faults off. */
+  beforeCheck?: () => void | Promise<void>;
+}
+
+export interface FaultWorkloadResult {
+  operations: number;
+  succeeded: number;
+  /** Operations that failed with a typed error, by error code. */
+  failedCleanly: Record<string, number>;
+  /** Operations that failed with anything else (must stay empty). */
+  untyped: string[];
+  /** Successful uploads not listed at the end, and listed models that failed to verify (must be 0). */
+  lost: number;
+  /** Models listed at the end, all verified. */
+  models: number;
+  /** Failed downloads that left something at their destination (must be 0). */
+  leftovers: number;
+}
+
+/**
+ * Runs uploads, downloads, state changes and deletes through a faulty store. Each
+ * writer works on its own models, so the outcome of every operation that succeeded
+ * is known: at the end (checked through `verifier`) every model whose upload
+ * succeeded and whose delete did not is listed, none whose delete succeeded is, the
+ * state holds exactly the models whose last state change succeeded with "set", and
+ * `checkRegistry` holds. Operations that failed must have failed with a typed error.
+ */
+export async function runFaultWorkload(options: FaultWorkloadOptions): Promise<FaultWorkloadResult> {
+  const random = seededRandom(options.seed);
+  const total = options.operations ?? 200;
+  const concurrency = options.concurrency ?? 4;
+  const result: FaultWorkloadResult = { operations: 0, succeeded: 0, failedCleanly: {}, untyped: [], lost: 0, models: 0, leftovers: 0 };
+  type Expectation = { listed: boolean | undefined; inState: boolean | undefined };
+  const models = new Map<string, Expectation>();
+  const failed = (error: unknown, operation: string) => {
+    if (ModelStoreError.isInstance(error)) {
+      const code = (error as ModelStoreError).code;
+      result.failedCleanly[code] = (result.failedCleanly[code] ?? 0) + 1;
+    } else {
+      result.untyped.push(`${operation}: ${(error as Error)?.stack ?? String(error)}`);
+    }
+  };
+  await options.verifier.createModelState(options.state);
+  let next = 0;
+  let downloads = 0;
+  const worker = async (writer: number) => {
+    const own: string[] = [];
+    let uploads = 0;
+    while (next < total) {
+      next++;
+      result.operations++;
+      const roll = random();
+      const id = own[Math.floor(random() * own.length)];
+      const expectation = id === undefined ? undefined : models.get(id)!;
+      try {
+        if (roll < 0.4 || id === undefined) {
+          const modelId = `w${writer}-${uploads++}`;
+          own.push(modelId);
+          // Until the upload answers, the model may or may not exist.
+          models.set(modelId, { listed: undefined, inState: false });
+          await options.store.upload(options.domain, { model: options.modelFile, modelId });
+          models.set(modelId, { listed: true, inState: false });
+        } else if (roll < 0.6) {
+          const to = path.join(options.work, 'downloads', `${writer}-${downloads++}`);
+          try {
+            await options.store.download(options.domain, { modelId: id, to });
+            if ((await sha256(path.join(to, path.basename(options.modelFile)))) !== (await sha256(options.modelFile))) {
+              throw new InvariantError(`model ${id} downloaded through faults with other bytes than were uploaded`);
+            }
+          } catch (error) {
+            if (existsSync(to)) result.leftovers++;
+            throw error;
+          } finally {
+            await rm(to, { recursive: true, force: true });
+          }
+        } else if (roll < 0.75) {
+          expectation!.inState = undefined;
+          await options.store.setModelState(options.domain, id, options.state);
+          expectation!.inState = true;
+        } else if (roll < 0.85) {
+          expectation!.inState = undefined;
+          await options.store.removeModelState(options.domain, id, options.state);
+          expectation!.inState = false;
+        } else {
+          expectation!.listed = undefined;
+          expectation!.inState = undefined;
+          await options.store.deleteModel(options.domain, id);
+          expectation!.listed = false;
+          expectation!.inState = false;
+          own.splice(own.indexOf(id), 1);
+        }
+        result.succeeded++;
+      } catch (error) {
+        if (error instanceof InvariantError) throw error;
+        failed(error, roll < 0.4 || id === undefined ? 'upload' : roll < 0.6 ? 'download' : roll < 0.85 ? 'state' : 'delete');
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, (_, writer) => worker(writer)));
+  await options.beforeCheck?.();
+
+  const check = await checkRegistry(options.verifier, options.domain, { state: options.state, work: path.join(options.work, 'check'), modelFile: options.modelFile });
+  result.models = check.ids.length;
+  const problems: string[] = [];
+  for (const [id, expectation] of models) {
+    const listed = check.ids.includes(id);
+    if (expectation.listed === true && !listed) {
+      result.lost++;
+      problems.push(`${id} was uploaded but is not listed`);
+    }
+    if (expectation.listed === false && listed) problems.push(`${id} was deleted but is listed`);
+    if (!listed || expectation.listed === false) continue;
+    const inState = check.inState.includes(id);
+    if (expectation.inState !== undefined && inState !== expectation.inState) problems.push(`${id} is ${inState ? '' : 'not '}in "${options.state}" although its last state change said otherwise`);
+  }
+  if (problems.length > 0) throw new InvariantError(`after ${result.operations} operations through faults: ${problems.join('; ')}`);
+  return result;
+}
