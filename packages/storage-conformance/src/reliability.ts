@@ -1,8 +1,9 @@
-import { DomainNotFoundError, ModelStoreError, StateNotFoundError, type ModelStore } from '@modelstore/core';
+import { RawAdapter } from '@modelstore/adapter-raw';
+import { DomainNotFoundError, ModelStore, ModelStoreError, StateNotFoundError, type Storage } from '@modelstore/core';
 import type { ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
-import { readdir, rm } from 'node:fs/promises';
+import { readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 /** A seeded pseudo-random generator (mulberry32): the same seed replays the same run. */
@@ -314,4 +315,57 @@ export async function runFaultWorkload(options: FaultWorkloadOptions): Promise<F
   }
   if (problems.length > 0) throw new InvariantError(`after ${result.operations} operations through faults: ${problems.join('; ')}`);
   return result;
+}
+
+/** What `runFaultScenario` needs of a fault-injecting proxy. */
+export interface FaultInjector {
+  readonly counts: { requests: number } & Record<string, number>;
+  setRate(rate: number): void;
+}
+
+export interface FaultScenarioOptions {
+  proxy: FaultInjector;
+  /** Fraction of requests the proxy breaks during the workload. */
+  rate: number;
+  /** A storage that talks to the store through the proxy... */
+  faulty: Storage;
+  /** ...and one on the same registry that does not. */
+  direct: Storage;
+  work: string;
+  /** Size of the model uploaded (random bytes), e.g. larger than one part to exercise multipart uploads. */
+  modelSize: number;
+  operations: number;
+  seed: number;
+}
+
+export interface FaultScenarioResult extends FaultWorkloadResult {
+  /** The proxy's counts: requests seen and faults injected by kind. */
+  injected: Record<string, number>;
+}
+
+/**
+ * `runFaultWorkload` with `ModelStore`s on `faulty` and `direct`: turns the proxy's
+ * faults on for the workload and off for the final check.
+ */
+export async function runFaultScenario(options: FaultScenarioOptions): Promise<FaultScenarioResult> {
+  const modelFile = path.join(options.work, 'weights.bin');
+  await writeFile(modelFile, randomBytes(options.modelSize));
+  const storeOn = (storage: Storage, cache: string) => new ModelStore({ storage, adapters: [new RawAdapter()], cacheDir: path.join(options.work, cache) });
+  options.proxy.setRate(options.rate);
+  try {
+    const result = await runFaultWorkload({
+      store: storeOn(options.faulty, 'cache-faulty'),
+      verifier: storeOn(options.direct, 'cache-direct'),
+      domain: 'faults',
+      state: 'production',
+      modelFile,
+      work: options.work,
+      operations: options.operations,
+      seed: options.seed,
+      beforeCheck: () => options.proxy.setRate(0),
+    });
+    return { ...result, injected: { ...options.proxy.counts } };
+  } finally {
+    options.proxy.setRate(0);
+  }
 }

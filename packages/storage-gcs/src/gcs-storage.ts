@@ -1,10 +1,11 @@
-import { Storage as GoogleStorage, type File, type FileMetadata, type StorageOptions } from '@google-cloud/storage';
+import { IdempotencyStrategy, Storage as GoogleStorage, type File, type FileMetadata, type StorageOptions } from '@google-cloud/storage';
 import {
   PreconditionFailedError,
   StorageError,
   abortReason,
   bodyToReadable,
   bodyBytes,
+  resumingBody,
   validateKey,
   validatePrefix,
   validateRange,
@@ -19,7 +20,7 @@ import {
   type StoredObject,
 } from '@modelstore/core';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { resumableUpload } from './resumable.js';
 
 export interface GcsStorageOptions {
   /** The bucket. It must exist: the storage never creates buckets. */
@@ -39,9 +40,24 @@ export interface GcsStorageOptions {
   anonymous?: boolean;
   /** Bodies larger than this (or of unknown size) use a resumable upload. Default 8 MiB. */
   resumableThreshold?: number;
-  /** Resumable uploads send chunks of this size, each retried on failure (default 8 MiB; multiple of 256 KiB). */
+  /** Resumable uploads send chunks of this size, each acknowledged before the next is read and resumed after a failure (default 8 MiB; multiple of 256 KiB). */
   chunkSize?: number;
+  /**
+   * Attempts per request, the first included (default 5). 408, 429, 5xx, timeouts
+   * and broken connections are retried: by the SDK with exponential backoff (1 s,
+   * 2 s, 4 s, ... plus jitter), and for resumable upload chunks by this library
+   * (0.25 s doubling, full jitter, after asking the server where to resume). Every
+   * request is retried, not only those the SDK deems idempotent: this library's
+   * unconditional writes rewrite the same bytes, and its create-only and
+   * compare-and-swap writes carry generation preconditions. The SDK's part is
+   * ignored with `storage`.
+   */
+  maxAttempts?: number;
+  /** A request that has not completed within this long fails, and is retried (default 60 000 ms). */
+  requestTimeoutMs?: number;
 }
+
+const gcsDefaults = { maxAttempts: 5, requestTimeoutMs: 60_000 } as const;
 
 const defaultEndpoint = 'https://storage.googleapis.com';
 const networkCodes = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED']);
@@ -78,6 +94,8 @@ export class GcsStorage implements Storage {
   private readonly anonymous: boolean;
   private readonly resumableThreshold: number;
   private readonly chunkSize: number;
+  private readonly maxAttempts: number;
+  private readonly requestTimeoutMs: number;
 
   constructor(options: GcsStorageOptions) {
     if (!options || typeof options.bucket !== 'string' || options.bucket === '') {
@@ -88,6 +106,8 @@ export class GcsStorage implements Storage {
     if (this.rootPrefix !== '') validatePrefix(`${this.rootPrefix}/`);
     this.anonymous = options.anonymous ?? false;
     const clientOptions: StorageOptions = {
+      retryOptions: { autoRetry: true, maxRetries: Math.max(0, (options.maxAttempts ?? gcsDefaults.maxAttempts) - 1), idempotencyStrategy: IdempotencyStrategy.RetryAlways },
+      timeout: options.requestTimeoutMs ?? gcsDefaults.requestTimeoutMs,
       ...(options.projectId === undefined ? {} : { projectId: options.projectId }),
       ...(options.apiEndpoint === undefined ? {} : { apiEndpoint: options.apiEndpoint }),
     };
@@ -101,6 +121,8 @@ export class GcsStorage implements Storage {
     this.client = options.storage ?? new GoogleStorage(clientOptions);
     this.resumableThreshold = options.resumableThreshold ?? 8 * 1024 * 1024;
     this.chunkSize = options.chunkSize ?? 8 * 1024 * 1024;
+    this.maxAttempts = Math.max(1, options.maxAttempts ?? gcsDefaults.maxAttempts);
+    this.requestTimeoutMs = options.requestTimeoutMs ?? gcsDefaults.requestTimeoutMs;
   }
 
   describe(key: string): StorageLocation {
@@ -126,16 +148,18 @@ export class GcsStorage implements Storage {
         await file.save(bytes, { resumable: false, validation: 'crc32c', ...contentType, ...preconditionOpts });
         options.onProgress?.(bytes.length);
       } else {
-        let total = 0;
-        async function* counted(source: AsyncIterable<Buffer>) {
-          for await (const chunk of source) {
-            total += chunk.length;
-            options.onProgress?.(total);
-            yield chunk;
-          }
-        }
-        const writer = file.createWriteStream({ resumable: true, chunkSize: this.chunkSize, validation: 'crc32c', ...(options.contentType ? { metadata: { contentType: options.contentType } } : {}), ...preconditionOpts });
-        await pipeline(bodyToReadable(body), counted, writer, ...(signal ? [{ signal }] : []));
+        const stored = await resumableUpload(bodyToReadable(body), {
+          client: this.client,
+          file,
+          chunkSize: this.chunkSize,
+          maxAttempts: this.maxAttempts,
+          requestTimeoutMs: this.requestTimeoutMs,
+          ...(options.contentType === undefined ? {} : { contentType: options.contentType }),
+          ...(ifGenerationMatch === undefined ? {} : { ifGenerationMatch }),
+          ...(signal ? { signal } : {}),
+          ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+        });
+        return infoOf(key, stored);
       }
       if (signal?.aborted) throw abortReason(signal);
       return infoOf(key, file.metadata);
@@ -146,13 +170,42 @@ export class GcsStorage implements Storage {
   }
 
   async get(key: string, options: GetOptions = {}): Promise<StoredObject | undefined> {
-    const file = this.file(key);
     validateRange(key, options.range);
     options.signal?.throwIfAborted();
     const range = options.range;
     // One request: the object's generation and size come from the media response's
     // headers, so what is described is exactly what is read, even under concurrent writes.
-    const stream = file.createReadStream(range ? { start: range.start, ...(range.end === undefined ? {} : { end: range.end }) } : { validation: 'crc32c' });
+    const opened = await this.open(this.file(key), range ? { start: range.start, ...(range.end === undefined ? {} : { end: range.end }) } : { validation: 'crc32c' }, options.signal).catch((error: unknown) => {
+      if (statusOf(error) === 404 && !this.isMissingBucket(error)) return undefined;
+      throw this.mapError('read', key, error);
+    });
+    if (!opened) return undefined;
+    const { stream, header } = opened;
+    const total = Number(header('x-goog-stored-content-length') ?? header('content-range')?.split('/')[1] ?? header('content-length') ?? 0);
+    const generation = String(header('x-goog-generation') ?? '');
+    const start = range?.start ?? 0;
+    const end = range?.end === undefined ? total - 1 : Math.min(range.end, total - 1);
+    // A read cut off part-way resumes from where it stopped, on the same generation.
+    const body = resumingBody(stream, {
+      length: Math.max(0, end - start + 1),
+      reopen: async (offset) => {
+        const file = this.client.bucket(this.bucket).file(this.fullKey(key), generation === '' ? {} : { generation: Number(generation) });
+        try {
+          return (await this.open(file, { start: start + offset, end }, options.signal)).stream;
+        } catch (error) {
+          if (statusOf(error) === 404 || statusOf(error) === 412) throw new StorageError(`GCS read of gs://${this.bucket}/${this.fullKey(key)} broke off and the object changed before it could resume: read it again`, { cause: error, retryable: true });
+          throw error;
+        }
+      },
+      mapError: (error) => this.mapError('read', key, error) as Error,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    return { key, size: total, etag: generation, lastModified: new Date(header('last-modified') ?? 0), body };
+  }
+
+  /** Starts a media download and waits for its response headers (the SDK sends the request on the first read). */
+  private async open(file: File, readOptions: { start?: number; end?: number; validation?: 'crc32c' }, signal: AbortSignal | undefined): Promise<{ stream: Readable; header(name: string): string | undefined }> {
+    const stream = file.createReadStream(readOptions) as Readable;
     let headers: Record<string, string | string[] | undefined>;
     try {
       const response = await new Promise<{ statusCode?: number; status?: number; headers: Record<string, string | string[] | undefined> }>((resolve, reject) => {
@@ -161,38 +214,20 @@ export class GcsStorage implements Storage {
           if ((res.statusCode ?? res.status ?? 200) < 300) resolve(res);
         });
         stream.once('error', reject);
-        // The SDK sends the request when the stream is first read.
         stream.read(0);
       });
       headers = response.headers;
     } catch (error) {
       stream.destroy();
-      if (statusOf(error) === 404 && !this.isMissingBucket(error)) return undefined;
-      throw this.mapError('read', key, error);
+      throw error;
     }
-    const header = (name: string) => {
-      const value = headers[name];
-      return Array.isArray(value) ? value[0] : value;
-    };
-    const total = Number(header('x-goog-stored-content-length') ?? header('content-range')?.split('/')[1] ?? header('content-length') ?? 0);
-    if (options.signal) {
-      const signal = options.signal;
-      signal.addEventListener('abort', () => stream.destroy(abortReason(signal) as Error), { once: true });
-    }
-    const mapError = (error: unknown) => this.mapError('read', key, error);
-    async function* mapped() {
-      try {
-        yield* stream as AsyncIterable<Buffer>;
-      } catch (error) {
-        throw mapError(error);
-      }
-    }
+    if (signal) signal.addEventListener('abort', () => stream.destroy(abortReason(signal) as Error), { once: true });
     return {
-      key,
-      size: total,
-      etag: String(header('x-goog-generation') ?? ''),
-      lastModified: new Date(header('last-modified') ?? 0),
-      body: Readable.from(mapped(), { objectMode: false }),
+      stream,
+      header: (name) => {
+        const value = headers[name];
+        return Array.isArray(value) ? value[0] : value;
+      },
     };
   }
 

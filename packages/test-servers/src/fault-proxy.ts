@@ -26,6 +26,11 @@ export interface FaultProxyOptions {
   seed?: number;
   /** How long a stalled request is held before the proxy drops its connection (default 30 s). */
   stallMs?: number;
+  /**
+   * Chooses the fault of each request instead of `rate` (for scripted scenarios):
+   * `index` counts requests from 0. Stalls then always forward the request.
+   */
+  decide?: (request: { index: number; method: string; url: string; headers: IncomingHttpHeaders }) => Fault | undefined;
 }
 
 export interface FaultProxy {
@@ -114,12 +119,18 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
         if (sent >= cutoff) return;
         const part = chunk.subarray(0, cutoff - sent);
         sent += part.length;
-        upstream.write(part);
-        if (sent >= cutoff) {
-          request.pause();
-          upstream.destroy();
-          reset(request.socket);
+        if (sent < cutoff) {
+          upstream.write(part);
+          return;
         }
+        request.pause();
+        // Let the part reach the server before cutting both connections.
+        upstream.write(part, () =>
+          setTimeout(() => {
+            upstream.destroy();
+            reset(request.socket);
+          }, 5),
+        );
       });
       request.on('end', () => {
         if (sent < cutoff) {
@@ -173,8 +184,12 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   };
 
   const server = http.createServer((request, response) => {
-    counts.requests++;
-    const fault = rate > 0 && random() < rate ? faults[Math.floor(random() * faults.length)] : undefined;
+    const index = counts.requests++;
+    const fault = options.decide
+      ? options.decide({ index, method: request.method ?? 'GET', url: request.url ?? '/', headers: request.headers })
+      : rate > 0 && random() < rate
+        ? faults[Math.floor(random() * faults.length)]
+        : undefined;
     if (fault !== undefined) counts[fault]++;
     if (fault === '500' || fault === '503') {
       request.resume();
@@ -185,7 +200,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       });
       return;
     }
-    if (fault === 'stall' && random() < 0.5) {
+    if (fault === 'stall' && !options.decide && random() < 0.5) {
       request.resume();
       stall(request, response, () => undefined);
       return;

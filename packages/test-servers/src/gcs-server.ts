@@ -191,7 +191,7 @@ export async function startGcsServer(options: GcsServerOptions = {}): Promise<Gc
   /** A Writable that appends to `file` and feeds the digests; resolves when flushed. */
   function digestingFile(file: string, state: { md5: Hash; crc32c: number; size: number }, flags = 'w'): Writable {
     const out = createWriteStream(file, { flags });
-    return new Writable({
+    const writable = new Writable({
       write(chunk: Buffer, _encoding, callback) {
         state.md5.update(chunk);
         state.crc32c = crc32c(chunk, state.crc32c);
@@ -207,6 +207,10 @@ export async function startGcsServer(options: GcsServerOptions = {}): Promise<Gc
         callback(error);
       },
     });
+    // A write still in flight when an aborted request destroys the file fails; that
+    // failure belongs to the request, not to the process.
+    out.on('error', (error) => writable.destroy(error));
+    return writable;
   }
 
   /** Checks the client's `x-goog-hash` (crc32c and md5, base64) against what arrived. */

@@ -97,6 +97,7 @@ describe('fault proxy', () => {
       expect(put.status).toBeUndefined();
       expect(put.error).toMatch(/ECONNRESET|EPIPE/);
       await new Promise((resolve) => setTimeout(resolve, 100));
+      // The server saw the request start and never saw its end.
       expect(seen).toHaveLength(1);
       expect(seen[0]!.complete).toBe(false);
       expect(seen[0]!.bytes).toBeLessThan(payload.length);

@@ -1,0 +1,183 @@
+import { CRC32C, type File, type FileMetadata, type Storage as GoogleStorage } from '@google-cloud/storage';
+import { StorageError } from '@modelstore/core';
+
+/**
+ * GCS's resumable upload protocol, driven here rather than by the SDK's upload
+ * stream: that stream, after some failure sequences (a failed chunk, then a failed
+ * status query), stops with "The offset is lower than the number of bytes written"
+ * and keeps retrying in the background after it has been destroyed, so its late
+ * error rejects nowhere (googleapis/nodejs-storage#2193). Here every chunk is
+ * acknowledged before the next is read, a failure is followed by a status query,
+ * and the upload resumes from the offset the server reports.
+ */
+export interface ResumableUploadOptions {
+  client: GoogleStorage;
+  file: File;
+  /** Bytes per request (a multiple of 256 KiB); one chunk is held in memory. */
+  chunkSize: number;
+  /** Attempts per request, the first included. */
+  maxAttempts: number;
+  /** A request that has not completed within this long is abandoned and retried. */
+  requestTimeoutMs: number;
+  contentType?: string;
+  ifGenerationMatch?: number;
+  signal?: AbortSignal;
+  onProgress?: (bytes: number) => void;
+}
+
+/** An HTTP answer that is not success, shaped like the SDK's errors (`code` is the status). */
+class HttpStatusError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const retryableStatus = (status: number) => status === 408 || status === 429 || status >= 500;
+
+function isRetryable(error: unknown): boolean {
+  if (error instanceof HttpStatusError) return retryableStatus(error.code);
+  const name = (error as { name?: string } | undefined)?.name;
+  // Timeouts, resets and refused connections (fetch reports them as TypeError with a cause).
+  return name === 'TimeoutError' || name === 'TypeError' || name === 'FetchError';
+}
+
+/** Exponential backoff with full jitter: about 0.25 s, 0.5 s, 1 s, ... capped at 8 s. */
+function backoff(attempt: number, signal: AbortSignal | undefined): Promise<void> {
+  const delay = Math.random() * Math.min(8000, 250 * 2 ** (attempt - 1));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, delay);
+    signal?.addEventListener('abort', () => (clearTimeout(timer), reject(signal.reason)), { once: true });
+  });
+}
+
+/** `bytes=0-N` → N + 1; no header → 0. */
+function persisted(response: Response): number {
+  const match = /bytes=0-(\d+)/.exec(response.headers.get('range') ?? '');
+  return match ? Number(match[1]) + 1 : 0;
+}
+
+export async function resumableUpload(source: AsyncIterable<Buffer>, options: ResumableUploadOptions): Promise<FileMetadata> {
+  const { client, file, signal } = options;
+  const [uri] = await file.createResumableUpload({
+    ...(options.contentType === undefined ? {} : { metadata: { contentType: options.contentType } }),
+    ...(options.ifGenerationMatch === undefined ? {} : { preconditionOpts: { ifGenerationMatch: options.ifGenerationMatch } }),
+  });
+  const service = client as unknown as { customEndpoint?: boolean; useAuthWithCustomEndpoint?: boolean; authClient: { getRequestHeaders(url?: string): Promise<unknown> } };
+  const authHeaders = async (): Promise<Record<string, string>> => {
+    // As the SDK does: no credentials to a custom endpoint unless asked for.
+    if (service.customEndpoint && service.useAuthWithCustomEndpoint !== true) return {};
+    const headers = await service.authClient.getRequestHeaders(uri);
+    return headers instanceof Headers ? Object.fromEntries(headers.entries()) : (headers as Record<string, string>);
+  };
+
+  /** One PUT to the session, with the client's timeout and the caller's signal. */
+  const put = async (body: Buffer, contentRange: string): Promise<Response> => {
+    const timeout = AbortSignal.timeout(options.requestTimeoutMs);
+    return fetch(uri, {
+      method: 'PUT',
+      headers: { ...(await authHeaders()), 'content-range': contentRange },
+      body,
+      signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+    });
+  };
+
+  type Outcome = { done: FileMetadata } | { offset: number };
+  const interpret = async (response: Response): Promise<Outcome> => {
+    if (response.status === 200 || response.status === 201) return { done: (await response.json()) as FileMetadata };
+    const text = await response.text();
+    if (response.status === 308) return { offset: persisted(response) };
+    throw new HttpStatusError(response.status, `resumable upload answered ${response.status}: ${text.slice(0, 300)}`);
+  };
+
+  /** Sends `chunk` (which starts at byte `start`) until the server holds all of it, asking it where to resume after each failure. */
+  const send = async (chunk: Buffer, start: number, total: number | undefined): Promise<Outcome> => {
+    const end = start + chunk.length;
+    let offset = start;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const range = chunk.length === 0 ? `bytes */${total ?? '*'}` : `bytes ${offset}-${end - 1}/${total ?? '*'}`;
+        const outcome = await interpret(await put(chunk.subarray(offset - start), range));
+        if ('done' in outcome) return outcome;
+        if (outcome.offset >= end) return outcome;
+        // Part of the chunk persisted: send the rest straight away.
+        offset = Math.max(offset, outcome.offset);
+        continue;
+      } catch (error) {
+        signal?.throwIfAborted();
+        if (!isRetryable(error) || attempt >= options.maxAttempts) throw error;
+      }
+      // Ask the server how much it has before sending again (the status query is retried too).
+      for (let query = 1; ; query++) {
+        await backoff(attempt + query - 1, signal);
+        try {
+          const outcome = await interpret(await put(Buffer.alloc(0), `bytes */${total ?? '*'}`));
+          if ('done' in outcome) return outcome;
+          if (outcome.offset < start) throw new StorageError(`GCS resumable upload of ${file.name}: the server reports ${outcome.offset} bytes, fewer than it had acknowledged (${start}); upload the model again`, { retryable: true });
+          if (outcome.offset >= end) return outcome;
+          offset = outcome.offset;
+          break;
+        } catch (error) {
+          signal?.throwIfAborted();
+          if (!isRetryable(error) || query >= options.maxAttempts) throw error;
+        }
+      }
+    }
+  };
+
+  const iterator = source[Symbol.asyncIterator]();
+  try {
+    return await sendAll(iterator, send, options, file);
+  } finally {
+    // Stops the source when the upload ended early (a failure, an abort).
+    await iterator.return?.();
+  }
+}
+
+async function sendAll(
+  iterator: AsyncIterator<Buffer>,
+  send: (chunk: Buffer, start: number, total: number | undefined) => Promise<{ done: FileMetadata } | { offset: number }>,
+  options: ResumableUploadOptions,
+  file: File,
+): Promise<FileMetadata> {
+  const pending: Buffer[] = [];
+  let pendingLength = 0;
+  let ended = false;
+  const crc = new CRC32C();
+  let offset = 0;
+  for (;;) {
+    // Read one byte past the chunk, to know whether this chunk is the last.
+    while (!ended && pendingLength <= options.chunkSize) {
+      const next = await iterator.next();
+      if (next.done) ended = true;
+      else {
+        pending.push(next.value);
+        pendingLength += next.value.length;
+      }
+    }
+    const all = pending.length === 1 ? pending[0]! : Buffer.concat(pending);
+    const chunk = all.subarray(0, Math.min(options.chunkSize, all.length));
+    const rest = all.subarray(chunk.length);
+    pending.length = 0;
+    pendingLength = rest.length;
+    if (rest.length > 0) pending.push(rest);
+    const last = ended && rest.length === 0;
+    crc.update(chunk);
+    const outcome = await send(chunk, offset, last ? offset + chunk.length : undefined);
+    offset += chunk.length;
+    options.onProgress?.(offset);
+    if ('done' in outcome) {
+      if (!last) throw new StorageError(`GCS resumable upload of ${file.name} was finalised by the server before all bytes were sent; upload the model again`, { retryable: true });
+      const stored = outcome.done;
+      if (stored.crc32c !== undefined && stored.crc32c !== crc.toString()) {
+        // The bytes stored are not the bytes sent: remove them, so no reader ever sees them.
+        await file.delete({ ifGenerationMatch: Number(stored.generation) }).catch(() => undefined);
+        throw new StorageError(`GCS resumable upload of ${file.name} arrived damaged (crc32c ${stored.crc32c}, sent ${crc.toString()}) and was removed; upload the model again`, { retryable: true });
+      }
+      return stored;
+    }
+    if (last) throw new StorageError(`GCS resumable upload of ${file.name}: the server did not finalise the upload after its last chunk`, { retryable: true });
+  }
+}

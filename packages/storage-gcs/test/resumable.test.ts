@@ -1,0 +1,85 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { startFaultProxy, type Fault, type FaultProxy } from '@modelstore/test-servers';
+import { createHash, randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { server, storageOn } from './server.js';
+
+const size = 6 * 1024 * 1024;
+const chunkSize = 1024 * 1024;
+let proxy: FaultProxy | undefined;
+
+afterEach(async () => {
+  await proxy?.close();
+  proxy = undefined;
+});
+
+const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+async function readAll(body: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Uploads `size` random bytes as a stream through a proxy that breaks the requests `decide` picks. */
+async function uploadThrough(decide: (request: { method: string; url: string; range: string }) => Fault | undefined) {
+  const info = server();
+  proxy = await startFaultProxy({
+    target: info.endpoint,
+    stallMs: 3000,
+    decide: ({ method, url, headers }) => decide({ method, url, range: String(headers['content-range'] ?? '') }),
+  });
+  const faulty = storageOn({ ...info, endpoint: proxy.endpoint }, { resumableThreshold: 0, chunkSize, requestTimeoutMs: 500 });
+  const direct = storageOn(info, { rootPrefix: faulty.rootPrefix });
+  const bytes = randomBytes(size);
+  const info2 = await faulty.put('model.bin', Readable.from([bytes.subarray(0, size / 2), bytes.subarray(size / 2)]), { ifNoneMatch: '*' });
+  const stored = await direct.get('model.bin');
+  return { bytes, info: info2, stored: await readAll(stored!.body), proxy };
+}
+
+describe('GcsStorage resumable uploads through failures', () => {
+  it('resumes after a chunk is cut off and the status query that follows fails too', async () => {
+    const injected: string[] = [];
+    let state = 0;
+    const { bytes, stored, info } = await uploadThrough(({ method, range }) => {
+      // The third chunk is cut off mid-body, then the first status query answers 503.
+      if (state === 0 && method === 'PUT' && range.startsWith(`bytes ${2 * chunkSize}-`)) {
+        state = 1;
+        injected.push(`reset ${range}`);
+        return 'reset';
+      }
+      if (state === 1 && method === 'PUT' && range.startsWith('bytes */')) {
+        state = 2;
+        injected.push(`503 ${range}`);
+        return '503';
+      }
+      return undefined;
+    });
+    expect(injected).toEqual([`reset bytes ${2 * chunkSize}-${3 * chunkSize - 1}/*`, '503 bytes */*']);
+    expect(sha(stored)).toBe(sha(bytes));
+    expect(info.size).toBe(size);
+  }, 60_000);
+
+  it('completes when the answer to the last chunk is lost: the status query finds the object', async () => {
+    let stalled = 0;
+    const { bytes, stored } = await uploadThrough(({ method, range }) => {
+      if (stalled === 0 && method === 'PUT' && range.endsWith(`/${size}`) && !range.startsWith('bytes */')) {
+        stalled++;
+        return 'stall';
+      }
+      return undefined;
+    });
+    expect(stalled).toBe(1);
+    expect(sha(stored)).toBe(sha(bytes));
+  }, 60_000);
+
+  it('fails with a typed, retryable error when every attempt fails, leaving no object', async () => {
+    const info = server();
+    proxy = await startFaultProxy({ target: info.endpoint, decide: ({ method, url }) => (method === 'PUT' && url.includes('upload_id') ? '503' : undefined) });
+    const faulty = storageOn({ ...info, endpoint: proxy.endpoint }, { resumableThreshold: 0, chunkSize, requestTimeoutMs: 500, maxAttempts: 2 });
+    const error = await faulty.put('model.bin', Readable.from([randomBytes(size)])).then(() => undefined, (e: unknown) => e);
+    expect((error as { code?: string }).code).toBe('STORAGE');
+    expect((error as { retryable?: boolean }).retryable).toBe(true);
+    expect(await storageOn(info, { rootPrefix: faulty.rootPrefix }).head('model.bin')).toBeUndefined();
+  }, 60_000);
+});
