@@ -1,10 +1,11 @@
-import { BlobServiceClient, RestError, type BlobItem, type BlobRequestConditions, type ContainerClient, type ContainerListBlobFlatSegmentResponse } from '@azure/storage-blob';
+import { BlobServiceClient, RestError, newPipeline, type RequestPolicyFactory, type BlobItem, type BlobRequestConditions, type ContainerClient, type ContainerListBlobFlatSegmentResponse } from '@azure/storage-blob';
 import {
   PreconditionFailedError,
   StorageError,
   abortReason,
   bodyToReadable,
   bodyBytes,
+  resumingBody,
   validateKey,
   validatePrefix,
   validateRange,
@@ -18,6 +19,9 @@ import {
   type StorageLocation,
   type StoredObject,
 } from '@modelstore/core';
+import http from 'node:http';
+import https from 'node:https';
+import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 
 export interface AzureBlobStorageOptions {
@@ -33,6 +37,51 @@ export interface AzureBlobStorageOptions {
   blockSize?: number;
   /** Blocks uploaded at once (default 4). An upload holds about `blockSize * (concurrency + 1)` in memory. */
   concurrency?: number;
+  /**
+   * Attempts per request, the first included (default 5). The SDK retries 500, 503,
+   * timeouts and broken connections with exponential backoff from `retryDelayMs`.
+   * Ignored with `client`.
+   */
+  maxAttempts?: number;
+  /** First retry delay of the exponential backoff (default 1 000 ms; at most 30 s between attempts). Ignored with `client`. */
+  retryDelayMs?: number;
+  /**
+   * A connection that moves no bytes for this long is dropped and the request
+   * retried (default 60 000 ms). The SDK sets no client-side timeout of its own:
+   * without one, a stalled connection hangs forever. Ignored with `client`.
+   */
+  idleTimeoutMs?: number;
+}
+
+const azureDefaults = { maxAttempts: 5, retryDelayMs: 1000, idleTimeoutMs: 60_000 } as const;
+
+/** An agent whose connections fail with ETIMEDOUT (which the storage retry policy retries) after `idleMs` without traffic. */
+function idleTimeoutAgent<T extends typeof http.Agent | typeof https.Agent>(Base: T, idleMs: number): InstanceType<T> {
+  const agent = new Base({ keepAlive: true }) as InstanceType<T>;
+  const create = (agent as unknown as { createConnection(...args: unknown[]): Socket }).createConnection.bind(agent);
+  (agent as unknown as { createConnection(...args: unknown[]): Socket }).createConnection = (...args: unknown[]) => {
+    const socket = create(...args);
+    socket.setTimeout(idleMs, () => {
+      // A pooled socket between requests just closes; one carrying a request fails it.
+      const busy = (socket as unknown as { _httpMessage?: unknown })._httpMessage !== null && (socket as unknown as { _httpMessage?: unknown })._httpMessage !== undefined;
+      socket.destroy(busy ? Object.assign(new Error(`no bytes moved for ${idleMs} ms`), { code: 'ETIMEDOUT' }) : undefined);
+    });
+    return socket;
+  };
+  return agent;
+}
+
+/** A request policy that sends every request through the idle-timeout agents. */
+function idleTimeoutPolicy(idleMs: number): RequestPolicyFactory {
+  const agents = { http: idleTimeoutAgent(http.Agent, idleMs), https: idleTimeoutAgent(https.Agent, idleMs) };
+  return {
+    create: (next) => ({
+      sendRequest: (request) => {
+        request.agent = request.url.startsWith('https:') ? agents.https : agents.http;
+        return next.sendRequest(request);
+      },
+    }),
+  };
 }
 
 const retryableCodes = new Set(['ServerBusy', 'OperationTimedOut', 'InternalError', 'REQUEST_SEND_ERROR', 'ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE']);
@@ -83,7 +132,18 @@ export class AzureBlobStorage implements Storage {
         throw new StorageError('AzureBlobStorage needs a connection string: pass connectionString, set AZURE_STORAGE_CONNECTION_STRING (as Python modelstore does), or pass a client built with a credential');
       }
       try {
-        this.client = BlobServiceClient.fromConnectionString(connectionString);
+        // The client the connection string describes (URL, credential), on a pipeline
+        // with this library's retry options and the idle timeout in front.
+        const base = BlobServiceClient.fromConnectionString(connectionString);
+        const pipeline = newPipeline(base.credential, {
+          retryOptions: {
+            maxTries: Math.max(1, options.maxAttempts ?? azureDefaults.maxAttempts),
+            retryDelayInMs: options.retryDelayMs ?? azureDefaults.retryDelayMs,
+            maxRetryDelayInMs: 30_000,
+          },
+        });
+        pipeline.factories.unshift(idleTimeoutPolicy(options.idleTimeoutMs ?? azureDefaults.idleTimeoutMs));
+        this.client = new BlobServiceClient(base.url, pipeline);
       } catch (error) {
         // The SDK's message may quote the string; ours never does, since it holds the account key.
         throw new StorageError(
@@ -171,9 +231,28 @@ export class AzureBlobStorage implements Storage {
     const range = options.range;
     validateRange(key, range);
     try {
-      const response = await blob.download(range?.start ?? 0, range?.end === undefined ? undefined : range.end - range.start + 1, options.signal ? { abortSignal: options.signal } : {});
+      const signal = options.signal ? { abortSignal: options.signal } : {};
+      // Resumption is done by resumingBody, the same way for every backend.
+      const response = await blob.download(range?.start ?? 0, range?.end === undefined ? undefined : range.end - range.start + 1, { ...signal, maxRetryRequests: 0 });
       const total = response.contentRange ? Number(response.contentRange.split('/')[1]) : (response.contentLength ?? 0);
-      return { key, size: total, etag: quoted(response.etag), lastModified: response.lastModified ?? new Date(0), body: response.readableStreamBody! };
+      const etag = quoted(response.etag);
+      const start = range?.start ?? 0;
+      const end = range?.end === undefined ? total - 1 : Math.min(range.end, total - 1);
+      const body = resumingBody(response.readableStreamBody!, {
+        length: Math.max(0, end - start + 1),
+        reopen: async (offset) => {
+          try {
+            const rest = await blob.download(start + offset, end - start + 1 - offset, { ...signal, maxRetryRequests: 0, conditions: { ifMatch: etag } });
+            return rest.readableStreamBody!;
+          } catch (error) {
+            if (statusOf(error) === 412 || statusOf(error) === 404) throw new StorageError(`Azure read of ${this.container}/${this.fullKey(key)} broke off and the blob changed before it could resume: read it again`, { cause: error, retryable: true });
+            throw error;
+          }
+        },
+        mapError: (error) => this.mapError('read', key, error) as Error,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      return { key, size: total, etag, lastModified: response.lastModified ?? new Date(0), body };
     } catch (error) {
       if (statusOf(error) === 404 && errorCodeOf(error) !== 'ContainerNotFound') return undefined;
       throw this.mapError('read', key, error);
