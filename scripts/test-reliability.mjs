@@ -1,23 +1,28 @@
 // `pnpm test:reliability`: the long versions of the reliability checks that run
-// shorter inside `pnpm test` — seeded hostile-input fuzzing (1,000 archives and
-// 1,000 metadata documents), 16 writers x 20 uploads with state changes on one
-// domain on every backend against its test server, and 30 SIGKILLs of a process
-// uploading, deleting and labelling on the file system.
+// shorter inside `pnpm test`, all seeded — hostile-input fuzzing (1,000 archives and
+// 1,000 metadata documents); 16 writers x 20 uploads with state changes on one
+// domain on every backend; 30 SIGKILLs of a process uploading, deleting and
+// labelling on every backend; 400 operations through a fault proxy breaking 10% of
+// requests on S3, GCS and Azurite. Each run prints a result line (JSON) that
+// RELIABILITY.md reports.
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const jest = path.join(root, 'node_modules', 'jest', 'bin', 'jest.js');
-const env = { ...process.env, MODELSTORE_CRASH_RUNS: '30', MODELSTORE_FUZZ_CASES: '1000', MODELSTORE_RACE_WRITERS: '16', MODELSTORE_RACE_UPLOADS: '20', NODE_OPTIONS: '--openssl-legacy-provider' };
+const env = { ...process.env, MODELSTORE_CRASH_RUNS: '30', MODELSTORE_FAULT_OPERATIONS: '400', MODELSTORE_FUZZ_CASES: '1000', MODELSTORE_RACE_WRITERS: '16', MODELSTORE_RACE_UPLOADS: '20', NODE_OPTIONS: '--openssl-legacy-provider' };
 const runs = [
   ['core', ['test/fuzz']],
   ['storage-conformance', ['test/memory-storage', '-t', 'loses no update']],
   ['storage-fs', ['test/registry.test.ts', '-t', 'loses no update']],
   ['storage-fs', ['test/crash']],
   ['storage-s3', ['test/registry', '-t', 'loses no update']],
+  ['storage-s3', ['test/crash', 'test/faults']],
   ['storage-gcs', ['test/registry', '-t', 'loses no update']],
+  ['storage-gcs', ['test/crash', 'test/faults']],
   ['storage-azure', ['test/registry', '-t', 'loses no update']],
+  ['storage-azure', ['test/crash', 'test/faults']],
 ];
 let failed = 0;
 for (const [folder, args] of runs) {

@@ -1,6 +1,6 @@
 import { RawAdapter } from '@modelstore/adapter-raw';
 import { DomainNotFoundError, ModelStore, ModelStoreError, StateNotFoundError, type Storage } from '@modelstore/core';
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { readdir, rm, writeFile } from 'node:fs/promises';
@@ -368,4 +368,53 @@ export async function runFaultScenario(options: FaultScenarioOptions): Promise<F
   } finally {
     options.proxy.setRate(0);
   }
+}
+
+/**
+ * The body of a crash-injection worker script: builds a storage from the JSON
+ * options in `process.argv[2]`, then runs `churn` with the model file in
+ * `argv[3]` and the seed in `argv[4]`, writing "ready" once the first model is in.
+ */
+export async function runChurnWorker(createStorage: (options: Record<string, unknown>) => Storage): Promise<never> {
+  const [optionsJson, modelFile, seed] = process.argv.slice(2);
+  if (optionsJson === undefined || modelFile === undefined || seed === undefined) throw new Error('usage: <worker> <storage options as JSON> <model file> <seed>');
+  const store = new ModelStore({ storage: createStorage(JSON.parse(optionsJson) as Record<string, unknown>), adapters: [new RawAdapter()] });
+  return churn(store, { domain: 'churn', modelFile, state: 'production', seed: Number(seed), onReady: () => process.stdout.write('ready\n') });
+}
+
+export interface CrashScenarioOptions {
+  runs: number;
+  seed: number;
+  /** A worker script that calls `runChurnWorker`. */
+  worker: string;
+  /** The storage options the worker builds its storage from (JSON). */
+  storageOptions: Record<string, unknown>;
+  /** A storage on the same registry, for the checks. */
+  storage: Storage;
+  work: string;
+  /** Size of the model the worker uploads (random bytes). */
+  modelSize: number;
+  /** Extra environment of the worker. */
+  env?: Record<string, string>;
+}
+
+/** `runCrashInjection` with workers running `worker` on `storageOptions`, checked through `storage`. */
+export async function runCrashScenario(options: CrashScenarioOptions): Promise<CrashInjectionResult> {
+  const modelFile = path.join(options.work, 'weights.bin');
+  await writeFile(modelFile, randomBytes(options.modelSize));
+  const store = new ModelStore({ storage: options.storage, adapters: [new RawAdapter()], cacheDir: path.join(options.work, 'cache') });
+  return runCrashInjection({
+    runs: options.runs,
+    seed: options.seed,
+    spawnWorker: (run) =>
+      spawn(process.execPath, [options.worker, JSON.stringify(options.storageOptions), modelFile, String(options.seed + run)], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, ...options.env },
+      }),
+    store,
+    domain: 'churn',
+    state: 'production',
+    work: options.work,
+    modelFile,
+  });
 }
