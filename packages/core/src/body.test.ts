@@ -111,3 +111,47 @@ describe('resumingBody', () => {
     expect(reopened).toBe(0);
   });
 });
+
+describe('resumingBody idle timeout', () => {
+  it('abandons a read that stops sending and resumes it', async () => {
+    const bytes = randomBytes(10_000);
+    // A source that sends half and then neither ends nor fails.
+    const stuck = new Readable({ read() {} });
+    stuck.push(bytes.subarray(0, 5000));
+    const body = resumingBody(stuck, {
+      length: bytes.length,
+      idleTimeoutMs: 100,
+      reopen: async (offset) => Readable.from([bytes.subarray(offset)], { objectMode: false }),
+      mapError: (error) => new StorageError(String(error)),
+    });
+    const chunks: Buffer[] = [];
+    for await (const chunk of body) chunks.push(chunk as Buffer);
+    expect(Buffer.concat(chunks).equals(bytes)).toBe(true);
+    expect(stuck.destroyed).toBe(true);
+  });
+
+  it('does not count the time the reader takes', async () => {
+    const bytes = randomBytes(3000);
+    const body = resumingBody(Readable.from([bytes.subarray(0, 1000), bytes.subarray(1000, 2000), bytes.subarray(2000)], { objectMode: false }), {
+      length: bytes.length,
+      idleTimeoutMs: 50,
+      reopen: () => Promise.reject(new Error('must not resume')),
+      mapError: (error) => new StorageError(String(error)),
+    });
+    const chunks: Buffer[] = [];
+    for await (const chunk of body) {
+      chunks.push(chunk as Buffer);
+      await new Promise((resolve) => setTimeout(resolve, 120));
+    }
+    expect(Buffer.concat(chunks).equals(bytes)).toBe(true);
+  });
+
+  it('releases the connection when the reader stops early', async () => {
+    const source = new Readable({ read() {} });
+    source.push(Buffer.alloc(100));
+    const body = resumingBody(source, { length: 1000, reopen: () => Promise.reject(new Error('no')), mapError: (error) => new StorageError(String(error)) });
+    for await (const _ of body) break;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(source.destroyed).toBe(true);
+  });
+});

@@ -60,6 +60,22 @@ export interface ResumingBodyOptions {
   /** Turns the final failure into the storage's typed error. */
   mapError(error: unknown): Error;
   signal?: AbortSignal;
+  /**
+   * A read that waits this long for its next bytes is abandoned and resumed (counted
+   * as a failure). Only time spent waiting on the connection counts, not time the
+   * consumer takes. Default: no limit.
+   */
+  idleTimeoutMs?: number;
+}
+
+/** The next chunk of `iterator`, or a rejection with code ETIMEDOUT after `ms` without one. */
+function nextWithin<T>(iterator: AsyncIterator<T>, ms: number | undefined): Promise<IteratorResult<T>> {
+  if (ms === undefined) return iterator.next();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error(`no bytes arrived for ${ms} ms`), { code: 'ETIMEDOUT' })), ms);
+  });
+  return Promise.race([iterator.next(), timeout]).finally(() => clearTimeout(timer));
 }
 
 function isAbortError(error: unknown): boolean {
@@ -75,30 +91,48 @@ function isAbortError(error: unknown): boolean {
  */
 export function resumingBody(source: NodeJS.ReadableStream, options: ResumingBodyOptions): Readable {
   const attempts = options.attempts ?? 3;
+  let current = source;
+  let stopped = false;
   async function* read(): AsyncGenerator<Buffer> {
-    let current = source;
     let offset = 0;
     let failures = 0;
-    for (;;) {
-      try {
-        for await (const chunk of current as AsyncIterable<Buffer>) {
-          offset += chunk.length;
-          yield chunk;
-        }
-        if (offset >= options.length) return;
-        throw new Error(`the connection ended after ${offset} of ${options.length} bytes`);
-      } catch (error) {
-        if (options.signal?.aborted) throw abortReason(options.signal);
-        if (isAbortError(error)) throw error;
-        (current as Readable).destroy?.();
-        if (++failures > attempts) throw options.mapError(error);
+    try {
+      for (;;) {
         try {
-          current = await options.reopen(offset);
-        } catch (reopenError) {
-          throw ModelStoreError.isInstance(reopenError) ? reopenError : options.mapError(reopenError);
+          const iterator = (current as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+          for (;;) {
+            const next = await nextWithin(iterator, options.idleTimeoutMs);
+            if (next.done) break;
+            offset += next.value.length;
+            yield next.value;
+          }
+          if (offset >= options.length) return;
+          throw new Error(`the connection ended after ${offset} of ${options.length} bytes`);
+        } catch (error) {
+          if (options.signal?.aborted) throw abortReason(options.signal);
+          if (isAbortError(error) || stopped) throw error;
+          (current as Readable).destroy?.();
+          if (++failures > attempts) throw options.mapError(error);
+          try {
+            current = await options.reopen(offset);
+          } catch (reopenError) {
+            throw ModelStoreError.isInstance(reopenError) ? reopenError : options.mapError(reopenError);
+          }
         }
       }
+    } finally {
+      // Also when the reader stops early: the connection is released, not left open.
+      (current as Readable).destroy?.();
     }
   }
-  return Readable.from(read(), { objectMode: false });
+  const out = Readable.from(read(), { objectMode: false });
+  // A reader that stops early may do so while a read waits on the connection (the
+  // generator cannot return until that read settles): close the connection first.
+  const destroy = out._destroy.bind(out);
+  out._destroy = (error, callback) => {
+    stopped = true;
+    (current as Readable).destroy?.();
+    destroy(error, callback);
+  };
+  return out;
 }

@@ -116,6 +116,7 @@ export class AzureBlobStorage implements Storage {
   private readonly containerClient: ContainerClient;
   private readonly blockSize: number;
   private readonly concurrency: number;
+  private readonly idleTimeoutMs: number;
 
   constructor(options: AzureBlobStorageOptions) {
     if (!options || typeof options.container !== 'string' || options.container === '') {
@@ -155,6 +156,7 @@ export class AzureBlobStorage implements Storage {
     this.containerClient = this.client.getContainerClient(this.container);
     this.blockSize = options.blockSize ?? 8 * 1024 * 1024;
     this.concurrency = Math.max(1, options.concurrency ?? 4);
+    this.idleTimeoutMs = options.idleTimeoutMs ?? azureDefaults.idleTimeoutMs;
   }
 
   describe(key: string): StorageLocation {
@@ -250,6 +252,7 @@ export class AzureBlobStorage implements Storage {
           }
         },
         mapError: (error) => this.mapError('read', key, error) as Error,
+        idleTimeoutMs: this.idleTimeoutMs,
         ...(options.signal ? { signal: options.signal } : {}),
       });
       return { key, size: total, etag, lastModified: response.lastModified ?? new Date(0), body };

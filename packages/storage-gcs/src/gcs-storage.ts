@@ -198,6 +198,7 @@ export class GcsStorage implements Storage {
         }
       },
       mapError: (error) => this.mapError('read', key, error) as Error,
+      idleTimeoutMs: this.requestTimeoutMs,
       ...(options.signal ? { signal: options.signal } : {}),
     });
     return { key, size: total, etag: generation, lastModified: new Date(header('last-modified') ?? 0), body };
@@ -209,10 +210,15 @@ export class GcsStorage implements Storage {
     let headers: Record<string, string | string[] | undefined>;
     try {
       const response = await new Promise<{ statusCode?: number; status?: number; headers: Record<string, string | string[] | undefined> }>((resolve, reject) => {
-        stream.once('response', (res: { statusCode?: number; status?: number; headers: Record<string, string | string[] | undefined> }) => {
-          // An error status is followed by an 'error' event that carries the body's message.
-          if ((res.statusCode ?? res.status ?? 200) < 300) resolve(res);
-        });
+        // Every attempt's response is reported: an error status is followed either by
+        // a retry (and its response) or by an 'error' event with the body's message.
+        const onResponse = (res: { statusCode?: number; status?: number; headers: Record<string, string | string[] | undefined> }) => {
+          if ((res.statusCode ?? res.status ?? 200) < 300) {
+            stream.off('response', onResponse);
+            resolve(res);
+          }
+        };
+        stream.on('response', onResponse);
         stream.once('error', reject);
         stream.read(0);
       });

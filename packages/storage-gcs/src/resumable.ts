@@ -2,8 +2,8 @@ import { CRC32C, type File, type FileMetadata, type Storage as GoogleStorage } f
 import { StorageError } from '@modelstore/core';
 
 /**
- * GCS's resumable upload protocol, driven here rather than by the SDK's upload
- * stream: that stream, after some failure sequences (a failed chunk, then a failed
+ * GCS's resumable upload protocol (JSON API), driven here rather than by the
+ * SDK's upload stream: that stream, after some failure sequences (a failed chunk, then a failed
  * status query), stops with "The offset is lower than the number of bytes written"
  * and keeps retrying in the background after it has been destroyed, so its late
  * error rejects nowhere (googleapis/nodejs-storage#2193). Here every chunk is
@@ -61,28 +61,45 @@ function persisted(response: Response): number {
 
 export async function resumableUpload(source: AsyncIterable<Buffer>, options: ResumableUploadOptions): Promise<FileMetadata> {
   const { client, file, signal } = options;
-  const [uri] = await file.createResumableUpload({
-    ...(options.contentType === undefined ? {} : { metadata: { contentType: options.contentType } }),
-    ...(options.ifGenerationMatch === undefined ? {} : { preconditionOpts: { ifGenerationMatch: options.ifGenerationMatch } }),
-  });
-  const service = client as unknown as { customEndpoint?: boolean; useAuthWithCustomEndpoint?: boolean; authClient: { getRequestHeaders(url?: string): Promise<unknown> } };
-  const authHeaders = async (): Promise<Record<string, string>> => {
+  const service = client as unknown as { apiEndpoint: string; customEndpoint?: boolean; useAuthWithCustomEndpoint?: boolean; authClient: { getRequestHeaders(url?: string): Promise<unknown> } };
+  const authHeaders = async (url: string): Promise<Record<string, string>> => {
     // As the SDK does: no credentials to a custom endpoint unless asked for.
     if (service.customEndpoint && service.useAuthWithCustomEndpoint !== true) return {};
-    const headers = await service.authClient.getRequestHeaders(uri);
+    const headers = await service.authClient.getRequestHeaders(url);
     return headers instanceof Headers ? Object.fromEntries(headers.entries()) : (headers as Record<string, string>);
   };
-
-  /** One PUT to the session, with the client's timeout and the caller's signal. */
-  const put = async (body: Buffer, contentRange: string): Promise<Response> => {
+  /** One request with the client's timeout and the caller's signal. */
+  const request = async (url: string, init: { method: string; headers: Record<string, string>; body: Buffer | string }): Promise<Response> => {
     const timeout = AbortSignal.timeout(options.requestTimeoutMs);
-    return fetch(uri, {
-      method: 'PUT',
-      headers: { ...(await authHeaders()), 'content-range': contentRange },
-      body,
-      signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-    });
+    return fetch(url, { ...init, headers: { ...(await authHeaders(url)), ...init.headers }, signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
   };
+
+  // The session, created here rather than by the SDK, whose session request has no
+  // timeout (a stalled one hung the upload for good).
+  const query = new URLSearchParams({ uploadType: 'resumable', name: file.name });
+  if (options.ifGenerationMatch !== undefined) query.set('ifGenerationMatch', String(options.ifGenerationMatch));
+  const sessionUrl = `${service.apiEndpoint}/upload/storage/v1/b/${encodeURIComponent(file.bucket.name)}/o?${query.toString()}`;
+  let uri: string | undefined;
+  for (let attempt = 1; uri === undefined; attempt++) {
+    try {
+      const response = await request(sessionUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json; charset=UTF-8', ...(options.contentType === undefined ? {} : { 'x-upload-content-type': options.contentType }) },
+        body: JSON.stringify({ name: file.name, ...(options.contentType === undefined ? {} : { contentType: options.contentType }) }),
+      });
+      const text = await response.text();
+      if (response.status !== 200 && response.status !== 201) throw new HttpStatusError(response.status, `starting a resumable upload answered ${response.status}: ${text.slice(0, 300)}`);
+      uri = response.headers.get('location') ?? undefined;
+      if (uri === undefined) throw new HttpStatusError(502, 'starting a resumable upload gave no session (no Location header)');
+    } catch (error) {
+      signal?.throwIfAborted();
+      if (!isRetryable(error) || attempt >= options.maxAttempts) throw error;
+      await backoff(attempt, signal);
+    }
+  }
+  const session = uri;
+
+  const put = (body: Buffer, contentRange: string) => request(session, { method: 'PUT', headers: { 'content-range': contentRange }, body });
 
   type Outcome = { done: FileMetadata } | { offset: number };
   const interpret = async (response: Response): Promise<Outcome> => {

@@ -83,3 +83,31 @@ describe('GcsStorage resumable uploads through failures', () => {
     expect(await storageOn(info, { rootPrefix: faulty.rootPrefix }).head('model.bin')).toBeUndefined();
   }, 60_000);
 });
+
+describe('GcsStorage reads through failures', () => {
+  it('reads an object whose first request answered 503 and was retried by the SDK', async () => {
+    const info = server();
+    const direct = storageOn(info);
+    const bytes = randomBytes(300_000);
+    await direct.put('model.bin', bytes);
+    let failures = 1;
+    proxy = await startFaultProxy({ target: info.endpoint, decide: ({ method, url }) => (method === 'GET' && url.includes('alt=media') && failures-- > 0 ? '503' : undefined) });
+    const faulty = storageOn({ ...info, endpoint: proxy.endpoint }, { rootPrefix: direct.rootPrefix, requestTimeoutMs: 2000 });
+    const object = await faulty.get('model.bin');
+    expect(sha(await readAll(object!.body))).toBe(sha(bytes));
+    expect(proxy.counts['503']).toBe(1);
+  }, 30_000);
+
+  it('resumes a read cut off part-way', async () => {
+    const info = server();
+    const direct = storageOn(info);
+    const bytes = randomBytes(3 * 1024 * 1024);
+    await direct.put('model.bin', bytes);
+    let resets = 2;
+    proxy = await startFaultProxy({ target: info.endpoint, decide: ({ method, url }) => (method === 'GET' && url.includes('alt=media') && resets-- > 0 ? 'reset' : undefined) });
+    const faulty = storageOn({ ...info, endpoint: proxy.endpoint }, { rootPrefix: direct.rootPrefix });
+    const object = await faulty.get('model.bin');
+    expect(sha(await readAll(object!.body))).toBe(sha(bytes));
+    expect(proxy.counts.reset).toBe(2);
+  }, 30_000);
+});

@@ -100,6 +100,7 @@ export class S3Storage implements Storage {
   private readonly partSize: number;
   private readonly queueSize: number;
   private readonly minioEndpoint: string | undefined;
+  private readonly idleTimeoutMs: number;
 
   constructor(options: S3StorageOptions) {
     if (!options || typeof options.bucket !== 'string' || options.bucket === '') {
@@ -125,6 +126,7 @@ export class S3Storage implements Storage {
     this.queueSize = Math.max(1, options.queueSize ?? 4);
     this.capabilities = { conditionalWrites: options.conditionalWrites ?? true, rangeReads: true };
     this.minioEndpoint = options.minio ? (options.endpoint ?? 'unknown') : undefined;
+    this.idleTimeoutMs = options.idleTimeoutMs ?? s3Defaults.idleTimeoutMs;
   }
 
   describe(key: string): StorageLocation {
@@ -208,6 +210,7 @@ export class S3Storage implements Storage {
           }
         },
         mapError: (error) => this.mapError('read', key, error) as Error,
+        idleTimeoutMs: this.idleTimeoutMs,
         ...(options.signal ? { signal: options.signal } : {}),
       });
       return { key, size: total, etag, lastModified: result.LastModified ?? new Date(0), body };
