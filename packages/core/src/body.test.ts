@@ -102,6 +102,12 @@ describe('resumingBody', () => {
     expect(passed).toBe(typed);
   });
 
+  it('resumes a connection an SDK reports as aborted when the caller did not abort', async () => {
+    const dropped = Object.assign(new Error('The operation was aborted.'), { name: 'AbortError' });
+    const body = resumingBody(broken(0, 20_000, dropped), { length: bytes.length, reopen: async (offset) => broken(offset), mapError });
+    expect(Buffer.concat(await collect(body)).equals(bytes)).toBe(true);
+  });
+
   it('does not resume an aborted read', async () => {
     const controller = new AbortController();
     controller.abort();

@@ -78,10 +78,6 @@ function nextWithin<T>(iterator: AsyncIterator<T>, ms: number | undefined): Prom
   return Promise.race([iterator.next(), timeout]).finally(() => clearTimeout(timer));
 }
 
-function isAbortError(error: unknown): boolean {
-  return (error as { name?: string } | undefined)?.name === 'AbortError';
-}
-
 /**
  * A read body that survives broken connections: when `source` fails part-way, or
  * ends before `length` bytes, the rest is read again from where it stopped, up to
@@ -110,7 +106,9 @@ export function resumingBody(source: NodeJS.ReadableStream, options: ResumingBod
           throw new Error(`the connection ended after ${offset} of ${options.length} bytes`);
         } catch (error) {
           if (options.signal?.aborted) throw abortReason(options.signal);
-          if (isAbortError(error) || stopped) throw error;
+          // An abort is the caller's only if its signal says so: SDKs also report a
+          // connection the server dropped as an AbortError.
+          if (stopped) throw error;
           (current as Readable).destroy?.();
           if (++failures > attempts) throw options.mapError(error);
           try {

@@ -320,8 +320,15 @@ export class ModelStore {
   async getDomain(domain: string): Promise<ModelMetadata> {
     validateDomain(domain);
     const metadata = await this.readMetadata(layout.domain(domain));
-    if (!metadata) throw new DomainNotFoundError(domain);
-    return metadata;
+    if (metadata) return metadata;
+    // No pointer, but perhaps models: an upload that died between its commit and the
+    // pointer's creation. The newest committed model is the latest; the pointer is
+    // written for the next reader (create-only, so a concurrent upload wins).
+    const newest = (await this.newestFirst(domain, layout.versions(domain), await this.listKeys(layout.versions(domain), '.json')))[0];
+    const found = newest === undefined ? undefined : await this.readMetadata(layout.version(domain, newest)).catch(() => undefined);
+    if (!found) throw new DomainNotFoundError(domain);
+    await this.advanceDomain(domain, found).catch(() => undefined);
+    return found;
   }
 
   /** Model ids of the domain, newest first; only those in `state` if given. Deleted models are never listed. */

@@ -97,6 +97,17 @@ describe('writes whose answer was lost', () => {
     expect((await storage.list(layout.domainPrefix('d'))).objects).toEqual([]);
   });
 
+  it('finds the latest model when an upload died between its commit and the domain pointer', async () => {
+    storage.failNext(/\/domains\/d\.json$/, 'not-applied');
+    await expect(store.upload('d', { model, modelId: 'm1' })).rejects.toBeInstanceOf(StorageError);
+    expect(await storage.head(layout.domain('d'))).toBeUndefined();
+    // The model is committed: it is listed, and it is the domain's latest...
+    expect((await store.getDomain('d')).model.model_id).toBe('m1');
+    // ...and the pointer is written for the next reader.
+    expect(await storage.head(layout.domain('d'))).toBeDefined();
+    await expectIntact('m1');
+  });
+
   it('still refuses an id another upload holds, and removes only its own archive', async () => {
     const first = await store.upload('d', { model, modelId: 'm1' });
     await new Promise((resolve) => setTimeout(resolve, 5));

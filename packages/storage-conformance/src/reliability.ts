@@ -207,6 +207,8 @@ export interface FaultWorkloadResult {
   succeeded: number;
   /** Operations that failed with a typed error, by error code. */
   failedCleanly: Record<string, number>;
+  /** The first message of each code in `failedCleanly`, as `<operation>: <message>`. */
+  examples: Record<string, string>;
   /** Operations that failed with anything else (must stay empty). */
   untyped: string[];
   /** Successful uploads not listed at the end, and listed models that failed to verify (must be 0). */
@@ -229,13 +231,14 @@ export async function runFaultWorkload(options: FaultWorkloadOptions): Promise<F
   const random = seededRandom(options.seed);
   const total = options.operations ?? 200;
   const concurrency = options.concurrency ?? 4;
-  const result: FaultWorkloadResult = { operations: 0, succeeded: 0, failedCleanly: {}, untyped: [], lost: 0, models: 0, leftovers: 0 };
+  const result: FaultWorkloadResult = { operations: 0, succeeded: 0, failedCleanly: {}, examples: {}, untyped: [], lost: 0, models: 0, leftovers: 0 };
   type Expectation = { listed: boolean | undefined; inState: boolean | undefined };
   const models = new Map<string, Expectation>();
   const failed = (error: unknown, operation: string) => {
     if (ModelStoreError.isInstance(error)) {
       const code = (error as ModelStoreError).code;
       result.failedCleanly[code] = (result.failedCleanly[code] ?? 0) + 1;
+      result.examples[code] ??= `${operation}: ${(error as Error).message.slice(0, 300)}`;
     } else {
       result.untyped.push(`${operation}: ${(error as Error)?.stack ?? String(error)}`);
     }
