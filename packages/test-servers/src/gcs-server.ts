@@ -4,6 +4,7 @@ import { createReadStream, createWriteStream, mkdtempSync, openSync, rmSync, unl
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
+import { truncate } from 'node:fs/promises';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -188,23 +189,31 @@ export async function startGcsServer(options: GcsServerOptions = {}): Promise<Gc
     }
   }
 
-  /** A Writable that appends to `file` and feeds the digests; resolves when flushed. */
+  /**
+   * A Writable that appends to `file` and feeds the digests. Bytes are counted
+   * once they are written, so after an aborted request `state` describes exactly
+   * the bytes on disk, except a write in flight at the abort (the caller truncates).
+   */
   function digestingFile(file: string, state: { md5: Hash; crc32c: number; size: number }, flags = 'w'): Writable {
     const out = createWriteStream(file, { flags });
     const writable = new Writable({
       write(chunk: Buffer, _encoding, callback) {
-        state.md5.update(chunk);
-        state.crc32c = crc32c(chunk, state.crc32c);
-        state.size += chunk.length;
-        if (out.write(chunk)) callback();
-        else out.once('drain', () => callback());
+        out.write(chunk, (error) => {
+          if (error) return callback(error);
+          state.md5.update(chunk);
+          state.crc32c = crc32c(chunk, state.crc32c);
+          state.size += chunk.length;
+          callback();
+        });
       },
       final(callback) {
         out.end(callback);
       },
       destroy(error, callback) {
+        // Only once the file is closed is nothing more written to it.
+        if (out.closed) return callback(error);
+        out.once('close', () => callback(error));
         out.destroy();
-        callback(error);
       },
     });
     // A write still in flight when an aborted request destroys the file fails; that
@@ -375,6 +384,10 @@ export async function startGcsServer(options: GcsServerOptions = {}): Promise<Gc
       }
       try {
         await pipeline(request, fresh, digestingFile(session.file, state, 'a'));
+      } catch (error) {
+        // A chunk cut off part-way keeps the bytes counted, and only those.
+        await truncate(session.file, state.size);
+        throw error;
       } finally {
         session.crc32c = state.crc32c;
         session.received = state.size;
