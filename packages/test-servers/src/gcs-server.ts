@@ -38,6 +38,8 @@ interface Session {
   md5: Hash;
   crc32c: number;
   finished?: GcsObject;
+  /** Settles when the requests of this session received so far have been applied. */
+  busy?: Promise<void>;
 }
 
 export interface GcsServerOptions {
@@ -359,7 +361,26 @@ export async function startGcsServer(options: GcsServerOptions = {}): Promise<Gc
   async function resumableChunk(query: URLSearchParams, request: IncomingMessage, response: ServerResponse): Promise<void> {
     const session = sessions.get(query.get('upload_id') ?? '');
     if (!session) throw new GcsError(404, 'notFound', 'No such upload session.');
-    if (session.finished) return sendJson(response, 200, resource(session.finished));
+    // Requests of one session are applied one at a time, as GCS does: a chunk resent
+    // while an earlier copy is still arriving (a client that timed out) is then
+    // reconciled by offsets instead of both appending to the file at once.
+    const previous = session.busy ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((resolve) => (release = resolve));
+    session.busy = previous.then(() => mine);
+    await previous;
+    try {
+      await applyChunk(session, request, response);
+    } finally {
+      release();
+    }
+  }
+
+  async function applyChunk(session: Session, request: IncomingMessage, response: ServerResponse): Promise<void> {
+    if (session.finished) {
+      request.resume();
+      return sendJson(response, 200, resource(session.finished));
+    }
     const contentRange = String(request.headers['content-range'] ?? `bytes */*`);
     const match = /^bytes (?:(\d+)-(\d+|\*)|\*)\/(\d+|\*)$/.exec(contentRange.trim());
     if (!match) throw new GcsError(400, 'invalid', `Malformed Content-Range: ${contentRange}`);
