@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -65,6 +65,8 @@ async function withProxy(faults: Fault[], rate: number, run: (proxy: FaultProxy)
     await proxy.close();
   }
 }
+
+jest.setTimeout(30_000);
 
 describe('fault proxy', () => {
   it('passes requests and bodies through unchanged at rate 0, rewriting Location to itself', async () => {
@@ -151,5 +153,5 @@ describe('fault proxy', () => {
       proxy.setRate(0);
       expect((await call(proxy.endpoint, 'GET')).status).toBe(200);
     });
-  });
+  }, 60_000);
 });
