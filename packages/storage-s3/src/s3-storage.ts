@@ -180,6 +180,13 @@ export class S3Storage implements Storage {
       if (signal?.aborted) throw abortReason(signal);
       // If-Match on a key that does not exist is a 404 NoSuchKey in S3.
       if (options.ifMatch !== undefined && (statusOf(error) === 404 || (error as { name?: string }).name === 'NoSuchKey')) throw new PreconditionFailedError(key, undefined, { cause: error });
+      // A retried CompleteMultipartUpload whose first attempt was applied (its answer
+      // lost) finds the upload gone. For a create-only write the key now exists, so
+      // the write cannot be applied again: say so, and let the caller check whether
+      // the object is its own (ModelStore reads an archive back and hashes it).
+      if (options.ifNoneMatch === '*' && (error as { name?: string }).name === 'NoSuchUpload' && (await this.head(key).catch(() => undefined))) {
+        throw new PreconditionFailedError(key, undefined, { cause: error });
+      }
       throw this.mapError('write', key, error);
     }
   }

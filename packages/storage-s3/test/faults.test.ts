@@ -26,7 +26,7 @@ describe('S3Storage through a fault proxy', () => {
   it(`loses and corrupts nothing when ${rate * 100}% of requests fail, stall or break mid-body`, async () => {
     const info = server('MODELSTORE_TEST_S3');
     // Short timeouts so that stalls cost little time; the retry policy is the default one.
-    const faulty = storageOn({ ...info, endpoint: proxy.endpoint }, { partSize: 5 * 1024 * 1024, idleTimeoutMs: 1000, connectTimeoutMs: 1000 });
+    const faulty = storageOn({ ...info, endpoint: proxy.endpoint }, { partSize: 5 * 1024 * 1024, idleTimeoutMs: 2000, connectTimeoutMs: 2000 });
     const direct = storageOn(info, { rootPrefix: faulty.rootPrefix });
     try {
       // Larger than one part: every upload is a multipart upload.
