@@ -18,6 +18,7 @@ import {
   ModelStoreError,
   PreconditionFailedError,
   StateNotFoundError,
+  StorageError,
 } from './errors.js';
 import { checkModelMetadata, isModelMetadata, type ModelMetadata, type ModelStateDocument } from './metadata.js';
 import { deletedState, validateDomain, validateModelId, validateStateName } from './names.js';
@@ -285,12 +286,20 @@ export class ModelStore {
   /** Moves `domains/<domain>.json` to `metadata` by compare-and-swap, unless a newer model is already there. */
   private async advanceDomain(domain: string, metadata: ModelMetadata): Promise<void> {
     const key = layout.domain(domain);
+    let readFailures = 0;
     for (let attempt = 0; attempt < registryRetries; attempt++) {
+      const retry = Symbol('retry');
       const current = await this.readJsonWithInfo<unknown>(key).catch((error: unknown) => {
         // A damaged pointer is replaced rather than trusted (or left blocking every upload).
         if (IntegrityError.isInstance(error)) return undefined;
+        // A read that broke off (the pointer may have moved meanwhile) is read again.
+        if (StorageError.isInstance(error) && (error as StorageError).retryable && ++readFailures <= 3) return retry;
         throw error;
       });
+      if (current === retry) {
+        await backoff(attempt);
+        continue;
+      }
       const currentEtag = current?.info.etag ?? (await this.storage.head(key))?.etag;
       if (current && isModelMetadata(current.value) && newestFirst(current.value, metadata) <= 0) return;
       try {

@@ -108,6 +108,20 @@ describe('writes whose answer was lost', () => {
     await expectIntact('m1');
   });
 
+  it('reads the domain pointer again when a read of it breaks off', async () => {
+    await store.upload('d', { model, modelId: 'm0' });
+    const get = storage.get.bind(storage);
+    let broken = 0;
+    storage.get = async (key, options) => {
+      if (key === layout.domain('d') && broken++ === 0) throw new StorageError('the read broke off and the object changed before it could resume', { retryable: true });
+      return get(key, options);
+    };
+    await store.upload('d', { model, modelId: 'm1' });
+    storage.get = get;
+    expect(broken).toBeGreaterThan(1);
+    expect((await store.getDomain('d')).model.model_id).toBe('m1');
+  });
+
   it('still refuses an id another upload holds, and removes only its own archive', async () => {
     const first = await store.upload('d', { model, modelId: 'm1' });
     await new Promise((resolve) => setTimeout(resolve, 5));
