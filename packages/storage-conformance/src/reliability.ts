@@ -421,3 +421,19 @@ export async function runCrashScenario(options: CrashScenarioOptions): Promise<C
     modelFile,
   });
 }
+
+/**
+ * Throws `InvariantError` unless a fault run lost nothing, raised only typed errors,
+ * left nothing behind after failed downloads, injected faults into at least a
+ * quarter as many requests as it ran operations, and still had most operations succeed.
+ */
+export function assertFaultTolerance(result: FaultScenarioResult): void {
+  const problems: string[] = [];
+  if (result.untyped.length > 0) problems.push(`${result.untyped.length} operations failed with untyped errors: ${result.untyped.slice(0, 3).join(' | ')}`);
+  if (result.lost > 0) problems.push(`${result.lost} models lost`);
+  if (result.leftovers > 0) problems.push(`${result.leftovers} failed downloads left files behind`);
+  if (result.succeeded <= result.operations / 2) problems.push(`only ${result.succeeded} of ${result.operations} operations succeeded`);
+  const injected = ['500', '503', 'stall', 'reset'].reduce((sum, kind) => sum + (result.injected[kind] ?? 0), 0);
+  if (injected <= result.operations / 4) problems.push(`only ${injected} faults were injected`);
+  if (problems.length > 0) throw new InvariantError(problems.join('; '));
+}

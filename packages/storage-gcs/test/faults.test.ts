@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { runFaultScenario } from '@modelstore/storage-conformance/reliability';
+import { assertFaultTolerance, runFaultScenario } from '@modelstore/storage-conformance/reliability';
 import { startFaultProxy, type FaultProxy } from '@modelstore/test-servers';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,10 +32,7 @@ describe('GcsStorage through a fault proxy', () => {
       // Larger than the resumable threshold: every upload is a resumable upload of several chunks.
       const result = await runFaultScenario({ proxy, rate, faulty, direct, work, modelSize: 6 * 1024 * 1024, operations, seed: 5 });
       process.stdout.write(`GCS faults: ${JSON.stringify(result)}\n`);
-      expect(result.untyped).toEqual([]);
-      expect([result.lost, result.leftovers]).toEqual([0, 0]);
-      expect(result.succeeded).toBeGreaterThan(operations / 2);
-      expect(result.injected.stall! + result.injected.reset! + result.injected['500']! + result.injected['503']!).toBeGreaterThan(operations / 4);
+      expect(() => assertFaultTolerance(result)).not.toThrow();
     } finally {
       // Nothing to close: the GCS SDK holds no sockets open between requests.
     }
