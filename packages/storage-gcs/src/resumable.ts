@@ -119,8 +119,9 @@ export async function resumableUpload(source: AsyncIterable<Buffer>, options: Re
         const outcome = await interpret(await put(chunk.subarray(offset - start), range));
         if ('done' in outcome) return outcome;
         if (outcome.offset >= end) return outcome;
-        // Part of the chunk persisted: send the rest straight away.
-        offset = Math.max(offset, outcome.offset);
+        // Part of the chunk persisted: send the rest straight away (no progress counts as a failure).
+        if (outcome.offset <= offset) throw new HttpStatusError(503, `resumable upload made no progress at byte ${offset}`);
+        offset = outcome.offset;
         continue;
       } catch (error) {
         signal?.throwIfAborted();
