@@ -63,7 +63,7 @@ function idleTimeoutAgent<T extends typeof http.Agent | typeof https.Agent>(Base
     const socket = create(...args);
     socket.setTimeout(idleMs, () => {
       // A pooled socket between requests just closes; one carrying a request fails it.
-      const busy = (socket as unknown as { _httpMessage?: unknown })._httpMessage !== null && (socket as unknown as { _httpMessage?: unknown })._httpMessage !== undefined;
+      const busy = (socket as unknown as { _httpMessage?: unknown })._httpMessage != null;
       socket.destroy(busy ? Object.assign(new Error(`no bytes moved for ${idleMs} ms`), { code: 'ETIMEDOUT' }) : undefined);
     });
     return socket;

@@ -244,6 +244,7 @@ export async function runFaultWorkload(options: FaultWorkloadOptions): Promise<F
     }
   };
   await options.verifier.createModelState(options.state);
+  const expected = await sha256(options.modelFile);
   let next = 0;
   let downloads = 0;
   const worker = async (writer: number) => {
@@ -267,7 +268,7 @@ export async function runFaultWorkload(options: FaultWorkloadOptions): Promise<F
           const to = path.join(options.work, 'downloads', `${writer}-${downloads++}`);
           try {
             await options.store.download(options.domain, { modelId: id, to });
-            if ((await sha256(path.join(to, path.basename(options.modelFile)))) !== (await sha256(options.modelFile))) {
+            if ((await sha256(path.join(to, path.basename(options.modelFile)))) !== expected) {
               throw new InvariantError(`model ${id} downloaded through faults with other bytes than were uploaded`);
             }
           } catch (error) {

@@ -1,5 +1,6 @@
 import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { seededRandom } from './seeded-random.js';
 
 /**
  * The faults the proxy injects:
@@ -67,15 +68,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   let rate = options.rate ?? 0;
   const faults = options.faults ?? allFaults;
   const stallMs = options.stallMs ?? 30_000;
-  let seed = (options.seed ?? 1) >>> 0;
-  const random = () => {
-    // mulberry32
-    seed = (seed + 0x6d2b79f5) >>> 0;
-    let t = seed;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = seededRandom(options.seed ?? 1);
   const counts = { requests: 0, '500': 0, '503': 0, stall: 0, reset: 0 };
   const agent = new http.Agent({ keepAlive: true });
   const sockets = new Set<Socket>();

@@ -10,18 +10,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { startS3Server, type S3Server } from '../src/s3-server.js';
 import { startS3rver, type S3rverHandle } from '../src/s3rver.js';
-
-/** A small seeded generator, so a failing sequence can be replayed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as random } from '../src/seeded-random.js';
 
 type Outcome = Record<string, unknown>;
 
