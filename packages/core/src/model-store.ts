@@ -288,10 +288,8 @@ export class ModelStore {
     const key = layout.domain(domain);
     let readFailures = 0;
     for (let attempt = 0; attempt < registryRetries; attempt++) {
-      const retry = Symbol('retry');
-      const current = await this.readJsonWithInfo<unknown>(key).catch((error: unknown) => {
-        // A damaged pointer is replaced rather than trusted (or left blocking every upload).
-        if (IntegrityError.isInstance(error)) return undefined;
+      const retry: unique symbol = Symbol('retry');
+      const current = await this.readJsonOrDamaged(key).catch((error: unknown): typeof retry => {
         // A read that broke off (the pointer may have moved meanwhile) is read again.
         if (StorageError.isInstance(error) && (error as StorageError).retryable && ++readFailures <= 3) return retry;
         throw error;
@@ -300,10 +298,11 @@ export class ModelStore {
         await backoff(attempt);
         continue;
       }
-      const currentEtag = current?.info.etag ?? (await this.storage.head(key))?.etag;
-      if (current && isModelMetadata(current.value) && newestFirst(current.value, metadata) <= 0) return;
+      // A damaged pointer is replaced rather than trusted (or left blocking every upload).
+      if (current && !current.damaged && isModelMetadata(current.value) && newestFirst(current.value, metadata) <= 0) return;
       try {
-        await this.writeJson(key, metadata, currentEtag !== undefined ? { ifMatch: currentEtag } : { ifNoneMatch: '*' });
+        // Conditional on exactly the version read: what it was compared with (or its absence).
+        await this.writeJson(key, metadata, current ? { ifMatch: current.info.etag } : { ifNoneMatch: '*' });
         return;
       } catch (error) {
         if (!PreconditionFailedError.isInstance(error)) throw error;
@@ -391,8 +390,10 @@ export class ModelStore {
     const key = layout.index(domain);
     try {
       for (let attempt = 0; attempt < registryRetries; attempt++) {
-        const current = await this.readJsonWithInfo<{ models?: Record<string, number> }>(key).catch(() => undefined);
-        const models = { ...(current?.value.models ?? {}) };
+        // A damaged index is replaced: it only lists what listing finds anyway.
+        const current = await this.readJsonOrDamaged(key);
+        const stored = current && !current.damaged ? (current.value as { models?: unknown }).models : undefined;
+        const models: Record<string, number> = typeof stored === 'object' && stored !== null && !Array.isArray(stored) ? { ...(stored as Record<string, number>) } : {};
         if (models[metadata.model.model_id] !== undefined) return;
         models[metadata.model.model_id] = createdTime(metadata) || 0;
         try {
@@ -773,13 +774,20 @@ export class ModelStore {
   }
 
   private async readJsonWithInfo<T>(key: string): Promise<{ value: T; info: ObjectInfo } | undefined> {
+    const read = await this.readJsonOrDamaged(key);
+    if (read?.damaged) throw new IntegrityError(`"${key}" is not valid JSON: it was truncated or written by something else`, { cause: read.value });
+    return read as { value: T; info: ObjectInfo } | undefined;
+  }
+
+  /** A JSON document and the version read; one that does not parse is `damaged` (its `value` the parse error), so a writer can replace that very version. */
+  private async readJsonOrDamaged(key: string): Promise<{ value: unknown; info: ObjectInfo; damaged: boolean } | undefined> {
     const object = await this.storage.get(key);
     if (!object) return undefined;
     const text = (await readStream(object.body)).toString('utf8');
     try {
-      return { value: JSON.parse(text) as T, info: object };
+      return { value: JSON.parse(text), info: object, damaged: false };
     } catch (error) {
-      throw new IntegrityError(`"${key}" is not valid JSON: it was truncated or written by something else`, { cause: error });
+      return { value: error, info: object, damaged: true };
     }
   }
 

@@ -1,0 +1,103 @@
+// The domain pointer (domains/<domain>.json) and index move by compare-and-swap on
+// the version that was read: another writer acting between the read and the write
+// must make the write fail and be retried, never be overwritten.
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { MemoryStorage, ModelStore, layout, type GetOptions, type ModelAdapter, type StoredObject } from '../src/index.js';
+
+const bytesAdapter: ModelAdapter<Buffer, Buffer> = {
+  library: 'bytes',
+  matches: (model) => Buffer.isBuffer(model),
+  save: async (model) => ({ files: [{ path: 'model.bin', source: model }] }),
+  load: async (directory) => readFileSync(path.join(directory, 'model.bin')),
+};
+
+/** Runs `meanwhile` once, right after the first read of `key`, before the reader sees its result. */
+class InterleavingStorage extends MemoryStorage {
+  private hook: { key: string; meanwhile: () => Promise<void> } | undefined;
+
+  afterNextRead(key: string, meanwhile: () => Promise<void>): void {
+    this.hook = { key, meanwhile };
+  }
+
+  override async get(key: string, options?: GetOptions): Promise<StoredObject | undefined> {
+    const result = await super.get(key, options);
+    const hook = this.hook;
+    if (hook && hook.key === key) {
+      this.hook = undefined;
+      await hook.meanwhile();
+    }
+    return result;
+  }
+}
+
+let work: string;
+let storage: InterleavingStorage;
+let store: ModelStore;
+const model = Buffer.from('weights '.repeat(100));
+
+beforeEach(() => {
+  work = mkdtempSync(path.join(tmpdir(), 'modelstore-pointer-'));
+  storage = new InterleavingStorage();
+  store = new ModelStore({ storage, adapters: [bytesAdapter], cacheDir: path.join(work, 'cache') });
+});
+
+afterEach(() => rmSync(work, { recursive: true, force: true }));
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
+
+describe('the domain pointer under concurrent writers', () => {
+  it('keeps a newer model created between an older upload reading "no pointer" and writing one', async () => {
+    // The older upload reads the pointer (none yet); meanwhile a newer upload completes.
+    storage.afterNextRead(layout.domain('d'), async () => {
+      await tick();
+      await store.upload('d', { model, modelId: 'newer' });
+    });
+    await store.upload('d', { model, modelId: 'older' });
+    expect((await store.getDomain('d')).model.model_id).toBe('newer');
+    expect(await store.listModels('d')).toEqual(['newer', 'older']);
+  });
+
+  it('keeps a newer model written between an older upload reading the previous pointer and replacing it', async () => {
+    await store.upload('d', { model, modelId: 'first' });
+    await tick();
+    storage.afterNextRead(layout.domain('d'), async () => {
+      await tick();
+      await store.upload('d', { model, modelId: 'newer' });
+    });
+    await store.upload('d', { model, modelId: 'older' });
+    expect((await store.getDomain('d')).model.model_id).toBe('newer');
+  });
+
+  it('replaces a damaged pointer, but not a valid one written after the damaged one was read', async () => {
+    await store.upload('d', { model, modelId: 'first' });
+    await storage.put(layout.domain('d'), '{"model": {"domain": "d", "mod');
+    await expect(store.getDomain('d')).rejects.toMatchObject({ code: 'INTEGRITY' });
+    await tick();
+    await store.upload('d', { model, modelId: 'second' });
+    expect((await store.getDomain('d')).model.model_id).toBe('second');
+
+    await storage.put(layout.domain('d'), 'not json');
+    await tick();
+    storage.afterNextRead(layout.domain('d'), async () => {
+      await tick();
+      await store.upload('d', { model, modelId: 'newer' });
+    });
+    await store.upload('d', { model, modelId: 'older' });
+    expect((await store.getDomain('d')).model.model_id).toBe('newer');
+  });
+
+  it('replaces a damaged index, which then lists the models uploaded after it', async () => {
+    await store.upload('d', { model, modelId: 'first' });
+    await storage.put(layout.index('d'), '{"models": {"first": 1');
+    await tick();
+    await store.upload('d', { model, modelId: 'second' });
+    const chunks: Buffer[] = [];
+    for await (const chunk of (await storage.get(layout.index('d')))!.body) chunks.push(Buffer.from(chunk));
+    const index = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { models: Record<string, number> };
+    expect(Object.keys(index.models)).toEqual(['second']);
+    expect(await store.listModels('d')).toEqual(['second', 'first']);
+  });
+});
