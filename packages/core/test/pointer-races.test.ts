@@ -48,27 +48,27 @@ afterEach(() => rmSync(work, { recursive: true, force: true }));
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
 
+/** Uploads "older"; right after it reads the pointer, "newer" (created later) is uploaded and completes. The pointer must end on "newer". */
+async function uploadOlderWhileNewerLands(): Promise<void> {
+  storage.afterNextRead(layout.domain('d'), async () => {
+    await tick();
+    await store.upload('d', { model, modelId: 'newer' });
+  });
+  await store.upload('d', { model, modelId: 'older' });
+  expect((await store.getDomain('d')).model.model_id).toBe('newer');
+}
+
 describe('the domain pointer under concurrent writers', () => {
   it('keeps a newer model created between an older upload reading "no pointer" and writing one', async () => {
     // The older upload reads the pointer (none yet); meanwhile a newer upload completes.
-    storage.afterNextRead(layout.domain('d'), async () => {
-      await tick();
-      await store.upload('d', { model, modelId: 'newer' });
-    });
-    await store.upload('d', { model, modelId: 'older' });
-    expect((await store.getDomain('d')).model.model_id).toBe('newer');
+    await uploadOlderWhileNewerLands();
     expect(await store.listModels('d')).toEqual(['newer', 'older']);
   });
 
   it('keeps a newer model written between an older upload reading the previous pointer and replacing it', async () => {
     await store.upload('d', { model, modelId: 'first' });
     await tick();
-    storage.afterNextRead(layout.domain('d'), async () => {
-      await tick();
-      await store.upload('d', { model, modelId: 'newer' });
-    });
-    await store.upload('d', { model, modelId: 'older' });
-    expect((await store.getDomain('d')).model.model_id).toBe('newer');
+    await uploadOlderWhileNewerLands();
   });
 
   it('replaces a damaged pointer, but not a valid one written after the damaged one was read', async () => {
@@ -81,12 +81,7 @@ describe('the domain pointer under concurrent writers', () => {
 
     await storage.put(layout.domain('d'), 'not json');
     await tick();
-    storage.afterNextRead(layout.domain('d'), async () => {
-      await tick();
-      await store.upload('d', { model, modelId: 'newer' });
-    });
-    await store.upload('d', { model, modelId: 'older' });
-    expect((await store.getDomain('d')).model.model_id).toBe('newer');
+    await uploadOlderWhileNewerLands();
   });
 
   it('replaces a damaged index, which then lists the models uploaded after it', async () => {
