@@ -332,8 +332,7 @@ export class ModelStore {
     // No pointer, but perhaps models: an upload that died between its commit and the
     // pointer's creation. The newest committed model is the latest; the pointer is
     // written for the next reader (create-only, so a concurrent upload wins).
-    const newest = (await this.newestFirst(domain, layout.versions(domain), await this.listKeys(layout.versions(domain), '.json')))[0];
-    const found = newest === undefined ? undefined : await this.readMetadata(layout.version(domain, newest)).catch(() => undefined);
+    const found = (await this.newestCommitted(domain)).newest;
     if (!found) throw new DomainNotFoundError(domain);
     await this.advanceDomain(domain, found).catch(() => undefined);
     return found;
@@ -668,19 +667,30 @@ export class ModelStore {
     if (archiveKey !== undefined) await this.storage.delete(archiveKey).catch(() => undefined);
   }
 
+  /** The domain's newest committed model other than `except` (undefined if none, or if it vanished while read), and how many there are. */
+  private async newestCommitted(domain: string, except?: string): Promise<{ newest: ModelMetadata | undefined; count: number }> {
+    const ids = (await this.listKeys(layout.versions(domain), '.json')).filter((id) => id !== except);
+    const first = (await this.newestFirst(domain, layout.versions(domain), ids))[0];
+    const newest = first === undefined ? undefined : await this.readMetadata(layout.version(domain, first)).catch(() => undefined);
+    return { newest, count: ids.length };
+  }
+
   /** If the domain's latest is `modelId`, points it at the newest remaining model (or removes it if none remain). */
   private async retreatDomain(domain: string, modelId: string): Promise<void> {
     const key = layout.domain(domain);
     for (let attempt = 0; attempt < registryRetries; attempt++) {
       const current = await this.readJsonWithInfo<unknown>(key).catch(() => undefined);
       if (!current || !isModelMetadata(current.value) || current.value.model.model_id !== modelId) return;
-      const others = (await this.listKeys(layout.versions(domain), '.json')).filter((id) => id !== modelId);
-      const remaining = await this.newestFirst(domain, layout.versions(domain), others);
-      const newest = remaining[0] === undefined ? undefined : await this.readMetadata(layout.version(domain, remaining[0])).catch(() => undefined);
+      const { newest, count } = await this.newestCommitted(domain, modelId);
       try {
         if (newest) await this.writeJson(key, newest, { ifMatch: current.info.etag });
-        else if (remaining.length === 0) await this.storage.delete(key);
-        else continue; // The newest remaining model vanished meanwhile: look again.
+        else if (count === 0) {
+          // A delete has no condition: an upload that committed and moved the pointer
+          // meanwhile lost it. Its model is listed by now, so the pointer is restored.
+          await this.storage.delete(key);
+          const restored = (await this.newestCommitted(domain, modelId)).newest;
+          if (restored) await this.advanceDomain(domain, restored);
+        } else continue; // The newest remaining model vanished meanwhile: look again.
         return;
       } catch (error) {
         if (!PreconditionFailedError.isInstance(error)) throw error;

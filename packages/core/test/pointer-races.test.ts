@@ -14,22 +14,30 @@ const bytesAdapter: ModelAdapter<Buffer, Buffer> = {
   load: async (directory) => readFileSync(path.join(directory, 'model.bin')),
 };
 
-/** Runs `meanwhile` once, right after the first read of `key`, before the reader sees its result. */
+/** Runs `meanwhile` once: right after the next read of `key` (before the reader sees it), or right before its next delete. */
 class InterleavingStorage extends MemoryStorage {
-  private hook: { key: string; meanwhile: () => Promise<void> } | undefined;
+  private hook: { operation: 'get' | 'delete'; key: string; meanwhile: () => Promise<void> } | undefined;
 
-  afterNextRead(key: string, meanwhile: () => Promise<void>): void {
-    this.hook = { key, meanwhile };
+  interleave(operation: 'get' | 'delete', key: string, meanwhile: () => Promise<void>): void {
+    this.hook = { operation, key, meanwhile };
+  }
+
+  private async fire(operation: 'get' | 'delete', key: string): Promise<void> {
+    const hook = this.hook;
+    if (hook?.operation !== operation || hook.key !== key) return;
+    this.hook = undefined;
+    await hook.meanwhile();
   }
 
   override async get(key: string, options?: GetOptions): Promise<StoredObject | undefined> {
     const result = await super.get(key, options);
-    const hook = this.hook;
-    if (hook && hook.key === key) {
-      this.hook = undefined;
-      await hook.meanwhile();
-    }
+    await this.fire('get', key);
     return result;
+  }
+
+  override async delete(key: string): Promise<boolean> {
+    await this.fire('delete', key);
+    return super.delete(key);
   }
 }
 
@@ -50,7 +58,7 @@ const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
 
 /** Uploads "older"; right after it reads the pointer, "newer" (created later) is uploaded and completes. The pointer must end on "newer". */
 async function uploadOlderWhileNewerLands(): Promise<void> {
-  storage.afterNextRead(layout.domain('d'), async () => {
+  storage.interleave('get', layout.domain('d'), async () => {
     await tick();
     await store.upload('d', { model, modelId: 'newer' });
   });
@@ -94,5 +102,26 @@ describe('the domain pointer under concurrent writers', () => {
     const index = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { models: Record<string, number> };
     expect(Object.keys(index.models)).toEqual(['second']);
     expect(await store.listModels('d')).toEqual(['second', 'first']);
+  });
+
+  it('restores the pointer of a model uploaded while the last model of the domain was being deleted', async () => {
+    await store.upload('d', { model, modelId: 'last' });
+    // The delete has read the pointer (on "last") and found no other model; before it
+    // removes the pointer, an upload commits "next" and moves the pointer onto it.
+    storage.interleave('delete', layout.domain('d'), async () => {
+      await store.upload('d', { model, modelId: 'next' });
+    });
+    await store.deleteModel('d', 'last');
+    expect(await storage.head(layout.domain('d'))).toBeDefined();
+    expect(await store.listDomains()).toEqual(['d']);
+    expect((await store.getDomain('d')).model.model_id).toBe('next');
+    expect(await store.listModels('d')).toEqual(['next']);
+  });
+
+  it('removes the pointer with the last model of the domain', async () => {
+    await store.upload('d', { model, modelId: 'last' });
+    await store.deleteModel('d', 'last');
+    expect(await storage.head(layout.domain('d'))).toBeUndefined();
+    expect(await store.listDomains()).toEqual([]);
   });
 });
