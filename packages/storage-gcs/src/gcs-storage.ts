@@ -1,4 +1,4 @@
-import { IdempotencyStrategy, Storage as GoogleStorage, type File, type FileMetadata, type StorageOptions } from '@google-cloud/storage';
+import { IdempotencyStrategy, RETRYABLE_ERR_FN_DEFAULT, Storage as GoogleStorage, type ApiError, type File, type FileMetadata, type StorageOptions } from '@google-cloud/storage';
 import {
   PreconditionFailedError,
   StorageError,
@@ -62,6 +62,20 @@ const gcsDefaults = { maxAttempts: 5, requestTimeoutMs: 60_000 } as const;
 const defaultEndpoint = 'https://storage.googleapis.com';
 const networkCodes = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED']);
 
+/**
+ * The SDK's retry rule (408, 429, 5xx, resets), plus what it leaves out: a request
+ * that timed out (its answer stalled) or whose connection broke in another way.
+ * Errors with an HTTP status are left to the SDK's rule.
+ */
+function isRetryable(error: ApiError): boolean {
+  if (RETRYABLE_ERR_FN_DEFAULT(error)) return true;
+  const { code, type, message } = error as { code?: unknown; type?: unknown; message?: unknown };
+  if (typeof code === 'number') return false;
+  if (type === 'request-timeout' || type === 'body-timeout') return true;
+  if (typeof code === 'string' && networkCodes.has(code)) return true;
+  return typeof message === 'string' && /network timeout|socket hang up|premature close/i.test(message);
+}
+
 /** The HTTP status of an SDK error: `code` on JSON API errors, `status` on resumable-upload errors. */
 function statusOf(error: unknown): number | undefined {
   const candidate = error as { code?: unknown; status?: unknown; response?: { status?: unknown } } | undefined;
@@ -106,7 +120,12 @@ export class GcsStorage implements Storage {
     if (this.rootPrefix !== '') validatePrefix(`${this.rootPrefix}/`);
     this.anonymous = options.anonymous ?? false;
     const clientOptions: StorageOptions = {
-      retryOptions: { autoRetry: true, maxRetries: Math.max(0, (options.maxAttempts ?? gcsDefaults.maxAttempts) - 1), idempotencyStrategy: IdempotencyStrategy.RetryAlways },
+      retryOptions: {
+        autoRetry: true,
+        maxRetries: Math.max(0, (options.maxAttempts ?? gcsDefaults.maxAttempts) - 1),
+        idempotencyStrategy: IdempotencyStrategy.RetryAlways,
+        retryableErrorFn: isRetryable,
+      },
       timeout: options.requestTimeoutMs ?? gcsDefaults.requestTimeoutMs,
       ...(options.projectId === undefined ? {} : { projectId: options.projectId }),
       ...(options.apiEndpoint === undefined ? {} : { apiEndpoint: options.apiEndpoint }),
