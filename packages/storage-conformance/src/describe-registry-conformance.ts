@@ -280,12 +280,19 @@ export function describeRegistryConformance<S extends Storage>(options: Registry
       await store.createModelState('production');
       const expectedInState = new Set<string>();
       const all: ModelMetadata[] = [];
+      // The latest pointer never moves back: once an upload has returned, the domain's
+      // latest is that model or a newer one, whatever the other writers do.
+      const movedBack: string[] = [];
+      const order = (metadata: ModelMetadata) => [Date.parse(metadata.code!.created_at!), metadata.model.model_id] as const;
       await Promise.all(
         Array.from({ length: writers }, async (_, writer) => {
           let previous: string | undefined;
           for (let i = 0; i < uploads; i++) {
             const metadata = await store.upload('race', { model: extraFiles[1]!, modelId: `w${writer}-u${i}` });
             all.push(metadata);
+            const [time, id] = order(metadata);
+            const [latestTime, latestId] = order(await store.getDomain('race'));
+            if (latestTime < time || (latestTime === time && latestId < id)) movedBack.push(`${latestId} after ${id}`);
             // Each writer keeps only its newest model in production, as a promotion job would.
             await store.setModelState('race', metadata.model.model_id, 'production');
             if (previous) await store.removeModelState('race', previous, 'production');
@@ -294,6 +301,7 @@ export function describeRegistryConformance<S extends Storage>(options: Registry
           expectedInState.add(previous!);
         }),
       );
+      expect(movedBack).toEqual([]);
       const listed = await store.listModels('race');
       expect(listed).toHaveLength(writers * uploads);
       expect(new Set(listed).size).toBe(writers * uploads);
