@@ -14,7 +14,7 @@ const jest = path.join(root, 'node_modules', 'jest', 'bin', 'jest.js');
 const env = { ...process.env, MODELSTORE_CRASH_RUNS: '30', MODELSTORE_FAULT_OPERATIONS: '400', MODELSTORE_FUZZ_CASES: '1000', MODELSTORE_RACE_WRITERS: '16', MODELSTORE_RACE_UPLOADS: '20', NODE_OPTIONS: '--openssl-legacy-provider' };
 const runs = [
   ['core', ['test/fuzz']],
-  ['storage-conformance', ['test/memory-storage', '-t', 'loses no update']],
+  ['storage-conformance', ['test/memory-storage', 'test/interleaving', '-t', 'loses no update|first uploads']],
   ['storage-fs', ['test/registry.test.ts', '-t', 'loses no update']],
   ['storage-fs', ['test/crash']],
   ['storage-s3', ['test/registry', '-t', 'loses no update']],
