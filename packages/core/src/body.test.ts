@@ -68,7 +68,7 @@ describe('resumingBody', () => {
   it('resumes a read cut off part-way from where it stopped, byte for byte', async () => {
     const offsets: number[] = [];
     const body = resumingBody(broken(0, 30_000), {
-      length: bytes.length,
+      size: bytes.length,
       reopen: async (offset) => {
         offsets.push(offset);
         return offsets.length === 1 ? broken(offset, 10_000) : broken(offset);
@@ -81,13 +81,13 @@ describe('resumingBody', () => {
 
   it('resumes a body that ends early without an error', async () => {
     const early = Readable.from([bytes.subarray(0, 500)], { objectMode: false });
-    const body = resumingBody(early, { length: bytes.length, reopen: async (offset) => broken(offset), mapError });
+    const body = resumingBody(early, { size: bytes.length, reopen: async (offset) => broken(offset), mapError });
     expect(Buffer.concat(await collect(body)).equals(bytes)).toBe(true);
   });
 
   it('gives up after `attempts` resumptions with the storage\'s typed error', async () => {
     let reopened = 0;
-    const body = resumingBody(broken(0, 10), { length: bytes.length, attempts: 2, reopen: async (offset) => (reopened++, broken(offset, 10)), mapError });
+    const body = resumingBody(broken(0, 10), { size: bytes.length, attempts: 2, reopen: async (offset) => (reopened++, broken(offset, 10)), mapError });
     const error = await collect(body).then(() => undefined, (e: unknown) => e);
     expect(StorageError.isInstance(error)).toBe(true);
     expect((error as StorageError).message).toBe('read failed: aborted');
@@ -95,16 +95,33 @@ describe('resumingBody', () => {
   });
 
   it('reports a failed reopen as a typed error, and passes a typed one through', async () => {
-    const raw = await collect(resumingBody(broken(0, 10), { length: bytes.length, reopen: () => Promise.reject(new Error('ECONNREFUSED')), mapError })).then(() => undefined, (e: unknown) => e);
+    const raw = await collect(resumingBody(broken(0, 10), { size: bytes.length, reopen: () => Promise.reject(new Error('ECONNREFUSED')), mapError })).then(() => undefined, (e: unknown) => e);
     expect((raw as StorageError).message).toBe('read failed: ECONNREFUSED');
     const typed = new StorageError('the object changed');
-    const passed = await collect(resumingBody(broken(0, 10), { length: bytes.length, reopen: () => Promise.reject(typed), mapError })).then(() => undefined, (e: unknown) => e);
+    const passed = await collect(resumingBody(broken(0, 10), { size: bytes.length, reopen: () => Promise.reject(typed), mapError })).then(() => undefined, (e: unknown) => e);
     expect(passed).toBe(typed);
+  });
+
+  it('reopens a ranged read at absolute positions, up to the range\'s last byte', async () => {
+    const asked: Array<[number, number]> = [];
+    const first = Readable.from([bytes.subarray(1000, 1500)], { objectMode: false });
+    const body = resumingBody(first, { size: bytes.length, range: { start: 1000, end: 1999 }, reopen: async (from, to) => (asked.push([from, to]), Readable.from([bytes.subarray(from, to + 1)], { objectMode: false })), mapError });
+    expect(Buffer.concat(await collect(body)).equals(bytes.subarray(1000, 2000))).toBe(true);
+    expect(asked).toEqual([[1500, 1999]]);
+  });
+
+  it('fails as retryable, naming the read, when the object changed before the read could resume', async () => {
+    const changed = Object.assign(new Error('412 Precondition Failed'), { status: 412 });
+    const error = await collect(
+      resumingBody(broken(0, 10), { size: bytes.length, reopen: () => Promise.reject(changed), changed: (e) => (e as { status?: number }).status === 412, what: 'S3 read of s3://b/k', mapError }),
+    ).then(() => undefined, (e: unknown) => e);
+    expect(StorageError.isInstance(error) && (error as StorageError).retryable).toBe(true);
+    expect((error as StorageError).message).toBe('S3 read of s3://b/k broke off and the object changed before it could resume: read it again');
   });
 
   it('resumes a connection an SDK reports as aborted when the caller did not abort', async () => {
     const dropped = Object.assign(new Error('The operation was aborted.'), { name: 'AbortError' });
-    const body = resumingBody(broken(0, 20_000, dropped), { length: bytes.length, reopen: async (offset) => broken(offset), mapError });
+    const body = resumingBody(broken(0, 20_000, dropped), { size: bytes.length, reopen: async (offset) => broken(offset), mapError });
     expect(Buffer.concat(await collect(body)).equals(bytes)).toBe(true);
   });
 
@@ -112,7 +129,7 @@ describe('resumingBody', () => {
     const controller = new AbortController();
     controller.abort();
     let reopened = 0;
-    const error = await collect(resumingBody(broken(0, 10), { length: bytes.length, reopen: async (offset) => (reopened++, broken(offset)), mapError, signal: controller.signal })).then(() => undefined, (e: unknown) => e);
+    const error = await collect(resumingBody(broken(0, 10), { size: bytes.length, reopen: async (offset) => (reopened++, broken(offset)), mapError, signal: controller.signal })).then(() => undefined, (e: unknown) => e);
     expect((error as Error).name).toBe('AbortError');
     expect(reopened).toBe(0);
   });
@@ -125,7 +142,7 @@ describe('resumingBody idle timeout', () => {
     const stuck = new Readable({ read() {} });
     stuck.push(bytes.subarray(0, 5000));
     const body = resumingBody(stuck, {
-      length: bytes.length,
+      size: bytes.length,
       idleTimeoutMs: 100,
       reopen: async (offset) => Readable.from([bytes.subarray(offset)], { objectMode: false }),
       mapError: (error) => new StorageError(String(error)),
@@ -139,7 +156,7 @@ describe('resumingBody idle timeout', () => {
   it('does not count the time the reader takes', async () => {
     const bytes = randomBytes(3000);
     const body = resumingBody(Readable.from([bytes.subarray(0, 1000), bytes.subarray(1000, 2000), bytes.subarray(2000)], { objectMode: false }), {
-      length: bytes.length,
+      size: bytes.length,
       idleTimeoutMs: 50,
       reopen: () => Promise.reject(new Error('must not resume')),
       mapError: (error) => new StorageError(String(error)),
@@ -155,7 +172,7 @@ describe('resumingBody idle timeout', () => {
   it('releases the connection when the reader stops early', async () => {
     const source = new Readable({ read() {} });
     source.push(Buffer.alloc(100));
-    const body = resumingBody(source, { length: 1000, reopen: () => Promise.reject(new Error('no')), mapError: (error) => new StorageError(String(error)) });
+    const body = resumingBody(source, { size: 1000, reopen: () => Promise.reject(new Error('no')), mapError: (error) => new StorageError(String(error)) });
     for await (const _ of body) break;
     await new Promise((resolve) => setImmediate(resolve));
     expect(source.destroyed).toBe(true);

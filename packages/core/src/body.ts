@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { ModelStoreError } from './errors.js';
+import { ModelStoreError, StorageError } from './errors.js';
 import type { Body } from './storage.js';
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
@@ -51,10 +51,16 @@ export function bodyBytes(body: Body): Buffer | undefined {
 }
 
 export interface ResumingBodyOptions {
-  /** Bytes the body should have (the requested range's length, or the object's size). */
-  length: number;
-  /** Opens the rest of the same object from `offset` bytes into the body (pinned to its etag, so a changed object fails). */
-  reopen(offset: number): Promise<NodeJS.ReadableStream>;
+  /** The object's whole size. */
+  size: number;
+  /** The range the body holds (end inclusive, clipped to the object); the whole object if absent. */
+  range?: { start: number; end?: number };
+  /** Opens bytes `from` to `to` (inclusive) of the same version of the object (pinned to its etag or generation, so a changed object fails). */
+  reopen(from: number, to: number): Promise<NodeJS.ReadableStream>;
+  /** Whether a failed reopen means the object changed or vanished since the read began: the read then fails with a retryable `StorageError`. */
+  changed?(error: unknown): boolean;
+  /** The read, for that error's message, e.g. `S3 read of s3://bucket/key`. */
+  what?: string;
   /** Resumptions allowed after a broken read (default 3). */
   attempts?: number;
   /** Turns the final failure into the storage's typed error. */
@@ -80,13 +86,16 @@ function nextWithin<T>(iterator: AsyncIterator<T>, ms: number | undefined): Prom
 
 /**
  * A read body that survives broken connections: when `source` fails part-way, or
- * ends before `length` bytes, the rest is read again from where it stopped, up to
+ * ends before the range's last byte, the rest is read again from where it stopped, up to
  * `attempts` times. A failure that cannot be resumed surfaces as `mapError(error)`,
  * so a reader always sees a typed error, never a raw socket error. Memory stays one
  * chunk: nothing is buffered for the retry.
  */
 export function resumingBody(source: NodeJS.ReadableStream, options: ResumingBodyOptions): Readable {
   const attempts = options.attempts ?? 3;
+  const start = options.range?.start ?? 0;
+  const end = options.range?.end === undefined ? options.size - 1 : Math.min(options.range.end, options.size - 1);
+  const length = Math.max(0, end - start + 1);
   let current = source;
   let stopped = false;
   async function* read(): AsyncGenerator<Buffer> {
@@ -102,8 +111,8 @@ export function resumingBody(source: NodeJS.ReadableStream, options: ResumingBod
             offset += next.value.length;
             yield next.value;
           }
-          if (offset >= options.length) return;
-          throw new Error(`the connection ended after ${offset} of ${options.length} bytes`);
+          if (offset >= length) return;
+          throw new Error(`the connection ended after ${offset} of ${length} bytes`);
         } catch (error) {
           if (options.signal?.aborted) throw abortReason(options.signal);
           // An abort is the caller's only if its signal says so: SDKs also report a
@@ -112,8 +121,11 @@ export function resumingBody(source: NodeJS.ReadableStream, options: ResumingBod
           (current as Readable).destroy?.();
           if (++failures > attempts) throw options.mapError(error);
           try {
-            current = await options.reopen(offset);
+            current = await options.reopen(start + offset, end);
           } catch (reopenError) {
+            if (options.changed?.(reopenError)) {
+              throw new StorageError(`${options.what ?? 'The read'} broke off and the object changed before it could resume: read it again`, { cause: reopenError, retryable: true });
+            }
             throw ModelStoreError.isInstance(reopenError) ? reopenError : options.mapError(reopenError);
           }
         }

@@ -182,11 +182,9 @@ export class ModelStore {
       }
     }
     const archive = await digest;
-    try {
-      options.signal?.throwIfAborted();
-    } catch (error) {
+    if (options.signal?.aborted) {
       await this.storage.delete(archiveKey).catch(() => undefined);
-      throw error;
+      throw abortReason(options.signal);
     }
     const metadata: ModelMetadata = {
       model: {

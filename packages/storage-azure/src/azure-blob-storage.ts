@@ -238,19 +238,12 @@ export class AzureBlobStorage implements Storage {
       const response = await blob.download(range?.start ?? 0, range?.end === undefined ? undefined : range.end - range.start + 1, { ...signal, maxRetryRequests: 0 });
       const total = response.contentRange ? Number(response.contentRange.split('/')[1]) : (response.contentLength ?? 0);
       const etag = quoted(response.etag);
-      const start = range?.start ?? 0;
-      const end = range?.end === undefined ? total - 1 : Math.min(range.end, total - 1);
       const body = resumingBody(response.readableStreamBody!, {
-        length: Math.max(0, end - start + 1),
-        reopen: async (offset) => {
-          try {
-            const rest = await blob.download(start + offset, end - start + 1 - offset, { ...signal, maxRetryRequests: 0, conditions: { ifMatch: etag } });
-            return rest.readableStreamBody!;
-          } catch (error) {
-            if (statusOf(error) === 412 || statusOf(error) === 404) throw new StorageError(`Azure read of ${this.container}/${this.fullKey(key)} broke off and the blob changed before it could resume: read it again`, { cause: error, retryable: true });
-            throw error;
-          }
-        },
+        size: total,
+        ...(range ? { range } : {}),
+        reopen: async (from, to) => (await blob.download(from, to - from + 1, { ...signal, maxRetryRequests: 0, conditions: { ifMatch: etag } })).readableStreamBody!,
+        changed: (error) => statusOf(error) === 412 || statusOf(error) === 404,
+        what: `Azure read of ${this.container}/${this.fullKey(key)}`,
         mapError: (error) => this.mapError('read', key, error) as Error,
         idleTimeoutMs: this.idleTimeoutMs,
         ...(options.signal ? { signal: options.signal } : {}),

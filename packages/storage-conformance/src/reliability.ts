@@ -36,6 +36,8 @@ export interface RegistryCheckOptions {
   work: string;
   /** When given, every downloaded model's `path.basename(modelFile)` must have these bytes. */
   modelFile?: string;
+  /** The sha256 of `modelFile` when already known (it is hashed otherwise). */
+  modelSha256?: string;
 }
 
 export interface RegistryCheck {
@@ -61,7 +63,7 @@ export async function checkRegistry(store: ModelStore, domain: string, options: 
     throw error;
   };
   const ids = await store.listModels(domain).catch(missingDomain([] as string[]));
-  const expected = options.modelFile === undefined ? undefined : await sha256(options.modelFile);
+  const expected = options.modelFile === undefined ? undefined : (options.modelSha256 ?? (await sha256(options.modelFile)));
   let downloads = 0;
   for (const id of ids) {
     const to = path.join(options.work, `${id}-${downloads}`);
@@ -155,7 +157,7 @@ export async function runCrashInjection(options: CrashInjectionOptions): Promise
   const random = seededRandom(options.seed);
   const [min, max] = options.killAfter ?? [30, 430];
   const result: CrashInjectionResult = { kills: 0, downloads: 0, collected: 0, models: 0 };
-  const check = { state: options.state, work: path.join(options.work, 'check'), ...(options.modelFile === undefined ? {} : { modelFile: options.modelFile }) };
+  const check = { state: options.state, work: path.join(options.work, 'check'), ...(options.modelFile === undefined ? {} : { modelFile: options.modelFile, modelSha256: await sha256(options.modelFile) }) };
   for (let run = 0; run < options.runs; run++) {
     const child = options.spawnWorker(run);
     let stderr = '';
@@ -256,54 +258,64 @@ export async function runFaultWorkload(options: FaultWorkloadOptions): Promise<F
       const roll = random();
       const id = own[Math.floor(random() * own.length)];
       const expectation = id === undefined ? undefined : models.get(id)!;
+      // 40% uploads (and always while the writer has no model), 20% downloads, 25% state changes, 15% deletes.
+      const operation = roll < 0.4 || id === undefined ? 'upload' : roll < 0.6 ? 'download' : roll < 0.75 ? 'set state' : roll < 0.85 ? 'unset state' : 'delete';
       try {
-        if (roll < 0.4 || id === undefined) {
-          const modelId = `w${writer}-${uploads++}`;
-          own.push(modelId);
-          // Until the upload answers, the model may or may not exist.
-          models.set(modelId, { listed: undefined, inState: false });
-          await options.store.upload(options.domain, { model: options.modelFile, modelId });
-          models.set(modelId, { listed: true, inState: false });
-        } else if (roll < 0.6) {
-          const to = path.join(options.work, 'downloads', `${writer}-${downloads++}`);
-          try {
-            await options.store.download(options.domain, { modelId: id, to });
-            if ((await sha256(path.join(to, path.basename(options.modelFile)))) !== expected) {
-              throw new InvariantError(`model ${id} downloaded through faults with other bytes than were uploaded`);
-            }
-          } catch (error) {
-            if (existsSync(to)) result.leftovers++;
-            throw error;
-          } finally {
-            await rm(to, { recursive: true, force: true });
+        switch (operation) {
+          case 'upload': {
+            const modelId = `w${writer}-${uploads++}`;
+            own.push(modelId);
+            // Until the upload answers, the model may or may not exist.
+            models.set(modelId, { listed: undefined, inState: false });
+            await options.store.upload(options.domain, { model: options.modelFile, modelId });
+            models.set(modelId, { listed: true, inState: false });
+            break;
           }
-        } else if (roll < 0.75) {
-          expectation!.inState = undefined;
-          await options.store.setModelState(options.domain, id, options.state);
-          expectation!.inState = true;
-        } else if (roll < 0.85) {
-          expectation!.inState = undefined;
-          await options.store.removeModelState(options.domain, id, options.state);
-          expectation!.inState = false;
-        } else {
-          expectation!.listed = undefined;
-          expectation!.inState = undefined;
-          await options.store.deleteModel(options.domain, id);
-          expectation!.listed = false;
-          expectation!.inState = false;
-          own.splice(own.indexOf(id), 1);
+          case 'download': {
+            const to = path.join(options.work, 'downloads', `${writer}-${downloads++}`);
+            try {
+              await options.store.download(options.domain, { modelId: id!, to });
+              if ((await sha256(path.join(to, path.basename(options.modelFile)))) !== expected) {
+                throw new InvariantError(`model ${id} downloaded through faults with other bytes than were uploaded`);
+              }
+            } catch (error) {
+              if (existsSync(to)) result.leftovers++;
+              throw error;
+            } finally {
+              await rm(to, { recursive: true, force: true });
+            }
+            break;
+          }
+          case 'set state':
+            expectation!.inState = undefined;
+            await options.store.setModelState(options.domain, id!, options.state);
+            expectation!.inState = true;
+            break;
+          case 'unset state':
+            expectation!.inState = undefined;
+            await options.store.removeModelState(options.domain, id!, options.state);
+            expectation!.inState = false;
+            break;
+          case 'delete':
+            expectation!.listed = undefined;
+            expectation!.inState = undefined;
+            await options.store.deleteModel(options.domain, id!);
+            expectation!.listed = false;
+            expectation!.inState = false;
+            own.splice(own.indexOf(id!), 1);
+            break;
         }
         result.succeeded++;
       } catch (error) {
         if (error instanceof InvariantError) throw error;
-        failed(error, roll < 0.4 || id === undefined ? 'upload' : roll < 0.6 ? 'download' : roll < 0.85 ? 'state' : 'delete');
+        failed(error, operation);
       }
     }
   };
   await Promise.all(Array.from({ length: concurrency }, (_, writer) => worker(writer)));
   await options.beforeCheck?.();
 
-  const check = await checkRegistry(options.verifier, options.domain, { state: options.state, work: path.join(options.work, 'check'), modelFile: options.modelFile });
+  const check = await checkRegistry(options.verifier, options.domain, { state: options.state, work: path.join(options.work, 'check'), modelFile: options.modelFile, modelSha256: expected });
   result.models = check.ids.length;
   const problems: string[] = [];
   for (const [id, expectation] of models) {

@@ -202,20 +202,16 @@ export class GcsStorage implements Storage {
     const { stream, header } = opened;
     const total = Number(header('x-goog-stored-content-length') ?? header('content-range')?.split('/')[1] ?? header('content-length') ?? 0);
     const generation = String(header('x-goog-generation') ?? '');
-    const start = range?.start ?? 0;
-    const end = range?.end === undefined ? total - 1 : Math.min(range.end, total - 1);
     // A read cut off part-way resumes from where it stopped, on the same generation.
     const body = resumingBody(stream, {
-      length: Math.max(0, end - start + 1),
-      reopen: async (offset) => {
+      size: total,
+      ...(range ? { range } : {}),
+      reopen: async (from, to) => {
         const file = this.client.bucket(this.bucket).file(this.fullKey(key), generation === '' ? {} : { generation: Number(generation) });
-        try {
-          return (await this.open(file, { start: start + offset, end }, options.signal)).stream;
-        } catch (error) {
-          if (statusOf(error) === 404 || statusOf(error) === 412) throw new StorageError(`GCS read of gs://${this.bucket}/${this.fullKey(key)} broke off and the object changed before it could resume: read it again`, { cause: error, retryable: true });
-          throw error;
-        }
+        return (await this.open(file, { start: from, end: to }, options.signal)).stream;
       },
+      changed: (error) => statusOf(error) === 404 || statusOf(error) === 412,
+      what: `GCS read of gs://${this.bucket}/${this.fullKey(key)}`,
       mapError: (error) => this.mapError('read', key, error) as Error,
       idleTimeoutMs: this.requestTimeoutMs,
       ...(options.signal ? { signal: options.signal } : {}),

@@ -202,20 +202,13 @@ export class S3Storage implements Storage {
       );
       const total = result.ContentRange ? Number(result.ContentRange.split('/')[1]) : (result.ContentLength ?? 0);
       const etag = result.ETag ?? '';
-      const start = range?.start ?? 0;
-      const end = range?.end === undefined ? total - 1 : Math.min(range.end, total - 1);
       // A read cut off part-way resumes from where it stopped, on the same version of the object.
       const body = resumingBody(result.Body as Readable, {
-        length: Math.max(0, end - start + 1),
-        reopen: async (offset) => {
-          try {
-            const rest = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key, Range: `bytes=${start + offset}-${end}`, IfMatch: etag }), options.signal ? { abortSignal: options.signal } : {});
-            return rest.Body as Readable;
-          } catch (error) {
-            if (statusOf(error) === 412 || statusOf(error) === 404) throw new StorageError(`S3 read of s3://${this.bucket}/${this.fullKeyUnchecked(key)} broke off and the object changed before it could resume: read it again`, { cause: error, retryable: true });
-            throw error;
-          }
-        },
+        size: total,
+        ...(range ? { range } : {}),
+        reopen: async (from, to) => (await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key, Range: `bytes=${from}-${to}`, IfMatch: etag }), options.signal ? { abortSignal: options.signal } : {})).Body as Readable,
+        changed: (error) => statusOf(error) === 412 || statusOf(error) === 404,
+        what: `S3 read of s3://${this.bucket}/${this.fullKeyUnchecked(key)}`,
         mapError: (error) => this.mapError('read', key, error) as Error,
         idleTimeoutMs: this.idleTimeoutMs,
         ...(options.signal ? { signal: options.signal } : {}),
