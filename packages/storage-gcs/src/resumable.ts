@@ -160,28 +160,40 @@ async function sendAll(
   options: ResumableUploadOptions,
   file: File,
 ): Promise<FileMetadata> {
-  const pending: Buffer[] = [];
-  let pendingLength = 0;
+  // One buffer for every chunk: a chunk is complete on the server before the next is
+  // read into it, so an upload holds one chunk however large the model.
+  const buffer = Buffer.allocUnsafe(options.chunkSize);
+  let carry: Buffer | undefined;
   let ended = false;
   const crc = new CRC32C();
   let offset = 0;
-  for (;;) {
-    // Read one byte past the chunk, to know whether this chunk is the last.
-    while (!ended && pendingLength <= options.chunkSize) {
+  /** The next non-empty piece of the source, or `undefined` at its end. */
+  const nextPiece = async (): Promise<Buffer | undefined> => {
+    for (;;) {
       const next = await iterator.next();
-      if (next.done) ended = true;
-      else {
-        pending.push(next.value);
-        pendingLength += next.value.length;
-      }
+      if (next.done) return undefined;
+      if (next.value.length > 0) return next.value;
     }
-    const all = pending.length === 1 ? pending[0]! : Buffer.concat(pending);
-    const chunk = all.subarray(0, Math.min(options.chunkSize, all.length));
-    const rest = all.subarray(chunk.length);
-    pending.length = 0;
-    pendingLength = rest.length;
-    if (rest.length > 0) pending.push(rest);
-    const last = ended && rest.length === 0;
+  };
+  for (;;) {
+    let filled = 0;
+    while (filled < options.chunkSize && !ended) {
+      const piece = carry ?? (await nextPiece());
+      if (piece === undefined) {
+        ended = true;
+        break;
+      }
+      const copied = piece.copy(buffer, filled);
+      filled += copied;
+      carry = copied < piece.length ? piece.subarray(copied) : undefined;
+    }
+    // Look one piece ahead, to know whether this chunk is the last.
+    if (!ended && carry === undefined) {
+      carry = await nextPiece();
+      if (carry === undefined) ended = true;
+    }
+    const chunk = buffer.subarray(0, filled);
+    const last = ended && carry === undefined;
     crc.update(chunk);
     const outcome = await send(chunk, offset, last ? offset + chunk.length : undefined);
     offset += chunk.length;
