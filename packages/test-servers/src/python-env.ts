@@ -1,0 +1,195 @@
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** A Python virtual environment built by {@link ensurePythonEnv}. */
+export interface PythonEnv {
+  /** Absolute path of the venv's `python` executable. */
+  python: string;
+  /** Absolute path of the venv's `bin` directory (`moto_server`, `pytest`, ...). */
+  binDir: string;
+}
+
+/** Which environment to build: the main lock, or the one with Python modelstore 0.0.81. */
+export interface PythonEnvOptions {
+  /**
+   * `'default'` (the default): `python/requirements.txt` -> `.cache/python/venv`.
+   * `'modelstore-0.0.81'`: `python/requirements-modelstore-0.0.81.txt` -> `.cache/python/venv-modelstore-0.0.81`.
+   */
+  variant?: 'default' | 'modelstore-0.0.81';
+}
+
+const variants = {
+  default: { requirements: 'requirements.txt', venv: 'venv' },
+  'modelstore-0.0.81': { requirements: 'requirements-modelstore-0.0.81.txt', venv: 'venv-modelstore-0.0.81' },
+} as const;
+
+const installHint =
+  'Install CPython 3.11 with venv and pip (Debian: `apt-get install python3 python3-venv python3-pip`; or pyenv: `pyenv install 3.11`), ' +
+  'or point MODELSTORE_TEST_PYTHON at a python3.11 executable.';
+
+/** The repository root: the nearest ancestor of this module holding pnpm-workspace.yaml. */
+export function repoRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(path.join(dir, 'pnpm-workspace.yaml'))) return dir;
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error('ensurePythonEnv: cannot find the repository root (no pnpm-workspace.yaml above this module)');
+    dir = parent;
+  }
+}
+
+interface RunResult {
+  code: number | null;
+  output: string;
+}
+
+function run(command: string, args: string[], options: { cwd?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+  return new Promise((resolve) => {
+    let output = '';
+    let child;
+    try {
+      child = spawn(command, args, {
+        cwd: options.cwd,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, PIP_DISABLE_PIP_VERSION_CHECK: '1', PIP_NO_INPUT: '1', PYTHONDONTWRITEBYTECODE: undefined },
+      });
+    } catch (error) {
+      resolve({ code: null, output: String(error) });
+      return;
+    }
+    const timer = options.timeoutMs
+      ? setTimeout(() => {
+          output += `\n[killed after ${options.timeoutMs} ms]`;
+          child.kill('SIGKILL');
+        }, options.timeoutMs)
+      : undefined;
+    child.stdout.on('data', (data: Buffer) => (output += data.toString()));
+    child.stderr.on('data', (data: Buffer) => (output += data.toString()));
+    child.once('error', (error) => {
+      if (timer) clearTimeout(timer);
+      resolve({ code: null, output: output + String(error) });
+    });
+    child.once('close', (code) => {
+      if (timer) clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
+
+/** Finds a CPython 3.11+ interpreter to build the venv from, or throws with an install hint. */
+async function findBasePython(): Promise<string> {
+  const candidates = [process.env.MODELSTORE_TEST_PYTHON, 'python3.11', 'python3', 'python'].filter((c): c is string => !!c);
+  const seen: string[] = [];
+  for (const candidate of candidates) {
+    const probe = await run(candidate, ['-c', 'import sys, venv, ensurepip; print("%d.%d" % sys.version_info[:2])'], { timeoutMs: 30_000 });
+    if (probe.code !== 0) {
+      seen.push(`${candidate}: ${probe.output.trim().split('\n').pop() ?? 'not runnable'}`);
+      continue;
+    }
+    const [major, minor] = probe.output.trim().split('.').map(Number);
+    if (major === 3 && minor! >= 11) return candidate;
+    seen.push(`${candidate}: Python ${probe.output.trim()} (3.11 or newer needed)`);
+  }
+  throw new Error(`ensurePythonEnv: no usable Python found (${seen.join('; ')}). ${installHint}`);
+}
+
+/** Whether a process with this pid is alive on this machine. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * A directory lock (mkdir is atomic) holding the owner's pid; a lock left by a dead
+ * process is taken over. Waits up to `timeoutMs`.
+ */
+async function withLock<T>(lockDir: string, timeoutMs: number, fn: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  await mkdir(path.dirname(lockDir), { recursive: true });
+  for (;;) {
+    try {
+      await mkdir(lockDir);
+      await writeFile(path.join(lockDir, 'pid'), String(process.pid));
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const owner = Number(await readFile(path.join(lockDir, 'pid'), 'utf8').catch(() => ''));
+      if (owner && !alive(owner)) {
+        await rm(lockDir, { recursive: true, force: true });
+        continue;
+      }
+      if (Date.now() > deadline) throw new Error(`ensurePythonEnv: timed out waiting for the lock ${lockDir} (held by pid ${owner || 'unknown'})`);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    await rm(lockDir, { recursive: true, force: true });
+  }
+}
+
+const pending = new Map<string, Promise<PythonEnv>>();
+
+/**
+ * Makes sure the pinned Python environment exists and returns its interpreter.
+ *
+ * Builds `<repo>/.cache/python/venv` (or the 0.0.81 variant) with `python3 -m venv`
+ * and `pip install -r python/requirements*.txt`. Idempotent: a stamp file records the
+ * sha256 of the requirements file the venv was built from, and the venv is rebuilt from
+ * scratch when the file changes. Safe under concurrent callers, in this process and in
+ * others (a lock directory beside the venv). The first build takes about two minutes.
+ *
+ * @throws Error when no CPython 3.11+ is found (the message says how to install it) or
+ *   when pip fails (the message carries pip's output).
+ */
+export function ensurePythonEnv(options: PythonEnvOptions = {}): Promise<PythonEnv> {
+  const variant = variants[options.variant ?? 'default'];
+  if (!variant) throw new Error(`ensurePythonEnv: unknown variant ${String(options.variant)}`);
+  const key = variant.venv;
+  let promise = pending.get(key);
+  if (!promise) {
+    promise = build(variant).finally(() => pending.delete(key));
+    pending.set(key, promise);
+  }
+  return promise;
+}
+
+async function build(variant: (typeof variants)[keyof typeof variants]): Promise<PythonEnv> {
+  const root = repoRoot();
+  const requirementsFile = path.join(root, 'python', variant.requirements);
+  const venvDir = path.join(root, '.cache', 'python', variant.venv);
+  const stampFile = path.join(venvDir, '.requirements.sha256');
+  const binDir = path.join(venvDir, 'bin');
+  const python = path.join(binDir, 'python');
+  const result = { python, binDir };
+
+  const requirements = await readFile(requirementsFile);
+  const digest = createHash('sha256').update(requirements).digest('hex');
+  const stamped = async () => existsSync(python) && (await readFile(stampFile, 'utf8').catch(() => '')).trim() === digest;
+  if (await stamped()) return result;
+
+  return withLock(`${venvDir}.lock`, 20 * 60_000, async () => {
+    if (await stamped()) return result; // built by another caller meanwhile
+    const base = await findBasePython();
+    await rm(venvDir, { recursive: true, force: true });
+    const started = Date.now();
+    const created = await run(base, ['-m', 'venv', venvDir], { timeoutMs: 5 * 60_000 });
+    if (created.code !== 0) throw new Error(`ensurePythonEnv: \`${base} -m venv\` failed: ${created.output.slice(-3000)}\n${installHint}`);
+    const installed = await run(python, ['-m', 'pip', 'install', '--no-input', '-r', requirementsFile], { timeoutMs: 15 * 60_000 });
+    if (installed.code !== 0) {
+      throw new Error(`ensurePythonEnv: pip install -r python/${variant.requirements} failed (PyPI must be reachable): ${installed.output.slice(-4000)}`);
+    }
+    await writeFile(stampFile, `${digest}\n`);
+    if (process.env.MODELSTORE_TEST_VERBOSE) console.error(`python venv ${variant.venv} built in ${Math.round((Date.now() - started) / 1000)} s`);
+    return result;
+  });
+}
