@@ -65,6 +65,10 @@ def main() -> None:
         node.output[:] = [renames.get(name, name) for name in node.output]
     for output in onx.graph.output:
         output.name = renames.get(output.name, output.name)
+    # skl2onnx lists the default domain twice; keep one entry of each.
+    unique = {(op.domain, op.version): op for op in onx.opset_import}
+    del onx.opset_import[:]
+    onx.opset_import.extend(unique.values())
     onx.doc_string = "Iris classifier (StandardScaler + LogisticRegression), scikit-learn -> skl2onnx"
     onnx.checker.check_model(onx)
     data = onx.SerializeToString()
