@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { cacheDir } from './go-tools.js';
 
 /** A Python virtual environment built by {@link ensurePythonEnv}. */
 export interface PythonEnv {
@@ -31,15 +31,20 @@ const installHint =
   'Install CPython 3.11 with venv and pip (Debian: `apt-get install python3 python3-venv python3-pip`; or pyenv: `pyenv install 3.11`), ' +
   'or point MODELSTORE_TEST_PYTHON at a python3.11 executable.';
 
-/** The repository root: the nearest ancestor of this module holding pnpm-workspace.yaml. */
+/**
+ * The repository root: the nearest folder holding pnpm-workspace.yaml above the current
+ * directory, else above this module (works compiled to ESM and to CommonJS).
+ */
 export function repoRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(path.join(dir, 'pnpm-workspace.yaml'))) return dir;
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error('ensurePythonEnv: cannot find the repository root (no pnpm-workspace.yaml above this module)');
-    dir = parent;
+  const starts = [process.cwd()];
+  if (typeof __dirname !== 'undefined') starts.push(__dirname);
+  for (const start of starts) {
+    for (let dir = path.resolve(start); ; dir = path.dirname(dir)) {
+      if (existsSync(path.join(dir, 'pnpm-workspace.yaml'))) return dir;
+      if (path.dirname(dir) === dir) break;
+    }
   }
+  throw new Error('ensurePythonEnv: cannot find the repository root (pnpm-workspace.yaml) above the current directory');
 }
 
 interface RunResult {
@@ -142,7 +147,7 @@ const pending = new Map<string, Promise<PythonEnv>>();
 /**
  * Makes sure the pinned Python environment exists and returns its interpreter.
  *
- * Builds `<repo>/.cache/python/venv` (or the 0.0.81 variant) with `python3 -m venv`
+ * Builds `<repo>/.cache/python/venv` (`$MODELSTORE_CACHE_DIR/python/venv` when set) (or the 0.0.81 variant) with `python3 -m venv`
  * and `pip install -r python/requirements*.txt`. Idempotent: a stamp file records the
  * sha256 of the requirements file the venv was built from, and the venv is rebuilt from
  * scratch when the file changes. Safe under concurrent callers, in this process and in
@@ -166,7 +171,7 @@ export function ensurePythonEnv(options: PythonEnvOptions = {}): Promise<PythonE
 async function build(variant: (typeof variants)[keyof typeof variants]): Promise<PythonEnv> {
   const root = repoRoot();
   const requirementsFile = path.join(root, 'python', variant.requirements);
-  const venvDir = path.join(root, '.cache', 'python', variant.venv);
+  const venvDir = path.join(cacheDir(), 'python', variant.venv);
   const stampFile = path.join(venvDir, '.requirements.sha256');
   const binDir = path.join(venvDir, 'bin');
   const python = path.join(binDir, 'python');
