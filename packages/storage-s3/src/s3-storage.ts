@@ -61,6 +61,11 @@ export interface S3StorageOptions {
   /** Describe objects as Python modelstore's MinIO storage does (`type: "minio:<endpoint>"`). */
   minio?: boolean;
   /**
+   * Describe objects as Python modelstore's Backblaze B2 storage does (`type: "backblaze:b2"`,
+   * modelstore 0.0.82+). Use with B2's S3-compatible endpoint, `https://s3.<region>.backblazeb2.com`.
+   */
+  backblaze?: boolean;
+  /**
    * Attempts per request, the first included (default 5). The SDK retries 5xx
    * answers, throttling, timeouts and broken connections, with exponential backoff
    * and jitter. Ignored with `client`.
@@ -100,6 +105,7 @@ export class S3Storage implements Storage {
   private readonly partSize: number;
   private readonly queueSize: number;
   private readonly minioEndpoint: string | undefined;
+  private readonly backblaze: boolean;
   private readonly idleTimeoutMs: number;
 
   constructor(options: S3StorageOptions) {
@@ -126,11 +132,13 @@ export class S3Storage implements Storage {
     this.queueSize = Math.max(1, options.queueSize ?? 4);
     this.capabilities = { conditionalWrites: options.conditionalWrites ?? true, rangeReads: true };
     this.minioEndpoint = options.minio ? (options.endpoint ?? 'unknown') : undefined;
+    this.backblaze = options.backblaze === true;
+    if (this.backblaze && this.minioEndpoint !== undefined) throw new TypeError('S3Storage: `minio` and `backblaze` describe different stores; set one of them');
     this.idleTimeoutMs = options.idleTimeoutMs ?? s3Defaults.idleTimeoutMs;
   }
 
   describe(key: string): StorageLocation {
-    const type = this.minioEndpoint === undefined ? 'aws:s3' : `minio:${this.minioEndpoint.replace(/^https?:\/\//, '')}`;
+    const type = this.backblaze ? 'backblaze:b2' : this.minioEndpoint === undefined ? 'aws:s3' : `minio:${this.minioEndpoint.replace(/^https?:\/\//, '')}`;
     return { type, bucket: this.bucket, prefix: this.fullKey(key) };
   }
 
