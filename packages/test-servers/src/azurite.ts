@@ -1,8 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import path from 'node:path';
+import { freePort, superviseProcess, type SupervisedProcess } from './supervise.js';
 
 /** Azurite's well-known development account (public, documented by Microsoft; not a secret). */
 export const azuriteAccount = {
@@ -14,71 +12,37 @@ export interface AzuriteHandle {
   /** `http://127.0.0.1:<port>/devstoreaccount1` */
   blobEndpoint: string;
   connectionString: string;
+  /** The server's supervisor process (see superviseProcess). */
+  process: SupervisedProcess;
+  /** Stops the server. Idempotent. */
   close(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /**
  * Starts `azurite-blob` (Microsoft's emulator) in memory on 127.0.0.1 with a free
- * port, as its own process group so that closing it stops everything it started.
+ * port, under a supervisor (see superviseProcess): it dies with the process that
+ * started it, however that process dies. (It used to run detached with nothing to
+ * stop it but close(): a globalSetup that failed after starting it, or a jest killed
+ * or interrupted before globalTeardown, left it running.)
  */
 export async function startAzurite(): Promise<AzuriteHandle> {
   const bin = path.join(path.dirname(createRequire(import.meta.url).resolve('azurite/package.json')), 'dist', 'src', 'blob', 'main.js');
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
-    const child: ChildProcess = spawn(
-      process.execPath,
-      [bin, '--inMemoryPersistence', '--extentMemoryLimit', '4096', '--blobHost', '127.0.0.1', '--blobPort', String(port), '--skipApiVersionCheck', '--disableTelemetry', '--silent'],
-      { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
-    );
-    let output = '';
-    const ready = await new Promise<boolean>((resolve) => {
-      const onData = (data: Buffer) => {
-        output += data.toString();
-        if (/successfully listen/i.test(output)) resolve(true);
-      };
-      child.stdout!.on('data', onData);
-      child.stderr!.on('data', onData);
-      child.once('exit', () => resolve(false));
-      setTimeout(() => resolve(false), 30_000).unref();
-    });
-    if (!ready) {
-      child.kill('SIGKILL');
-      if (attempt < 3 && /EADDRINUSE/.test(output)) continue;
-      throw new Error(`azurite-blob did not start: ${output.slice(-2000)}`);
+    const child = superviseProcess(process.execPath, [bin, '--inMemoryPersistence', '--extentMemoryLimit', '4096', '--blobHost', '127.0.0.1', '--blobPort', String(port), '--skipApiVersionCheck', '--disableTelemetry', '--silent']);
+    try {
+      await child.waitForOutput(/successfully listen/i, 30_000);
+    } catch (error) {
+      await child.stop();
+      if (attempt < 3 && /EADDRINUSE/.test(child.output())) continue;
+      throw new Error(`azurite-blob did not start: ${(error as Error).message}`);
     }
-    child.stdout!.resume();
-    child.stderr!.resume();
     const blobEndpoint = `http://127.0.0.1:${port}/${azuriteAccount.name}`;
     return {
       blobEndpoint,
       connectionString: `DefaultEndpointsProtocol=http;AccountName=${azuriteAccount.name};AccountKey=${azuriteAccount.key};BlobEndpoint=${blobEndpoint};`,
-      async close() {
-        if (child.exitCode !== null) return;
-        const exited = once(child, 'exit');
-        try {
-          process.kill(-child.pid!, 'SIGTERM');
-        } catch {
-          child.kill('SIGTERM');
-        }
-        const timer = setTimeout(() => {
-          try {
-            process.kill(-child.pid!, 'SIGKILL');
-          } catch {
-            // already gone
-          }
-        }, 5000);
-        await exited;
-        clearTimeout(timer);
-      },
+      process: child,
+      close: () => child.stop(),
     };
   }
 }

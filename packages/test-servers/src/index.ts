@@ -20,3 +20,5 @@ export { startMinio } from './minio.js';
 export type { MinioHandle } from './minio.js';
 export { startFakeGcsServer } from './fake-gcs-server.js';
 export type { FakeGcsServerHandle } from './fake-gcs-server.js';
+export { startMoto } from './moto.js';
+export type { MotoHandle } from './moto.js';
