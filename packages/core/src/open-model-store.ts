@@ -27,7 +27,7 @@ export interface StorageTarget {
   options: Record<string, unknown>;
 }
 
-const booleans = new Set(['forcePathStyle', 'minio', 'anonymous', 'conditionalWrites']);
+const booleans = new Set(['forcePathStyle', 'minio', 'backblaze', 'anonymous', 'conditionalWrites']);
 const numbers = new Set(['partSize', 'queueSize', 'chunkSize', 'resumableThreshold', 'blockSize', 'concurrency', 'staleLockMs']);
 
 function queryOptions(url: URL): Record<string, unknown> {
@@ -76,10 +76,34 @@ export function parseStoreUri(target: string): StorageTarget {
   }
 }
 
+/** Backblaze B2's default region in Python modelstore 0.0.82 (`BackblazeStorage`). */
+export const defaultB2Region = 'us-west-004';
+
+/**
+ * The S3-compatible endpoint of Backblaze B2 for a region, as B2 documents it and Python
+ * modelstore 0.0.82 builds it: `https://s3.<region>.backblazeb2.com` (HTTPS only).
+ */
+export function b2Endpoint(region: string = defaultB2Region): string {
+  if (!/^[a-z0-9-]+$/.test(region)) throw new ModelStoreError(`"${region}" is not a Backblaze B2 region (like ${defaultB2Region})`);
+  return `https://s3.${region}.backblazeb2.com`;
+}
+
 /**
  * Reads Python modelstore's environment variables (`MODEL_STORE_STORAGE` and the
- * variables of that backend), so a deployment configured for Python opens the same
- * registry here.
+ * variables of that backend, as `modelstore.utils.cli.model_store_from_env` and each
+ * storage's constructor read them in 0.0.82), so a deployment configured for Python
+ * opens the same registry here.
+ *
+ * | `MODEL_STORE_STORAGE` | variables (required; optional) |
+ * |---|---|
+ * | `filesystem` | `MODEL_STORE_ROOT_PREFIX` |
+ * | `aws-s3` | `MODEL_STORE_AWS_BUCKET`; `MODEL_STORE_REGION`, `MODEL_STORE_AWS_ROOT_PREFIX` (credentials: the AWS SDK's chain) |
+ * | `google-cloud-storage` | `MODEL_STORE_GCP_BUCKET`; `MODEL_STORE_GCP_PROJECT`, `MODEL_STORE_GCP_ROOT_PREFIX` |
+ * | `azure-container` | `MODEL_STORE_AZURE_CONTAINER`; `MODEL_STORE_AZURE_ROOT_PREFIX` (credentials: `AZURE_STORAGE_CONNECTION_STRING`, ...) |
+ * | `minio` | `MODEL_STORE_MINIO_BUCKET`, `MINIO_ACCESS_KEY`, `MINIO_SECRET_KEY`; `MINIO_ENDPOINT` (default `s3.amazonaws.com`, HTTPS), `MODEL_STORE_MINIO_ROOT_PREFIX` |
+ * | `backblaze-b2` (0.0.82+) | `MODEL_STORE_B2_BUCKET`, `B2_APPLICATION_KEY_ID`, `B2_APPLICATION_KEY`; `MODEL_STORE_B2_REGION` (default `us-west-004`), `MODEL_STORE_B2_ENDPOINT` (default `https://s3.<region>.backblazeb2.com`), `MODEL_STORE_B2_ROOT_PREFIX` |
+ *
+ * @throws ModelStoreError when `MODEL_STORE_STORAGE` is missing or unknown, or a required variable is unset.
  */
 export function storeTargetFromEnv(env: Record<string, string | undefined> = process.env): StorageTarget {
   const kind = env.MODEL_STORE_STORAGE;
@@ -107,7 +131,8 @@ export function storeTargetFromEnv(env: Record<string, string | undefined> = pro
     case 'azure-container':
       return { package: '@modelstore/storage-azure', className: 'AzureBlobStorage', options: { container: required('MODEL_STORE_AZURE_CONTAINER'), ...prefix('MODEL_STORE_AZURE_ROOT_PREFIX') } };
     case 'minio': {
-      const endpoint = required('MINIO_ENDPOINT');
+      // Python's MinIOStorage defaults to s3.amazonaws.com (secure) when MINIO_ENDPOINT is unset.
+      const endpoint = env.MINIO_ENDPOINT || 's3.amazonaws.com';
       return {
         package: '@modelstore/storage-s3',
         className: 'S3Storage',
@@ -121,11 +146,31 @@ export function storeTargetFromEnv(env: Record<string, string | undefined> = pro
         },
       };
     }
+    case 'backblaze-b2': {
+      const bucket = required('MODEL_STORE_B2_BUCKET');
+      const credentials = { accessKeyId: required('B2_APPLICATION_KEY_ID'), secretAccessKey: required('B2_APPLICATION_KEY') };
+      const region = env.MODEL_STORE_B2_REGION || defaultB2Region;
+      const endpoint = env.MODEL_STORE_B2_ENDPOINT || b2Endpoint(region);
+      return {
+        package: '@modelstore/storage-s3',
+        className: 'S3Storage',
+        options: {
+          bucket,
+          region,
+          // Python passes the value to boto3 as endpoint_url, which must carry its scheme.
+          endpoint: /^https?:\/\//.test(endpoint) ? endpoint : `https://${endpoint}`,
+          forcePathStyle: true,
+          backblaze: true,
+          credentials,
+          ...prefix('MODEL_STORE_B2_ROOT_PREFIX'),
+        },
+      };
+    }
     case undefined:
     case '':
       throw new ModelStoreError('No store given: pass a URI (file:///path, s3://bucket/prefix, gs://bucket/prefix, azure://container/prefix) or set MODEL_STORE_STORAGE as for Python modelstore');
     default:
-      throw new ModelStoreError(`MODEL_STORE_STORAGE="${kind}" is not one of filesystem, aws-s3, google-cloud-storage, azure-container, minio`);
+      throw new ModelStoreError(`MODEL_STORE_STORAGE="${kind}" is not one of filesystem, aws-s3, google-cloud-storage, azure-container, minio, backblaze-b2`);
   }
 }
 

@@ -29,17 +29,26 @@ export interface StorageCapabilities {
 }
 
 /**
- * The `storage` block of a model's metadata, in Python modelstore's format.
- * `type` is one of `file_system`, `aws:s3`, `google:cloud-storage`,
- * `azure:blob-storage` or `minio:<endpoint>`.
+ * `storage.type` values Python modelstore writes (`modelstore/storage/*.py`, `_storage_location`):
+ * `file_system`, `aws:s3`, `google:cloud-storage`, `azure:blob-storage`, `minio:<endpoint>`
+ * (endpoint without scheme), `hdfs`, and since 0.0.82 `backblaze:b2`. Readers must accept any
+ * other string too: the archive is found from `path` or `prefix`, never from the type.
+ */
+export type StorageType = 'file_system' | 'aws:s3' | 'google:cloud-storage' | 'azure:blob-storage' | 'backblaze:b2' | 'hdfs' | `minio:${string}`;
+
+/**
+ * The `storage` block of a model's metadata, in Python modelstore's format
+ * (`modelstore.metadata.storage.Storage`). Path-like stores fill `root` and `path`;
+ * bucket stores (S3, GCS, MinIO, Backblaze B2) `bucket` and `prefix`; Azure `container` and `prefix`.
  */
 export interface StorageLocation {
-  type: string;
+  /** One of {@link StorageType}; any other string is read as well. */
+  type: StorageType | (string & {});
   /** File system: the absolute registry root. */
   root?: string;
   /** File system: the absolute path of the object. */
   path?: string;
-  /** S3, GCS, MinIO: the bucket. */
+  /** S3, GCS, MinIO, Backblaze B2: the bucket. */
   bucket?: string;
   /** Cloud backends: the object's full key inside the bucket or container. */
   prefix?: string;
