@@ -8,7 +8,7 @@ import { onnx } from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import { OnnxAdapter, readOnnxGraphInfo } from '../src/index.js';
 
-const fixture = path.resolve(__dirname, '../../../../shared/fixtures/python-modelstore');
+const fixture = path.resolve(__dirname, '../../../python/fixtures/python-modelstore');
 
 /** y = MatMul(x, W) + b, built in the test: x float[batch, 3], W float[3,2], b float[2]. */
 function buildModel(): Uint8Array {

@@ -11,5 +11,5 @@ describeStorageConformance({
 describeRegistryConformance({
   name: 'MemoryStorage',
   createStorage: () => new MemoryStorage(),
-  pythonFixture: path.resolve(__dirname, '../../../../shared/fixtures/python-modelstore'),
+  pythonFixture: path.resolve(__dirname, '../../../python/fixtures/python-modelstore'),
 });

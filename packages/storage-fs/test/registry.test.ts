@@ -8,5 +8,5 @@ describeRegistryConformance({
   name: 'FileSystemStorage',
   createStorage: () => new FileSystemStorage({ root: mkdtempSync(path.join(tmpdir(), 'modelstore-fs-registry-')) }),
   destroyStorage: (storage) => rmSync(storage.root, { recursive: true, force: true }),
-  pythonFixture: path.resolve(__dirname, '../../../../shared/fixtures/python-modelstore'),
+  pythonFixture: path.resolve(__dirname, '../../../python/fixtures/python-modelstore'),
 });

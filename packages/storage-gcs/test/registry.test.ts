@@ -5,5 +5,5 @@ import { storageOn } from './server.js';
 describeRegistryConformance({
   name: 'GcsStorage on the modelstore GCS server',
   createStorage: () => storageOn(),
-  pythonFixture: path.resolve(__dirname, '../../../../shared/fixtures/python-modelstore'),
+  pythonFixture: path.resolve(__dirname, '../../../python/fixtures/python-modelstore'),
 });

@@ -6,5 +6,5 @@ describeRegistryConformance({
   name: 'S3Storage on the modelstore S3 server',
   createStorage: () => storageOn(server('MODELSTORE_TEST_S3')),
   destroyStorage: (storage) => storage.client.destroy(),
-  pythonFixture: path.resolve(__dirname, '../../../../shared/fixtures/python-modelstore'),
+  pythonFixture: path.resolve(__dirname, '../../../python/fixtures/python-modelstore'),
 });
