@@ -1,10 +1,13 @@
 import { describeRegistryConformance } from '@modelstore/storage-conformance';
 import path from 'node:path';
-import { server, storageOn } from './servers.js';
+import { conditionalServers, server, storageOn } from './servers.js';
 
-describeRegistryConformance({
-  name: 'S3Storage on the modelstore S3 server',
-  createStorage: () => storageOn(server('MODELSTORE_TEST_S3')),
-  destroyStorage: (storage) => storage.client.destroy(),
-  pythonFixture: path.resolve(__dirname, '../../../python/fixtures/python-modelstore'),
-});
+// The whole registry suite (races included) on our S3 server and on MinIO and moto.
+for (const { label, name } of conditionalServers) {
+  describeRegistryConformance({
+    name: `S3Storage on ${label}`,
+    createStorage: () => storageOn(server(name)),
+    destroyStorage: (storage) => storage.client.destroy(),
+    pythonFixture: path.resolve(__dirname, '../../../python/fixtures/python-modelstore'),
+  });
+}

@@ -1,15 +1,18 @@
 import { describeStorageConformance } from '@modelstore/storage-conformance';
-import { server, storageOn } from './servers.js';
+import { conditionalServers, server, storageOn } from './servers.js';
 
-describeStorageConformance({
-  name: 'S3Storage on the modelstore S3 server',
-  createStorage: () => storageOn(server('MODELSTORE_TEST_S3'), { partSize: 5 * 1024 * 1024, queueSize: 2 }),
-  destroyStorage: (storage) => storage.client.destroy(),
-  // Two 5 MiB parts in flight, one being filled, and the SDK's copies of them: about
-  // 24 MiB on an idle machine, up to 44 MiB measured on a loaded one. Holding the
-  // whole object would be 64 MiB or more.
-  streamingBudget: 56 * 1024 * 1024,
-});
+// The whole suite on our S3 server and on the real third-party ones (MinIO, moto).
+for (const { label, name } of conditionalServers) {
+  describeStorageConformance({
+    name: `S3Storage on ${label}`,
+    createStorage: () => storageOn(server(name), { partSize: 5 * 1024 * 1024, queueSize: 2 }),
+    destroyStorage: (storage) => storage.client.destroy(),
+    // Two 5 MiB parts in flight, one being filled, and the SDK's copies of them: about
+    // 24 MiB on an idle machine, up to 44 MiB measured on a loaded one. Holding the
+    // whole object would be 64 MiB or more.
+    streamingBudget: 56 * 1024 * 1024,
+  });
+}
 
 describeStorageConformance({
   name: 'S3Storage on s3rver (no conditional writes)',

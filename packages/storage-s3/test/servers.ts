@@ -8,8 +8,18 @@ export interface ServerInfo {
   bucket: string;
 }
 
+/** The environment variable naming each server global-setup started. */
+export type ServerName = 'MODELSTORE_TEST_S3' | 'MODELSTORE_TEST_S3RVER' | 'MODELSTORE_TEST_MINIO' | 'MODELSTORE_TEST_MOTO';
+
+/** The servers with conditional writes, by display name: ours and the third-party ones. */
+export const conditionalServers: Array<{ label: string; name: ServerName }> = [
+  { label: 'the modelstore S3 server', name: 'MODELSTORE_TEST_S3' },
+  { label: 'MinIO', name: 'MODELSTORE_TEST_MINIO' },
+  { label: 'moto', name: 'MODELSTORE_TEST_MOTO' },
+];
+
 /** The servers global-setup started. */
-export function server(name: 'MODELSTORE_TEST_S3' | 'MODELSTORE_TEST_S3RVER'): ServerInfo {
+export function server(name: ServerName): ServerInfo {
   const value = process.env[name];
   if (!value) throw new Error(`${name} is not set: the S3 tests start their servers in jest's globalSetup`);
   return JSON.parse(value) as ServerInfo;
