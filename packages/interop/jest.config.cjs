@@ -1,0 +1,7 @@
+module.exports = require('../../jest.preset.cjs')(__dirname, {
+  testEnvironment: require.resolve('../../jest.environment.cjs'),
+  globalSetup: '<rootDir>/test/global-setup.mjs',
+  globalTeardown: '<rootDir>/test/global-teardown.mjs',
+  testTimeout: 180_000,
+  maxWorkers: 2,
+});
