@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { Readable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
-import { StorageError } from './errors.js';
+import { IntegrityError, StorageError } from './errors.js';
 import { bodyToReadable, knownBodySize, resumingBody } from './body.js';
 
 async function collect(readable: Readable): Promise<Buffer[]> {
@@ -83,6 +83,24 @@ describe('resumingBody', () => {
     const early = Readable.from([bytes.subarray(0, 500)], { objectMode: false });
     const body = resumingBody(early, { size: bytes.length, reopen: async (offset) => broken(offset), mapError });
     expect(Buffer.concat(await collect(body)).equals(bytes)).toBe(true);
+  });
+
+  it('keeps a break that happens before the reader starts, and resumes it when the reader comes', async () => {
+    // A connection that breaks while nobody reads yet: with no listener, its 'error' event escaped the process.
+    const early = new Readable({ read() {} });
+    early.push(bytes.subarray(0, 1000));
+    const body = resumingBody(early, { size: bytes.length, reopen: async (offset) => broken(offset), mapError });
+    early.destroy(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(Buffer.concat(await collect(body)).length).toBeGreaterThan(0);
+  });
+
+  it('does not resume a read whose bytes failed the backend\'s checksum', async () => {
+    const damaged = new IntegrityError('crc32c mismatch');
+    let reopened = 0;
+    const body = resumingBody(broken(0, 10, damaged), { size: bytes.length, reopen: async (offset) => (reopened++, broken(offset)), mapError });
+    await expect(collect(body)).rejects.toBe(damaged);
+    expect(reopened).toBe(0);
   });
 
   it('gives up after `attempts` resumptions with the storage\'s typed error', async () => {

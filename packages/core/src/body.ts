@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { ModelStoreError, StorageError } from './errors.js';
+import { IntegrityError, ModelStoreError, StorageError } from './errors.js';
 import type { Body } from './storage.js';
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
@@ -96,7 +96,14 @@ export function resumingBody(source: NodeJS.ReadableStream, options: ResumingBod
   const start = options.range?.start ?? 0;
   const end = options.range?.end === undefined ? options.size - 1 : Math.min(options.range.end, options.size - 1);
   const length = Math.max(0, end - start + 1);
-  let current = source;
+  // A connection can break before the reader starts (or after it moved on to a
+  // resumed stream): the error is kept in the stream's state and thrown by its
+  // iterator, never left to escape as an 'error' event nobody listens to.
+  const hold = (stream: NodeJS.ReadableStream) => {
+    stream.on?.('error', () => undefined);
+    return stream;
+  };
+  let current = hold(source);
   let stopped = false;
   async function* read(): AsyncGenerator<Buffer> {
     let offset = 0;
@@ -117,11 +124,12 @@ export function resumingBody(source: NodeJS.ReadableStream, options: ResumingBod
           if (options.signal?.aborted) throw abortReason(options.signal);
           // An abort is the caller's only if its signal says so: SDKs also report a
           // connection the server dropped as an AbortError.
-          if (stopped) throw error;
+          // A damaged read (the backend's checksum failed) is not a broken connection.
+          if (stopped || IntegrityError.isInstance(error)) throw error;
           (current as Readable).destroy?.();
           if (++failures > attempts) throw options.mapError(error);
           try {
-            current = await options.reopen(start + offset, end);
+            current = hold(await options.reopen(start + offset, end));
           } catch (reopenError) {
             if (options.changed?.(reopenError)) {
               throw new StorageError(`${options.what ?? 'The read'} broke off and the object changed before it could resume: read it again`, { cause: reopenError, retryable: true });

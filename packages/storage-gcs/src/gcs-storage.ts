@@ -1,5 +1,6 @@
 import { IdempotencyStrategy, RETRYABLE_ERR_FN_DEFAULT, Storage as GoogleStorage, type ApiError, type File, type FileMetadata, type StorageOptions } from '@google-cloud/storage';
 import {
+  ModelStoreError,
   PreconditionFailedError,
   StorageError,
   abortReason,
@@ -19,7 +20,7 @@ import {
   type StorageLocation,
   type StoredObject,
 } from '@modelstore/core';
-import { Readable } from 'node:stream';
+import { openMedia, type MediaResponse } from './media.js';
 import { resumableUpload } from './resumable.js';
 
 export interface GcsStorageOptions {
@@ -192,26 +193,24 @@ export class GcsStorage implements Storage {
     validateRange(key, options.range);
     options.signal?.throwIfAborted();
     const range = options.range;
+    const name = this.fullKey(key);
     // One request: the object's generation and size come from the media response's
     // headers, so what is described is exactly what is read, even under concurrent writes.
-    const opened = await this.open(this.file(key), range ? { start: range.start, ...(range.end === undefined ? {} : { end: range.end }) } : { validation: 'crc32c' }, options.signal).catch((error: unknown) => {
+    const opened = await this.open(name, range, undefined, options.signal).catch((error: unknown) => {
       if (statusOf(error) === 404 && !this.isMissingBucket(error)) return undefined;
       throw this.mapError('read', key, error);
     });
     if (!opened) return undefined;
-    const { stream, header } = opened;
+    const { body: stream, header } = opened;
     const total = Number(header('x-goog-stored-content-length') ?? header('content-range')?.split('/')[1] ?? header('content-length') ?? 0);
     const generation = String(header('x-goog-generation') ?? '');
     // A read cut off part-way resumes from where it stopped, on the same generation.
     const body = resumingBody(stream, {
       size: total,
       ...(range ? { range } : {}),
-      reopen: async (from, to) => {
-        const file = this.client.bucket(this.bucket).file(this.fullKey(key), generation === '' ? {} : { generation: Number(generation) });
-        return (await this.open(file, { start: from, end: to }, options.signal)).stream;
-      },
+      reopen: async (from, to) => (await this.open(name, { start: from, end: to }, generation, options.signal)).body,
       changed: (error) => statusOf(error) === 404 || statusOf(error) === 412,
-      what: `GCS read of gs://${this.bucket}/${this.fullKey(key)}`,
+      what: `GCS read of gs://${this.bucket}/${name}`,
       mapError: (error) => this.mapError('read', key, error) as Error,
       idleTimeoutMs: this.requestTimeoutMs,
       ...(options.signal ? { signal: options.signal } : {}),
@@ -219,37 +218,18 @@ export class GcsStorage implements Storage {
     return { key, size: total, etag: generation, lastModified: new Date(header('last-modified') ?? 0), body };
   }
 
-  /** Starts a media download and waits for its response headers (the SDK sends the request on the first read). */
-  private async open(file: File, readOptions: { start?: number; end?: number; validation?: 'crc32c' }, signal: AbortSignal | undefined): Promise<{ stream: Readable; header(name: string): string | undefined }> {
-    const stream = file.createReadStream(readOptions) as Readable;
-    let headers: Record<string, string | string[] | undefined>;
-    try {
-      const response = await new Promise<{ statusCode?: number; status?: number; headers: Record<string, string | string[] | undefined> }>((resolve, reject) => {
-        // Every attempt's response is reported: an error status is followed either by
-        // a retry (and its response) or by an 'error' event with the body's message.
-        const onResponse = (res: { statusCode?: number; status?: number; headers: Record<string, string | string[] | undefined> }) => {
-          if ((res.statusCode ?? res.status ?? 200) < 300) {
-            stream.off('response', onResponse);
-            resolve(res);
-          }
-        };
-        stream.on('response', onResponse);
-        stream.once('error', reject);
-        stream.read(0);
-      });
-      headers = response.headers;
-    } catch (error) {
-      stream.destroy();
-      throw error;
-    }
-    if (signal) signal.addEventListener('abort', () => stream.destroy(abortReason(signal) as Error), { once: true });
-    return {
-      stream,
-      header: (name) => {
-        const value = headers[name];
-        return Array.isArray(value) ? value[0] : value;
-      },
-    };
+  /** Starts a media download and waits for its response headers (retried as every request is). */
+  private open(name: string, range: { start: number; end?: number } | undefined, generation: string | undefined, signal: AbortSignal | undefined): Promise<MediaResponse> {
+    return openMedia({
+      client: this.client,
+      bucket: this.bucket,
+      name,
+      maxAttempts: this.maxAttempts,
+      requestTimeoutMs: this.requestTimeoutMs,
+      ...(range ? { range } : {}),
+      ...(generation === undefined || generation === '' ? {} : { generation }),
+      ...(signal ? { signal } : {}),
+    });
   }
 
   async head(key: string): Promise<ObjectInfo | undefined> {
@@ -308,7 +288,7 @@ export class GcsStorage implements Storage {
 
   /** Maps an SDK error to a core error that says what to do. */
   private mapError(operation: string, key: string, error: unknown): unknown {
-    if ((error as { name?: string } | undefined)?.name === 'AbortError' || StorageError.isInstance(error) || PreconditionFailedError.isInstance(error)) return error;
+    if ((error as { name?: string } | undefined)?.name === 'AbortError' || ModelStoreError.isInstance(error)) return error;
     const status = statusOf(error);
     const where = `gs://${this.bucket}/${this.rootPrefix === '' ? key : `${this.rootPrefix}/${key}`}`;
     if (status === 412) return new PreconditionFailedError(key, undefined, { cause: error });
@@ -323,7 +303,9 @@ export class GcsStorage implements Storage {
     }
     const code = (error as { code?: unknown } | undefined)?.code;
     const retryable = (status !== undefined && (status >= 500 || status === 429 || status === 408)) || (typeof code === 'string' && networkCodes.has(code)) || status === undefined;
-    const message = error instanceof Error ? error.message : String(error);
+    // fetch reports a broken connection as "fetch failed" / "terminated", with the socket's error as its cause.
+    const cause = (error as { cause?: { message?: unknown } } | undefined)?.cause?.message;
+    const message = (error instanceof Error ? error.message : String(error)) + (typeof cause === 'string' ? ` (${cause})` : '');
     return new StorageError(`GCS ${operation} of ${where} failed${status ? ` (${status})` : ''}: ${message.slice(0, 500)}`, { cause: error, retryable });
   }
 }
