@@ -64,7 +64,13 @@ export async function startMinio(options: { buckets?: string[] } = {}): Promise<
     };
     try {
       for (const bucket of buckets) {
-        const { status, body } = await signedS3Request('PUT', `${endpoint}/${bucket}`, credentials);
+        // A loaded machine: /minio/health/ready can answer before the server takes requests
+        // (503 XMinioServerNotInitialized); try again for up to 30 s.
+        let { status, body } = await signedS3Request('PUT', `${endpoint}/${bucket}`, credentials);
+        for (const deadline = Date.now() + 30_000; status === 503 && Date.now() < deadline; ) {
+          await new Promise((resolve) => setTimeout(resolve, 250));
+          ({ status, body } = await signedS3Request('PUT', `${endpoint}/${bucket}`, credentials));
+        }
         if (status !== 200) throw new Error(`minio: creating bucket ${bucket} answered ${status}: ${body}`);
       }
     } catch (error) {
