@@ -2,7 +2,8 @@
 import { largeModelRoundTrip } from '@modelstore/storage-conformance/large-model';
 import { GcsStorage } from '@modelstore/storage-gcs';
 
-const [work, sizeMiB] = process.argv.slice(2);
-const info = JSON.parse(process.env.MODELSTORE_TEST_GCS);
+// argv: work folder, size in MiB, and the environment variable naming the server (MODELSTORE_TEST_GCS by default).
+const [work, sizeMiB, serverVariable = 'MODELSTORE_TEST_GCS'] = process.argv.slice(2);
+const info = JSON.parse(process.env[serverVariable]);
 const storage = new GcsStorage({ bucket: info.bucket, rootPrefix: `large-${process.pid}`, apiEndpoint: info.endpoint, projectId: 'modelstore-test' });
 process.stdout.write(JSON.stringify(await largeModelRoundTrip({ storage, sizeMiB: Number(sizeMiB), work })));

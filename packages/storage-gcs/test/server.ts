@@ -6,10 +6,19 @@ export interface GcsServerInfo {
   bucket: string;
 }
 
-/** The server global-setup started. */
-export function server(): GcsServerInfo {
-  const value = process.env.MODELSTORE_TEST_GCS;
-  if (!value) throw new Error('MODELSTORE_TEST_GCS is not set: the GCS tests start their server in jest globalSetup');
+/** The environment variable naming each server global-setup started. */
+export type GcsServerName = 'MODELSTORE_TEST_GCS' | 'MODELSTORE_TEST_FAKE_GCS';
+
+/** Our GCS server and fake-gcs-server, by display name. */
+export const gcsServers: Array<{ label: string; name: GcsServerName }> = [
+  { label: 'the modelstore GCS server', name: 'MODELSTORE_TEST_GCS' },
+  { label: 'fake-gcs-server', name: 'MODELSTORE_TEST_FAKE_GCS' },
+];
+
+/** A server global-setup started (our own by default). */
+export function server(name: GcsServerName = 'MODELSTORE_TEST_GCS'): GcsServerInfo {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: the GCS tests start their servers in jest globalSetup`);
   return JSON.parse(value) as GcsServerInfo;
 }
 
