@@ -1,10 +1,12 @@
 // `pnpm test:reliability`: the long versions of the reliability checks that run
 // shorter inside `pnpm test`, all seeded — hostile-input fuzzing (1,000 archives and
 // 1,000 metadata documents); 16 writers x 20 uploads with state changes on one
-// domain on every backend; 30 SIGKILLs of a process uploading, deleting and
-// labelling on every backend; 400 operations through a fault proxy breaking 10% of
-// requests on S3, GCS and Azurite. Each run prints a result line (JSON) that
-// RELIABILITY.md reports.
+// domain on every backend and every server (S3: our server, MinIO, moto; GCS: our
+// server, fake-gcs-server; Azurite); 30 SIGKILLs of a process uploading, deleting and
+// labelling on every backend (S3: our server and MinIO); 400 operations through a
+// fault proxy breaking 10% of requests on S3 (our server and MinIO), GCS and Azurite.
+// Each run prints a result line (JSON) that RELIABILITY.md reports. `pnpm
+// test:reliability` runs scripts/test-env.mjs first (MinIO, fake-gcs-server, the venv).
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
