@@ -138,7 +138,7 @@ export class GcsStorage implements Storage {
       clientOptions.projectId ??= 'anonymous';
       clientOptions.useAuthWithCustomEndpoint = false;
     }
-    this.client = options.storage ?? new GoogleStorage(clientOptions);
+    this.client = options.storage ?? newClient(clientOptions);
     this.resumableThreshold = options.resumableThreshold ?? 8 * 1024 * 1024;
     this.chunkSize = options.chunkSize ?? 8 * 1024 * 1024;
     this.maxAttempts = Math.max(1, options.maxAttempts ?? gcsDefaults.maxAttempts);
@@ -307,5 +307,26 @@ export class GcsStorage implements Storage {
     const cause = (error as { cause?: { message?: unknown } } | undefined)?.cause?.message;
     const message = (error instanceof Error ? error.message : String(error)) + (typeof cause === 'string' ? ` (${cause})` : '');
     return new StorageError(`GCS ${operation} of ${where} failed${status ? ` (${status})` : ''}: ${message.slice(0, 500)}`, { cause: error, retryable });
+  }
+}
+
+/**
+ * The SDK's client. STORAGE_EMULATOR_HOST (Python modelstore's and the Python client's
+ * way to name an emulator: `http://127.0.0.1:4443`) is honoured the way the Python client
+ * honours it: as the JSON API's root, for every request. The Node SDK on its own takes the
+ * variable as its whole base URL for metadata requests (so it wants `.../storage/v1`) but
+ * sends uploads to `<variable>/upload/storage/v1`: no one value worked for both. Both forms
+ * are accepted here; an explicit `apiEndpoint` wins over the variable.
+ */
+function newClient(clientOptions: StorageOptions): GoogleStorage {
+  const emulator = process.env.STORAGE_EMULATOR_HOST;
+  if (!emulator || clientOptions.apiEndpoint !== undefined) return new GoogleStorage(clientOptions);
+  const root = (/^https?:\/\//.test(emulator) ? emulator : `http://${emulator}`).replace(/\/+$/, '').replace(/\/storage\/v1$/, '');
+  // The SDK reads the variable in its constructor (synchronously): hide it for that call only.
+  delete process.env.STORAGE_EMULATOR_HOST;
+  try {
+    return new GoogleStorage({ ...clientOptions, apiEndpoint: root });
+  } finally {
+    process.env.STORAGE_EMULATOR_HOST = emulator;
   }
 }

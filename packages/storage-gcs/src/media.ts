@@ -51,6 +51,19 @@ const retryableStatus = (status: number) => status === 408 || status === 429 || 
 
 type Service = { apiEndpoint: string; customEndpoint?: boolean; useAuthWithCustomEndpoint?: boolean; authClient: { getRequestHeaders(url?: string): Promise<unknown> } };
 
+/**
+ * The JSON API's root URL (`https://storage.googleapis.com`, an `apiEndpoint`, an
+ * emulator) as the SDK's own requests see it: its `baseUrl` without `/storage/v1`.
+ * With STORAGE_EMULATOR_HOST set, the Node SDK takes that variable as its whole base
+ * URL (`http://127.0.0.1:4443/storage/v1`) and as `apiEndpoint`, so `apiEndpoint`
+ * alone would put `/storage/v1` in the path twice.
+ */
+export function apiRoot(client: GoogleStorage): string {
+  const service = client as unknown as { baseUrl?: string; apiEndpoint: string };
+  const base = typeof service.baseUrl === 'string' && /\/storage\/v1\/?$/.test(service.baseUrl) ? service.baseUrl : `${service.apiEndpoint}/storage/v1`;
+  return base.replace(/\/storage\/v1\/?$/, '');
+}
+
 /** The request headers the SDK would authenticate with (none to a custom endpoint unless asked for). */
 export async function authHeaders(client: GoogleStorage, url: string): Promise<Record<string, string>> {
   const service = client as unknown as Service;
@@ -89,7 +102,7 @@ export async function openMedia(options: MediaReadOptions): Promise<MediaRespons
   const service = options.client as unknown as Service;
   const query = new URLSearchParams({ alt: 'media' });
   if (options.generation !== undefined && options.generation !== '') query.set('generation', options.generation);
-  const url = `${service.apiEndpoint}/storage/v1/b/${encodeURIComponent(options.bucket)}/o/${encodeURIComponent(options.name)}?${query.toString()}`;
+  const url = `${apiRoot(options.client)}/storage/v1/b/${encodeURIComponent(options.bucket)}/o/${encodeURIComponent(options.name)}?${query.toString()}`;
   const headers: Record<string, string> = { 'accept-encoding': 'identity', 'cache-control': 'no-store' };
   if (options.range) headers.range = `bytes=${options.range.start}-${options.range.end ?? ''}`;
   const { signal } = options;

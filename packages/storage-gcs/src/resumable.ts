@@ -1,5 +1,6 @@
 import { CRC32C, type File, type FileMetadata, type Storage as GoogleStorage } from '@google-cloud/storage';
 import { StorageError } from '@modelstore/core';
+import { apiRoot } from './media.js';
 
 /**
  * GCS's resumable upload protocol (JSON API), driven here rather than by the
@@ -78,7 +79,7 @@ export async function resumableUpload(source: AsyncIterable<Buffer>, options: Re
   // timeout (a stalled one hung the upload for good).
   const query = new URLSearchParams({ uploadType: 'resumable', name: file.name });
   if (options.ifGenerationMatch !== undefined) query.set('ifGenerationMatch', String(options.ifGenerationMatch));
-  const sessionUrl = `${service.apiEndpoint}/upload/storage/v1/b/${encodeURIComponent(file.bucket.name)}/o?${query.toString()}`;
+  const sessionUrl = `${apiRoot(client)}/upload/storage/v1/b/${encodeURIComponent(file.bucket.name)}/o?${query.toString()}`;
   let uri: string | undefined;
   for (let attempt = 1; uri === undefined; attempt++) {
     try {
