@@ -33,7 +33,8 @@ export interface Registry {
   name: string;
   node: Storage;
   python: PythonBackend;
-  /** A second, empty registry on the same backend (for copies). */
+  /** Python modelstore's MODEL_STORE_* variables (and the SDKs' own) that name this registry, for its CLI. */
+  env: Record<string, string>;
 }
 
 export interface Backend {
@@ -57,7 +58,7 @@ export function backends(): Backend[] {
       name: 'fs',
       create() {
         const root = workDir('fs');
-        return { name: 'fs', node: new FileSystemStorage({ root }), python: { type: 'fs', root } };
+        return { name: 'fs', node: new FileSystemStorage({ root }), python: { type: 'fs', root }, env: { MODEL_STORE_STORAGE: 'filesystem', MODEL_STORE_ROOT_PREFIX: root } };
       },
     },
     {
@@ -83,6 +84,17 @@ export function backends(): Backend[] {
             bucket: env.minio.bucket,
             prefix,
           },
+          // Python's `minio` storage always speaks https from the environment (secure=True): its CLI reaches
+          // a plain-http MinIO through `aws-s3`, whose boto3 client takes AWS_ENDPOINT_URL.
+          env: {
+            MODEL_STORE_STORAGE: 'aws-s3',
+            MODEL_STORE_AWS_BUCKET: env.minio.bucket,
+            MODEL_STORE_AWS_ROOT_PREFIX: prefix,
+            MODEL_STORE_REGION: 'us-east-1',
+            AWS_ACCESS_KEY_ID: env.minio.accessKeyId,
+            AWS_SECRET_ACCESS_KEY: env.minio.secretAccessKey,
+            AWS_ENDPOINT_URL: env.minio.endpoint,
+          },
         };
       },
     },
@@ -94,6 +106,13 @@ export function backends(): Backend[] {
           name: 'fake-gcs-server',
           node: new GcsStorage({ bucket: env.gcs.bucket, rootPrefix: prefix, apiEndpoint: env.gcs.endpoint, projectId: 'modelstore-test' }),
           python: { type: 'gcs', endpoint: env.gcs.endpoint, bucket: env.gcs.bucket, prefix },
+          env: {
+            MODEL_STORE_STORAGE: 'google-cloud-storage',
+            MODEL_STORE_GCP_PROJECT: 'modelstore-test',
+            MODEL_STORE_GCP_BUCKET: env.gcs.bucket,
+            MODEL_STORE_GCP_ROOT_PREFIX: prefix,
+            STORAGE_EMULATOR_HOST: env.gcs.endpoint,
+          },
         };
       },
     },
@@ -105,6 +124,15 @@ export function backends(): Backend[] {
           name: 'azurite',
           node: new AzureBlobStorage({ container: env.azure.container, rootPrefix: prefix, connectionString: env.azure.connectionString }),
           python: { type: 'azure', connection_string: env.azure.connectionString, container: env.azure.container, prefix },
+          env: {
+            MODEL_STORE_STORAGE: 'azure-container',
+            MODEL_STORE_AZURE_CONTAINER: env.azure.container,
+            MODEL_STORE_AZURE_ROOT_PREFIX: prefix,
+            AZURE_STORAGE_CONNECTION_STRING: env.azure.connectionString,
+            // Python's CLI checks these are set; the connection string is what it uses.
+            AZURE_ACCOUNT_NAME: 'devstoreaccount1',
+            AZURE_ACCESS_KEY: 'unused-the-connection-string-is-used',
+          },
         };
       },
     },
