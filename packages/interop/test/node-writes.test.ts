@@ -101,7 +101,7 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('No
     expect(withoutArchive(ok(rawDownload).files)).toEqual(treeDigest(await store.download('served', { modelId: raw.model.model_id, to: path.join(work, 'node-raw') })));
     expect(withoutArchive(ok(treeDownload).files)).toEqual(treeDigest(await store.download('served', { modelId: 'tree-v1', to: path.join(work, 'node-tree') })));
     expect(withoutArchive(ok(treeDownload).files)['weights/part-1.bin']).toBe(sha256(seeded('part-1', 20_000)));
-    expect(withoutArchive(ok(onnxDownload).files)['model.onnx']).toBe(sha256(onnxAddOne()));
+    expect(withoutArchive(ok(onnxDownload).files)['model.onnx']).toBe(sha256(Buffer.from(onnxAddOne())));
     expect(ok(onnxInfo).model.model_type).toEqual({ library: 'onnx', type: onnx.model.model_type.type ?? null, models: null });
     expect(ok(onnxStates)).toEqual(['production']);
 
