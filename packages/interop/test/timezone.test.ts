@@ -26,7 +26,7 @@ describe('Python modelstore writing local time (TZ=America/New_York, UTC-5) besi
     );
     // Python's stamp is five hours behind this library's, though it uploaded a second later.
     const stamp = (created: string) => Date.UTC(...(created.split(/[/:]/).map(Number).map((n, i) => (i === 1 ? n - 1 : n)) as [number, number, number, number, number, number]));
-    expect(stamp(fromNode.code.created!) - stamp(ok(uploaded).code.created)).toBeGreaterThan(4 * 3600_000);
+    expect(stamp(fromNode.code!.created!) - stamp(ok(uploaded).code.created)).toBeGreaterThan(4 * 3600_000);
     expect(ok(listed)).toEqual(['node-first', 'python-second']);
     expect(await store.listModels('mixed')).toEqual(ok(listed));
     // Python moves the domain's pointer to the model it just uploaded, whatever the stamps say.
