@@ -3,7 +3,7 @@
 // states, soft-deletes a model and re-uploads a deleted custom id; Node lists, orders,
 // reads states, downloads (bytes identical to what Python downloads) and loads.
 import { describe, expect, it } from '@jest/globals';
-import { ModelDeletedError } from '@modelstore/core';
+import { ModelDeletedError, ModelExistsError } from '@modelstore/core';
 import type { InferenceSession } from 'onnxruntime-node';
 import * as ort from 'onnxruntime-node';
 import { readFileSync } from 'node:fs';
@@ -118,5 +118,9 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('Py
     const session = await store.load<InferenceSession>('linear');
     const output = await session.run({ x: new ort.Tensor('float32', Float32Array.from([1, 1]), [1, 2]) });
     expect(Array.from(output.y!.data as Float32Array)).toEqual([4.5, 6.5]);
+
+    // Python let 'churn-custom' be uploaded again after its deletion; this library refuses a deleted id.
+    await expect(store.upload('churn', { model: input('run-0/model.bin'), modelId: deleted })).rejects.toBeInstanceOf(ModelExistsError);
+    expect(await store.listModels('churn')).toEqual(churn);
   });
 });
