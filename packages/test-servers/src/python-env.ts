@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { cacheDir } from './go-tools.js';
+import { cacheDir, withLock } from './go-tools.js';
 
 /** A Python virtual environment built by {@link ensurePythonEnv}. */
 export interface PythonEnv {
@@ -102,46 +102,6 @@ async function findBasePython(): Promise<string> {
   throw new Error(`ensurePythonEnv: no usable Python found (${seen.join('; ')}). ${installHint}`);
 }
 
-/** Whether a process with this pid is alive on this machine. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/**
- * A directory lock (mkdir is atomic) holding the owner's pid; a lock left by a dead
- * process is taken over. Waits up to `timeoutMs`.
- */
-async function withLock<T>(lockDir: string, timeoutMs: number, fn: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  await mkdir(path.dirname(lockDir), { recursive: true });
-  for (;;) {
-    try {
-      await mkdir(lockDir);
-      await writeFile(path.join(lockDir, 'pid'), String(process.pid));
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const owner = Number(await readFile(path.join(lockDir, 'pid'), 'utf8').catch(() => ''));
-      if (owner && !alive(owner)) {
-        await rm(lockDir, { recursive: true, force: true });
-        continue;
-      }
-      if (Date.now() > deadline) throw new Error(`ensurePythonEnv: timed out waiting for the lock ${lockDir} (held by pid ${owner || 'unknown'})`);
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    await rm(lockDir, { recursive: true, force: true });
-  }
-}
-
 const pending = new Map<string, Promise<PythonEnv>>();
 
 /**
@@ -182,7 +142,7 @@ async function build(variant: (typeof variants)[keyof typeof variants]): Promise
   const stamped = async () => existsSync(python) && (await readFile(stampFile, 'utf8').catch(() => '')).trim() === digest;
   if (await stamped()) return result;
 
-  return withLock(`${venvDir}.lock`, 20 * 60_000, async () => {
+  return withLock(`${venvDir}.lock`, async () => {
     if (await stamped()) return result; // built by another caller meanwhile
     const base = await findBasePython();
     await rm(venvDir, { recursive: true, force: true });
@@ -196,5 +156,5 @@ async function build(variant: (typeof variants)[keyof typeof variants]): Promise
     await writeFile(stampFile, `${digest}\n`);
     if (process.env.MODELSTORE_TEST_VERBOSE) console.error(`python venv ${variant.venv} built in ${Math.round((Date.now() - started) / 1000)} s`);
     return result;
-  });
+  }, 20 * 60_000);
 }
