@@ -39,6 +39,8 @@ export interface FaultProxy {
   endpoint: string;
   /** Requests seen, and faults injected by kind. */
   readonly counts: { requests: number } & Record<Fault, number>;
+  /** Requests received and not yet answered or dropped (stalled ones included). */
+  readonly inFlight: number;
   /** Changes the fault rate from now on (0 turns faults off). */
   setRate(rate: number): void;
   close(): Promise<void>;
@@ -74,6 +76,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
   let endpoint = '';
+  let inFlight = 0;
 
   const stall = (request: IncomingMessage, response: ServerResponse, cleanup: () => void) => {
     const timer = setTimeout(() => {
@@ -178,6 +181,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
 
   const server = http.createServer((request, response) => {
     const index = counts.requests++;
+    inFlight++;
+    response.on('close', () => inFlight--);
     const fault = options.decide
       ? options.decide({ index, method: request.method ?? 'GET', url: request.url ?? '/', headers: request.headers })
       : rate > 0 && random() < rate
@@ -210,6 +215,9 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   return {
     endpoint,
     counts,
+    get inFlight() {
+      return inFlight;
+    },
     setRate(value: number) {
       rate = value;
     },

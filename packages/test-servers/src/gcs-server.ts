@@ -1,3 +1,4 @@
+import { inFlightPath } from './in-flight.js';
 import { crc32c } from '@node-rs/crc32';
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdtempSync, openSync, rmSync, unlink } from 'node:fs';
@@ -60,6 +61,13 @@ export interface GcsServer {
   port: number;
   /** Requests served so far, as `METHOD path?query` lines. */
   requests: string[];
+  /**
+   * Requests received and not yet applied and answered (a write still arriving,
+   * waiting its turn, or being applied). Also served over HTTP, for test processes
+   * that only know the endpoint: `GET /_modelstore/in-flight` answers `{"inFlight": n}`
+   * (a path no S3 bucket or GCS API route can take).
+   */
+  readonly inFlight: number;
   /** Makes `bucket` read-only (a public bucket seen by an anonymous caller), or writable again. */
   setReadOnly(bucket: string, readOnly: boolean): void;
   close(): Promise<void>;
@@ -567,7 +575,16 @@ export async function startGcsServer(options: GcsServerOptions = {}): Promise<Gc
     throw new GcsError(501, 'notImplemented', `${method} on an object is not implemented by this test server`);
   }
 
+  let inFlight = 0;
   const server = createServer((request, response) => {
+    if (request.url === inFlightPath) {
+      request.resume();
+      const text = JSON.stringify({ inFlight });
+      response.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+      response.end(text);
+      return;
+    }
+    inFlight++;
     handle(request, response).catch((error: unknown) => {
       if (response.headersSent || response.destroyed) {
         response.destroy();
@@ -578,6 +595,8 @@ export async function startGcsServer(options: GcsServerOptions = {}): Promise<Gc
       sendJson(response, gcsError.status, {
         error: { code: gcsError.status, message: gcsError.message, errors: [{ message: gcsError.message, domain: 'global', reason: gcsError.reason }] },
       });
+    }).finally(() => {
+      inFlight--;
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -590,6 +609,9 @@ export async function startGcsServer(options: GcsServerOptions = {}): Promise<Gc
     endpoint,
     port,
     requests,
+    get inFlight() {
+      return inFlight;
+    },
     setReadOnly(bucket: string, value: boolean) {
       if (!buckets.has(bucket)) buckets.set(bucket, new Map());
       if (value) readOnly.add(bucket);

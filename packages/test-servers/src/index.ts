@@ -22,3 +22,4 @@ export { startFakeGcsServer } from './fake-gcs-server.js';
 export type { FakeGcsServerHandle } from './fake-gcs-server.js';
 export { startMoto } from './moto.js';
 export type { MotoHandle } from './moto.js';
+export { inFlightPath, requestsInFlight } from './in-flight.js';

@@ -1,3 +1,4 @@
+import { inFlightPath } from './in-flight.js';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdtempSync, openSync, rmSync, unlink } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -53,6 +54,13 @@ export interface S3Server {
   dropNextUploads(count: number): void;
   /** Requests served so far, as `METHOD path?query` lines. */
   requests: string[];
+  /**
+   * Requests received and not yet applied and answered (a write still arriving,
+   * waiting its turn, or being applied). Also served over HTTP, for test processes
+   * that only know the endpoint: `GET /_modelstore/in-flight` answers `{"inFlight": n}`
+   * (a path no S3 bucket or GCS API route can take).
+   */
+  readonly inFlight: number;
   close(): Promise<void>;
 }
 
@@ -442,7 +450,16 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
     );
   }
 
+  let inFlight = 0;
   const server: Server = createServer((request, response) => {
+    if (request.url === inFlightPath) {
+      request.resume();
+      const text = JSON.stringify({ inFlight });
+      response.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+      response.end(text);
+      return;
+    }
+    inFlight++;
     handle(request, response).catch((error: unknown) => {
       if (response.headersSent || response.destroyed) {
         response.destroy();
@@ -461,6 +478,8 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
         s3Error.status,
         `<Error><Code>${s3Error.code}</Code><Message>${xml(s3Error.message)}</Message>${s3Error.resource ? `<Resource>${xml(s3Error.resource)}</Resource>` : ''}<RequestId>${randomBytes(8).toString('hex')}</RequestId></Error>`,
       );
+    }).finally(() => {
+      inFlight--;
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -473,6 +492,9 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
     port,
     credentials,
     requests,
+    get inFlight() {
+      return inFlight;
+    },
     dropNextUploads(count: number) {
       dropUploads = count;
     },
