@@ -2,6 +2,7 @@ import { RawAdapter } from '@modelstore/adapter-raw';
 import {
   DomainNotFoundError,
   InvalidNameError,
+  InvalidOptionError,
   ModelDeletedError,
   ModelExistsError,
   ModelNotFoundError,
@@ -342,9 +343,15 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     .description('remove archives that no metadata references (left by uploads that died)')
     .addOption(new Option('--older-than <duration>', 'grace period for archives without metadata').default('1h'))
     .option('--dry-run', 'list what would be removed')
-    .action(async (options: { olderThan: string; dryRun?: boolean }) => {
+    .option('--quiesced', 'allow --older-than below 15m: only when no upload is running and none was interrupted in the last 15 minutes')
+    .action(async (options: { olderThan: string; dryRun?: boolean; quiesced?: boolean }) => {
       const olderThan = parseDuration(options.olderThan);
-      const result = await (await open()).collectGarbage({ olderThan, dryRun: options.dryRun ?? false });
+      const result = await (await open()).collectGarbage({ olderThan, dryRun: options.dryRun ?? false, quiesced: options.quiesced ?? false }).catch((error: unknown) => {
+        if (!InvalidOptionError.isInstance(error)) throw error;
+        throw new UsageError(
+          `--older-than ${options.olderThan} is below the minimum of 15m: an upload's commit still in flight could land after its archive was removed. Add --quiesced only when no upload is running and none was interrupted in the last 15 minutes`,
+        );
+      });
       output(
         { dryRun: result.dryRun, removed: result.removed.map((object) => ({ key: object.key, size: object.size })), kept: result.kept.map((object) => ({ key: object.key, size: object.size })) },
         () =>

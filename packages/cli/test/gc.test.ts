@@ -23,12 +23,16 @@ describe('modelstore gc', () => {
 
       // Within the grace period the orphan is kept.
       expect(JSON.parse((await cli('--json', 'gc')).stdout).kept).toHaveLength(1);
-      const dry = JSON.parse((await cli('--json', 'gc', '--older-than', '0s', '--dry-run')).stdout);
+      // A grace period below the minimum is refused unless the store is declared quiet (the uploader is dead, nothing else writes).
+      const refused = await cli('gc', '--older-than', '0s');
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(/below the minimum of 15m/);
+      const dry = JSON.parse((await cli('--json', 'gc', '--older-than', '0s', '--quiesced', '--dry-run')).stdout);
       expect(dry.removed.map((object: { key: string }) => object.key)).toEqual([expect.stringMatching(/^operatorai-model-store\/churn\/[\d.-]+\/killed\/artifacts\.tar\.gz$/)]);
-      const swept = await cli('gc', '--older-than', '0s');
+      const swept = await cli('gc', '--older-than', '0s', '--quiesced');
       expect(swept.code).toBe(0);
       expect(swept.stdout).toMatch(/^removed 1 archive/);
-      expect(JSON.parse((await cli('--json', 'gc', '--older-than', '0s')).stdout).removed).toEqual([]);
+      expect(JSON.parse((await cli('--json', 'gc', '--older-than', '0s', '--quiesced')).stdout).removed).toEqual([]);
 
       expect(JSON.parse((await cli('--json', 'ls', 'churn')).stdout).map((row: { modelId: string }) => row.modelId)).toEqual(['kept']);
       const download = await cli('--json', 'download', 'churn', 'kept', '--to', 'out');

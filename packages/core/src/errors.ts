@@ -22,7 +22,8 @@ export type ModelStoreErrorCode =
   | 'PRECONDITION_FAILED'
   | 'STORAGE'
   | 'ADAPTER_NOT_FOUND'
-  | 'DESTINATION_EXISTS';
+  | 'DESTINATION_EXISTS'
+  | 'INVALID_OPTION';
 
 export interface ModelStoreErrorOptions {
   /** The underlying error, if any (an SDK or file system error). */
@@ -206,5 +207,18 @@ export class DestinationExistsError extends ModelStoreError {
   }
   static override isInstance(error: unknown): error is DestinationExistsError {
     return ModelStoreError.hasCode(error, 'DESTINATION_EXISTS');
+  }
+}
+
+/** An option is outside what the operation allows (the message says which and why). Nothing was changed. */
+export class InvalidOptionError extends ModelStoreError {
+  /** The option's name, e.g. `olderThan`. */
+  readonly option: string;
+  constructor(option: string, message: string) {
+    super(message, 'INVALID_OPTION');
+    this.option = option;
+  }
+  static override isInstance(error: unknown): error is InvalidOptionError {
+    return ModelStoreError.hasCode(error, 'INVALID_OPTION');
   }
 }

@@ -11,7 +11,7 @@ export { validateDomain, validateModelId, validateStateName, reservedDomains, de
 export { registryRoot, layout, archiveFolder, createdStamp, parseCreatedStamp, archiveKeyFromLocation } from './registry-layout.js';
 export { packArchive, extractArchive, validateArchivePath, fileHandleWriter } from './archive.js';
 export type { ArchiveDigest, CompressionLevel, ExpectedArchive } from './archive.js';
-export { ModelStore, createdTime } from './model-store.js';
+export { ModelStore, createdTime, defaultGarbageAge, minimumGarbageAge } from './model-store.js';
 export type { ModelStoreOptions, UploadOptions, DownloadOptions } from './model-store.js';
 export { version } from './version.js';
 export { openModelStore, openStorage, parseStoreUri, storeTargetFromEnv } from './open-model-store.js';

@@ -12,6 +12,7 @@ import {
   DestinationExistsError,
   DomainNotFoundError,
   IntegrityError,
+  InvalidOptionError,
   ModelDeletedError,
   ModelExistsError,
   ModelNotFoundError,
@@ -110,6 +111,16 @@ async function readStream(stream: NodeJS.ReadableStream): Promise<Buffer> {
 }
 
 const backoff = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(200, 5 * 2 ** attempt)));
+
+/** `collectGarbage`'s default grace period: one hour, in ms. */
+export const defaultGarbageAge = 60 * 60 * 1000;
+
+/**
+ * The shortest grace period `collectGarbage` accepts without `quiesced`: 15 minutes,
+ * in ms — twice the longest a commit request can stay in flight with the backends'
+ * retry settings (about 7 minutes), leaving room for clock skew.
+ */
+export const minimumGarbageAge = 15 * 60 * 1000;
 
 /**
  * A model registry on any `Storage`, in Python modelstore's layout.
@@ -618,11 +629,46 @@ export class ModelStore {
   /**
    * Removes archives that no model's metadata references — left by uploads that
    * died between writing the archive and committing — once they are older than
-   * `olderThan` milliseconds (default one hour, so uploads in flight are never
-   * touched). Committed and soft-deleted models are never touched.
+   * `olderThan` milliseconds by the archive's `lastModified` (the store's clock).
+   * Committed and soft-deleted models are never touched.
+   *
+   * The grace period protects a late commit: an upload's commit request can still
+   * be applied minutes after its process died or gave up (a request the store had
+   * already received, or an SDK retry in flight), and an archive removed before
+   * that lands leaves a listed model that cannot be downloaded. The bound is the
+   * backends' retry settings (5 attempts of at most 60 s each plus backoff: about
+   * 7 minutes at worst, see RELIABILITY.md) plus clock skew between this host and
+   * the store, so `olderThan` defaults to one hour and may not be less than
+   * `minimumGarbageAge` (15 minutes) unless `quiesced` is true. A store that dates
+   * an object by the start of its upload rather than its end needs the longest
+   * archive upload added to the grace period.
+   *
+   * Before each removal the model's metadata is read again, so a commit that landed
+   * while the registry was listed keeps its archive.
+   *
+   * @param options.olderThan grace period in ms (default 3 600 000; at least 900 000 unless `quiesced`)
+   * @param options.dryRun report what would be removed, remove nothing
+   * @param options.now the clock to measure ages against (default: now)
+   * @param options.quiesced the caller guarantees that no upload is running on this
+   *   registry and that every request of one that stopped has been applied (all
+   *   writers stopped and the store idle, e.g. in a test); only then may `olderThan`
+   *   be below the minimum
+   * @returns the orphan archives removed (or that would be), and those kept as too young
+   * @throws InvalidOptionError when `olderThan` is negative, not a number, or below the minimum without `quiesced`
+   * @throws StorageError when the storage fails
    */
-  async collectGarbage(options: { olderThan?: number; dryRun?: boolean; now?: Date } = {}): Promise<{ removed: ObjectInfo[]; kept: ObjectInfo[]; dryRun: boolean }> {
-    const olderThan = options.olderThan ?? 60 * 60 * 1000;
+  async collectGarbage(options: { olderThan?: number; dryRun?: boolean; now?: Date; quiesced?: boolean } = {}): Promise<{ removed: ObjectInfo[]; kept: ObjectInfo[]; dryRun: boolean }> {
+    const olderThan = options.olderThan ?? defaultGarbageAge;
+    if (typeof olderThan !== 'number' || !Number.isFinite(olderThan) || olderThan < 0) {
+      throw new InvalidOptionError('olderThan', `collectGarbage: olderThan must be a number of milliseconds, at least 0 (got ${String(olderThan)})`);
+    }
+    if (olderThan < minimumGarbageAge && options.quiesced !== true) {
+      throw new InvalidOptionError(
+        'olderThan',
+        `collectGarbage: olderThan ${olderThan} ms is below the minimum of ${minimumGarbageAge} ms (15 minutes): a commit still in flight could land after its archive was removed. ` +
+          'Pass quiesced: true only when no upload is running and the store has applied every request of those that stopped',
+      );
+    }
     const cutoff = (options.now ?? new Date()).getTime() - olderThan;
     const referenced = new Set<string>();
     const archives: ObjectInfo[] = [];
@@ -639,9 +685,18 @@ export class ModelStore {
       }
     }
     const orphans = archives.filter((object) => !referenced.has(object.key));
-    const removed = orphans.filter((object) => object.lastModified.getTime() <= cutoff);
+    const old = orphans.filter((object) => object.lastModified.getTime() <= cutoff);
     const kept = orphans.filter((object) => object.lastModified.getTime() > cutoff);
-    if (!options.dryRun) for (const object of removed) await this.storage.delete(object.key);
+    const removed: ObjectInfo[] = [];
+    for (const object of old) {
+      // operatorai-model-store/<domain>/<stamp>/<model_id>/artifacts.tar.gz: a commit of
+      // this model that landed since the listing references it now.
+      const [, domain, , modelId] = object.key.split('/');
+      const committed = await this.readMetadata(layout.version(domain!, modelId!)).catch(() => undefined);
+      if (committed && archiveKeyFromLocation(committed.storage) === object.key) continue;
+      if (!options.dryRun) await this.storage.delete(object.key);
+      removed.push(object);
+    }
     return { removed, kept, dryRun: options.dryRun ?? false };
   }
 

@@ -89,11 +89,11 @@ describe('writes whose answer was lost', () => {
     expect(storage.fired).toBe(1);
     await expect(store.modelExists('d', 'm1')).resolves.toBe(false);
     // The write might still land later (a request in flight), so the archive is kept...
-    const orphan = await store.collectGarbage({ olderThan: 0, dryRun: true });
+    const orphan = await store.collectGarbage({ olderThan: 0, dryRun: true, quiesced: true });
     expect(orphan.removed.map((object) => object.key)).toEqual([expect.stringMatching(/\/m1\/artifacts\.tar\.gz$/)]);
     // ...until garbage collection, after its grace period.
     expect((await store.collectGarbage({ olderThan: 60 * 60 * 1000 })).removed).toEqual([]);
-    await store.collectGarbage({ olderThan: 0 });
+    await store.collectGarbage({ olderThan: 0, quiesced: true });
     expect((await storage.list(layout.domainPrefix('d'))).objects).toEqual([]);
   });
 

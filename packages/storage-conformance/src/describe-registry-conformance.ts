@@ -488,11 +488,11 @@ export function describeRegistryConformance<S extends Storage>(options: Registry
       expect(young.removed).toEqual([]);
       expect(young.kept.map((object) => object.key).sort()).toEqual([deletedKey, orphanKey].sort());
 
-      const dry = await store.collectGarbage({ olderThan: 0, dryRun: true });
+      const dry = await store.collectGarbage({ olderThan: 0, dryRun: true, quiesced: true });
       expect(dry.removed.map((object) => object.key).sort()).toEqual([deletedKey, orphanKey].sort());
       expect(await storage.head(orphanKey)).toBeDefined();
 
-      const swept = await store.collectGarbage({ olderThan: 0 });
+      const swept = await store.collectGarbage({ olderThan: 0, quiesced: true });
       expect(swept.removed.map((object) => object.key).sort()).toEqual([deletedKey, orphanKey].sort());
       expect(await storage.head(orphanKey)).toBeUndefined();
       expect(await storage.head(deletedKey)).toBeUndefined();
