@@ -1,8 +1,8 @@
 import { RawAdapter } from '@modelstore/adapter-raw';
 import { DomainNotFoundError, ModelStore, ModelStoreError, StateNotFoundError, type Storage } from '@modelstore/core';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { appendFileSync, createReadStream, existsSync, readFileSync } from 'node:fs';
 import { readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -99,6 +99,12 @@ export interface ChurnOptions {
   seed: number;
   /** Called once the first model is committed. */
   onReady?: () => void;
+  /**
+   * A file that records, synchronously, `upload <id>` before each upload starts and
+   * `done <id>` once it returned: after a kill, the uploads whose commit may still
+   * land are those without `done`.
+   */
+  journal?: string;
 }
 
 /**
@@ -107,15 +113,21 @@ export interface ChurnOptions {
  */
 export async function churn(store: ModelStore, options: ChurnOptions): Promise<never> {
   const random = seededRandom(options.seed);
+  const upload = async () => {
+    const modelId = randomUUID();
+    if (options.journal !== undefined) appendFileSync(options.journal, `upload ${modelId}\n`);
+    await store.upload(options.domain, { model: options.modelFile, modelId });
+    if (options.journal !== undefined) appendFileSync(options.journal, `done ${modelId}\n`);
+  };
   await store.createModelState(options.state);
   // One model first, so that every run has something to check.
-  await store.upload(options.domain, { model: options.modelFile });
+  await upload();
   options.onReady?.();
   for (;;) {
     const ids = await store.listModels(options.domain).catch(() => [] as string[]);
     const pick = () => ids[Math.floor(random() * ids.length)]!;
     const roll = random();
-    if (roll < 0.5 || ids.length === 0) await store.upload(options.domain, { model: options.modelFile });
+    if (roll < 0.5 || ids.length === 0) await upload();
     else if (roll < 0.7) await store.deleteModel(options.domain, pick());
     else if (roll < 0.9) await store.setModelState(options.domain, pick(), options.state);
     else await store.removeModelState(options.domain, pick(), options.state);
@@ -126,8 +138,22 @@ export interface CrashInjectionOptions {
   /** Kills, one worker process each. */
   runs: number;
   seed: number;
-  /** Starts a worker that runs `churn` on the registry and writes "ready" to stdout once it has. */
-  spawnWorker(run: number): ChildProcess;
+  /**
+   * Starts a worker that runs `churn` on the registry (with `journal` as its
+   * journal) and writes "ready" to stdout once it has.
+   */
+  spawnWorker(run: number, journal: string): ChildProcess;
+  /**
+   * The storage under `store`: after each kill, the checks wait until two listings
+   * of the registry 250 ms apart agree (the store has quiesced).
+   */
+  storage?: Storage;
+  /**
+   * How many requests the store has received and not yet applied (our S3 and GCS
+   * test servers report it: `requestsInFlight` of `@modelstore/test-servers`). After
+   * each kill the checks also wait until it is 0 twice in a row.
+   */
+  inFlight?: () => Promise<number>;
   /** A store on the same registry, used to check it after each kill. */
   store: ModelStore;
   domain: string;
@@ -146,20 +172,114 @@ export interface CrashInjectionResult {
   collected: number;
   /** Models listed after the last run. */
   models: number;
+  /** The longest wait, after a kill, until the store had quiesced (ms). */
+  quiesceMs: number;
+  /**
+   * Models that appeared between the check before and the check after garbage
+   * collection: commits of uploads in flight at the kill, applied late (each was
+   * downloaded and verified by the second check).
+   */
+  lateCommits: number;
+}
+
+/** The uploads a worker started and did not see finish: their commits may still land. */
+function uploadsInFlight(journal: string): Set<string> {
+  const open = new Set<string>();
+  if (!existsSync(journal)) return open;
+  for (const line of readFileSync(journal, 'utf8').split('\n')) {
+    const [what, id] = line.split(' ');
+    if (id === undefined) continue;
+    if (what === 'upload') open.add(id);
+    else if (what === 'done') open.delete(id);
+  }
+  return open;
+}
+
+/** Every key of the registry with its version and size: two equal snapshots in a row mean no write is landing. */
+async function snapshot(storage: Storage): Promise<string> {
+  const lines: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await storage.list('operatorai-model-store/', cursor === undefined ? {} : { cursor });
+    for (const object of page.objects) lines.push(`${object.key} ${object.etag} ${object.size}`);
+    cursor = page.cursor;
+  } while (cursor !== undefined);
+  return lines.join('\n');
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Waits until the store has applied every request a killed worker left in flight:
+ * its own count of requests in progress is 0 twice in a row (when it reports one),
+ * then two listings 250 ms apart agree. Throws `InvariantError` after `timeoutMs`.
+ */
+export async function waitForQuiescence(options: { storage?: Storage; inFlight?: () => Promise<number>; timeoutMs?: number }): Promise<number> {
+  const started = Date.now();
+  const deadline = started + (options.timeoutMs ?? 60_000);
+  const late = (what: string) => new InvariantError(`the store did not quiesce within ${options.timeoutMs ?? 60_000} ms after a kill: ${what}`);
+  if (options.inFlight) {
+    for (let zeros = 0, last = -1; zeros < 2; ) {
+      last = await options.inFlight();
+      zeros = last === 0 ? zeros + 1 : 0;
+      if (zeros < 2) {
+        if (Date.now() > deadline) throw late(`${last} requests still in progress`);
+        await sleep(50);
+      }
+    }
+  }
+  if (options.storage) {
+    let previous = await snapshot(options.storage);
+    for (;;) {
+      await sleep(250);
+      const next = await snapshot(options.storage);
+      if (next === previous) break;
+      if (Date.now() > deadline) throw late('the registry was still changing');
+      previous = next;
+    }
+  }
+  return Date.now() - started;
+}
+
+/**
+ * What changed in a registry between two checks in ways a crash check does not
+ * allow: a listed model that vanished, a model that appeared although no upload of
+ * it was in flight (`uploadsInFlight`, from the killed worker's journal), a latest
+ * model that moved to anything but such a late commit, or a change of the models
+ * in `state`. Empty when the two checks agree up to late commits.
+ */
+export function registryChanges(before: RegistryCheck, after: RegistryCheck, uploadsInFlight: ReadonlySet<string>, state: string): string[] {
+  const vanished = before.ids.filter((id) => !after.ids.includes(id));
+  const appeared = after.ids.filter((id) => !before.ids.includes(id));
+  const unexplained = appeared.filter((id) => !uploadsInFlight.has(id));
+  const problems: string[] = [];
+  if (vanished.length > 0) problems.push(`${vanished.length} listed models vanished (${vanished.join(', ')})`);
+  if (unexplained.length > 0) problems.push(`${unexplained.length} models appeared that no upload in flight at the kill explains (${unexplained.join(', ')})`);
+  // A late commit may also become the latest (getDomain names the newest committed model when the pointer is missing).
+  if (after.latest !== before.latest && !(after.latest !== undefined && appeared.includes(after.latest))) problems.push(`the latest model changed from ${before.latest} to ${after.latest}`);
+  if (JSON.stringify([...after.inState].sort()) !== JSON.stringify([...before.inState].sort())) problems.push(`the models in "${state}" changed from [${before.inState.join(', ')}] to [${after.inState.join(', ')}]`);
+  return problems;
 }
 
 /**
  * Kills `runs` workers with SIGKILL at seeded random moments. After each kill it
- * checks the registry (`checkRegistry`), collects garbage with no grace period, and
- * checks again: the same models must be listed, latest and in state, all verified.
+ * waits until the store has quiesced (`waitForQuiescence`: a request the worker had
+ * sent may still be applied, as real stores do with a request whose body they
+ * received), checks the registry (`checkRegistry`), collects garbage with no grace
+ * period (`quiesced: true`: the worker is dead and its requests applied), and checks
+ * again: the same models must be listed, latest and in state, all verified. The one
+ * difference allowed is a model that appears, if its upload was in flight at the
+ * kill (the worker's journal says so) — a commit applied later still; a model that
+ * disappears, or one that nobody was uploading, is an `InvariantError`.
  */
 export async function runCrashInjection(options: CrashInjectionOptions): Promise<CrashInjectionResult> {
   const random = seededRandom(options.seed);
   const [min, max] = options.killAfter ?? [30, 430];
-  const result: CrashInjectionResult = { kills: 0, downloads: 0, collected: 0, models: 0 };
+  const result: CrashInjectionResult = { kills: 0, downloads: 0, collected: 0, models: 0, quiesceMs: 0, lateCommits: 0 };
   const check = { state: options.state, work: path.join(options.work, 'check'), ...(options.modelFile === undefined ? {} : { modelFile: options.modelFile, modelSha256: await sha256(options.modelFile) }) };
   for (let run = 0; run < options.runs; run++) {
-    const child = options.spawnWorker(run);
+    const journal = path.join(options.work, `journal-${run}.log`);
+    const child = options.spawnWorker(run, journal);
     let stderr = '';
     child.stderr?.on('data', (data: Buffer) => (stderr += data.toString()));
     const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
@@ -172,15 +292,25 @@ export async function runCrashInjection(options: CrashInjectionOptions): Promise
     await exited;
     if (stderr !== '') throw new Error(`run ${run}: the worker wrote to stderr before it was killed: ${stderr}`);
     result.kills++;
+    const inFlightAtKill = uploadsInFlight(journal);
+    const quiet = await waitForQuiescence({ ...(options.storage ? { storage: options.storage } : {}), ...(options.inFlight ? { inFlight: options.inFlight } : {}) });
+    result.quiesceMs = Math.max(result.quiesceMs, quiet);
     const before = await checkRegistry(options.store, options.domain, check).catch((error: Error) => {
       throw new InvariantError(`after kill ${run + 1}: ${error.message}`, { cause: error });
     });
-    const garbage = await options.store.collectGarbage({ olderThan: 0 });
+    const garbage = await options.store.collectGarbage({ olderThan: 0, quiesced: true });
     result.collected += garbage.removed.length;
-    const after = await checkRegistry(options.store, options.domain, check);
-    if (JSON.stringify([after.ids, after.latest, [...after.inState].sort()]) !== JSON.stringify([before.ids, before.latest, [...before.inState].sort()])) {
-      throw new InvariantError(`after kill ${run + 1}: garbage collection changed the registry (${JSON.stringify(before)} -> ${JSON.stringify(after)})`);
+    const after = await checkRegistry(options.store, options.domain, check).catch((error: Error) => {
+      throw new InvariantError(`after kill ${run + 1}, after garbage collection: ${error.message}`, { cause: error });
+    });
+    const problems = registryChanges(before, after, inFlightAtKill, options.state);
+    const appeared = after.ids.filter((id) => !before.ids.includes(id));
+    if (problems.length > 0) {
+      throw new InvariantError(
+        `after kill ${run + 1}: garbage collection changed the registry — ${before.ids.length} models listed before \`collectGarbage({ olderThan: 0, quiesced: true })\`, ${after.ids.length} after (all downloaded and verified); ${problems.join('; ')}`,
+      );
     }
+    result.lateCommits += appeared.length;
     result.downloads += before.downloads + after.downloads;
     result.models = after.ids.length;
   }
@@ -389,13 +519,14 @@ export async function runFaultScenario(options: FaultScenarioOptions): Promise<F
 /**
  * The body of a crash-injection worker script: builds a storage from the JSON
  * options in `process.argv[2]`, then runs `churn` with the model file in
- * `argv[3]` and the seed in `argv[4]`, writing "ready" once the first model is in.
+ * `argv[3]`, the seed in `argv[4]` and the journal file in `argv[5]` (optional),
+ * writing "ready" once the first model is in.
  */
 export async function runChurnWorker(createStorage: (options: Record<string, unknown>) => Storage): Promise<never> {
-  const [optionsJson, modelFile, seed] = process.argv.slice(2);
-  if (optionsJson === undefined || modelFile === undefined || seed === undefined) throw new Error('usage: <worker> <storage options as JSON> <model file> <seed>');
+  const [optionsJson, modelFile, seed, journal] = process.argv.slice(2);
+  if (optionsJson === undefined || modelFile === undefined || seed === undefined) throw new Error('usage: <worker> <storage options as JSON> <model file> <seed> [<journal file>]');
   const store = new ModelStore({ storage: createStorage(JSON.parse(optionsJson) as Record<string, unknown>), adapters: [new RawAdapter()] });
-  return churn(store, { domain: 'churn', modelFile, state: 'production', seed: Number(seed), onReady: () => process.stdout.write('ready\n') });
+  return churn(store, { domain: 'churn', modelFile, state: 'production', seed: Number(seed), onReady: () => process.stdout.write('ready\n'), ...(journal === undefined ? {} : { journal }) });
 }
 
 export interface CrashScenarioOptions {
@@ -412,6 +543,8 @@ export interface CrashScenarioOptions {
   modelSize: number;
   /** Extra environment of the worker. */
   env?: Record<string, string>;
+  /** The store's count of requests in progress, when it reports one (see `CrashInjectionOptions.inFlight`). */
+  inFlight?: () => Promise<number>;
 }
 
 /** `runCrashInjection` with workers running `worker` on `storageOptions`, checked through `storage`. */
@@ -422,12 +555,14 @@ export async function runCrashScenario(options: CrashScenarioOptions): Promise<C
   return runCrashInjection({
     runs: options.runs,
     seed: options.seed,
-    spawnWorker: (run) =>
-      spawn(process.execPath, [options.worker, JSON.stringify(options.storageOptions), modelFile, String(options.seed + run)], {
+    spawnWorker: (run, journal) =>
+      spawn(process.execPath, [options.worker, JSON.stringify(options.storageOptions), modelFile, String(options.seed + run), journal], {
         stdio: ['ignore', 'pipe', 'pipe'],
         env: { ...process.env, ...options.env },
       }),
     store,
+    storage: options.storage,
+    ...(options.inFlight ? { inFlight: options.inFlight } : {}),
     domain: 'churn',
     state: 'production',
     work: options.work,

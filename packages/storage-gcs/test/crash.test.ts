@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { runCrashScenario } from '@modelstore/storage-conformance/reliability';
+import { requestsInFlight } from '@modelstore/test-servers';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -17,7 +18,8 @@ describe('crashes at random points on the GCS test server', () => {
     const storageOptions = { bucket: info.bucket, rootPrefix: storage.rootPrefix, apiEndpoint: info.endpoint, projectId: 'modelstore-test', ...chunking };
     try {
       // Larger than the resumable threshold, so kills land between chunks too.
-      const result = await runCrashScenario({ runs, seed: 20261127, worker: path.join(__dirname, 'crash-child.mjs'), storageOptions, storage, work, modelSize: 6 * 1024 * 1024 });
+      // After each kill the checks wait until the server has applied every request the worker left in flight.
+      const result = await runCrashScenario({ runs, seed: 20261127, worker: path.join(__dirname, 'crash-child.mjs'), storageOptions, storage, work, modelSize: 6 * 1024 * 1024, inFlight: () => requestsInFlight(info.endpoint) });
       process.stdout.write(`GCS crashes: ${JSON.stringify(result)}\n`);
       expect(result.kills).toBe(runs);
       expect(result.downloads).toBeGreaterThan(0);
