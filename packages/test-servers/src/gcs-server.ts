@@ -70,6 +70,12 @@ export interface GcsServer {
   readonly inFlight: number;
   /** Makes `bucket` read-only (a public bucket seen by an anonymous caller), or writable again. */
   setReadOnly(bucket: string, readOnly: boolean): void;
+  /**
+   * Holds the next request whose `METHOD path?query` (decoded) matches `pattern`
+   * before the server applies it — a request received and still in flight — until
+   * `release()`. `arrived` settles when it is held.
+   */
+  holdNext(pattern: RegExp): { arrived: Promise<void>; release(): void };
   close(): Promise<void>;
 }
 
@@ -501,11 +507,20 @@ export async function startGcsServer(options: GcsServerOptions = {}): Promise<Gc
     });
   }
 
+  const holds: Array<{ pattern: RegExp; arrived: () => void; released: Promise<void> }> = [];
+
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
     const query = url.searchParams;
     const method = request.method ?? 'GET';
     requests.push(`${method} ${url.pathname}${url.search}`);
+    const line = decodeURIComponent(`${method} ${url.pathname}${url.search}`);
+    const hold = holds.findIndex((candidate) => candidate.pattern.test(line));
+    if (hold >= 0) {
+      const [held] = holds.splice(hold, 1);
+      held!.arrived();
+      await held!.released;
+    }
     let parts = url.pathname.split('/').slice(1).map(decodeURIComponent);
     // With STORAGE_EMULATOR_HOST the SDK sends JSON API paths without /storage/v1.
     if (parts[0] === 'b') parts = ['storage', 'v1', ...parts];
@@ -611,6 +626,14 @@ export async function startGcsServer(options: GcsServerOptions = {}): Promise<Gc
     requests,
     get inFlight() {
       return inFlight;
+    },
+    holdNext(pattern: RegExp) {
+      let arrived!: () => void;
+      let release!: () => void;
+      const arrival = new Promise<void>((resolve) => (arrived = resolve));
+      const released = new Promise<void>((resolve) => (release = resolve));
+      holds.push({ pattern, arrived, released });
+      return { arrived: arrival, release };
     },
     setReadOnly(bucket: string, value: boolean) {
       if (!buckets.has(bucket)) buckets.set(bucket, new Map());
