@@ -8,7 +8,8 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { startMinio, type MinioHandle } from '../src/minio.js';
+import { startMinio } from '../src/minio.js';
+import { startMoto } from '../src/moto.js';
 import { startS3Server, type S3Server } from '../src/s3-server.js';
 import { seededRandom as random } from '../src/seeded-random.js';
 
@@ -74,61 +75,71 @@ async function apply(client: S3Client, Bucket: string, op: Op, etags: Map<string
   }
 }
 
-describe('differential: the modelstore S3 server and MinIO agree', () => {
-  let ours: S3Server;
-  let minio: MinioHandle;
-  let clients: [S3Client, S3Client];
-  beforeAll(async () => {
-    [ours, minio] = await Promise.all([startS3Server(), startMinio()]);
-    const client = (endpoint: string, credentials: { accessKeyId: string; secretAccessKey: string }) =>
-      new S3Client({ endpoint, credentials, region: 'us-east-1', forcePathStyle: true, maxAttempts: 1 });
-    clients = [client(ours.endpoint, ours.credentials), client(minio.endpoint, minio.credentials)];
-    for (const c of clients) await c.send(new CreateBucketCommand({ Bucket: 'diff' }));
-  }, 120_000);
-  afterAll(async () => {
-    for (const c of clients ?? []) c.destroy();
-    await ours?.close();
-    await minio?.close();
+/** Sends the same seeded operations to our S3 server and to a third-party one, and compares the answers. */
+function differential(label: string, start: () => Promise<{ endpoint: string; credentials: { accessKeyId: string; secretAccessKey: string }; close(): Promise<void> }>, knownDifferences: (clients: [S3Client, S3Client]) => void) {
+  describe(`differential: the modelstore S3 server and ${label} agree`, () => {
+    let ours: S3Server;
+    let theirs: { endpoint: string; credentials: { accessKeyId: string; secretAccessKey: string }; close(): Promise<void> };
+    let clients: [S3Client, S3Client];
+    const clientsOf: [S3Client, S3Client] = [] as unknown as [S3Client, S3Client];
+    beforeAll(async () => {
+      [ours, theirs] = await Promise.all([startS3Server(), start()]);
+      const client = (endpoint: string, credentials: { accessKeyId: string; secretAccessKey: string }) =>
+        new S3Client({ endpoint, credentials, region: 'us-east-1', forcePathStyle: true, maxAttempts: 1 });
+      clients = [client(ours.endpoint, ours.credentials), client(theirs.endpoint, theirs.credentials)];
+      clientsOf.push(...clients);
+      for (const c of clients) await c.send(new CreateBucketCommand({ Bucket: 'diff' }));
+    }, 120_000);
+    afterAll(async () => {
+      for (const c of clients ?? []) c.destroy();
+      await ours?.close();
+      await theirs?.close();
+    });
+
+    it('on 400 seeded operations: conditional puts, ranged and conditional gets, heads, deletes, listings with delimiters', async () => {
+      const next = random(20261130);
+      const pick = <T>(items: readonly T[]) => items[Math.floor(next() * items.length)]!;
+      // Characters below "/" ('-', '.') too: S3 orders keys by bytes.
+      const segments = ['a', 'b', 'a-c', 'a.d', 'x1', 'models', 'v2'];
+      const keyOf = () => Array.from({ length: 1 + Math.floor(next() * 3) }, () => pick(segments)).join('/') + `/${pick(['f1', 'f2', 'f-3'])}`;
+      const ranges = ['bytes=0-4', 'bytes=3-', 'bytes=2-1000', 'bytes=1-1', 'bytes=0-0', 'bytes=-2', 'bytes=-1000', 'bytes=5000-'];
+      const etags: [Map<string, string>, Map<string, string>] = [new Map(), new Map()];
+      const disagreements: string[] = [];
+      for (let step = 0; step < 400; step++) {
+        const roll = next();
+        const condition = next();
+        const delimited = next() < 0.5;
+        const op: Op =
+          roll < 0.35
+            ? { kind: 'put', key: keyOf(), body: `body-${step}-`.repeat(1 + Math.floor(next() * 20)), ...(condition < 0.25 ? { ifNoneMatch: '*' } : condition < 0.5 ? { ifMatch: 'current' } : condition < 0.6 ? { ifMatch: '"0123456789abcdef0123456789abcdef"' } : {}) }
+            : roll < 0.55
+              ? { kind: 'get', key: keyOf(), ...(next() < 0.6 ? { range: pick(ranges) } : {}), ...(condition < 0.3 ? { ifMatch: 'current' } : {}) }
+              : roll < 0.65
+                ? { kind: 'head', key: keyOf() }
+                : roll < 0.8
+                  ? { kind: 'delete', key: keyOf() }
+                  : {
+                      kind: 'list',
+                      key: pick(['', 'a/', 'a', 'models/', 'a-c/', 'zz']),
+                      maxKeys: pick([1, 2, 5, 1000]),
+                      ...(delimited ? { delimiter: '/' } : {}),
+                      // With a delimiter, a StartAfter inside a common prefix ("a-c/x1" in "a-c/")
+                      // is left out: MinIO then omits the prefix, ours lists it, and AWS does not
+                      // document which is right (S3Storage never sends StartAfter).
+                      ...(next() < 0.2 ? { startAfter: pick(delimited ? ['a', 'b', 'm'] : ['a', 'a/', 'a-c/x1', 'b']) } : {}),
+                    };
+        const [a, b] = await Promise.all(clients.map((c, i) => apply(c, 'diff', op, etags[i]!)));
+        if (JSON.stringify(a) !== JSON.stringify(b)) disagreements.push(`${step} ${JSON.stringify(op)}: ours ${JSON.stringify(a)} ${label} ${JSON.stringify(b)}`);
+      }
+      expect(disagreements).toEqual([]);
+    }, 180_000);
+
+
+    knownDifferences(clientsOf);
   });
+}
 
-  it('on 400 seeded operations: conditional puts, ranged and conditional gets, heads, deletes, listings with delimiters', async () => {
-    const next = random(20261130);
-    const pick = <T>(items: readonly T[]) => items[Math.floor(next() * items.length)]!;
-    // Characters below "/" ('-', '.') too: S3 orders keys by bytes.
-    const segments = ['a', 'b', 'a-c', 'a.d', 'x1', 'models', 'v2'];
-    const keyOf = () => Array.from({ length: 1 + Math.floor(next() * 3) }, () => pick(segments)).join('/') + `/${pick(['f1', 'f2', 'f-3'])}`;
-    const ranges = ['bytes=0-4', 'bytes=3-', 'bytes=2-1000', 'bytes=1-1', 'bytes=0-0', 'bytes=-2', 'bytes=-1000', 'bytes=5000-'];
-    const etags: [Map<string, string>, Map<string, string>] = [new Map(), new Map()];
-    const disagreements: string[] = [];
-    for (let step = 0; step < 400; step++) {
-      const roll = next();
-      const condition = next();
-      const delimited = next() < 0.5;
-      const op: Op =
-        roll < 0.35
-          ? { kind: 'put', key: keyOf(), body: `body-${step}-`.repeat(1 + Math.floor(next() * 20)), ...(condition < 0.25 ? { ifNoneMatch: '*' } : condition < 0.5 ? { ifMatch: 'current' } : condition < 0.6 ? { ifMatch: '"0123456789abcdef0123456789abcdef"' } : {}) }
-          : roll < 0.55
-            ? { kind: 'get', key: keyOf(), ...(next() < 0.6 ? { range: pick(ranges) } : {}), ...(condition < 0.3 ? { ifMatch: 'current' } : {}) }
-            : roll < 0.65
-              ? { kind: 'head', key: keyOf() }
-              : roll < 0.8
-                ? { kind: 'delete', key: keyOf() }
-                : {
-                    kind: 'list',
-                    key: pick(['', 'a/', 'a', 'models/', 'a-c/', 'zz']),
-                    maxKeys: pick([1, 2, 5, 1000]),
-                    ...(delimited ? { delimiter: '/' } : {}),
-                    // With a delimiter, a StartAfter inside a common prefix ("a-c/x1" in "a-c/")
-                    // is left out: MinIO then omits the prefix, ours lists it, and AWS does not
-                    // document which is right (S3Storage never sends StartAfter).
-                    ...(next() < 0.2 ? { startAfter: pick(delimited ? ['a', 'b', 'm'] : ['a', 'a/', 'a-c/x1', 'b']) } : {}),
-                  };
-      const [a, b] = await Promise.all(clients.map((c, i) => apply(c, 'diff', op, etags[i]!)));
-      if (JSON.stringify(a) !== JSON.stringify(b)) disagreements.push(`${step} ${JSON.stringify(op)}: ours ${JSON.stringify(a)} minio ${JSON.stringify(b)}`);
-    }
-    expect(disagreements).toEqual([]);
-  }, 180_000);
-
+differential('MinIO', () => startMinio(), (clients) => {
   it('known differences: MinIO omits the common prefix holding StartAfter, and may end a listing with an empty page', async () => {
     const listings = await Promise.all(
       clients.map(async (c) => {
@@ -143,3 +154,5 @@ describe('differential: the modelstore S3 server and MinIO agree', () => {
     expect(listings[1]!.prefixes).toEqual(['known/q/']);
   }, 60_000);
 });
+
+differential('moto', () => startMoto(), () => undefined);
