@@ -83,12 +83,14 @@ console.log(`  written to ${to}`);
 const same = sha256(path.join(to, 'model.onnx')) === sha256(modelFile);
 console.log(`  model.onnx byte-identical to the original: ${same}`);
 
-step('load("iris", { state: "production" }): an onnxruntime InferenceSession; then again, from the local cache');
+step('getLatestModel("iris", { state: "production" }), then load it: an onnxruntime InferenceSession; then again, from the local cache');
+const production = (await store.getLatestModel('iris', { state: 'production' })).model.model_id;
+console.log(`  the production model is ${production}`);
 let started = performance.now();
-const session = await store.load('iris', { state: 'production' });
+const session = await store.load('iris', { modelId: production });
 console.log(`  first load: inputs ${session.inputNames.join(', ')} -> outputs ${session.outputNames.join(', ')} (${(performance.now() - started).toFixed(1)} ms)`);
 started = performance.now();
-await store.load('iris', { state: 'production' });
+await store.load('iris', { modelId: production });
 console.log(`  second load: cached (${(performance.now() - started).toFixed(1)} ms)`);
 
 step(`predict ${samples.rows.length} held-out iris rows (and compare with scikit-learn's predictions for them)`);

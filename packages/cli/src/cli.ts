@@ -353,12 +353,20 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
         );
       });
       output(
-        { dryRun: result.dryRun, removed: result.removed.map((object) => ({ key: object.key, size: object.size })), kept: result.kept.map((object) => ({ key: object.key, size: object.size })) },
+        {
+          dryRun: result.dryRun,
+          removed: result.removed.map((object) => ({ key: object.key, size: object.size })),
+          kept: result.kept.map((object) => ({ key: object.key, size: object.size })),
+          unreadable: result.unreadable,
+        },
         () =>
           `${result.dryRun ? 'would remove' : 'removed'} ${result.removed.length} archive(s), ${formatBytes(result.removed.reduce((sum, object) => sum + object.size, 0))}` +
           (result.kept.length ? `; ${result.kept.length} younger than ${options.olderThan} kept` : '') +
           '\n' +
-          result.removed.map((object) => `  ${object.key}\n`).join(''),
+          result.removed.map((object) => `  ${object.key}\n`).join('') +
+          (result.unreadable.length
+            ? `${result.unreadable.length} metadata document(s) could not be read; the archives of their models were kept:\n` + result.unreadable.map((key) => `  ${key}\n`).join('')
+            : ''),
       );
     });
 

@@ -644,7 +644,10 @@ export class ModelStore {
    * archive upload added to the grace period.
    *
    * Before each removal the model's metadata is read again, so a commit that landed
-   * while the registry was listed keeps its archive.
+   * while the registry was listed keeps its archive. An archive is only removed when
+   * it is proven an orphan: a model whose metadata document exists but cannot be read
+   * (a failed read, or a document this library cannot parse) keeps its archive, and
+   * the document is reported in `unreadable`.
    *
    * @param options.olderThan grace period in ms (default 3 600 000; at least 900 000 unless `quiesced`)
    * @param options.dryRun report what would be removed, remove nothing
@@ -653,11 +656,12 @@ export class ModelStore {
    *   registry and that every request of one that stopped has been applied (all
    *   writers stopped and the store idle, e.g. in a test); only then may `olderThan`
    *   be below the minimum
-   * @returns the orphan archives removed (or that would be), and those kept as too young
+   * @returns the orphan archives removed (or that would be), those kept as too young,
+   *   and the keys of metadata documents that could not be read (their archives kept)
    * @throws InvalidOptionError when `olderThan` is negative, not a number, or below the minimum without `quiesced`
    * @throws StorageError when the storage fails
    */
-  async collectGarbage(options: { olderThan?: number; dryRun?: boolean; now?: Date; quiesced?: boolean } = {}): Promise<{ removed: ObjectInfo[]; kept: ObjectInfo[]; dryRun: boolean }> {
+  async collectGarbage(options: { olderThan?: number; dryRun?: boolean; now?: Date; quiesced?: boolean } = {}): Promise<{ removed: ObjectInfo[]; kept: ObjectInfo[]; unreadable: string[]; dryRun: boolean }> {
     const olderThan = options.olderThan ?? defaultGarbageAge;
     if (typeof olderThan !== 'number' || !Number.isFinite(olderThan) || olderThan < 0) {
       throw new InvalidOptionError('olderThan', `collectGarbage: olderThan must be a number of milliseconds, at least 0 (got ${String(olderThan)})`);
@@ -671,33 +675,55 @@ export class ModelStore {
     }
     const cutoff = (options.now ?? new Date()).getTime() - olderThan;
     const referenced = new Set<string>();
+    // Models (`<domain>/<model_id>`) with a metadata document that could not be read:
+    // their archives are kept whatever their age, since nothing proves them orphans.
+    const unreadableModels = new Set<string>();
+    const unreadable: string[] = [];
     const archives: ObjectInfo[] = [];
     for await (const object of this.listAll(`${registryRoot}/`)) {
       const parts = object.key.split('/');
       // operatorai-model-store/<domain>/versions[/<state>]/<id>.json; a soft-deleted model's
       // archive is garbage too (deleteModel removes it last, so a crash can leave it).
       if (parts.length >= 4 && parts[2] === 'versions' && object.key.endsWith('.json') && !(parts.length === 5 && parts[3] === deletedState)) {
-        const metadata = await this.readMetadata(object.key).catch(() => undefined);
+        const metadata = await this.readMetadata(object.key).catch(() => null);
+        if (metadata === null) {
+          unreadable.push(object.key);
+          unreadableModels.add(`${parts[1]}/${parts[parts.length - 1]!.slice(0, -'.json'.length)}`);
+          continue;
+        }
         const key = metadata ? archiveKeyFromLocation(metadata.storage) : undefined;
         if (key !== undefined) referenced.add(key);
       } else if (parts.length === 5 && parts[4] === 'artifacts.tar.gz') {
         archives.push(object);
       }
     }
-    const orphans = archives.filter((object) => !referenced.has(object.key));
+    // operatorai-model-store/<domain>/<stamp>/<model_id>/artifacts.tar.gz
+    const modelOf = (key: string) => {
+      const [, domain, , modelId] = key.split('/');
+      return { domain: domain!, modelId: modelId! };
+    };
+    const orphans = archives.filter((object) => {
+      const { domain, modelId } = modelOf(object.key);
+      return !referenced.has(object.key) && !unreadableModels.has(`${domain}/${modelId}`);
+    });
     const old = orphans.filter((object) => object.lastModified.getTime() <= cutoff);
     const kept = orphans.filter((object) => object.lastModified.getTime() > cutoff);
     const removed: ObjectInfo[] = [];
     for (const object of old) {
-      // operatorai-model-store/<domain>/<stamp>/<model_id>/artifacts.tar.gz: a commit of
-      // this model that landed since the listing references it now.
-      const [, domain, , modelId] = object.key.split('/');
-      const committed = await this.readMetadata(layout.version(domain!, modelId!)).catch(() => undefined);
+      // A commit of this model that landed since the listing references it now; a
+      // document that cannot be read keeps the archive.
+      const { domain, modelId } = modelOf(object.key);
+      const versionKey = layout.version(domain, modelId);
+      const committed = await this.readMetadata(versionKey).catch(() => null);
+      if (committed === null) {
+        unreadable.push(versionKey);
+        continue;
+      }
       if (committed && archiveKeyFromLocation(committed.storage) === object.key) continue;
       if (!options.dryRun) await this.storage.delete(object.key);
       removed.push(object);
     }
-    return { removed, kept, dryRun: options.dryRun ?? false };
+    return { removed, kept, unreadable, dryRun: options.dryRun ?? false };
   }
 
   // ---------------------------------------------------------------- delete
