@@ -1,3 +1,6 @@
+import { rmSync } from 'node:fs';
+
 export default async function globalTeardown() {
   await Promise.all((globalThis.__modelstoreServers ?? []).map((server) => server.close()));
+  if (globalThis.__modelstoreInteropWork) rmSync(globalThis.__modelstoreInteropWork, { recursive: true, force: true });
 }

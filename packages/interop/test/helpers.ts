@@ -47,8 +47,10 @@ export function unique(prefix: string): string {
   return `${prefix}-${randomBytes(5).toString('hex')}`;
 }
 
+/** A fresh temporary folder inside the run's folder (removed when the run ends). */
 export function workDir(name: string): string {
-  return mkdtempSync(path.join(tmpdir(), `modelstore-interop-${name}-`));
+  const parent = process.env.MODELSTORE_INTEROP_WORK ?? tmpdir();
+  return mkdtempSync(path.join(parent, `${name}-`));
 }
 
 export function backends(): Backend[] {
