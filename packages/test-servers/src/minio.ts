@@ -47,6 +47,7 @@ export async function startMinio(options: { buckets?: string[] } = {}): Promise<
           MINIO_UPDATE: 'off',
           MINIO_CI_CD: '1',
         },
+        removeOnExit: [work],
       },
     );
     const endpoint = `http://127.0.0.1:${port}`;

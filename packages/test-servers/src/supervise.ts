@@ -8,11 +8,20 @@ import { createServer } from 'node:net';
  * after 3 s) as soon as its stdin closes — which the kernel does when the process
  * that started it dies, however it dies (SIGKILL included) — or when it receives
  * SIGINT/SIGTERM/SIGHUP (Ctrl-C reaches it: it stays in its parent's group). When the
- * server exits on its own, the supervisor exits with the server's status.
+ * server exits on its own, the supervisor exits with the server's status. Either way it
+ * then removes the folders listed in MODELSTORE_SUPERVISOR_REMOVE (JSON), such as the
+ * server's data folder, so an interrupted run leaves no data behind.
  */
 const supervisorSource = `
 const { spawn } = require('node:child_process');
+const { rmSync } = require('node:fs');
 const [command, ...args] = process.argv.slice(1);
+const removeOnExit = JSON.parse(process.env.MODELSTORE_SUPERVISOR_REMOVE || '[]');
+delete process.env.MODELSTORE_SUPERVISOR_REMOVE;
+function exit(code) {
+  for (const folder of removeOnExit) { try { rmSync(folder, { recursive: true, force: true }); } catch {} }
+  process.exit(code);
+}
 const child = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit'], detached: true });
 let stopping = false;
 function kill(signal) { try { process.kill(-child.pid, signal); } catch {} }
@@ -20,10 +29,10 @@ function stop() {
   if (stopping) return;
   stopping = true;
   kill('SIGTERM');
-  setTimeout(() => { kill('SIGKILL'); process.exit(1); }, 3000);
+  setTimeout(() => { kill('SIGKILL'); setTimeout(() => exit(1), 200); }, 3000);
 }
-child.on('error', (error) => { process.stderr.write('supervisor: cannot start ' + command + ': ' + error.message + '\\n'); process.exit(127); });
-child.on('exit', (code, signal) => { kill('SIGKILL'); process.exit(code ?? (signal ? 1 : 0)); });
+child.on('error', (error) => { process.stderr.write('supervisor: cannot start ' + command + ': ' + error.message + '\\n'); exit(127); });
+child.on('exit', (code, signal) => { kill('SIGKILL'); exit(code ?? (signal ? 1 : 0)); });
 process.stdin.on('end', stop);
 process.stdin.on('close', stop);
 process.stdin.on('error', stop);
@@ -51,13 +60,14 @@ export interface SupervisedProcess {
 
 /**
  * Runs `command args` under a supervisor (see `supervisorSource`) so that the server
- * never outlives the process that started it, even if that process is SIGKILLed.
+ * never outlives the process that started it, even if that process is SIGKILLed, and
+ * the folders in `removeOnExit` are removed once it has stopped.
  * Nothing here keeps the caller's event loop alive: `stop()` is the way to end it.
  */
-export function superviseProcess(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): SupervisedProcess {
+export function superviseProcess(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; removeOnExit?: string[] } = {}): SupervisedProcess {
   const child = spawn(process.execPath, ['-e', supervisorSource, command, ...args], {
     stdio: ['pipe', 'pipe', 'pipe'],
-    env: options.env ?? process.env,
+    env: { ...(options.env ?? process.env), MODELSTORE_SUPERVISOR_REMOVE: JSON.stringify(options.removeOnExit ?? []) },
     cwd: options.cwd,
   });
   let text = '';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -11,6 +11,11 @@ import { pathToFileURL } from 'node:url';
 // port on its command line and that the port no longer answers.
 
 const dist = pathToFileURL(path.resolve(__dirname, '../dist/index.js')).href;
+
+/** The command line (arguments) of process `pid`. */
+function commandLine(pid: number): string[] {
+  return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+}
 
 /** The pids of processes whose command line contains `needle` (Linux /proc). */
 function processesWith(needle: string): number[] {
@@ -37,8 +42,21 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
-const kinds: Array<{ name: string; start: string; url: (handle: { endpoint: string; port: number }) => string; needle: (port: number) => string }> = [
-  { name: 'MinIO', start: `m.startMinio({ buckets: ['kill-test'] })`, url: (h) => `${h.endpoint}/minio/health/live`, needle: (port) => `127.0.0.1:${port}` },
+const kinds: Array<{
+  name: string;
+  start: string;
+  url: (handle: { endpoint: string; port: number }) => string;
+  needle: (port: number) => string;
+  /** The server's data folder, from its command line: it must be removed too. */
+  dataFolder?: (args: string[]) => string;
+}> = [
+  {
+    name: 'MinIO',
+    start: `m.startMinio({ buckets: ['kill-test'] })`,
+    url: (h) => `${h.endpoint}/minio/health/live`,
+    needle: (port) => `127.0.0.1:${port}`,
+    dataFolder: (args) => path.dirname(args[args.length - 1]!),
+  },
   { name: 'fake-gcs-server', start: `m.startFakeGcsServer({ buckets: ['kill-test'] })`, url: (h) => `${h.endpoint}/storage/v1/b`, needle: (port) => `-port ${port}` },
   { name: 'moto', start: `m.startMoto({ buckets: ['kill-test'] })`, url: (h) => `${h.endpoint}/moto-api/`, needle: (port) => `-p ${port}` },
   {
@@ -68,7 +86,11 @@ describe('servers never outlive the process that started them', () => {
       const port = Number(new URL(endpoint).port);
       const handle = { endpoint, port };
       expect(await answers(kind.url(handle))).toBe(true);
-      expect(processesWith(kind.needle(port)).length).toBeGreaterThan(0);
+      const running = processesWith(kind.needle(port));
+      expect(running.length).toBeGreaterThan(0);
+      const server = running.map(commandLine).find((args) => args[0] !== process.execPath) ?? commandLine(running[0]!);
+      const dataFolder = kind.dataFolder?.(server);
+      if (dataFolder) expect(existsSync(dataFolder)).toBe(true);
 
       const exited = new Promise((resolve) => parent.once('exit', resolve));
       parent.kill('SIGKILL');
@@ -81,6 +103,10 @@ describe('servers never outlive the process that started them', () => {
       }
       expect(left).toEqual([]);
       expect(await answers(kind.url(handle))).toBe(false);
+      if (dataFolder) {
+        while (existsSync(dataFolder) && Date.now() - killedAt < 8000) await new Promise((resolve) => setTimeout(resolve, 100));
+        expect(existsSync(dataFolder)).toBe(false);
+      }
     }, 180_000);
   }
 });
