@@ -45,14 +45,18 @@ async function archiveKeys(): Promise<string[]> {
   return objects.map((object) => object.key).filter((key) => key.endsWith('/artifacts.tar.gz'));
 }
 
+async function readText(key: string): Promise<string> {
+  const stored = await storage.get(key);
+  const chunks: Buffer[] = [];
+  for await (const chunk of stored!.body) chunks.push(Buffer.from(chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 /** Replaces the text of every metadata document of `modelId` (its version and state copies). */
 async function rewriteDocuments(domain: string, modelId: string, rewrite: (text: string) => string) {
   const { objects } = await storage.list(`operatorai-model-store/${domain}/versions/`);
   for (const object of objects.filter((o) => o.key.endsWith(`/${modelId}.json`))) {
-    const stored = await storage.get(object.key);
-    const chunks: Buffer[] = [];
-    for await (const chunk of stored!.body) chunks.push(Buffer.from(chunk as Buffer));
-    await storage.put(object.key, rewrite(Buffer.concat(chunks).toString('utf8')));
+    await storage.put(object.key, rewrite(await readText(object.key)));
   }
 }
 
@@ -103,9 +107,7 @@ describe('collectGarbage with metadata it cannot read', () => {
     // removal fails: nothing proves the archive an orphan, so it stays.
     const { model } = await store.upload('churn', { model: weights });
     const versionKey = `operatorai-model-store/churn/versions/${model.model_id}.json`;
-    const stored = await storage.get(versionKey);
-    const chunks: Buffer[] = [];
-    for await (const chunk of stored!.body) chunks.push(Buffer.from(chunk as Buffer));
+    expect(await readText(versionKey)).toContain(model.model_id);
     await storage.delete(versionKey);
     const listAll = storage.list.bind(storage);
     let listed = false;
