@@ -93,7 +93,7 @@ describe('the modelstore command', () => {
     expect(deleted.stderr).toMatch(/has been deleted/);
 
     const gc = await json('gc', '--dry-run');
-    expect(gc).toEqual({ dryRun: true, removed: [], kept: [] });
+    expect(gc).toEqual({ dryRun: true, removed: [], kept: [], unreadable: [] });
   }, 120_000);
 
   it('answers usage errors with exit code 2 and --help with examples', async () => {

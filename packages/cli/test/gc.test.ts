@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { modelstore, treeDigest } from './helpers.js';
@@ -37,6 +37,31 @@ describe('modelstore gc', () => {
       expect(JSON.parse((await cli('--json', 'ls', 'churn')).stdout).map((row: { modelId: string }) => row.modelId)).toEqual(['kept']);
       const download = await cli('--json', 'download', 'churn', 'kept', '--to', 'out');
       expect(treeDigest(JSON.parse(download.stdout).directory)['model.bin']).toBe(treeDigest(work)['model.bin']);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it("keeps the archive of a model whose metadata it cannot read (Python's NaN) and names the document", async () => {
+    const work = mkdtempSync(path.join(tmpdir(), 'modelstore-cli-gc-'));
+    try {
+      writeFileSync(path.join(work, 'model.bin'), Buffer.alloc(50_000, 3));
+      const cli = (...args: string[]) => modelstore(['--store', './registry', ...args], { cwd: work });
+      expect((await cli('upload', 'fraud', 'model.bin', '--id', 'nan-metric')).code).toBe(0);
+      // Python's json.dumps writes a float('nan') metric as a bare NaN, which JSON.parse refuses.
+      const versions = path.join(work, 'registry', 'operatorai-model-store', 'fraud', 'versions');
+      const document = path.join(versions, 'nan-metric.json');
+      writeFileSync(document, readFileSync(document, 'utf8').replace(/\}$/, ', "extra": {"val_loss": NaN}}'));
+
+      const text = await cli('gc', '--older-than', '0s', '--quiesced');
+      expect(text.code).toBe(0);
+      expect(text.stdout).toMatch(/^removed 0 archive/);
+      expect(text.stdout).toContain('1 metadata document(s) could not be read; the archives of their models were kept:\n  operatorai-model-store/fraud/versions/nan-metric.json');
+      const json = JSON.parse((await cli('--json', 'gc', '--older-than', '0s', '--quiesced')).stdout);
+      expect(json.removed).toEqual([]);
+      expect(json.unreadable).toEqual(['operatorai-model-store/fraud/versions/nan-metric.json']);
+      const stamps = readdirSync(path.join(work, 'registry', 'operatorai-model-store', 'fraud')).filter((name) => name !== 'versions');
+      expect(readdirSync(path.join(work, 'registry', 'operatorai-model-store', 'fraud', stamps[0]!, 'nan-metric'))).toEqual(['artifacts.tar.gz']);
     } finally {
       rmSync(work, { recursive: true, force: true });
     }
