@@ -1,4 +1,4 @@
-import { inFlightPath } from './in-flight.js';
+import { countingInFlight } from './in-flight.js';
 import { crc32c } from '@node-rs/crc32';
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdtempSync, openSync, rmSync, unlink } from 'node:fs';
@@ -590,30 +590,14 @@ export async function startGcsServer(options: GcsServerOptions = {}): Promise<Gc
     throw new GcsError(501, 'notImplemented', `${method} on an object is not implemented by this test server`);
   }
 
-  let inFlight = 0;
-  const server = createServer((request, response) => {
-    if (request.url === inFlightPath) {
-      request.resume();
-      const text = JSON.stringify({ inFlight });
-      response.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-      response.end(text);
-      return;
-    }
-    inFlight++;
-    handle(request, response).catch((error: unknown) => {
-      if (response.headersSent || response.destroyed) {
-        response.destroy();
-        return;
-      }
-      const gcsError = error instanceof GcsError ? error : new GcsError(500, 'backendError', `Internal error: ${(error as Error).message}`);
-      request.resume();
-      sendJson(response, gcsError.status, {
-        error: { code: gcsError.status, message: gcsError.message, errors: [{ message: gcsError.message, domain: 'global', reason: gcsError.reason }] },
-      });
-    }).finally(() => {
-      inFlight--;
+  const counter = countingInFlight(handle, (error, request, response) => {
+    const gcsError = error instanceof GcsError ? error : new GcsError(500, 'backendError', `Internal error: ${(error as Error).message}`);
+    request.resume();
+    sendJson(response, gcsError.status, {
+      error: { code: gcsError.status, message: gcsError.message, errors: [{ message: gcsError.message, domain: 'global', reason: gcsError.reason }] },
     });
   });
+  const server = createServer(counter.listener);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', resolve);
@@ -625,7 +609,7 @@ export async function startGcsServer(options: GcsServerOptions = {}): Promise<Gc
     port,
     requests,
     get inFlight() {
-      return inFlight;
+      return counter.inFlight;
     },
     holdNext(pattern: RegExp) {
       let arrived!: () => void;

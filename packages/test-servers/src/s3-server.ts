@@ -1,4 +1,4 @@
-import { inFlightPath } from './in-flight.js';
+import { countingInFlight } from './in-flight.js';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdtempSync, openSync, rmSync, unlink } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -450,38 +450,22 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
     );
   }
 
-  let inFlight = 0;
-  const server: Server = createServer((request, response) => {
-    if (request.url === inFlightPath) {
-      request.resume();
-      const text = JSON.stringify({ inFlight });
-      response.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-      response.end(text);
+  const counter = countingInFlight(handle, (error, request, response) => {
+    const s3Error = error instanceof S3Error ? error : new S3Error(500, 'InternalError', `We encountered an internal error: ${(error as Error).message}`);
+    // Drain what the client is still sending before answering, as S3 does.
+    request.resume();
+    if (request.method === 'HEAD') {
+      response.writeHead(s3Error.status, { 'x-amz-error-code': s3Error.code, 'content-length': 0 });
+      response.end();
       return;
     }
-    inFlight++;
-    handle(request, response).catch((error: unknown) => {
-      if (response.headersSent || response.destroyed) {
-        response.destroy();
-        return;
-      }
-      const s3Error = error instanceof S3Error ? error : new S3Error(500, 'InternalError', `We encountered an internal error: ${(error as Error).message}`);
-      // Drain what the client is still sending before answering, as S3 does.
-      request.resume();
-      if (request.method === 'HEAD') {
-        response.writeHead(s3Error.status, { 'x-amz-error-code': s3Error.code, 'content-length': 0 });
-        response.end();
-        return;
-      }
-      sendXml(
-        response,
-        s3Error.status,
-        `<Error><Code>${s3Error.code}</Code><Message>${xml(s3Error.message)}</Message>${s3Error.resource ? `<Resource>${xml(s3Error.resource)}</Resource>` : ''}<RequestId>${randomBytes(8).toString('hex')}</RequestId></Error>`,
-      );
-    }).finally(() => {
-      inFlight--;
-    });
+    sendXml(
+      response,
+      s3Error.status,
+      `<Error><Code>${s3Error.code}</Code><Message>${xml(s3Error.message)}</Message>${s3Error.resource ? `<Resource>${xml(s3Error.resource)}</Resource>` : ''}<RequestId>${randomBytes(8).toString('hex')}</RequestId></Error>`,
+    );
   });
+  const server: Server = createServer(counter.listener);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', resolve);
@@ -493,7 +477,7 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
     credentials,
     requests,
     get inFlight() {
-      return inFlight;
+      return counter.inFlight;
     },
     dropNextUploads(count: number) {
       dropUploads = count;
