@@ -26,6 +26,7 @@ import { deletedState, validateDomain, validateModelId, validateStateName } from
 import { archiveKeyFromLocation, createdStamp, layout, parseCreatedStamp, registryRoot } from './registry-layout.js';
 import type { ObjectInfo, Storage } from './storage.js';
 import { version } from './version.js';
+import { checkJsonValue, parseJson, replaceMember } from './json.js';
 
 export interface ModelStoreOptions {
   /** Where the registry lives. */
@@ -79,16 +80,69 @@ function defaultCacheDir(): string {
   return path.join(homedir(), '.cache', 'modelstore');
 }
 
-/** Creation time of a model in milliseconds: the precise one when recorded, else Python's second-precision stamp. */
-export function createdTime(metadata: ModelMetadata): number {
-  const precise = Date.parse(metadata.code?.created_at ?? '');
-  return Number.isNaN(precise) ? parseCreatedStamp(metadata.code?.created) : precise;
+/** The widest UTC offsets in use: UTC−12:00 to UTC+14:00, in ms. */
+const westmostOffset = -12 * 3600_000;
+const eastmostOffset = 14 * 3600_000;
+/** Every UTC offset in use is a whole number of quarter hours. */
+const quarterHour = 15 * 60_000;
+
+/**
+ * The creation time this library orders a model by, in ms since the epoch (0 when
+ * nothing is known):
+ * - `code.created_at` (ISO-8601 UTC, written by this library) when present;
+ * - else Python modelstore's `code.created`, which is the uploading machine's *local*
+ *   time with no zone, converted to UTC with the writer's offset inferred from
+ *   `documentTime`, the storage's own last-modified time of the model's
+ *   `versions/<id>.json`: the stamp read as UTC minus that time, rounded to the
+ *   nearest quarter hour (every zone's offset is a multiple of 15 minutes; the upload
+ *   itself takes seconds). So a model uploaded from Tokyo (UTC+9) two seconds before one
+ *   from Node is older, as it really is, instead of nine hours newer;
+ * - when the inferred offset is not one in use (−12 h to +14 h) — the document was
+ *   copied or rewritten long after it was made, so its storage time says nothing of
+ *   the writer's zone — or no storage time is known, the stamp read as UTC, which
+ *   orders Python's models among themselves as Python modelstore does.
+ */
+export function createdTime(metadata: ModelMetadata, documentTime?: Date): number {
+  const precise = Date.parse(typeof metadata.code?.created_at === 'string' ? metadata.code.created_at : '');
+  if (!Number.isNaN(precise)) return precise;
+  const stamp = parseCreatedStamp(typeof metadata.code?.created === 'string' ? metadata.code.created : undefined);
+  if (Number.isNaN(stamp)) return documentTime?.getTime() || 0;
+  const stored = documentTime?.getTime();
+  if (stored === undefined || Number.isNaN(stored)) return stamp;
+  const offset = Math.round((stamp - stored) / quarterHour) * quarterHour;
+  return offset >= westmostOffset && offset <= eastmostOffset ? stamp - offset : stamp;
 }
 
+/**
+ * A committed model's metadata document as read: its parsed value, the version read
+ * (`info.etag`, `info.lastModified`) and its exact text — documents this library
+ * copies (state copies, soft-delete copies, the latest pointer) are written with these
+ * very bytes, so values JavaScript cannot hold (Python's big integers, `1.0` vs `1`) are kept.
+ */
+interface StoredModel {
+  metadata: ModelMetadata;
+  info: ObjectInfo;
+  text: string;
+}
+
+const modelTime = (model: StoredModel) => createdTime(model.metadata, model.info.lastModified);
+
 /** Newest first; ties by model id, so every reader agrees. */
-function newestFirst(a: ModelMetadata, b: ModelMetadata): number {
-  const difference = (createdTime(b) || 0) - (createdTime(a) || 0);
-  return difference !== 0 ? difference : a.model.model_id < b.model.model_id ? 1 : a.model.model_id > b.model.model_id ? -1 : 0;
+function newestFirst(a: StoredModel, b: StoredModel): number {
+  const difference = modelTime(b) - modelTime(a);
+  const x = a.metadata.model.model_id;
+  const y = b.metadata.model.model_id;
+  return difference !== 0 ? difference : x < y ? 1 : x > y ? -1 : 0;
+}
+
+/** Whether two documents describe the same upload of a model (a re-used id is another model). */
+function sameModel(a: ModelMetadata, b: ModelMetadata): boolean {
+  if (a.model.model_id !== b.model.model_id || a.model.domain !== b.model.domain) return false;
+  const ours = a.archive?.upload_id;
+  const theirs = b.archive?.upload_id;
+  if (typeof ours === 'string' || typeof theirs === 'string') return ours === theirs;
+  const key = archiveKeyFromLocation(a.storage);
+  return key !== undefined && key === archiveKeyFromLocation(b.storage);
 }
 
 async function mapConcurrently<T, R>(items: T[], concurrency: number, map: (item: T) => Promise<R>): Promise<R[]> {
@@ -154,7 +208,8 @@ export class ModelStore {
     const extraFiles = options.extraFiles ?? [];
     const extraPaths = extraFiles.map((file) => `extras/${path.basename(file)}`);
     for (const extraPath of extraPaths) validateArchivePath(extraPath);
-    if (options.extraMetadata !== undefined) JSON.stringify(options.extraMetadata);
+    // Metadata this library writes stays strict JSON that JSON.parse reads back exactly.
+    if (options.extraMetadata !== undefined) checkJsonValue(options.extraMetadata, 'extraMetadata');
     const adapter = this.adapterFor(options);
     options.signal?.throwIfAborted();
 
@@ -217,8 +272,9 @@ export class ModelStore {
       ...(options.extraMetadata === undefined ? {} : { extra: options.extraMetadata }),
       archive: { ...archive, upload_id: randomUUID() },
     };
-    await this.commit(metadata, archiveKey);
-    await this.announce(metadata);
+    const text = JSON.stringify(metadata);
+    const info = await this.commit(metadata, text, archiveKey);
+    await this.announce({ metadata, info, text });
     return metadata;
   }
 
@@ -265,40 +321,44 @@ export class ModelStore {
    * model holds the id; when the outcome is unknown (the write may still land) it is
    * left to `collectGarbage`, whose grace period covers such late writes.
    */
-  private async commit(metadata: ModelMetadata, archiveKey: string): Promise<void> {
+  private async commit(metadata: ModelMetadata, text: string, archiveKey: string): Promise<ObjectInfo> {
     const { domain, model_id: modelId } = metadata.model;
     const key = layout.version(domain, modelId);
     try {
-      await this.writeJson(key, metadata, { ifNoneMatch: '*' });
+      return await this.storage.put(key, text, { contentType: 'application/json', ifNoneMatch: '*' });
     } catch (error) {
-      const stored = await this.readJson<unknown>(key).then(
-        (value) => ({ value }),
-        () => undefined,
-      );
+      const stored = await this.readJsonOrDamaged(key).catch(() => undefined);
       // The very document this upload wrote (it carries this upload's random upload_id).
-      if (stored && JSON.stringify(stored.value) === JSON.stringify(metadata)) return;
+      if (stored && stored.text === text) return stored.info;
       // Another model holds the id, so nothing will reference this archive — unless
       // that model's archive is this very object (same key), which must stay.
-      const theirs = stored?.value;
-      if (theirs !== undefined && !(isModelMetadata(theirs) && JSON.stringify(theirs.storage) === JSON.stringify(metadata.storage))) await this.storage.delete(archiveKey).catch(() => undefined);
+      if (stored && !stored.damaged && !(isModelMetadata(stored.value) && archiveKeyFromLocation(stored.value.storage) === archiveKey)) await this.storage.delete(archiveKey).catch(() => undefined);
       if (PreconditionFailedError.isInstance(error)) throw new ModelExistsError(domain, modelId, { cause: error });
       throw error;
     }
   }
 
   /** After a commit: moves the latest pointer forward if newer, and records the model in the domain's index. */
-  private async announce(metadata: ModelMetadata): Promise<void> {
-    await this.advanceDomain(metadata.model.domain, metadata);
-    await this.addToIndex(metadata.model.domain, metadata);
+  private async announce(model: StoredModel): Promise<void> {
+    await this.advanceDomain(model.metadata.model.domain, model);
+    await this.addToIndex(model.metadata.model.domain, model);
   }
 
-  /** Moves `domains/<domain>.json` to `metadata` by compare-and-swap, unless a newer model is already there. */
-  private async advanceDomain(domain: string, metadata: ModelMetadata): Promise<void> {
+  /**
+   * Moves `domains/<domain>.json` to `candidate` by compare-and-swap, unless the pointer
+   * already names a live model that is as new (a pointer naming a deleted, re-uploaded,
+   * foreign or unreadable model is replaced). The pointer is a byte copy of the model's
+   * document, as Python modelstore writes it.
+   */
+  private async advanceDomain(domain: string, candidate: StoredModel): Promise<void> {
     const key = layout.domain(domain);
     let readFailures = 0;
     for (let attempt = 0; attempt < registryRetries; attempt++) {
       const retry: unique symbol = Symbol('retry');
-      const current = await this.readJsonOrDamaged(key).catch((error: unknown): typeof retry => {
+      const current = await (async () => {
+        const pointer = await this.readJsonOrDamaged(key);
+        return { pointer, live: pointer ? await this.liveModelOf(domain, pointer) : undefined };
+      })().catch((error: unknown): typeof retry => {
         // A read that broke off (the pointer may have moved meanwhile) is read again.
         if (StorageError.isInstance(error) && (error as StorageError).retryable && ++readFailures <= 3) return retry;
         throw error;
@@ -307,11 +367,12 @@ export class ModelStore {
         await backoff(attempt);
         continue;
       }
-      // A damaged pointer is replaced rather than trusted (or left blocking every upload).
-      if (current && !current.damaged && isModelMetadata(current.value) && newestFirst(current.value, metadata) <= 0) return;
+      if (current.live && newestFirst(current.live, candidate) <= 0) return;
+      // A pointer naming no live model says nothing about what is newest: ask the listing.
+      const target = current.live ? candidate : await this.newestCommitted(domain).then(({ newest }) => (newest && newestFirst(newest, candidate) < 0 ? newest : candidate));
       try {
         // Conditional on exactly the version read: what it was compared with (or its absence).
-        await this.writeJson(key, metadata, current ? { ifMatch: current.info.etag } : { ifNoneMatch: '*' });
+        await this.storage.put(key, target.text, { contentType: 'application/json', ...(current.pointer ? { ifMatch: current.pointer.info.etag } : { ifNoneMatch: '*' as const }) });
         return;
       } catch (error) {
         if (!PreconditionFailedError.isInstance(error)) throw error;
@@ -321,91 +382,184 @@ export class ModelStore {
     throw new ModelStoreError(`Could not update the latest model of domain "${domain}" after ${registryRetries} attempts: too many concurrent writers`);
   }
 
+  /**
+   * The live model a pointer document names: its current `versions/<id>.json`, when
+   * that exists and is the same upload as the pointer's copy. `undefined` for a pointer
+   * that is damaged, names another domain's model, or names a model since deleted or
+   * replaced by a re-upload of its id (Python modelstore's `delete_model` leaves the
+   * pointer naming the deleted model).
+   */
+  private async liveModelOf(domain: string, pointer: StoredDocument): Promise<StoredModel | undefined> {
+    if (pointer.damaged || !isModelMetadata(pointer.value) || pointer.value.model.domain !== domain) return undefined;
+    let modelId: string;
+    try {
+      modelId = validateModelId(pointer.value.model.model_id);
+    } catch {
+      return undefined;
+    }
+    const live = await this.readModel(layout.version(domain, modelId)).catch((error: unknown) => (IntegrityError.isInstance(error) ? undefined : Promise.reject(error)));
+    return live && sameModel(pointer.value, live.metadata) ? live : undefined;
+  }
+
+  /**
+   * The domain's latest model: the one its pointer names when that is live, else the
+   * newest committed model (the pointer is then repaired by compare-and-swap, best
+   * effort: a reader without write access still gets the right answer).
+   * @returns undefined when the domain has no live model; `damaged` when the pointer cannot be read
+   */
+  private async latest(domain: string): Promise<{ model: StoredModel | undefined; pointer: StoredDocument | undefined }> {
+    const key = layout.domain(domain);
+    for (let attempt = 0; ; attempt++) {
+      const pointer = await this.readJsonOrDamaged(key);
+      const live = pointer ? await this.liveModelOf(domain, pointer) : undefined;
+      if (live) return { model: live, pointer };
+      const { newest } = await this.newestCommitted(domain);
+      if (!newest) return { model: undefined, pointer };
+      const repaired = await this.storage.put(key, newest.text, { contentType: 'application/json', ...(pointer ? { ifMatch: pointer.info.etag } : { ifNoneMatch: '*' as const }) }).then(
+        () => true,
+        (error: unknown) => !PreconditionFailedError.isInstance(error),
+      );
+      // Lost the race to another writer: read what it wrote (a newer upload, or the same repair).
+      if (repaired || attempt >= 3) return { model: newest, pointer };
+      await backoff(attempt);
+    }
+  }
+
   // ---------------------------------------------------------------- reading
 
-  /** Domains, most recently updated first. */
+  /**
+   * Domains, the one with the newest latest model first (model times as in
+   * {@link createdTime}). A domain whose pointer cannot be read, or names no live
+   * model while none remains, is listed last.
+   */
   async listDomains(): Promise<string[]> {
-    const keys = await this.listKeys(layout.domains(), '.json');
-    // A damaged pointer still names its domain (by its key); it sorts as oldest.
-    const documents = await mapConcurrently(keys, 16, (name) => this.readMetadata(layout.domain(name)).catch((error: unknown) => (IntegrityError.isInstance(error) ? null : Promise.reject(error))));
-    const times = new Map(keys.map((name, index) => [name, documents[index] ? createdTime(documents[index]!) || 0 : 0]));
+    const names = await this.listKeys(layout.domains(), '.json');
+    const latest = await mapConcurrently(names, 16, (name) =>
+      this.latest(name).then(
+        ({ model, pointer }) => (pointer === undefined && model === undefined ? undefined : model ? modelTime(model) : 0),
+        (error: unknown) => (IntegrityError.isInstance(error) ? 0 : Promise.reject(error)),
+      ),
+    );
+    const times = new Map(names.map((name, index) => [name, latest[index]]));
     // Pointers deleted since the listing (undefined) are left out.
-    return keys.filter((_, index) => documents[index] !== undefined).sort((a, b) => times.get(b)! - times.get(a)! || (a < b ? -1 : a > b ? 1 : 0));
+    return names.filter((name) => times.get(name) !== undefined).sort((a, b) => times.get(b)! - times.get(a)! || (a < b ? -1 : a > b ? 1 : 0));
   }
 
-  /** The metadata of the domain's latest model. @throws DomainNotFoundError */
+  /**
+   * The metadata of the domain's latest model: the newest live model. The pointer
+   * `domains/<domain>.json` is trusted only while it names a live model; when it names a
+   * deleted one (Python modelstore's `delete_model` leaves it so), a re-uploaded id or
+   * another domain's model, or is missing or unreadable, the newest committed model is
+   * the latest and the pointer is repaired.
+   * @throws DomainNotFoundError when the domain has no live model
+   * @throws IntegrityError when the pointer cannot be read and the domain has no model to replace it with
+   */
   async getDomain(domain: string): Promise<ModelMetadata> {
-    validateDomain(domain);
-    const metadata = await this.readMetadata(layout.domain(domain));
-    if (metadata) return metadata;
-    // No pointer, but perhaps models: an upload that died between its commit and the
-    // pointer's creation. The newest committed model is the latest; the pointer is
-    // written for the next reader (create-only, so a concurrent upload wins).
-    const found = (await this.newestCommitted(domain)).newest;
-    if (!found) throw new DomainNotFoundError(domain);
-    await this.advanceDomain(domain, found).catch(() => undefined);
-    return found;
+    return (await this.latestOrThrow(domain)).metadata;
   }
 
-  /** Model ids of the domain, newest first; only those in `state` if given. Deleted models are never listed. */
+  /**
+   * Model ids of the domain, newest first (model times as in {@link createdTime}; ties
+   * by id); only those in `state` if given. Deleted models are never listed, even when a
+   * state still holds a copy of one.
+   */
   async listModels(domain: string, options: { state?: string } = {}): Promise<string[]> {
     validateDomain(domain);
-    let prefix = layout.versions(domain);
-    if (options.state !== undefined) {
-      validateStateName(options.state);
-      await this.requireState(options.state);
-      prefix = layout.stateVersions(domain, options.state);
-    }
-    const ids = await this.listKeys(prefix, '.json');
-    if (ids.length === 0 && options.state === undefined && !(await this.storage.head(layout.domain(domain)))) throw new DomainNotFoundError(domain);
-    return this.newestFirst(domain, prefix, ids);
+    if (options.state !== undefined) return (await this.inState(domain, options.state)).map(({ id }) => id);
+    const objects = await this.listObjects(layout.versions(domain), '.json');
+    if (objects.length === 0 && !(await this.storage.head(layout.domain(domain)))) throw new DomainNotFoundError(domain);
+    return sortByTime(await this.timesOf(domain, objects));
   }
 
   /**
-   * Orders model ids by creation time, newest first, ties by id. Creation times come
-   * from the domain's index (one read) and, for models it does not know (written by
-   * Python modelstore, or by an upload that died before indexing), from their metadata.
+   * The live models in `state`, newest first: one read per member of its committed
+   * document (whether the model is live, and when it was made). `model` is null for a
+   * document that cannot be read (ordered as oldest).
    */
-  private async newestFirst(domain: string, prefix: string, ids: string[]): Promise<string[]> {
-    if (ids.length === 0) return [];
-    const created = await this.readIndex(domain);
-    const unknown = ids.filter((id) => !created.has(id));
-    // A damaged document is listed (it exists), ordered as oldest; reading it says what is wrong.
-    const documents = await mapConcurrently(unknown, 16, (id) => this.readMetadata(`${prefix}${id}.json`).catch((error: unknown) => (IntegrityError.isInstance(error) ? null : Promise.reject(error))));
-    const vanished = new Set<string>();
-    unknown.forEach((id, index) => {
-      const metadata = documents[index];
-      if (metadata) created.set(id, createdTime(metadata) || 0);
-      else if (metadata === null) created.set(id, 0);
-      else vanished.add(id);
+  private async inState(domain: string, state: string): Promise<{ id: string; model: StoredModel | null }[]> {
+    validateStateName(state);
+    await this.requireState(state);
+    const ids = (await this.listObjects(layout.stateVersions(domain, state), '.json')).map(({ name }) => name);
+    const models = await mapConcurrently(ids, 16, (id) => this.readModel(layout.version(domain, id)).catch((error: unknown) => (IntegrityError.isInstance(error) ? null : Promise.reject(error))));
+    const times = new Map<string, number>();
+    const byId = new Map<string, StoredModel | null>();
+    ids.forEach((id, index) => {
+      const model = models[index];
+      // A state copy of a model that is not live (deleted by a writer that left the copy) is not listed.
+      if (model === undefined) return;
+      times.set(id, model ? modelTime(model) : 0);
+      byId.set(id, model);
     });
-    return ids
-      .filter((id) => !vanished.has(id))
-      .sort((a, b) => created.get(b)! - created.get(a)! || (a < b ? 1 : a > b ? -1 : 0));
-  }
-
-  /** The domain's index of creation times; empty when it is missing or unreadable (it is only a cache). */
-  private async readIndex(domain: string): Promise<Map<string, number>> {
-    const index = await this.readJson<{ models?: Record<string, number> }>(layout.index(domain)).catch(() => undefined);
-    return new Map(Object.entries(index?.models ?? {}).filter((entry): entry is [string, number] => typeof entry[1] === 'number'));
+    return sortByTime(times).map((id) => ({ id, model: byId.get(id)! }));
   }
 
   /**
-   * Records a committed model's creation time in the domain's index, by
-   * compare-and-swap. Best effort: the model is committed and listed either way.
+   * Creation times of the listed `versions/<id>.json` documents: from the domain's index
+   * when it recorded that very version of the document (same etag), else from the
+   * document (written by Python modelstore, by an upload that died before indexing, or
+   * re-uploaded under a re-used id). Documents deleted since the listing are left out;
+   * a damaged one counts as oldest (reading it says what is wrong).
    */
-  private async addToIndex(domain: string, metadata: ModelMetadata): Promise<void> {
+  private async timesOf(domain: string, objects: { name: string; info: ObjectInfo }[]): Promise<Map<string, number>> {
+    const index = await this.readIndex(domain);
+    const times = new Map<string, number>();
+    const unknown: { name: string; info: ObjectInfo }[] = [];
+    for (const object of objects) {
+      const entry = index.get(object.name);
+      if (entry && entry.etag === object.info.etag) times.set(object.name, entry.time);
+      else unknown.push(object);
+    }
+    const models = await mapConcurrently(unknown, 16, ({ name }) => this.readModel(layout.version(domain, name)).catch((error: unknown) => (IntegrityError.isInstance(error) ? null : Promise.reject(error))));
+    unknown.forEach(({ name }, index) => {
+      const model = models[index];
+      if (model !== undefined) times.set(name, model ? modelTime(model) : 0);
+    });
+    return times;
+  }
+
+  /** The domain's index: creation time and document etag per model id; empty when it is missing or unreadable (it is only a cache). */
+  private async readIndex(domain: string): Promise<Map<string, { time: number; etag: string }>> {
+    const index = await this.readJson<{ models?: Record<string, unknown>; etags?: Record<string, unknown> }>(layout.index(domain)).catch(() => undefined);
+    const times = index?.models ?? {};
+    const etags = index?.etags ?? {};
+    const entries = new Map<string, { time: number; etag: string }>();
+    for (const [id, time] of Object.entries(typeof times === 'object' && times !== null ? times : {})) {
+      const etag = typeof etags === 'object' && etags !== null ? (etags as Record<string, unknown>)[id] : undefined;
+      // An entry without the etag of the document it describes cannot tell a re-used id: not used.
+      if (typeof time === 'number' && typeof etag === 'string') entries.set(id, { time, etag });
+    }
+    return entries;
+  }
+
+  /**
+   * Records a committed model's creation time and document etag in the domain's index
+   * (`{ "models": { id: ms }, "etags": { id: etag } }`), by compare-and-swap; `remove`
+   * drops an id instead. Best effort: the index is only a cache, checked against the
+   * listing's etags, so a missed update costs reads, never a wrong answer.
+   */
+  private async updateIndex(domain: string, change: { add: StoredModel } | { remove: string }): Promise<void> {
     const key = layout.index(domain);
     try {
       for (let attempt = 0; attempt < registryRetries; attempt++) {
         // A damaged index is replaced: it only lists what listing finds anyway.
         const current = await this.readJsonOrDamaged(key);
-        const stored = current && !current.damaged ? (current.value as { models?: unknown }).models : undefined;
-        const models: Record<string, number> = typeof stored === 'object' && stored !== null && !Array.isArray(stored) ? { ...(stored as Record<string, number>) } : {};
-        if (models[metadata.model.model_id] !== undefined) return;
-        models[metadata.model.model_id] = createdTime(metadata) || 0;
+        const stored = current && !current.damaged && typeof current.value === 'object' && current.value !== null ? (current.value as { models?: unknown; etags?: unknown }) : {};
+        // Maps, not objects: a model id may be "__proto__".
+        const entries = (value: unknown) => new Map(typeof value === 'object' && value !== null && !Array.isArray(value) ? Object.entries(value) : []);
+        const models = entries(stored.models);
+        const etags = entries(stored.etags);
+        if ('add' in change) {
+          const id = change.add.metadata.model.model_id;
+          if (etags.get(id) === change.add.info.etag) return;
+          models.set(id, modelTime(change.add));
+          etags.set(id, change.add.info.etag);
+        } else {
+          if (!models.has(change.remove) && !etags.has(change.remove)) return;
+          models.delete(change.remove);
+          etags.delete(change.remove);
+        }
         try {
-          await this.writeJson(key, { models }, current ? { ifMatch: current.info.etag } : { ifNoneMatch: '*' });
+          await this.writeJson(key, { models: Object.fromEntries(models), etags: Object.fromEntries(etags) }, current ? { ifMatch: current.info.etag } : { ifNoneMatch: '*' });
           return;
         } catch (error) {
           if (!PreconditionFailedError.isInstance(error)) return;
@@ -417,15 +571,33 @@ export class ModelStore {
     }
   }
 
+  private async addToIndex(domain: string, model: StoredModel): Promise<void> {
+    await this.updateIndex(domain, { add: model });
+  }
+
   /** A model's metadata. @throws ModelNotFoundError, ModelDeletedError, DomainNotFoundError */
   async getModelInfo(domain: string, modelId: string): Promise<ModelMetadata> {
+    return (await this.modelOrThrow(domain, modelId)).metadata;
+  }
+
+  /** A model's committed document. @throws ModelNotFoundError, ModelDeletedError, DomainNotFoundError, IntegrityError */
+  private async modelOrThrow(domain: string, modelId: string): Promise<StoredModel> {
     validateDomain(domain);
     validateModelId(modelId);
-    const metadata = await this.readMetadata(layout.version(domain, modelId));
-    if (metadata) return metadata;
+    const model = await this.readModel(layout.version(domain, modelId));
+    if (model) return model;
     if (await this.storage.head(layout.stateVersion(domain, deletedState, modelId))) throw new ModelDeletedError(domain, modelId);
     if (!(await this.storage.head(layout.domain(domain)))) throw new DomainNotFoundError(domain);
     throw new ModelNotFoundError(domain, modelId);
+  }
+
+  /** The domain's latest model's committed document (see `getDomain`). */
+  private async latestOrThrow(domain: string): Promise<StoredModel> {
+    validateDomain(domain);
+    const { model, pointer } = await this.latest(domain);
+    if (model) return model;
+    if (pointer?.damaged) throw new IntegrityError(`"${layout.domain(domain)}" is not valid JSON: it was truncated or written by something else`, { cause: pointer.value });
+    throw new DomainNotFoundError(domain);
   }
 
   /** Whether the model exists and is not deleted. */
@@ -438,17 +610,17 @@ export class ModelStore {
   /** The latest model's metadata, or the newest in `state`. @throws DomainNotFoundError, ModelNotFoundError when the state holds no model */
   async getLatestModel(domain: string, options: { state?: string } = {}): Promise<ModelMetadata> {
     if (options.state === undefined) return this.getDomain(domain);
-    const [newest] = await this.listModels(domain, options);
+    validateDomain(domain);
+    const [newest] = await this.inState(domain, options.state);
     if (!newest) throw new ModelNotFoundError(domain, `(latest in state "${options.state}")`);
-    const metadata = await this.readMetadata(layout.stateVersion(domain, options.state, newest));
-    return metadata ?? this.getModelInfo(domain, newest);
+    return newest.model ? newest.model.metadata : this.getModelInfo(domain, newest.id);
   }
 
   // ---------------------------------------------------------------- download and load
 
   /** Downloads and verifies a model into `to`; returns `to`'s absolute path. */
   async download(domain: string, options: DownloadOptions): Promise<string> {
-    const metadata = options.modelId === undefined ? await this.getDomain(domain) : await this.getModelInfo(domain, options.modelId);
+    const { metadata } = options.modelId === undefined ? await this.latestOrThrow(domain) : await this.modelOrThrow(domain, options.modelId);
     return this.extractModel(metadata, path.resolve(options.to), options);
   }
 
@@ -457,17 +629,26 @@ export class ModelStore {
     validateDomain(domain);
     if (options.modelId !== undefined) validateModelId(options.modelId);
     const pointerKey = options.modelId === undefined ? layout.domain(domain) : layout.version(domain, options.modelId);
-    // A HEAD of the pointer tells whether the cached copy is still the model asked for.
+    // HEADs tell whether the cached copy is still the model asked for: the pointer (the
+    // latest's, or the model's own document) unchanged, and — for the latest — the
+    // document it named unchanged too (a pointer left naming a deleted or re-uploaded
+    // model must not keep answering from the cache).
     const pointer = await this.storage.head(pointerKey);
     const refFile = path.join(this.cacheDir, 'refs', `${this.cacheName(pointerKey)}.json`);
-    const ref = pointer ? await readFile(refFile, 'utf8').then((text) => JSON.parse(text) as { etag: string; directory: string; metadata: ModelMetadata }, () => undefined) : undefined;
+    const ref = pointer ? await readFile(refFile, 'utf8').then((text) => parseCacheRef(text), () => undefined) : undefined;
+    const unchanged = async (cached: CacheRef) => {
+      if (cached.etag !== pointer?.etag) return false;
+      if (options.modelId !== undefined) return true;
+      return (await this.storage.head(layout.version(domain, cached.metadata.model.model_id)))?.etag === cached.versionEtag;
+    };
     let metadata: ModelMetadata;
     let directory: string;
-    if (ref && pointer && ref.etag === pointer.etag && isModelMetadata(ref.metadata) && (await readdir(ref.directory).then(() => true, () => false))) {
+    if (ref && pointer && (await unchanged(ref)) && (await readdir(ref.directory).then(() => true, () => false))) {
       metadata = ref.metadata;
       directory = ref.directory;
     } else {
-      metadata = options.modelId === undefined ? await this.getDomain(domain) : await this.getModelInfo(domain, options.modelId);
+      const model = options.modelId === undefined ? await this.latestOrThrow(domain) : await this.modelOrThrow(domain, options.modelId);
+      metadata = model.metadata;
       const archiveKey = this.archiveKeyOf(metadata);
       const identity = `${JSON.stringify(this.storage.describe(archiveKey))}\n${metadata.archive?.sha256 ?? (await this.storage.head(archiveKey))?.etag ?? ''}`;
       directory = path.join(this.cacheDir, 'models', this.cacheName(identity));
@@ -477,7 +658,8 @@ export class ModelStore {
       if (pointer) {
         await mkdir(path.dirname(refFile), { recursive: true });
         const temporary = `${refFile}.${randomBytes(6).toString('hex')}.tmp`;
-        await writeFile(temporary, JSON.stringify({ etag: pointer.etag, directory, metadata }));
+        const cached: Omit<CacheRef, 'metadata'> = { etag: pointer.etag, versionEtag: model.info.etag, directory, text: model.text };
+        await writeFile(temporary, JSON.stringify(cached));
         await rename(temporary, refFile);
       }
     }
@@ -573,7 +755,7 @@ export class ModelStore {
    */
   async copyModel(domain: string, modelId: string, target: ModelStore, options: { states?: string[]; signal?: AbortSignal } = {}): Promise<ModelMetadata> {
     for (const state of options.states ?? []) validateStateName(state);
-    const metadata = await this.getModelInfo(domain, modelId);
+    const { metadata, text } = await this.modelOrThrow(domain, modelId);
     const archiveKey = this.archiveKeyOf(metadata);
     if ((await target.storage.head(layout.version(domain, modelId))) || (await target.storage.head(layout.stateVersion(domain, deletedState, modelId)))) {
       throw new ModelExistsError(domain, modelId);
@@ -609,14 +791,18 @@ export class ModelStore {
       if (size !== source.size || (expected && (expected.sha256 !== sha256 || expected.size !== size))) {
         throw new IntegrityError(`The archive of model "${modelId}" read back as ${size} bytes with sha256 ${sha256}, but ${expected ? `the metadata recorded ${expected.size} bytes, ${expected.sha256}` : `storage reported ${source.size} bytes`}: not copied`);
       }
-      const copy: ModelMetadata = { ...metadata, storage: target.storage.describe(archiveKey) };
+      // The source document's bytes with only its `storage` member changed, so every
+      // other value (Python's big integers, NaN, 1.0) reaches the target as written.
+      const location = target.storage.describe(archiveKey);
+      const copyText = replaceMember(text, 'storage', JSON.stringify(location));
+      const copy = checkModelMetadata(parseJson(copyText), layout.version(domain, modelId));
       // From here on the commit decides what becomes of the archive.
       written = false;
-      await target.commit(copy, archiveKey);
-      await target.announce(copy);
+      const info = await target.commit(copy, copyText, archiveKey);
+      await target.announce({ metadata: copy, info, text: copyText });
       for (const state of options.states ?? []) {
         await target.ensureState(state);
-        await target.writeJson(layout.stateVersion(domain, state, modelId), copy);
+        await target.storage.put(layout.stateVersion(domain, state, modelId), copyText, { contentType: 'application/json' });
       }
       return copy;
     } catch (error) {
@@ -734,35 +920,37 @@ export class ModelStore {
    * and the domain's latest pointer moves to the newest remaining model.
    */
   async deleteModel(domain: string, modelId: string): Promise<void> {
-    const metadata = await this.getModelInfo(domain, modelId);
+    const { metadata, text } = await this.modelOrThrow(domain, modelId);
     // Ordered so that a crash at any step leaves no state or latest pointer naming a
     // model that is not listed: the model disappears only after both are moved off it.
     await this.ensureState(deletedState);
-    await this.writeJson(layout.stateVersion(domain, deletedState, modelId), metadata);
+    // A byte copy of the document, as Python modelstore's delete_model makes.
+    await this.storage.put(layout.stateVersion(domain, deletedState, modelId), text, { contentType: 'application/json' });
     for (const state of await this.getModelStates(domain, modelId)) await this.storage.delete(layout.stateVersion(domain, state, modelId));
     await this.retreatDomain(domain, modelId);
     await this.storage.delete(layout.version(domain, modelId));
     const archiveKey = archiveKeyFromLocation(metadata.storage);
     if (archiveKey !== undefined) await this.storage.delete(archiveKey).catch(() => undefined);
+    await this.updateIndex(domain, { remove: modelId });
   }
 
   /** The domain's newest committed model other than `except` (undefined if none, or if it vanished while read), and how many there are. */
-  private async newestCommitted(domain: string, except?: string): Promise<{ newest: ModelMetadata | undefined; count: number }> {
-    const ids = (await this.listKeys(layout.versions(domain), '.json')).filter((id) => id !== except);
-    const first = (await this.newestFirst(domain, layout.versions(domain), ids))[0];
-    const newest = first === undefined ? undefined : await this.readMetadata(layout.version(domain, first)).catch(() => undefined);
-    return { newest, count: ids.length };
+  private async newestCommitted(domain: string, except?: string): Promise<{ newest: StoredModel | undefined; count: number }> {
+    const objects = (await this.listObjects(layout.versions(domain), '.json')).filter(({ name }) => name !== except);
+    const first = sortByTime(await this.timesOf(domain, objects))[0];
+    const newest = first === undefined ? undefined : await this.readModel(layout.version(domain, first)).catch(() => undefined);
+    return { newest, count: objects.length };
   }
 
   /** If the domain's latest is `modelId`, points it at the newest remaining model (or removes it if none remain). */
   private async retreatDomain(domain: string, modelId: string): Promise<void> {
     const key = layout.domain(domain);
     for (let attempt = 0; attempt < registryRetries; attempt++) {
-      const current = await this.readJsonWithInfo<unknown>(key).catch(() => undefined);
-      if (!current || !isModelMetadata(current.value) || current.value.model.model_id !== modelId) return;
+      const current = await this.readJsonOrDamaged(key).catch(() => undefined);
+      if (!current || current.damaged || !isModelMetadata(current.value) || current.value.model.model_id !== modelId) return;
       const { newest, count } = await this.newestCommitted(domain, modelId);
       try {
-        if (newest) await this.writeJson(key, newest, { ifMatch: current.info.etag });
+        if (newest) await this.storage.put(key, newest.text, { contentType: 'application/json', ifMatch: current.info.etag });
         else if (count === 0) {
           // A delete has no condition: an upload that committed and moved the pointer
           // meanwhile lost it. Its model is listed by now, so the pointer is restored.
@@ -811,8 +999,9 @@ export class ModelStore {
   async setModelState(domain: string, modelId: string, state: string): Promise<void> {
     validateStateName(state);
     await this.requireState(state);
-    const metadata = await this.getModelInfo(domain, modelId);
-    await this.writeJson(layout.stateVersion(domain, state, modelId), metadata);
+    // A byte copy of the model's document, as Python modelstore's set_model_state makes.
+    const { text } = await this.modelOrThrow(domain, modelId);
+    await this.storage.put(layout.stateVersion(domain, state, modelId), text, { contentType: 'application/json' });
   }
 
   /** Takes a model out of a state; nothing happens if it was not in it. @throws StateNotFoundError */
@@ -852,14 +1041,19 @@ export class ModelStore {
     } while (cursor !== undefined);
   }
 
-  /** Names `<name><suffix>` directly under `prefix` (not in sub-folders). */
-  private async listKeys(prefix: string, suffix: string): Promise<string[]> {
-    const names: string[] = [];
+  /** Objects `<name><suffix>` directly under `prefix` (not in sub-folders), with what the listing says of them. */
+  private async listObjects(prefix: string, suffix: string): Promise<{ name: string; info: ObjectInfo }[]> {
+    const objects: { name: string; info: ObjectInfo }[] = [];
     for await (const object of this.listAll(prefix)) {
       const rest = object.key.slice(prefix.length);
-      if (!rest.includes('/') && rest.endsWith(suffix)) names.push(rest.slice(0, -suffix.length));
+      if (!rest.includes('/') && rest.endsWith(suffix)) objects.push({ name: rest.slice(0, -suffix.length), info: object });
     }
-    return names;
+    return objects;
+  }
+
+  /** Names `<name><suffix>` directly under `prefix` (not in sub-folders). */
+  private async listKeys(prefix: string, suffix: string): Promise<string[]> {
+    return (await this.listObjects(prefix, suffix)).map(({ name }) => name);
   }
 
   private async readJsonWithInfo<T>(key: string): Promise<{ value: T; info: ObjectInfo } | undefined> {
@@ -868,16 +1062,28 @@ export class ModelStore {
     return read as { value: T; info: ObjectInfo } | undefined;
   }
 
-  /** A JSON document and the version read; one that does not parse is `damaged` (its `value` the parse error), so a writer can replace that very version. */
-  private async readJsonOrDamaged(key: string): Promise<{ value: unknown; info: ObjectInfo; damaged: boolean } | undefined> {
+  /**
+   * A JSON document, the version read and its exact text; one that does not parse is
+   * `damaged` (its `value` the parse error), so a writer can replace that very version.
+   * Documents are read in Python's JSON dialect (`NaN`, `Infinity`, integers of any
+   * size), since Python modelstore writes every registry document with `json.dumps`.
+   */
+  private async readJsonOrDamaged(key: string): Promise<StoredDocument | undefined> {
     const object = await this.storage.get(key);
     if (!object) return undefined;
     const text = (await readStream(object.body)).toString('utf8');
     try {
-      return { value: JSON.parse(text), info: object, damaged: false };
+      return { value: parseJson(text), info: object, text, damaged: false };
     } catch (error) {
-      return { value: error, info: object, damaged: true };
+      return { value: error, info: object, text, damaged: true };
     }
+  }
+
+  /** A model's metadata document with its version and exact text; `undefined` when missing. @throws IntegrityError when it is not model metadata */
+  private async readModel(key: string): Promise<StoredModel | undefined> {
+    const read = await this.readJsonWithInfo<unknown>(key);
+    if (read === undefined) return undefined;
+    return { metadata: checkModelMetadata(read.value, key), info: read.info, text: (read as StoredDocument).text };
   }
 
   private async readJson<T>(key: string): Promise<T | undefined> {
@@ -893,6 +1099,35 @@ export class ModelStore {
   private async writeJson(key: string, value: unknown, options: { ifNoneMatch?: '*'; ifMatch?: string } = {}): Promise<ObjectInfo> {
     return this.storage.put(key, JSON.stringify(value), { contentType: 'application/json', ...options });
   }
+}
+
+/** A JSON document as read; see `readJsonOrDamaged`. */
+interface StoredDocument {
+  value: unknown;
+  info: ObjectInfo;
+  text: string;
+  damaged: boolean;
+}
+
+/** `load`'s record of a cached model: the pointer's etag, the etag of the document it named, the extracted folder, and the document's text. */
+interface CacheRef {
+  etag: string;
+  versionEtag: string;
+  directory: string;
+  text: string;
+  metadata: ModelMetadata;
+}
+
+function parseCacheRef(text: string): CacheRef | undefined {
+  const ref = JSON.parse(text) as Partial<CacheRef>;
+  if (typeof ref.etag !== 'string' || typeof ref.versionEtag !== 'string' || typeof ref.directory !== 'string' || typeof ref.text !== 'string') return undefined;
+  const metadata = parseJson(ref.text);
+  return isModelMetadata(metadata) ? { ...(ref as CacheRef), metadata } : undefined;
+}
+
+/** Ids by time, newest first; ties by id, descending, so every reader agrees. */
+function sortByTime(times: Map<string, number>): string[] {
+  return [...times.keys()].sort((a, b) => times.get(b)! - times.get(a)! || (a < b ? 1 : a > b ? -1 : 0));
 }
 
 /** Removes `directory` and its parents up to and including `top`, while they are empty. */

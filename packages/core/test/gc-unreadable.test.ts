@@ -1,7 +1,7 @@
 // Garbage collection removes an archive only when it is proven an orphan. A model whose
 // metadata document exists but cannot be read — a read that fails, a truncated
-// document, or JSON this library cannot parse (Python's json.dumps writes NaN for a
-// float('nan') metric) — keeps its archive, and the document is reported.
+// document, or text that is not JSON even in Python's dialect — keeps its archive, and the
+// document is reported. Python's own NaN and big integers are read (see json.test.ts).
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -63,7 +63,7 @@ async function rewriteDocuments(domain: string, modelId: string, rewrite: (text:
 describe('collectGarbage with metadata it cannot read', () => {
   it.each([
     ['truncated', (text: string) => text.slice(0, 50)],
-    ["holding NaN, as Python's json.dumps writes it", (text: string) => text.replace(/\}$/, ', "extra": {"val_loss": NaN}}')],
+    ['not JSON even in Python\'s dialect (a bare nan)', (text: string) => text.replace(/\}$/, ', "extra": {"val_loss": nan}}')],
     ['not an object', () => '[]'],
   ])('keeps the archive of a model whose metadata document is %s, and reports the document', async (_name, rewrite) => {
     const { model } = await store.upload('churn', { model: weights });
@@ -79,6 +79,16 @@ describe('collectGarbage with metadata it cannot read', () => {
       expect.arrayContaining([`operatorai-model-store/churn/versions/${model.model_id}.json`, `operatorai-model-store/churn/versions/production/${model.model_id}.json`]),
     );
     expect(await archiveKeys()).toEqual(before);
+  });
+
+  it("reads a document holding Python's NaN, Infinity and big integers: its archive is referenced, never garbage", async () => {
+    const { model } = await store.upload('churn', { model: weights });
+    const before = await archiveKeys();
+    await rewriteDocuments('churn', model.model_id, (text) => text.replace(/\}$/, ', "extra": {"val_loss": NaN, "best": -Infinity, "seed": 18446744073709551615}}'));
+    const result = await store.collectGarbage({ now: later() });
+    expect(result).toMatchObject({ removed: [], kept: [], unreadable: [] });
+    expect(await archiveKeys()).toEqual(before);
+    expect((await store.getModelInfo('churn', model.model_id)).extra).toEqual({ val_loss: Number.NaN, best: -Infinity, seed: 18446744073709551615n });
   });
 
   it('removes nothing while the store fails to return metadata documents, and the proven orphan once it answers', async () => {

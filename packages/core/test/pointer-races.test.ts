@@ -82,7 +82,8 @@ describe('the domain pointer under concurrent writers', () => {
   it('replaces a damaged pointer, but not a valid one written after the damaged one was read', async () => {
     await store.upload('d', { model, modelId: 'first' });
     await storage.put(layout.domain('d'), '{"model": {"domain": "d", "mod');
-    await expect(store.getDomain('d')).rejects.toMatchObject({ code: 'INTEGRITY' });
+    // A damaged pointer is read as a missing one: the newest committed model is the latest.
+    expect((await store.getDomain('d')).model.model_id).toBe('first');
     await tick();
     await store.upload('d', { model, modelId: 'second' });
     expect((await store.getDomain('d')).model.model_id).toBe('second');

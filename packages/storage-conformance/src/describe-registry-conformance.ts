@@ -206,9 +206,10 @@ export function describeRegistryConformance<S extends Storage>(options: Registry
     it('rejects every invalid domain, model id and state name before any I/O', async () => {
       const counted = new CountingStorage(storage);
       const guarded = open(counted);
-      const badDomains = ['', 'versions', 'domains', 'modelstore', 'operatorai-model-store', 'a/b', '..', 'a..b', 'a\\b', 'with space', 'tab\t'];
-      const badIds = ['', 'a b', 'a/b', '../x', 'a\\b', ...'<>:"|?*#^`%~{}[]'.split('').map((c) => `id${c}x`)];
-      const badStates = ['', 'ab', 'a/bc', '../prod', 'modelstore-deleted', 'has space'];
+      // Spaces, dots inside a name and any Unicode are valid (Python modelstore writes them).
+      const badDomains = ['', 'versions', 'domains', 'modelstore', 'operatorai-model-store', 'model_states', 'a/b', '.', '..', 'a\\b', 'tab\t'];
+      const badIds = ['', 'a b', 'a/b', '../x', '..', 'a\\b', 'tab\tx', ...'<>:"|?*#^`%~{}[]'.split('').map((c) => `id${c}x`)];
+      const badStates = ['', 'ab', 'a/bc', '../prod', 'modelstore-deleted', 'tab\tstate'];
       const expectInvalid = async (call: () => Promise<unknown>) => {
         const error = await call().then(() => undefined, (e: unknown) => e);
         expect(InvalidNameError.isInstance(error)).toBe(true);
@@ -247,8 +248,10 @@ export function describeRegistryConformance<S extends Storage>(options: Registry
       expect(await indexed.listModels('many')).toEqual([...ids].reverse());
       expect(counted.calls.filter((call) => call.startsWith('get '))).toEqual([`get ${layout.index('many')}`]);
       counted.reset();
+      // A state is read member by member: each one's committed document says whether it is
+      // live and when it was made (no index entry can say that a state copy is still current).
       expect((await indexed.getLatestModel('many', { state: 'production' })).model.model_id).toBe(ids[4]);
-      expect(counted.calls.filter((call) => call.startsWith('get '))).toHaveLength(2);
+      expect(counted.calls.filter((call) => call.startsWith('get ')).sort()).toEqual(ids.slice(0, 5).map((id) => `get ${layout.version('many', id)}`).sort());
 
       // Models the index does not know (written by Python modelstore, or by an upload that
       // died before indexing) are ordered from their metadata.
