@@ -248,8 +248,10 @@ export function describeRegistryConformance<S extends Storage>(options: Registry
       expect(await indexed.listModels('many')).toEqual([...ids].reverse());
       expect(counted.calls.filter((call) => call.startsWith('get '))).toEqual([`get ${layout.index('many')}`]);
       counted.reset();
+      // A state is read member by member: each one's committed document says whether it is
+      // live and when it was made (no index entry can say that a state copy is still current).
       expect((await indexed.getLatestModel('many', { state: 'production' })).model.model_id).toBe(ids[4]);
-      expect(counted.calls.filter((call) => call.startsWith('get '))).toHaveLength(2);
+      expect(counted.calls.filter((call) => call.startsWith('get ')).sort()).toEqual(ids.slice(0, 5).map((id) => `get ${layout.version('many', id)}`).sort());
 
       // Models the index does not know (written by Python modelstore, or by an upload that
       // died before indexing) are ordered from their metadata.
