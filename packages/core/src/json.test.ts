@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import { InvalidOptionError } from './errors.js';
 import { checkJsonValue, JsonSyntaxError, parseJson, parseJsonExact, replaceMember, stringifyJson } from './json.js';
 
@@ -158,6 +158,14 @@ describe('parseJson', () => {
     expect(parseJson('-1e400')).toBe(-Infinity);
     expect(parseJson('1e-400')).toBe(0);
     expect(Object.is(parseJson('-0.0'), -0)).toBe(true);
+    // The integer -0 is Python's int 0 (JSON.parse gives -0); float spellings keep the sign.
+    expect(Object.is(parseJson('-0'), 0)).toBe(true);
+    expect(parseJson('[-0, -0.0, -0e0, -0E+1, "-0"]')).toEqual([0, -0, -0, -0, '-0']);
+    expect(Object.is((parseJsonExact('[-0]') as unknown[])[0], 0)).toBe(true);
+    for (const text of ['-0', ' -0', '[-0]', '[1,-0]', '{"a":-0}', '{"a":\n\t-0}', '{"a": -0 }']) {
+      const value = parseJson(text);
+      expect(stringifyJson(value)).not.toContain('-0');
+    }
     expect(Object.is(parseJson('[-0.0, 1234567890123456789]'), undefined)).toBe(false);
     expect(Object.is((parseJson('[-0.0, 1234567890123456789]') as unknown[])[0], -0)).toBe(true); // exact path too
     expect(parseJson('[0, 0.5, -0.5, 1.5e-7, 2E3, 1e-2]')).toEqual([0, 0.5, -0.5, 1.5e-7, 2000, 0.01]);
@@ -281,7 +289,7 @@ describe('parseJson', () => {
       const indent = [0, 2, 4][n % 3]!;
       const text = JSON.stringify(value, null, indent);
       const exact = parseJsonExact(text);
-      if (/\d{16}/.test(text)) {
+      if (/\d{16}|(?:^|[:,[\s])-0(?![.eE\d])/.test(text)) {
         longRuns++;
         // Still no integer beyond the safe range: the exact parser agrees with JSON.parse anyway.
         expect(same(exact, JSON.parse(text))).toBe(true);
@@ -503,7 +511,7 @@ describe('performance', () => {
     for (let i = 0; size < bytes; i++) {
       const files = Array.from({ length: 8 }, (_, k) => ({ path: `weights/part-${k}.bin`, size: Math.floor(rand() * 1e9), sha256: 'ab12'.repeat(16) }));
       const model = {
-        model: { domain: 'churn', model_id: `model-${i}`, model_type: { library: 'onnx', type: 'InferenceSession' }, parameters: { lr: Math.round(rand() * 1e6) / 1e6, epochs: 10, layers: [64, 32, 16], dropout: 0.25 } },
+        model: { domain: 'churn', model_id: `model-${i}-0${i % 10}a-${(i * 2654435761).toString(16)}`, model_type: { library: 'onnx', type: 'InferenceSession' }, parameters: { lr: Math.round(rand() * 1e6) / 1e6, epochs: 10, layers: [64, 32, 16], dropout: 0.25 } },
         storage: { type: 'aws:s3', bucket: 'bucket', prefix: `operatorai-model-store/churn/2026.01.01-00.00.${i}` },
         modelstore: '0.0.82',
         code: { runtime: 'python:3.11.7', user: 'user', created: '2026/01/01/00:00:00', dependencies: { numpy: '2.4.6', 'scikit-learn': '1.9.1' } },
@@ -536,6 +544,19 @@ describe('performance', () => {
     expect(same(parseJson(plain), JSON.parse(plain))).toBe(true);
     const parsedBig = parseJson(big) as { models: Array<{ model: { parameters: { epochs: unknown } } }> };
     expect(parsedBig.models[0]!.model.parameters.epochs).toBe(123456789012345678901234567890n);
+
+    // The plain document (names such as "model-0-00a-0", dates, sizes) goes to JSON.parse; the other does not.
+    expect(plain).toContain('"model-0-00a-0"');
+    const spy = jest.spyOn(JSON, 'parse');
+    try {
+      parseJson(plain);
+      expect(spy).toHaveBeenCalledTimes(1);
+      spy.mockClear();
+      parseJson(big);
+      expect(spy).not.toHaveBeenCalled();
+    } finally {
+      spy.mockRestore();
+    }
 
     const jsonParse = best(() => JSON.parse(plain));
     const fast = best(() => parseJson(plain));
