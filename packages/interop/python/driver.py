@@ -4,6 +4,8 @@
 
 request.json:  {"backend": {...}, "ops": [{"op": "<name>", ...arguments}, ...]}
 response.json: [{"ok": <result>} | {"error": {"type": "<exception class>", "message": "..."}}, ...]
+               written with Python's json (NaN, Infinity and integers of any size as Python
+               writes them in registry documents): read it with @modelstore/core's parseJson.
                one entry per op, in order; an op that raises does not stop the later ones.
                An argument "$N" is replaced by the model id that op N's upload returned.
 
@@ -176,6 +178,12 @@ def run_op(store, op):
         return store.get_domain(op["domain"])
     if name == "model_exists":
         return store.model_exists(op["domain"], op["model_id"])
+    if name == "delete_model_state":
+        # Python passes the list of a domain's models as one model id here, so the models'
+        # state copies stay (see packages/interop/test/python-behaviour.test.ts).
+        return store.delete_model_state(op["state"], skip_prompt=True)
+    if name == "state_exists":
+        return store.storage.state_exists(op["state"])
     if name == "download":
         os.makedirs(op["to"], exist_ok=True)
         archive = store.download(op["to"], op["domain"], op.get("model_id"))

@@ -1,4 +1,4 @@
-import { ModelStore, type Storage } from '@modelstore/core';
+import { ModelStore, parseJson, stringifyJson, type Storage } from '@modelstore/core';
 import { OnnxAdapter } from '@modelstore/adapter-onnx';
 import { RawAdapter } from '@modelstore/adapter-raw';
 import { AzureBlobStorage } from '@modelstore/storage-azure';
@@ -154,7 +154,8 @@ export async function py(backend: PythonBackend, ops: Array<Record<string, unkno
   const dir = workDir('py');
   const request = path.join(dir, 'request.json');
   const response = path.join(dir, 'response.json');
-  writeFileSync(request, JSON.stringify({ backend, ops }));
+  // Python's JSON dialect both ways: NaN, Infinity and big integers (bigint) reach Python and come back exactly.
+  writeFileSync(request, stringifyJson({ backend, ops }));
   const python = options.python ?? interopEnv().python;
   await new Promise<void>((resolve, reject) => {
     execFile(python, [driver, request, response], { env: { ...process.env, ...options.env }, maxBuffer: 64 * 1024 * 1024, timeout: 170_000 }, (error, stdout, stderr) => {
@@ -162,7 +163,7 @@ export async function py(backend: PythonBackend, ops: Array<Record<string, unkno
       else resolve();
     });
   });
-  return JSON.parse(readFileSync(response, 'utf8')) as PyResult[];
+  return parseJson(readFileSync(response, 'utf8')) as PyResult[];
 }
 
 /** The value of a driver result, or a thrown Error carrying Python's exception and trace. */
@@ -214,4 +215,25 @@ export function writeFiles(files: Record<string, Buffer | string>): string {
     writeFileSync(path.join(dir, name), content);
   }
   return dir;
+}
+
+/** The exact bytes stored at `key` (undefined when missing), read through Node's Storage. */
+export async function objectBytes(storage: Storage, key: string): Promise<Buffer | undefined> {
+  const object = await storage.get(key);
+  if (!object) return undefined;
+  const chunks: Buffer[] = [];
+  for await (const chunk of object.body as AsyncIterable<Buffer>) chunks.push(Buffer.from(chunk));
+  return Buffer.concat(chunks);
+}
+
+/** Every key under `prefix` (all pages), in listing order. */
+export async function allKeys(storage: Storage, prefix = ''): Promise<string[]> {
+  const keys: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await storage.list(prefix, cursor === undefined ? {} : { cursor });
+    keys.push(...page.objects.map((object) => object.key));
+    cursor = page.cursor;
+  } while (cursor !== undefined);
+  return keys;
 }
