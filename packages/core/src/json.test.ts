@@ -359,10 +359,12 @@ describe('stringifyJson', () => {
     expect(stringifyJson([1], { indent: 40 })).toBe(JSON.stringify([1], null, 40));
   });
 
-  it('refuses a cycle with a TypeError, and writes a shared (acyclic) object twice', () => {
+  it('refuses a cycle with an InvalidOptionError, and writes a shared (acyclic) object twice', () => {
     const cyclic: Record<string, unknown> = { a: 1 };
     cyclic.self = { back: cyclic };
-    expect(thrown(() => stringifyJson(cyclic))).toBeInstanceOf(TypeError);
+    const error = thrown(() => stringifyJson(cyclic));
+    expect(error).toBeInstanceOf(InvalidOptionError);
+    expect((error as Error).message).toMatch(/cycle closes at key "back"/);
     const shared = { x: 1 };
     expect(stringifyJson([shared, { shared }])).toBe('[{"x":1},{"shared":{"x":1}}]');
   });
@@ -499,6 +501,11 @@ describe('replaceMember', () => {
       expect(thrown(() => replaceMember(text, key, valueJson))).toBeInstanceOf(SyntaxError);
     }
     expect((thrown(() => replaceMember('{"a": 1}', 'b', '1')) as Error).message).toMatch(/no top-level member "b"/);
+    // Arguments of the wrong type: a typed error, not a TypeError from deep inside.
+    expect(thrown(() => replaceMember('{"a": 1}', 1 as unknown as string, '1'))).toBeInstanceOf(InvalidOptionError);
+    expect(thrown(() => replaceMember('{"a": 1}', 'a', undefined as unknown as string))).toBeInstanceOf(InvalidOptionError);
+    expect(thrown(() => parseJson(undefined as unknown as string))).toBeInstanceOf(InvalidOptionError);
+    expect(thrown(() => parseJson(Buffer.from('{}') as unknown as string))).toBeInstanceOf(InvalidOptionError);
   });
 });
 

@@ -103,9 +103,10 @@ function jsonParseReadsAsPython(text: string): boolean {
  * @throws {@link JsonSyntaxError} (a `SyntaxError`) when `text` is not valid in
  *   this dialect; its message gives the line, column and offset, e.g.
  *   `Expecting value at line 1 column 4 (char 3)`.
+ * @throws {@link InvalidOptionError} (`option` = `text`) when `text` is not a string.
  */
 export function parseJson(text: string): unknown {
-  if (typeof text !== 'string') throw new TypeError(`parseJson expects a string, got ${typeof text}`);
+  if (typeof text !== 'string') throw new InvalidOptionError('text', `parseJson expects the JSON text as a string, got ${text === null ? 'null' : typeof text}`);
   if (jsonParseReadsAsPython(text)) {
     try {
       return JSON.parse(text);
@@ -466,7 +467,8 @@ export interface StringifyJsonOptions {
  * @param value - what to write; normally what `parseJson` returned.
  * @param options - {@link StringifyJsonOptions}.
  * @returns the JSON text (no trailing newline).
- * @throws TypeError for a cyclic structure (never for a value `parseJson` returned).
+ * @throws {@link InvalidOptionError} (`option` = `value`) for a cyclic structure
+ *   (never for a value `parseJson` returned); whatever a `toJSON()` throws.
  */
 export function stringifyJson(value: unknown, options: StringifyJsonOptions = {}): string {
   const width = Math.min(10, Math.max(0, Math.floor(Number(options.indent ?? 0)) || 0));
@@ -522,7 +524,7 @@ export function stringifyJson(value: unknown, options: StringifyJsonOptions = {}
           out.push(v.valueOf() ? 'true' : 'false');
           return true;
         }
-        if (open.has(v)) throw new TypeError(`Converting circular structure to JSON (at ${key === '' ? 'the top level' : quote(key)})`);
+        if (open.has(v)) throw new InvalidOptionError('value', `stringifyJson: the value contains itself (a cycle closes at key ${quote(key)}); JSON cannot hold cycles`);
         const array = isArray(v);
         const keys = array ? undefined : keysOf(v);
         if (array ? (v as unknown[]).length === 0 : keys!.length === 0) {
@@ -745,8 +747,11 @@ export function checkJsonValue(value: unknown, name: string): void {
  * @throws {@link JsonSyntaxError} (a `SyntaxError`) when `text` or `valueJson`
  *   is not valid JSON in this dialect, when `text` is not an object, or when
  *   it has no top-level member `key`.
+ * @throws {@link InvalidOptionError} when an argument is not a string.
  */
 export function replaceMember(text: string, key: string, valueJson: string): string {
+  if (typeof key !== 'string') throw new InvalidOptionError('key', `replaceMember expects the member name as a string, got ${key === null ? 'null' : typeof key}`);
+  if (typeof valueJson !== 'string') throw new InvalidOptionError('valueJson', `replaceMember expects the new value as JSON text (a string), got ${valueJson === null ? 'null' : typeof valueJson}`);
   const document = parseJson(text); // validates the whole text: the scan below can trust it
   parseJson(valueJson);
   const start0 = skipSpace(text, 0);
