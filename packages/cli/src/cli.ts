@@ -9,6 +9,8 @@ import {
   ModelStoreError,
   PreconditionFailedError,
   StateNotFoundError,
+  StorageError,
+  stringifyJson,
   DestinationExistsError,
   openModelStore,
   type ModelMetadata,
@@ -152,7 +154,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
     });
   };
-  const output = (value: unknown, human: () => string) => write(json ? `${JSON.stringify(value, null, 2)}\n` : human());
+  // Python's JSON dialect: metadata Python wrote (NaN, Infinity, integers of any size) is printed as stored.
+  const output = (value: unknown, human: () => string) => write(json ? `${stringifyJson(value, { indent: 2 })}\n` : human());
 
   program
     .name('modelstore')
@@ -236,11 +239,19 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       if (domain === undefined) {
         if (options.state) throw new UsageError('--state needs a domain: modelstore ls <domain> --state <state>');
         const domains = await store.listDomains();
-        const latest = await Promise.all(domains.map((name) => store.getDomain(name)));
-        output(
-          domains.map((name, index) => ({ domain: name, latest: latest[index]!.model.model_id, created: createdOf(latest[index]!) })),
-          () => table([['DOMAIN', 'LATEST MODEL', 'CREATED'], ...domains.map((name, index) => [name, latest[index]!.model.model_id, createdOf(latest[index]!)])]),
+        // One domain that cannot be read (a damaged pointer, every model deleted) does not hide the others.
+        const latest = await Promise.all(
+          domains.map((name) =>
+            store.getDomain(name).then(
+              (metadata) => ({ domain: name, latest: metadata.model.model_id, created: createdOf(metadata) }),
+              (error: unknown) => {
+                if (!ModelStoreError.isInstance(error) || StorageError.isInstance(error)) throw error;
+                return { domain: name, latest: null, created: null, error: { code: (error as ModelStoreError).code, message: (error as Error).message } };
+              },
+            ),
+          ),
         );
+        output(latest, () => table([['DOMAIN', 'LATEST MODEL', 'CREATED'], ...latest.map((row) => [row.domain, row.latest ?? `- (${row.error!.code.toLowerCase()})`, row.created ?? '-'])]));
         return;
       }
       const ids = await store.listModels(domain, options.state ? { state: options.state } : {});
@@ -264,7 +275,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       const store = await open();
       const metadata = modelId === undefined ? await store.getDomain(domain) : await store.getModelInfo(domain, modelId);
       const states = await store.getModelStates(domain, metadata.model.model_id);
-      output({ ...metadata, states }, () => `${JSON.stringify({ ...metadata, states }, null, 2)}\n`);
+      output({ ...metadata, states }, () => `${stringifyJson({ ...metadata, states }, { indent: 2 })}\n`);
     });
 
   const state = program.command('state').description('create, remove and list model states; set and unset them on models');
