@@ -35,7 +35,10 @@ import { InvalidOptionError } from './errors.js';
  * where the text went wrong.
  */
 export class JsonSyntaxError extends SyntaxError {
-  /** Offset in UTF-16 code units (JavaScript string index, Python's `char`) from the start of the text. */
+  /**
+   * Offset from the start of the text in UTF-16 code units (a JavaScript string index). Python's
+   * `char` counts code points: the two differ after a character outside the BMP (an emoji).
+   */
   readonly position: number;
   /** 1-based line of `position` (lines end at `\n`). */
   readonly line: number;
@@ -489,7 +492,7 @@ export function stringifyJson(value: unknown, options: StringifyJsonOptions = {}
   const open = new Set<object>();
 
   /** Writes a scalar, or opens a container frame. Returns false when the value is skipped (object member). */
-  const write = (raw: unknown, holder: unknown, key: string, inArray: boolean, indent: string): boolean => {
+  const write = (raw: unknown, key: string, inArray: boolean, indent: string): boolean => {
     let v = raw;
     if (v !== null && (typeof v === 'object' || typeof v === 'bigint') && typeof (v as { toJSON?: unknown }).toJSON === 'function') {
       v = (v as { toJSON: (key: string) => unknown }).toJSON.call(v, key);
@@ -538,7 +541,6 @@ export function stringifyJson(value: unknown, options: StringifyJsonOptions = {}
       }
       default:
         // undefined, function, symbol
-        void holder;
         if (inArray) {
           out.push('null');
           return true;
@@ -547,7 +549,7 @@ export function stringifyJson(value: unknown, options: StringifyJsonOptions = {}
     }
   };
 
-  if (!write(value, undefined, '', true, '')) return 'null';
+  if (!write(value, '', true, '')) return 'null';
   while (stack.length > 0) {
     const frame = stack[stack.length - 1]!;
     const length = frame.array ? (frame.container as unknown[]).length : frame.keys!.length;
@@ -563,12 +565,12 @@ export function stringifyJson(value: unknown, options: StringifyJsonOptions = {}
     if (frame.array) {
       out.push(separator);
       frame.wrote = true;
-      write((frame.container as unknown[])[index], frame.container, String(index), true, frame.indent);
+      write((frame.container as unknown[])[index], String(index), true, frame.indent);
     } else {
       const key = frame.keys![index]!;
       const mark = out.length;
       out.push(separator, quote(key), gap === '' ? ':' : ': ');
-      if (write((frame.container as Record<string, unknown>)[key], frame.container, key, false, frame.indent)) frame.wrote = true;
+      if (write((frame.container as Record<string, unknown>)[key], key, false, frame.indent)) frame.wrote = true;
       else out.length = mark;
     }
   }
