@@ -4,7 +4,7 @@
 // integral floats, integers of any size and every kind of string (escapes, control characters,
 // lone surrogates, non-BMP characters).
 import { describe, expect, it } from '@jest/globals';
-import { JsonSyntaxError, parseJson, stringifyJson } from '@modelstore/core';
+import { JsonSyntaxError, parseJson, replaceMember, stringifyJson } from '@modelstore/core';
 import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -23,6 +23,10 @@ import { interopEnv, workDir } from './helpers.js';
  *   echo <dir> <count>              json.loads of each rev-<i>.json (Node's stringifyJson), then
  *                                   json.dumps of it into echo-<i>.json, plus each value's Python
  *                                   type tree (int/float/...) into echo-types.json.
+ *   replaced <dir> <count>          for each i, replaced-<i>.json (py-<i>.json with its "doc" member
+ *                                   replaced by Node's replaceMember) must hold the new "doc" and
+ *                                   exactly the original "value": no loss at all, floats stay floats,
+ *                                   keys keep Python's order.
  *   errors <file>                   json.loads of each text of a JSON list; writes the error
  *                                   position of each (or null when accepted) to <file>.out.
  *   texts <file>                    json.loads then json.dumps of each text of a JSON list; writes
@@ -85,7 +89,7 @@ def is_index(key):
     # An ECMAScript array index: canonical decimal below 2**32 - 1. Objects list these first, ascending.
     return key.isdigit() and key.isascii() and (key == '0' or key[0] != '0') and int(key) < 2**32 - 1
 
-def compare(a, b, path, problems, losses):
+def compare(a, b, path, problems, losses, js_order=True):
     ta, tb = type(a), type(b)
     if ta is float:
         if tb is float:
@@ -101,15 +105,15 @@ def compare(a, b, path, problems, losses):
         if tb is not list or len(a) != len(b):
             problems.append(f'{path}: list of {len(a)} became {b!r}')
             return
-        for i, (x, y) in enumerate(zip(a, b)): compare(x, y, f'{path}[{i}]', problems, losses)
+        for i, (x, y) in enumerate(zip(a, b)): compare(x, y, f'{path}[{i}]', problems, losses, js_order)
     elif ta is dict:
         if tb is not dict:
             problems.append(f'{path}: object became {tb.__name__}')
             return
-        expected = sorted([k for k in a if is_index(k)], key=int) + [k for k in a if not is_index(k)]
+        expected = sorted([k for k in a if is_index(k)], key=int) + [k for k in a if not is_index(k)] if js_order else list(a.keys())
         if list(b.keys()) != expected: problems.append(f'{path}: keys {list(b.keys())!r}, expected {expected!r}')
         for k in a:
-            if k in b: compare(a[k], b[k], f'{path}[{k!r}]', problems, losses)
+            if k in b: compare(a[k], b[k], f'{path}[{k!r}]', problems, losses, js_order)
     else:
         problems.append(f'{path}: unexpected {ta.__name__}')
 
@@ -150,6 +154,15 @@ elif mode == 'echo':
         write(f'{folder}/echo-{i}.json', json.dumps(value))
         all_types.append(types(value))
     write(f'{folder}/echo-types.json', json.dumps(all_types))
+elif mode == 'replaced':
+    folder, count = sys.argv[2], int(sys.argv[3])
+    problems, losses = [], []
+    for i in range(count):
+        original, replaced = json.loads(read(f'{folder}/py-{i}.json')), json.loads(read(f'{folder}/replaced-{i}.json'))
+        if list(replaced.keys()) != ['doc', 'value']: problems.append(f'doc {i}: keys {list(replaced.keys())!r}')
+        compare({'new': i, 'big': 10**30, 'nan': float('nan')}, replaced['doc'], f'doc {i} doc', problems, losses)
+        compare(original['value'], replaced['value'], f'doc {i} value', problems, losses, js_order=False)
+    write(f'{folder}/replaced.json', json.dumps({'problems': problems, 'losses': losses}))
 elif mode == 'errors':
     texts, out = json.loads(read(sys.argv[2])), []
     for text in texts:
@@ -298,6 +311,23 @@ describe("Python's json module and parseJson/stringifyJson", () => {
     expect(result.problems).toEqual([]);
     // The documented loss: an integral float within 2**53 (Python's 1.0) comes back as an int.
     console.log(`${count} Python documents (${bigints} big ints, ${specials} NaN/±Infinity/-0.0): ${result.losses.length} integral floats came back as ints (the documented loss), no other difference`);
+  });
+
+  it('replaceMember on 300 json.dumps documents: Python reads the new member and every other value exactly (1.0 stays a float)', async () => {
+    const dir = workDir('json-dialect-replace');
+    await runPython(['generate', dir, String(count), '20260302']);
+    for (let i = 0; i < count; i++) {
+      const text = readFileSync(path.join(dir, `py-${i}.json`), 'utf8');
+      const replaced = replaceMember(text, 'doc', stringifyJson({ new: i, big: 10n ** 30n, nan: NaN }));
+      // Every byte outside the member's value is unchanged.
+      const before = text.indexOf(String(i), text.indexOf('"doc"'));
+      expect(replaced.slice(0, before)).toBe(text.slice(0, before));
+      expect(replaced.slice(replaced.length - (text.length - before - String(i).length))).toBe(text.slice(before + String(i).length));
+      writeFileSync(path.join(dir, `replaced-${i}.json`), replaced);
+    }
+    await runPython(['replaced', dir, String(count)]);
+    const result = JSON.parse(readFileSync(path.join(dir, 'replaced.json'), 'utf8')) as { problems: string[]; losses: string[] };
+    expect(result).toEqual({ problems: [], losses: [] });
   });
 
   it('Node stringifyJson → Python json.loads → json.dumps → Node parseJson: the same values and the types the contract says (300 seeded values)', async () => {
