@@ -145,6 +145,10 @@ describe('parseJson', () => {
     expect(parseJson('1000000000000000000000000000000')).toBe(10n ** 30n);
     expect(parseJson('[1234567890123456789]')).toEqual([1234567890123456789n]);
     expect(parseJson('{"size": 123456789012345678901234567890}')).toEqual({ size: 123456789012345678901234567890n });
+    // Any size (Python's json.loads stops at 4,300 digits by default; reading more costs nothing here).
+    const huge = `-${'9'.repeat(5000)}`;
+    expect(parseJson(`[${huge}]`)).toEqual([BigInt(huge)]);
+    expect(stringifyJson(parseJson(huge))).toBe(huge);
     // Float literals stay numbers, however large: Python reads them as floats.
     expect(parseJson('9007199254740993.0')).toBe(9007199254740992);
     expect(parseJson('1e20')).toBe(1e20);
