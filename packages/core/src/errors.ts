@@ -23,7 +23,9 @@ export type ModelStoreErrorCode =
   | 'STORAGE'
   | 'ADAPTER_NOT_FOUND'
   | 'DESTINATION_EXISTS'
-  | 'INVALID_OPTION';
+  | 'INVALID_OPTION'
+  | 'LOCAL_FILE'
+  | 'COMMITTED_WITH_ERRORS';
 
 export interface ModelStoreErrorOptions {
   /** The underlying error, if any (an SDK or file system error). */
@@ -201,8 +203,8 @@ export class AdapterNotFoundError extends ModelStoreError {
 /** `download` would replace a non-empty directory; pass `overwrite: true` to replace it. */
 export class DestinationExistsError extends ModelStoreError {
   readonly path: string;
-  constructor(path: string) {
-    super(`Download destination ${JSON.stringify(path)} exists and is not empty: choose a new directory or pass overwrite: true`, 'DESTINATION_EXISTS');
+  constructor(path: string, reason = 'exists and is not empty: choose a new directory or pass overwrite: true') {
+    super(`Download destination ${JSON.stringify(path)} ${reason}`, 'DESTINATION_EXISTS');
     this.path = path;
   }
   static override isInstance(error: unknown): error is DestinationExistsError {
@@ -220,5 +222,39 @@ export class InvalidOptionError extends ModelStoreError {
   }
   static override isInstance(error: unknown): error is InvalidOptionError {
     return ModelStoreError.hasCode(error, 'INVALID_OPTION');
+  }
+}
+
+/**
+ * A local file operation of `download` or `load` failed (no space left, no permission,
+ * a read-only folder...): `path` is the file or folder, `errno` the system's code
+ * (`ENOSPC`, `EACCES`...). Nothing was left half-written at the destination.
+ */
+export class LocalFileError extends ModelStoreError {
+  readonly path: string;
+  readonly errno: string | undefined;
+  constructor(message: string, path: string, options: ModelStoreErrorOptions & { errno?: string } = {}) {
+    super(message, 'LOCAL_FILE', options);
+    this.path = path;
+    this.errno = options.errno;
+  }
+  static override isInstance(error: unknown): error is LocalFileError {
+    return ModelStoreError.hasCode(error, 'LOCAL_FILE');
+  }
+}
+
+/**
+ * The upload committed its model — it is listed and can be downloaded by id — but a
+ * step after the commit failed (moving the domain's latest pointer). Do not upload
+ * it again: `metadata` is the committed model. The message says what to do.
+ */
+export class CommittedWithErrorsError extends ModelStoreError {
+  readonly metadata: unknown;
+  constructor(message: string, metadata: unknown, options: ModelStoreErrorOptions = {}) {
+    super(message, 'COMMITTED_WITH_ERRORS', options);
+    this.metadata = metadata;
+  }
+  static override isInstance(error: unknown): error is CommittedWithErrorsError {
+    return ModelStoreError.hasCode(error, 'COMMITTED_WITH_ERRORS');
   }
 }
