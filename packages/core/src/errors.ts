@@ -258,3 +258,39 @@ export class CommittedWithErrorsError extends ModelStoreError {
     return ModelStoreError.hasCode(error, 'COMMITTED_WITH_ERRORS');
   }
 }
+
+/** Why a model's source file could not be stored (see `SourceFileError`). */
+export type SourceFileReason =
+  | 'missing'
+  | 'unreadable'
+  | 'changed'
+  | 'special'
+  | 'dangling-link'
+  | 'link-outside'
+  | 'link-cycle';
+
+/**
+ * A file to be stored in a model's archive cannot be read as it was listed: it is
+ * missing or vanished (`missing`), cannot be opened (`unreadable`: EACCES, EPERM, an
+ * I/O error), changed size or modification time while it was read, or yielded more or
+ * fewer bytes than its size (`changed`), is not a regular file or directory (`special`:
+ * a FIFO, socket or device), or is a link that points nowhere (`dangling-link`), out
+ * of the model's folder (`link-outside`) or into a loop (`link-cycle`). The upload
+ * fails and nothing is committed. Never retryable as is: fix the file (or wait until
+ * whatever writes it has finished) and upload again.
+ */
+export class SourceFileError extends ModelStoreError {
+  /** The file on disk, as given or as found in the model's folder. */
+  readonly path: string;
+  readonly reason: SourceFileReason;
+  /** Always false: the same upload fails again until the file is fixed. */
+  readonly retryable = false;
+  constructor(path: string, reason: SourceFileReason, message: string, options: ModelStoreErrorOptions = {}) {
+    super(message, 'SOURCE_FILE', options);
+    this.path = path;
+    this.reason = reason;
+  }
+  static override isInstance(error: unknown): error is SourceFileError {
+    return ModelStoreError.hasCode(error, 'SOURCE_FILE');
+  }
+}
