@@ -5,7 +5,7 @@ import { AzureBlobStorage } from '@modelstore/storage-azure';
 import { FileSystemStorage } from '@modelstore/storage-fs';
 import { GcsStorage } from '@modelstore/storage-gcs';
 import { S3Storage } from '@modelstore/storage-s3';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -236,4 +236,18 @@ export async function allKeys(storage: Storage, prefix = ''): Promise<string[]> 
     cursor = page.cursor;
   } while (cursor !== undefined);
   return keys;
+}
+
+const cliBin = path.resolve(__dirname, '../../cli/dist/bin.js');
+
+/** Runs the built `modelstore` CLI (`pnpm --filter @modelstore/cli build` first); its exit code and output. */
+export function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [cliBin, ...args], { env: { PATH: process.env.PATH ?? '', HOME: workDir('home') }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
 }

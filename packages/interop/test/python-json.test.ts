@@ -7,27 +7,13 @@
 // cannot hold are refused before any write.
 import { describe, expect, it } from '@jest/globals';
 import { InvalidOptionError, layout, parseJson, replaceMember } from '@modelstore/core';
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { allKeys, backends, nodeStore, objectBytes, ok, py, workDir, writeFiles } from './helpers.js';
+import { allKeys, backends, nodeStore, objectBytes, ok, py, runCli, workDir, writeFiles } from './helpers.js';
 
 const big = 2n ** 70n;
 const negativeBig = -(2n ** 64n) - 1n;
 const pythonExtra = { nan: Number.NaN, inf: Number.POSITIVE_INFINITY, ninf: Number.NEGATIVE_INFINITY, big, negative_big: negativeBig, nested: { list: [Number.NaN, 12345678901234567890n, 1.5] }, plain: 3 };
-
-const cliBin = path.resolve(__dirname, '../../cli/dist/bin.js');
-
-function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cliBin, ...args], { env: { PATH: process.env.PATH ?? '', HOME: workDir('home') }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe.each(backends().map((backend) => [backend.name, backend] as const))("Python's NaN, Infinity and big integers: %s", (name, backend) => {
   it('Node reads them, copies the documents byte for byte, and Python reads them back unchanged', async () => {
