@@ -25,7 +25,8 @@ export type ModelStoreErrorCode =
   | 'DESTINATION_EXISTS'
   | 'INVALID_OPTION'
   | 'LOCAL_FILE'
-  | 'COMMITTED_WITH_ERRORS';
+  | 'COMMITTED_WITH_ERRORS'
+  | 'SOURCE_FILE';
 
 export interface ModelStoreErrorOptions {
   /** The underlying error, if any (an SDK or file system error). */
