@@ -295,3 +295,25 @@ export class SourceFileError extends ModelStoreError {
     return ModelStoreError.hasCode(error, 'SOURCE_FILE');
   }
 }
+
+/**
+ * A store does not do what its `capabilities` claim: it accepted a second create-only
+ * write of one key (`If-None-Match: *` ignored) or a compare-and-swap against a stale
+ * etag (`If-Match` ignored). `ModelStore` refuses to write to it, since concurrent
+ * writers could then overwrite each other's models without an error. The message says
+ * what to set (`advice`). Nothing of the registry was written.
+ */
+export class StorageCapabilityError extends ModelStoreError {
+  /** The capability that does not hold. */
+  readonly capability: 'conditionalWrites' | 'rangeReads';
+  /** What to do about it, in one sentence (also the end of the message). */
+  readonly advice: string;
+  constructor(capability: 'conditionalWrites' | 'rangeReads', message: string, advice: string) {
+    super(`${message}. ${advice}`, 'STORAGE_CAPABILITY');
+    this.capability = capability;
+    this.advice = advice;
+  }
+  static override isInstance(error: unknown): error is StorageCapabilityError {
+    return ModelStoreError.hasCode(error, 'STORAGE_CAPABILITY');
+  }
+}
