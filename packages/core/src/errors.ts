@@ -26,7 +26,8 @@ export type ModelStoreErrorCode =
   | 'INVALID_OPTION'
   | 'LOCAL_FILE'
   | 'COMMITTED_WITH_ERRORS'
-  | 'SOURCE_FILE';
+  | 'SOURCE_FILE'
+  | 'STORAGE_CAPABILITY';
 
 export interface ModelStoreErrorOptions {
   /** The underlying error, if any (an SDK or file system error). */
