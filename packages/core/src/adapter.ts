@@ -1,11 +1,29 @@
 import type { ModelMetadata } from './metadata.js';
 
-/** One file of a model's archive. */
+/** One file (or directory) of a model's archive. */
 export interface ArchiveEntry {
   /** Path inside the archive, `/`-separated and relative (checked like a storage key). */
   path: string;
-  /** A file on disk, streamed into the archive (never read whole), or the bytes themselves. */
+  /**
+   * A file on disk, streamed into the archive (never read whole), or the bytes themselves.
+   * For a `directory` entry: the directory on disk whose mode is kept, or empty bytes.
+   * A path is read as it is when the upload starts: if it is missing, unreadable, not a
+   * regular file, or changes while it is read, the upload fails with `SourceFileError`.
+   */
   source: string | Uint8Array;
+  /**
+   * `'file'` (the default) or `'directory'`: a directory entry, kept even when empty
+   * (parent directories of files get entries of their own anyway, mode 0o755).
+   */
+  type?: 'file' | 'directory';
+  /**
+   * Unix permission bits to record (an integer, 0 to 0o7777). Default: the source's
+   * mode on disk for a path, 0o644 for bytes, 0o755 for a directory given as bytes.
+   * What is stored is narrowed, never widened: `mode & 0o755` for files (setuid, setgid,
+   * sticky and group/other write are dropped; the owner's bits are kept), and
+   * `(mode & 0o755) | 0o700` for directories (always usable and removable by their owner).
+   */
+  mode?: number;
 }
 
 /** What an adapter's `save` returns. */

@@ -9,7 +9,7 @@ export type { ResumingBodyOptions } from './body.js';
 export { MemoryStorage } from './memory-storage.js';
 export { validateDomain, validateModelId, validateStateName, reservedDomains, deletedState } from './names.js';
 export { registryRoot, layout, archiveFolder, createdStamp, parseCreatedStamp, archiveKeyFromLocation } from './registry-layout.js';
-export { packArchive, extractArchive, validateArchivePath, fileHandleWriter } from './archive.js';
+export { packArchive, extractArchive, validateArchivePath, fileHandleWriter, fileMode, directoryMode } from './archive.js';
 export type { ArchiveDigest, CompressionLevel, ExpectedArchive } from './archive.js';
 export { ModelStore, createdTime, defaultGarbageAge, minimumGarbageAge } from './model-store.js';
 export type { ModelStoreOptions, UploadOptions, DownloadOptions } from './model-store.js';

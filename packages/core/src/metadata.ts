@@ -46,6 +46,8 @@ export interface ModelMetadata {
   /** Digests of the archive and of every file in it (this library; ignored by Python modelstore). */
   archive?: FileDigest & {
     files: Record<string, FileDigest>;
+    /** Every directory of the archive, empty ones included, sorted (absent before this was recorded); a download checks the same ones come back. */
+    directories?: string[];
     /** A random id of the upload that wrote this document, so a writer can recognise its own write after a lost answer. */
     upload_id?: string;
   };
