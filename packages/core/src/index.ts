@@ -11,10 +11,12 @@ export { validateDomain, validateModelId, validateStateName, reservedDomains, de
 export { registryRoot, layout, archiveFolder, createdStamp, parseCreatedStamp, archiveKeyFromLocation } from './registry-layout.js';
 export { packArchive, extractArchive, validateArchivePath, fileHandleWriter, fileMode, directoryMode } from './archive.js';
 export type { ArchiveDigest, CompressionLevel, ExpectedArchive } from './archive.js';
-export { ModelStore, createdTime, defaultGarbageAge, minimumGarbageAge } from './model-store.js';
+export { ModelStore, cleanModelCache, createdTime, defaultCacheDir, defaultGarbageAge, minimumGarbageAge } from './model-store.js';
 export type { ModelStoreOptions, UploadOptions, DownloadOptions } from './model-store.js';
 export { version } from './version.js';
 export { openModelStore, openStorage, parseStoreUri, storeTargetFromEnv } from './open-model-store.js';
 export type { OpenModelStoreOptions, StorageTarget } from './open-model-store.js';
 export { parseJson, stringifyJson, checkJsonValue, replaceMember, JsonSyntaxError } from './json.js';
 export type { StringifyJsonOptions } from './json.js';
+export { checkStorage, ensureConditionalWrites, conditionalWritesAdvice, probeKeyPrefix, staleProbeAge } from './check-storage.js';
+export type { CheckStorageOptions, StorageCheck, StorageCheckName, StorageCheckReport } from './check-storage.js';
