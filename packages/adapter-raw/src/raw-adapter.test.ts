@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { ModelStoreError, type ModelMetadata } from '@modelstore/core';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { ModelStoreError, SourceFileError, type ModelMetadata } from '@modelstore/core';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { RawAdapter } from './raw-adapter.js';
@@ -36,9 +37,27 @@ describe('RawAdapter', () => {
     expect(saved.files).toEqual([{ path: 'model.bin', source: path.join(work, 'model.bin') }]);
   });
 
-  it('keeps a directory tree, relative to the directory', async () => {
+  it('keeps a directory tree, relative to the directory, with an entry for every folder', async () => {
     const saved = await adapter.save(path.join(work, 'dir'));
-    expect(saved.files.map((file) => file.path)).toEqual(['b.txt', 'sub/a.txt']);
+    expect(saved.files.map((file) => [file.path, file.type ?? 'file'])).toEqual([
+      ['b.txt', 'file'],
+      ['sub', 'directory'],
+      ['sub/a.txt', 'file'],
+    ]);
+  });
+
+  it('lists empty folders, and refuses a tree that holds no file at all', async () => {
+    mkdirSync(path.join(work, 'saved', 'assets'), { recursive: true });
+    mkdirSync(path.join(work, 'saved', 'variables'));
+    writeFileSync(path.join(work, 'saved', 'saved_model.pb'), '');
+    const saved = await adapter.save(path.join(work, 'saved'));
+    expect(saved.files.map((file) => [file.path, file.type ?? 'file'])).toEqual([
+      ['assets', 'directory'],
+      ['saved_model.pb', 'file'],
+      ['variables', 'directory'],
+    ]);
+    mkdirSync(path.join(work, 'hollow', 'a', 'b'), { recursive: true });
+    await expect(adapter.save(path.join(work, 'hollow'))).rejects.toThrow(/holds no files/);
   });
 
   it('stores a list of files by base name and refuses clashing names', async () => {
@@ -48,9 +67,57 @@ describe('RawAdapter', () => {
     await expect(adapter.save([path.join(work, 'b.txt'), path.join(work, 'dir', 'b.txt')])).rejects.toThrow(/Two files are named "b.txt"/);
   });
 
-  it('refuses links to directories, which could loop', async () => {
-    symlinkSync(path.join(work, 'dir'), path.join(work, 'dir', 'sub', 'loop'));
-    await expect(adapter.save(path.join(work, 'dir'))).rejects.toBeInstanceOf(ModelStoreError);
+  it('stores a link that stays inside the folder as what it points to (file or folder)', async () => {
+    writeFileSync(path.join(work, 'dir', 'checkpoint-500.ckpt'), 'ckpt');
+    symlinkSync('checkpoint-500.ckpt', path.join(work, 'dir', 'last.ckpt'));
+    symlinkSync('sub', path.join(work, 'dir', 'current'));
+    const saved = await adapter.save(path.join(work, 'dir'));
+    const real = realpathSync(path.join(work, 'dir'));
+    expect(saved.files).toEqual([
+      { path: 'b.txt', source: path.join(work, 'dir', 'b.txt') },
+      { path: 'checkpoint-500.ckpt', source: path.join(work, 'dir', 'checkpoint-500.ckpt') },
+      { path: 'current', source: path.join(real, 'sub'), type: 'directory' },
+      { path: 'current/a.txt', source: path.join(real, 'sub', 'a.txt') },
+      { path: 'last.ckpt', source: path.join(real, 'checkpoint-500.ckpt') },
+      { path: 'sub', source: path.join(real, 'sub'), type: 'directory' },
+      { path: 'sub/a.txt', source: path.join(work, 'dir', 'sub', 'a.txt') },
+    ]);
+  });
+
+  it('refuses a dangling link with a SourceFileError naming it', async () => {
+    symlinkSync('checkpoint-500.ckpt', path.join(work, 'dir', 'last.ckpt'));
+    const error = (await adapter.save(path.join(work, 'dir')).catch((e: unknown) => e)) as SourceFileError;
+    expect(SourceFileError.isInstance(error)).toBe(true);
+    expect(error).toMatchObject({ code: 'SOURCE_FILE', reason: 'dangling-link', path: path.join(work, 'dir', 'last.ckpt'), retryable: false });
+    expect(error.message).toContain('"checkpoint-500.ckpt", which does not exist');
+  });
+
+  it('refuses a link that leads outside the folder, even through another link', async () => {
+    symlinkSync(path.join(work, 'model.bin'), path.join(work, 'dir', 'outside.bin'));
+    await expect(adapter.save(path.join(work, 'dir'))).rejects.toMatchObject({ reason: 'link-outside', path: path.join(work, 'dir', 'outside.bin') });
+    rmSync(path.join(work, 'dir', 'outside.bin'));
+    symlinkSync('..', path.join(work, 'dir', 'sub', 'up'));
+    symlinkSync('sub/up/../model.bin', path.join(work, 'dir', 'sneaky'));
+    await expect(adapter.save(path.join(work, 'dir'))).rejects.toMatchObject({ reason: 'link-outside' });
+  });
+
+  it('refuses links to a folder that holds them (cycles) and loops of links', async () => {
+    symlinkSync('..', path.join(work, 'dir', 'sub', 'loop'));
+    await expect(adapter.save(path.join(work, 'dir'))).rejects.toMatchObject({ code: 'SOURCE_FILE', reason: 'link-cycle', path: path.join(work, 'dir', 'sub', 'loop') });
+    rmSync(path.join(work, 'dir', 'sub', 'loop'));
+    symlinkSync('ping', path.join(work, 'dir', 'pong'));
+    symlinkSync('pong', path.join(work, 'dir', 'ping'));
+    await expect(adapter.save(path.join(work, 'dir'))).rejects.toMatchObject({ code: 'SOURCE_FILE', reason: 'link-cycle' });
+  });
+
+  it('refuses a FIFO in the folder as a special file', async () => {
+    execFileSync('mkfifo', [path.join(work, 'dir', 'pipe')]);
+    await expect(adapter.save(path.join(work, 'dir'))).rejects.toMatchObject({ code: 'SOURCE_FILE', reason: 'special', path: path.join(work, 'dir', 'pipe') });
+    await expect(adapter.save([path.join(work, 'dir', 'pipe')])).rejects.toMatchObject({ code: 'SOURCE_FILE', reason: 'special' });
+  });
+
+  it('answers a model that is not a path with a typed error', async () => {
+    await expect(adapter.save(42 as unknown as string)).rejects.toBeInstanceOf(ModelStoreError);
   });
 
   it('loads as the directory of extracted files', async () => {
