@@ -13,6 +13,8 @@ import {
   stringifyJson,
   DestinationExistsError,
   openModelStore,
+  cleanModelCache,
+  defaultCacheDir,
   type ModelMetadata,
   type ModelStore,
 } from '@modelstore/core';
@@ -355,7 +357,14 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     .addOption(new Option('--older-than <duration>', 'grace period for archives without metadata').default('1h'))
     .option('--dry-run', 'list what would be removed')
     .option('--quiesced', 'allow --older-than below 15m: only when no upload is running and none was interrupted in the last 15 minutes')
-    .action(async (options: { olderThan: string; dryRun?: boolean; quiesced?: boolean }) => {
+    .option('--local', "clean the local load cache instead (--cache-dir): staging folders of killed loads; the store is not touched")
+    .action(async (options: { olderThan: string; dryRun?: boolean; quiesced?: boolean; local?: boolean }) => {
+      if (options.local) {
+        const cacheDir = path.resolve(program.opts<GlobalOptions>().cacheDir ?? defaultCacheDir());
+        const { removed } = await cleanModelCache(cacheDir);
+        output({ cacheDir, removed }, () => `removed ${removed.length} leftover(s) of killed loads from ${cacheDir}\n${removed.map((file) => `  ${file}\n`).join('')}`);
+        return;
+      }
       const olderThan = parseDuration(options.olderThan);
       const result = await (await open()).collectGarbage({ olderThan, dryRun: options.dryRun ?? false, quiesced: options.quiesced ?? false }).catch((error: unknown) => {
         if (!InvalidOptionError.isInstance(error)) throw error;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { modelstore, treeDigest } from './helpers.js';
 
@@ -62,6 +62,27 @@ describe('modelstore gc', () => {
       expect(json.unreadable).toEqual(['operatorai-model-store/fraud/versions/nan-metric.json']);
       const stamps = readdirSync(path.join(work, 'registry', 'operatorai-model-store', 'fraud')).filter((name) => name !== 'versions');
       expect(readdirSync(path.join(work, 'registry', 'operatorai-model-store', 'fraud', stamps[0]!, 'nan-metric'))).toEqual(['artifacts.tar.gz']);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('--local removes the staging folders of killed loads from the cache, never one of a live process', async () => {
+    const work = mkdtempSync(path.join(tmpdir(), 'modelstore-cli-gc-local-'));
+    try {
+      const models = path.join(work, 'cache', 'models');
+      const host = hostname().replace(/[^A-Za-z0-9_.]/g, '_');
+      // A process that has exited: its pid is free.
+      const gone = spawn(process.execPath, ['-e', '']);
+      await new Promise((resolve) => gone.on('exit', resolve));
+      const dead = `.0123abcd.modelstore-staging-${host}-${gone.pid}-0123456789ab`;
+      const live = `.4567ef01.modelstore-staging-${host}-${process.pid}-ba9876543210`;
+      const cached = '0123456789abcdef0123';
+      for (const name of [dead, live, cached]) mkdirSync(path.join(models, name, 'inner'), { recursive: true });
+      const result = await modelstore(['--json', '--cache-dir', path.join(work, 'cache'), 'gc', '--local'], { cwd: work });
+      expect(result.code).toBe(0);
+      expect(JSON.parse(result.stdout).removed).toEqual([path.join(models, dead)]);
+      expect(readdirSync(models).sort()).toEqual([live, cached].sort());
     } finally {
       rmSync(work, { recursive: true, force: true });
     }

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -9,7 +9,7 @@ import { abortReason } from './body.js';
 import { currentUser, readGitInfo, type GitInfo } from './code-info.js';
 import {
   AdapterNotFoundError,
-  DestinationExistsError,
+  CommittedWithErrorsError,
   DomainNotFoundError,
   IntegrityError,
   InvalidOptionError,
@@ -26,6 +26,7 @@ import { deletedState, validateDomain, validateModelId, validateStateName } from
 import { archiveKeyFromLocation, createdStamp, layout, parseCreatedStamp, registryRoot } from './registry-layout.js';
 import type { ObjectInfo, Storage } from './storage.js';
 import { version } from './version.js';
+import { localError, placeVerified, prepareDestination, removeStaleStaging } from './destination.js';
 import { checkJsonValue, parseJson, replaceMember } from './json.js';
 
 export interface ModelStoreOptions {
@@ -73,7 +74,8 @@ export interface DownloadOptions {
 
 const registryRetries = 50;
 
-function defaultCacheDir(): string {
+/** `load`'s default cache folder: `$XDG_CACHE_HOME/modelstore`, else the platform's cache folder (`~/.cache/modelstore`, `~/Library/Caches/modelstore`, `%LOCALAPPDATA%\\modelstore\\Cache`). */
+export function defaultCacheDir(): string {
   if (process.env.XDG_CACHE_HOME) return path.join(process.env.XDG_CACHE_HOME, 'modelstore');
   if (process.platform === 'darwin') return path.join(homedir(), 'Library', 'Caches', 'modelstore');
   if (process.platform === 'win32' && process.env.LOCALAPPDATA) return path.join(process.env.LOCALAPPDATA, 'modelstore', 'Cache');
@@ -274,7 +276,15 @@ export class ModelStore {
     };
     const text = JSON.stringify(metadata);
     const info = await this.commit(metadata, text, archiveKey);
-    await this.announce({ metadata, info, text });
+    // The commit is the last step that may fail the upload: the model is listed from here on.
+    await this.announce({ metadata, info, text }).catch((error: unknown) => {
+      throw new CommittedWithErrorsError(
+        `Model "${modelId}" was committed to domain "${domain}" (it is listed and can be downloaded by id), but moving the domain's latest pointer to it failed: ${(error as Error).message}. ` +
+          `Do not upload it again: until the next upload to "${domain}" moves the pointer, getDomain("${domain}") may name an older model`,
+        metadata,
+        { cause: error },
+      );
+    });
     return metadata;
   }
 
@@ -656,17 +666,24 @@ export class ModelStore {
         await this.extractModel(metadata, directory, { ...options, to: directory, overwrite: false, keepExisting: true });
       }
       if (pointer) {
-        await mkdir(path.dirname(refFile), { recursive: true });
+        // Best effort: without the record the next load checks the store again.
         const temporary = `${refFile}.${randomBytes(6).toString('hex')}.tmp`;
         const cached: Omit<CacheRef, 'metadata'> = { etag: pointer.etag, versionEtag: model.info.etag, directory, text: model.text };
-        await writeFile(temporary, JSON.stringify(cached));
-        await rename(temporary, refFile);
+        await mkdir(path.dirname(refFile), { recursive: true })
+          .then(() => writeFile(temporary, JSON.stringify(cached)))
+          .then(() => rename(temporary, refFile))
+          .catch(() => rm(temporary, { force: true }).catch(() => undefined));
       }
     }
     const library = metadata.model.model_type.library;
     const adapter = this.adapters.find((candidate) => candidate.library === library);
     if (!adapter) throw new AdapterNotFoundError(`No adapter for library "${library}" is registered: ${installHint(library)}`);
     return (await adapter.load(directory, metadata)) as T;
+  }
+
+  /** Removes what killed `load`s left in `cacheDir`; see {@link cleanModelCache}. */
+  async cleanCache(): Promise<{ removed: string[] }> {
+    return cleanModelCache(this.cacheDir);
   }
 
   private cacheName(identity: string): string {
@@ -690,12 +707,7 @@ export class ModelStore {
 
   private async extractModel(metadata: ModelMetadata, to: string, options: DownloadOptions & { keepExisting?: boolean }): Promise<string> {
     const archiveKey = this.archiveKeyOf(metadata);
-    const existing = await readdir(to).then((names) => names, () => undefined);
-    if (existing && existing.length > 0 && !options.overwrite && !options.keepExisting) throw new DestinationExistsError(to);
-    const parent = path.dirname(to);
-    const createdParent = await mkdir(parent, { recursive: true });
-    const staging = path.join(parent, `.${path.basename(to)}.modelstore-staging-${randomBytes(6).toString('hex')}`);
-    await mkdir(staging);
+    const destination = await prepareDestination(to, options);
     try {
       const object = await this.storage.get(archiveKey, options.signal ? { signal: options.signal } : {});
       if (!object) throw new IntegrityError(`The archive of model "${metadata.model.model_id}" is missing from storage (${archiveKey})`);
@@ -709,39 +721,18 @@ export class ModelStore {
             }
           })()
         : object.body;
-      await extractArchive(body instanceof Readable ? body : Readable.from(body as AsyncIterable<Buffer>), staging, metadata.archive ?? {});
+      await extractArchive(body instanceof Readable ? body : Readable.from(body as AsyncIterable<Buffer>), destination.staging, metadata.archive ?? {}).catch((error: unknown) =>
+        Promise.reject(localError(error, destination.staging, 'write the model into')),
+      );
       if (options.signal?.aborted) throw abortReason(options.signal);
-      await this.moveIntoPlace(staging, to, options);
+      const placed = await placeVerified(destination, options).catch((error: unknown) => Promise.reject(localError(error, destination.directory, 'move the verified model into')));
+      if (!placed) await rm(destination.staging, { recursive: true, force: true });
       return to;
     } catch (error) {
-      await rm(staging, { recursive: true, force: true });
-      if (createdParent !== undefined) await removeEmptyDirectories(parent, createdParent);
+      await rm(destination.staging, { recursive: true, force: true });
+      if (destination.createdParent !== undefined) await removeEmptyDirectories(path.dirname(destination.directory), destination.createdParent);
       throw error;
     }
-  }
-
-  /** Renames the verified staging directory to `to`, the only moment `to` changes. */
-  private async moveIntoPlace(staging: string, to: string, options: { overwrite?: boolean; keepExisting?: boolean }): Promise<void> {
-    try {
-      await rmdir(to).catch((error: { code?: string }) => {
-        if (error.code !== 'ENOENT') throw error;
-      });
-      await rename(staging, to);
-      return;
-    } catch (error) {
-      const code = (error as { code?: string }).code;
-      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
-    }
-    if (options.keepExisting) {
-      // Another process filled the cache entry first: its copy is the same model.
-      await rm(staging, { recursive: true, force: true });
-      return;
-    }
-    if (!options.overwrite) throw new DestinationExistsError(to);
-    const old = `${staging}-old`;
-    await rename(to, old);
-    await rename(staging, to);
-    await rm(old, { recursive: true, force: true });
   }
 
   // ---------------------------------------------------------------- copy and garbage collection
@@ -1099,6 +1090,26 @@ export class ModelStore {
   private async writeJson(key: string, value: unknown, options: { ifNoneMatch?: '*'; ifMatch?: string } = {}): Promise<ObjectInfo> {
     return this.storage.put(key, JSON.stringify(value), { contentType: 'application/json', ...options });
   }
+}
+
+/**
+ * Removes what killed `load`s left in a cache folder (`ModelStoreOptions.cacheDir`):
+ * staging folders of processes on this host that are gone (never one in use), and cache
+ * records half-written more than an hour ago. Cached models themselves are kept. The
+ * CLI runs it as `modelstore gc --local`.
+ * @returns the paths removed
+ */
+export async function cleanModelCache(cacheDir: string = defaultCacheDir()): Promise<{ removed: string[] }> {
+  const removed = await removeStaleStaging(path.join(cacheDir, 'models'));
+  const refs = path.join(cacheDir, 'refs');
+  const hourAgo = Date.now() - 60 * 60 * 1000;
+  for (const name of await readdir(refs).catch(() => [] as string[])) {
+    if (!name.endsWith('.tmp')) continue;
+    const file = path.join(refs, name);
+    const old = await stat(file).then((info) => info.mtimeMs < hourAgo, () => false);
+    if (old && (await rm(file, { force: true }).then(() => true, () => false))) removed.push(file);
+  }
+  return { removed };
 }
 
 /** A JSON document as read; see `readJsonOrDamaged`. */

@@ -99,7 +99,10 @@ describe('writes whose answer was lost', () => {
 
   it('finds the latest model when an upload died between its commit and the domain pointer', async () => {
     storage.failNext(/\/domains\/d\.json$/, 'not-applied');
-    await expect(store.upload('d', { model, modelId: 'm1' })).rejects.toBeInstanceOf(StorageError);
+    // Reported as committed (not as a failed upload, which a caller would retry), with the metadata.
+    const error = await store.upload('d', { model, modelId: 'm1' }).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: 'COMMITTED_WITH_ERRORS', metadata: { model: { model_id: 'm1' } } });
+    expect((error as Error & { cause: unknown }).cause).toBeInstanceOf(StorageError);
     expect(await storage.head(layout.domain('d'))).toBeUndefined();
     // The model is committed: it is listed, and it is the domain's latest...
     expect((await store.getDomain('d')).model.model_id).toBe('m1');
