@@ -28,6 +28,7 @@ import type { ObjectInfo, Storage } from './storage.js';
 import { version } from './version.js';
 import { localError, placeVerified, prepareDestination, removeStaleStaging } from './destination.js';
 import { checkJsonValue, parseJson, replaceMember } from './json.js';
+import { ensureConditionalWrites } from './check-storage.js';
 
 export interface ModelStoreOptions {
   /** Where the registry lives. */
@@ -42,6 +43,17 @@ export interface ModelStoreOptions {
    * for a few percent), level 6 for the rest (configs, vocabularies, pickles).
    */
   compressionLevel?: CompressionLevel;
+  /**
+   * Before the first write to a store that claims `capabilities.conditionalWrites`, check once
+   * per storage object (about 5 requests of a few bytes under `operatorai-model-store/.modelstore-probe-*`,
+   * removed afterwards) that it really refuses a second create-only write and a stale
+   * compare-and-swap; writes to a store that ignores them fail with `StorageCapabilityError`.
+   * Default `true`. `false` skips the check (you checked the store with `checkStorage`). A store
+   * opened with `conditionalWrites: false` is never probed: its writes are unconditional, so
+   * concurrent writers of one model id or of a domain's latest pointer overwrite each other
+   * without an error — keep to one writer at a time.
+   */
+  checkConditionalWrites?: boolean;
 }
 
 export interface UploadOptions {
@@ -191,6 +203,7 @@ export class ModelStore {
   readonly adapters: readonly ModelAdapter[];
   readonly cacheDir: string;
   private readonly compressionLevel: CompressionLevel;
+  private readonly checkConditionalWrites: boolean;
   private gitInfo: Promise<GitInfo | undefined> | undefined;
 
   constructor(options: ModelStoreOptions) {
@@ -199,6 +212,7 @@ export class ModelStore {
     this.adapters = [...(options.adapters ?? [])];
     this.cacheDir = path.resolve(options.cacheDir ?? defaultCacheDir());
     this.compressionLevel = options.compressionLevel ?? 'auto';
+    this.checkConditionalWrites = options.checkConditionalWrites ?? true;
   }
 
   // ---------------------------------------------------------------- upload
@@ -214,6 +228,7 @@ export class ModelStore {
     if (options.extraMetadata !== undefined) checkJsonValue(options.extraMetadata, 'extraMetadata');
     const adapter = this.adapterFor(options);
     options.signal?.throwIfAborted();
+    await ensureConditionalWrites(this.storage, this.checkConditionalWrites);
 
     // Fail before streaming gigabytes when the id is visibly taken.
     if ((await this.storage.head(layout.version(domain, modelId))) || (await this.storage.head(layout.stateVersion(domain, deletedState, modelId)))) {
@@ -747,6 +762,7 @@ export class ModelStore {
   async copyModel(domain: string, modelId: string, target: ModelStore, options: { states?: string[]; signal?: AbortSignal } = {}): Promise<ModelMetadata> {
     for (const state of options.states ?? []) validateStateName(state);
     const { metadata, text } = await this.modelOrThrow(domain, modelId);
+    await ensureConditionalWrites(target.storage, target.checkConditionalWrites);
     const archiveKey = this.archiveKeyOf(metadata);
     if ((await target.storage.head(layout.version(domain, modelId))) || (await target.storage.head(layout.stateVersion(domain, deletedState, modelId)))) {
       throw new ModelExistsError(domain, modelId);
@@ -851,6 +867,7 @@ export class ModelStore {
       );
     }
     const cutoff = (options.now ?? new Date()).getTime() - olderThan;
+    if (!options.dryRun) await ensureConditionalWrites(this.storage, this.checkConditionalWrites);
     const referenced = new Set<string>();
     // Models (`<domain>/<model_id>`) with a metadata document that could not be read:
     // their archives are kept whatever their age, since nothing proves them orphans.
@@ -912,6 +929,7 @@ export class ModelStore {
    */
   async deleteModel(domain: string, modelId: string): Promise<void> {
     const { metadata, text } = await this.modelOrThrow(domain, modelId);
+    await ensureConditionalWrites(this.storage, this.checkConditionalWrites);
     // Ordered so that a crash at any step leaves no state or latest pointer naming a
     // model that is not listed: the model disappears only after both are moved off it.
     await this.ensureState(deletedState);
@@ -962,6 +980,7 @@ export class ModelStore {
   /** Creates a model state (idempotent). */
   async createModelState(state: string): Promise<void> {
     validateStateName(state);
+    await ensureConditionalWrites(this.storage, this.checkConditionalWrites);
     await this.ensureState(state);
   }
 
@@ -978,6 +997,7 @@ export class ModelStore {
   /** Deletes a model state. Models keep their copies, but the state can no longer be listed or set. */
   async deleteModelState(state: string): Promise<void> {
     validateStateName(state);
+    await ensureConditionalWrites(this.storage, this.checkConditionalWrites);
     if (!(await this.storage.delete(layout.state(state)))) throw new StateNotFoundError(state);
   }
 
@@ -989,6 +1009,7 @@ export class ModelStore {
   /** Puts a model in a state (idempotent). @throws StateNotFoundError, ModelNotFoundError, ModelDeletedError */
   async setModelState(domain: string, modelId: string, state: string): Promise<void> {
     validateStateName(state);
+    await ensureConditionalWrites(this.storage, this.checkConditionalWrites);
     await this.requireState(state);
     // A byte copy of the model's document, as Python modelstore's set_model_state makes.
     const { text } = await this.modelOrThrow(domain, modelId);
@@ -1000,6 +1021,7 @@ export class ModelStore {
     validateDomain(domain);
     validateModelId(modelId);
     validateStateName(state);
+    await ensureConditionalWrites(this.storage, this.checkConditionalWrites);
     await this.requireState(state);
     await this.storage.delete(layout.stateVersion(domain, state, modelId));
   }
