@@ -251,7 +251,14 @@ describe('ModelStore and the guard', () => {
         store.upload('churn', { model: Buffer.from('two'), modelId: 'same' }),
       ]);
       for (const result of uploads) expect(StorageCapabilityError.isInstance((result as PromiseRejectedResult).reason)).toBe(true);
-      for (const write of [() => store.createModelState('production'), () => store.setModelState('churn', 'same', 'production'), () => store.deleteModel('churn', 'same')]) {
+      const writes = [
+        () => store.createModelState('production'),
+        () => store.setModelState('churn', 'same', 'production'),
+        () => store.removeModelState('churn', 'same', 'production'),
+        () => store.deleteModelState('production'),
+        () => store.collectGarbage(),
+      ];
+      for (const write of writes) {
         await expect(write()).rejects.toMatchObject({ code: 'STORAGE_CAPABILITY' });
       }
       expect(await allKeys(storage.inner)).toEqual([]);
