@@ -23,6 +23,7 @@ import { Command, CommanderError, Option } from 'commander';
 import ms from 'ms';
 import { readdirSync, statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { version } from './version.js';
@@ -127,6 +128,18 @@ function table(rows: string[][]): string {
   return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join('  ')).join('\n') + '\n';
 }
 
+/**
+ * `download`'s folder when `--to` is not given: `<domain>-<modelId>`, or when that is over
+ * 200 UTF-8 bytes (names run to 200 bytes each, file names stop at 255), the model id
+ * alone, else `model-<16 hex characters of sha256(domain/modelId)>`.
+ */
+export function defaultDownloadFolder(domain: string, modelId: string): string {
+  const limit = 200;
+  if (Buffer.byteLength(`${domain}-${modelId}`) <= limit) return `${domain}-${modelId}`;
+  if (Buffer.byteLength(modelId) <= limit) return modelId;
+  return `model-${createHash('sha256').update(`${domain}/${modelId}`).digest('hex').slice(0, 16)}`;
+}
+
 function createdOf(metadata: ModelMetadata): string {
   return metadata.code?.created_at ?? metadata.code?.created ?? '';
 }
@@ -215,7 +228,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     .description('download a model (default: the latest) and verify it')
     .argument('<domain>')
     .argument('[modelId]')
-    .option('--to <dir>', 'directory to create (default: ./<domain>-<modelId>)')
+    .option('--to <dir>', 'directory to create (default: ./<domain>-<modelId>, shortened when over 200 bytes)')
     .option('--overwrite', 'replace the directory if it exists and is not empty')
     .action(async (domain: string, modelId: string | undefined, options: { to?: string; overwrite?: boolean }) => {
       const store = await open();
@@ -224,7 +237,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       const bar = progressBar(io, 'download', metadata.archive?.size ?? 0);
       let directory: string;
       try {
-        directory = await store.download(domain, { modelId: id, to: options.to ?? `${domain}-${id}`, overwrite: options.overwrite ?? false, onProgress: (bytes) => bar.update(bytes) });
+        directory = await store.download(domain, { modelId: id, to: options.to ?? defaultDownloadFolder(domain, id), overwrite: options.overwrite ?? false, onProgress: (bytes) => bar.update(bytes) });
       } finally {
         bar.stop();
       }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -71,7 +72,7 @@ describe('modelstore gc', () => {
     const work = mkdtempSync(path.join(tmpdir(), 'modelstore-cli-gc-local-'));
     try {
       const models = path.join(work, 'cache', 'models');
-      const host = hostname().replace(/[^A-Za-z0-9_.]/g, '_');
+      const host = createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
       // A process that has exited: its pid is free.
       const gone = spawn(process.execPath, ['-e', '']);
       await new Promise((resolve) => gone.on('exit', resolve));

@@ -6,7 +6,7 @@
  * and process id that made them, so a later download into the same place removes those
  * of dead processes, and never one in use.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, lstat, mkdir, readdir, realpath, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -30,7 +30,23 @@ export interface Destination {
 }
 
 const marker = '.modelstore-staging-';
-const host = hostname().replace(/[^A-Za-z0-9_.]/g, '_');
+// The host, hashed to 8 characters: host names run to 64 bytes, and file names stop at 255.
+const host = createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
+
+/**
+ * The part of a destination's name that its staging folder repeats: the name itself up to
+ * 64 UTF-8 bytes, else its first characters and a hash of it, so that a staging folder's
+ * name stays under the 255-byte limit of file names however long the destination's is.
+ */
+function shortName(name: string): string {
+  if (Buffer.byteLength(name) <= 64) return name;
+  let kept = '';
+  for (const character of name) {
+    if (Buffer.byteLength(kept + character) > 48) break;
+    kept += character;
+  }
+  return `${kept}~${createHash('sha256').update(name).digest('hex').slice(0, 12)}`;
+}
 
 /** `<prefix><host>-<pid>-<random>`: a staging (or replaced-entries) folder name owned by this process. */
 function ownName(prefix: string): string {
@@ -70,7 +86,7 @@ export async function removeStaleStaging(folder: string, prefix?: string): Promi
 }
 
 /** Staging folder prefixes used for a destination `to` in `rename` mode (in its parent) and `in-place` mode (inside it). */
-export const stagingPrefix = { beside: (to: string) => `.${path.basename(to)}${marker}`, inside: () => marker };
+export const stagingPrefix = { beside: (to: string) => `.${shortName(path.basename(to))}${marker}`, inside: () => marker };
 
 /** Wraps a file system error of the destination in a `LocalFileError` saying what to do; typed errors pass through. */
 export function localError(error: unknown, target: string, doing: string): unknown {

@@ -261,6 +261,40 @@ export function describeRegistryConformance<S extends Storage>(options: Registry
       expect(await indexed.listModels('many')).toEqual([...ids].reverse());
     }, timeout);
 
+    it('works with names at the limit (200 UTF-8 bytes of multi-byte characters) and refuses longer ones before any I/O', async () => {
+      // 100 × "é" (2 bytes), 66 × "模" (3 bytes) + 2, 50 × "😀" (4 bytes): each 200 bytes, every key under 1,024.
+      const domain = 'é'.repeat(100);
+      const modelId = `${'模'.repeat(66)}-1`;
+      const state = '😀'.repeat(50);
+      const made = await upload(domain, { modelId });
+      await store.createModelState(state);
+      await store.setModelState(domain, modelId, state);
+      expect(await store.listModels(domain, { state })).toEqual([modelId]);
+      expect((await store.getDomain(domain)).model.model_id).toBe(modelId);
+      expect(await store.listDomains()).toContain(domain);
+      const to = path.join(work, 'x'.repeat(200));
+      await store.download(domain, { to });
+      expect(treeDigest(to)['model.bin']).toBe(made.archive!.files['model.bin']!.sha256);
+      expect(treeDigest(await store.load<string>(domain, { modelId }))['model.bin']).toBe(made.archive!.files['model.bin']!.sha256);
+      await store.deleteModel(domain, modelId);
+      expect(await store.modelExists(domain, modelId)).toBe(false);
+
+      const counted = new CountingStorage(storage);
+      const guarded = open(counted);
+      for (const [name, tooLong] of [
+        ['domain', 'é'.repeat(112)],
+        ['model id', '模'.repeat(90)],
+        ['state', '😀'.repeat(51)],
+      ] as const) {
+        const attempt =
+          name === 'domain' ? guarded.upload(tooLong, { model: modelFile }) : name === 'model id' ? guarded.upload('churn', { model: modelFile, modelId: tooLong }) : guarded.createModelState(tooLong);
+        const error = await attempt.catch((caught: unknown) => caught);
+        expect(error).toMatchObject({ code: 'INVALID_NAME' });
+        expect((error as Error).message).toMatch(/at most 200 bytes in UTF-8/);
+      }
+      expect(counted.calls).toEqual([]);
+    }, timeout);
+
     it('refuses to reuse a model id, leaving no orphan archive', async () => {
       await upload('churn', { modelId: 'fixed-id' });
       await expect(upload('churn', { modelId: 'fixed-id' })).rejects.toBeInstanceOf(ModelExistsError);

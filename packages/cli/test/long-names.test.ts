@@ -1,0 +1,36 @@
+// Names at the limits through the CLI: names run to 200 UTF-8 bytes, and the folders and
+// temporary names the CLI and the library derive from them stay within the file system's
+// 255-byte limit for a file name.
+import { describe, expect, it } from '@jest/globals';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { modelstore } from './helpers.js';
+
+describe('modelstore with names at the limits', () => {
+  it('downloads a model of a 190-character domain into a default folder that fits, and refuses a 270-byte domain before any I/O', async () => {
+    const work = mkdtempSync(path.join(tmpdir(), 'modelstore-cli-long-'));
+    try {
+      writeFileSync(path.join(work, 'model.bin'), 'weights');
+      const cli = (...args: string[]) => modelstore(['--store', './registry', ...args], { cwd: work });
+      const domain = 'd'.repeat(190);
+      const uploaded = await cli('--json', 'upload', domain, 'model.bin');
+      expect(uploaded.code).toBe(0);
+      const modelId = JSON.parse(uploaded.stdout).model.model_id as string;
+      const downloaded = await cli('--json', 'download', domain);
+      expect(downloaded.stderr).toBe('');
+      expect(downloaded.code).toBe(0);
+      // <domain>-<id> would be 227 bytes (a staging folder beside it even more): the id alone is used.
+      expect(JSON.parse(downloaded.stdout).directory).toBe(path.join(work, modelId));
+      expect(readdirSync(path.join(work, modelId)).sort()).toEqual(['model-info.json', 'model.bin']);
+
+      const cjk = '模'.repeat(90);
+      const refused = await cli('upload', cjk, 'model.bin');
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(/at most 200 bytes in UTF-8 \(this one has 270\)/);
+      expect(existsSync(path.join(work, 'registry', 'operatorai-model-store', cjk))).toBe(false);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
