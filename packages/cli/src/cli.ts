@@ -13,6 +13,7 @@ import {
   stringifyJson,
   DestinationExistsError,
   openModelStore,
+  checkStorage,
   cleanModelCache,
   defaultCacheDir,
   type ModelMetadata,
@@ -27,6 +28,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { version } from './version.js';
+import { formatStorageReport } from './doctor.js';
 
 /** Exit codes: what a script can tell apart. */
 export const exitCodes = { ok: 0, failure: 1, usage: 2, notFound: 3, conflict: 4 } as const;
@@ -54,6 +56,7 @@ Examples:
   $ modelstore download churn --to ./churn-latest
   $ modelstore cp churn 1b2c... --to gs://prod-models/registry
   $ modelstore gc --older-than 2h --dry-run
+  $ modelstore doctor --store s3://my-bucket/registry?endpoint=http://localhost:9000
 
 The store is --store <uri> (file:///path or a path, s3://bucket/prefix, gs://bucket/prefix,
 azure://container/prefix), else MODELSTORE_STORE, else Python modelstore's MODEL_STORE_* variables.
@@ -401,6 +404,17 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
             ? `${result.unreadable.length} metadata document(s) could not be read; the archives of their models were kept:\n` + result.unreadable.map((key) => `  ${key}\n`).join('')
             : ''),
       );
+    });
+
+  program
+    .command('doctor')
+    .description('check that the store does what it claims (conditional writes, range reads, listings); exit 1 if not')
+    .action(async () => {
+      const store = await open();
+      const report = await checkStorage(store.storage);
+      const uri = program.opts<GlobalOptions>().store ?? io.env.MODELSTORE_STORE ?? `MODEL_STORE_STORAGE=${io.env.MODEL_STORE_STORAGE ?? ''}`;
+      output(report, () => formatStorageReport(report, uri));
+      if (!report.ok) code = exitCodes.failure;
     });
 
   try {
