@@ -18,6 +18,7 @@ import {
   ModelNotFoundError,
   ModelStoreError,
   PreconditionFailedError,
+  SourceFileError,
   StateNotFoundError,
   StorageError,
 } from './errors.js';
@@ -256,6 +257,9 @@ export class ModelStore {
       });
     } catch (error) {
       stream.destroy();
+      // A model file that could not be read fails the upload as itself (SOURCE_FILE, not retryable), however the backend wrapped the body's error.
+      const sourceError = await digest.then(() => undefined, (reason: unknown) => reason);
+      if (SourceFileError.isInstance(sourceError)) throw sourceError;
       // A create-only write whose first attempt was applied but whose answer was lost
       // comes back as "already exists" from the SDK's retry: it is ours if it has our bytes.
       const ours = PreconditionFailedError.isInstance(error) && packed !== undefined && (await this.holdsArchive(archiveKey, packed));
