@@ -36,12 +36,12 @@ function tree(root: string, prefix = ''): Array<[string, string, number]> {
 async function handMade(entries: Array<{ name: string; type?: 'file' | 'directory'; mode?: number; data?: string }>): Promise<Buffer> {
   const packer = tar.pack();
   const chunks: Buffer[] = [];
-  packer.on('data', (chunk: Buffer) => chunks.push(chunk));
-  const done = new Promise((resolve) => packer.on('end', resolve));
+  packer.on('data', (chunk: unknown) => chunks.push(chunk as Buffer));
+  const done = new Promise<void>((resolve) => packer.on('end', () => resolve()));
   for (const entry of entries) {
     await new Promise<void>((resolve, reject) =>
       // 0o10000 records a mode of 0 (tar-stream replaces a falsy mode by its default).
-      packer.entry({ name: entry.name, type: entry.type ?? 'file', mode: entry.mode === 0 ? 0o10000 : entry.mode, mtime: new Date(0) }, entry.type === 'directory' ? undefined : Buffer.from(entry.data ?? ''), (error) => (error ? reject(error) : resolve())),
+      packer.entry({ name: entry.name, type: entry.type ?? 'file', mode: entry.mode === 0 ? 0o10000 : entry.mode, mtime: new Date(0) }, entry.type === 'directory' ? Buffer.alloc(0) : Buffer.from(entry.data ?? ''), (error) => (error ? reject(error) : resolve())),
     );
   }
   packer.finalize();
