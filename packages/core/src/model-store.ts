@@ -27,6 +27,7 @@ import { deletedState, validateDomain, validateModelId, validateStateName } from
 import { archiveKeyFromLocation, createdStamp, layout, parseCreatedStamp, registryRoot } from './registry-layout.js';
 import type { ObjectInfo, Storage } from './storage.js';
 import { version } from './version.js';
+import { checkOptions, guardMethods } from './arguments.js';
 import { localError, placeVerified, prepareDestination, removeStaleStaging } from './destination.js';
 import { checkJsonValue, parseJson, replaceMember } from './json.js';
 import { ensureConditionalWrites } from './check-storage.js';
@@ -208,7 +209,19 @@ export class ModelStore {
   private gitInfo: Promise<GitInfo | undefined> | undefined;
 
   constructor(options: ModelStoreOptions) {
-    if (!options?.storage) throw new TypeError('ModelStore needs a storage: new ModelStore({ storage: new FileSystemStorage({ root }) })');
+    checkOptions('new ModelStore', options, { storage: 'object', cacheDir: 'string' }, ['storage']);
+    const storageMethods = ['put', 'get', 'head', 'list', 'delete', 'describe'] as const;
+    const missing = storageMethods.filter((method) => typeof (options.storage as unknown as Record<string, unknown>)[method] !== 'function');
+    if (missing.length > 0 || typeof options.storage.capabilities !== 'object' || options.storage.capabilities === null) {
+      throw new InvalidOptionError('storage', `new ModelStore: storage must implement the Storage contract (missing: ${[...missing, ...(typeof options.storage.capabilities === 'object' && options.storage.capabilities !== null ? [] : ['capabilities'])].join(', ')}), e.g. new FileSystemStorage({ root })`);
+    }
+    if (options.adapters !== undefined && !(Array.isArray(options.adapters) && options.adapters.every((adapter) => typeof adapter?.library === 'string' && typeof adapter.matches === 'function' && typeof adapter.save === 'function' && typeof adapter.load === 'function'))) {
+      throw new InvalidOptionError('adapters', 'new ModelStore: adapters must be an array of ModelAdapter objects (library, matches, save, load), e.g. [new RawAdapter()]');
+    }
+    const level = options.compressionLevel;
+    if (level !== undefined && level !== 'auto' && !(Number.isInteger(level) && level >= 0 && level <= 9)) {
+      throw new InvalidOptionError('compressionLevel', `new ModelStore: compressionLevel must be 'auto' or an integer from 0 to 9, got ${String(level)}`);
+    }
     this.storage = options.storage;
     this.adapters = [...(options.adapters ?? [])];
     this.cacheDir = path.resolve(options.cacheDir ?? defaultCacheDir());
@@ -221,6 +234,7 @@ export class ModelStore {
   /** Archives and uploads a model; returns its metadata once it is committed and listed. */
   async upload(domain: string, options: UploadOptions): Promise<ModelMetadata> {
     validateDomain(domain);
+    checkOptions('upload', options, { modelId: 'string', adapter: 'string', extraFiles: 'string[]', extraMetadata: 'object', onProgress: 'function', signal: 'signal' }, ['model']);
     const modelId = options.modelId === undefined ? randomUUID() : validateModelId(options.modelId);
     const extraFiles = options.extraFiles ?? [];
     const extraPaths = extraFiles.map((file) => `extras/${path.basename(file)}`);
@@ -494,6 +508,7 @@ export class ModelStore {
    */
   async listModels(domain: string, options: { state?: string } = {}): Promise<string[]> {
     validateDomain(domain);
+    checkOptions('listModels', options, { state: 'string' });
     if (options.state !== undefined) return (await this.inState(domain, options.state)).map(({ id }) => id);
     const objects = await this.listObjects(layout.versions(domain), '.json');
     if (objects.length === 0 && !(await this.storage.head(layout.domain(domain)))) throw new DomainNotFoundError(domain);
@@ -638,6 +653,7 @@ export class ModelStore {
 
   /** The latest model's metadata, or the newest in `state`. @throws DomainNotFoundError, ModelNotFoundError when the state holds no model */
   async getLatestModel(domain: string, options: { state?: string } = {}): Promise<ModelMetadata> {
+    checkOptions('getLatestModel', options, { state: 'string' });
     if (options.state === undefined) return this.getDomain(domain);
     validateDomain(domain);
     const [newest] = await this.inState(domain, options.state);
@@ -649,6 +665,8 @@ export class ModelStore {
 
   /** Downloads and verifies a model into `to`; returns `to`'s absolute path. */
   async download(domain: string, options: DownloadOptions): Promise<string> {
+    validateDomain(domain);
+    checkOptions('download', options, { modelId: 'string', to: 'string', overwrite: 'boolean', onProgress: 'function', signal: 'signal' }, ['to']);
     const { metadata } = options.modelId === undefined ? await this.latestOrThrow(domain) : await this.modelOrThrow(domain, options.modelId);
     return this.extractModel(metadata, path.resolve(options.to), options);
   }
@@ -656,6 +674,7 @@ export class ModelStore {
   /** Loads a model through its adapter, from the local cache when the same model was loaded before. */
   async load<T = unknown>(domain: string, options: { modelId?: string; signal?: AbortSignal } = {}): Promise<T> {
     validateDomain(domain);
+    checkOptions('load', options, { modelId: 'string', signal: 'signal' });
     if (options.modelId !== undefined) validateModelId(options.modelId);
     const pointerKey = options.modelId === undefined ? layout.domain(domain) : layout.version(domain, options.modelId);
     // HEADs tell whether the cached copy is still the model asked for: the pointer (the
@@ -764,6 +783,10 @@ export class ModelStore {
    * @throws ModelExistsError when the target already has this model id.
    */
   async copyModel(domain: string, modelId: string, target: ModelStore, options: { states?: string[]; signal?: AbortSignal } = {}): Promise<ModelMetadata> {
+    validateDomain(domain);
+    validateModelId(modelId);
+    if (!(target instanceof ModelStore)) throw new InvalidOptionError('target', `copyModel: target must be a ModelStore (the store to copy into), got ${target === null ? 'null' : typeof target}`);
+    checkOptions('copyModel', options, { states: 'string[]', signal: 'signal' });
     for (const state of options.states ?? []) validateStateName(state);
     const { metadata, text } = await this.modelOrThrow(domain, modelId);
     await ensureConditionalWrites(target.storage, target.checkConditionalWrites);
@@ -859,6 +882,7 @@ export class ModelStore {
    * @throws StorageError when the storage fails
    */
   async collectGarbage(options: { olderThan?: number; dryRun?: boolean; now?: Date; quiesced?: boolean } = {}): Promise<{ removed: ObjectInfo[]; kept: ObjectInfo[]; unreadable: string[]; dryRun: boolean }> {
+    checkOptions('collectGarbage', options, { olderThan: 'number', dryRun: 'boolean', now: 'date', quiesced: 'boolean' });
     const olderThan = options.olderThan ?? defaultGarbageAge;
     if (typeof olderThan !== 'number' || !Number.isFinite(olderThan) || olderThan < 0) {
       throw new InvalidOptionError('olderThan', `collectGarbage: olderThan must be a number of milliseconds, at least 0 (got ${String(olderThan)})`);
@@ -1117,6 +1141,29 @@ export class ModelStore {
     return this.storage.put(key, JSON.stringify(value), { contentType: 'application/json', ...options });
   }
 }
+
+// Whatever a public method throws is typed: see typedError.
+guardMethods(ModelStore.prototype, 'ModelStore', [
+  'upload',
+  'listDomains',
+  'getDomain',
+  'listModels',
+  'getModelInfo',
+  'modelExists',
+  'getLatestModel',
+  'download',
+  'load',
+  'cleanCache',
+  'copyModel',
+  'collectGarbage',
+  'deleteModel',
+  'createModelState',
+  'deleteModelState',
+  'listModelStates',
+  'setModelState',
+  'removeModelState',
+  'getModelStates',
+]);
 
 /**
  * Removes what killed `load`s left in a cache folder (`ModelStoreOptions.cacheDir`):

@@ -18,6 +18,7 @@ import {
   type Storage,
   type StorageLocation,
   type StoredObject,
+  InvalidOptionError,
 } from '@modelstore/core';
 import http from 'node:http';
 import https from 'node:https';
@@ -120,7 +121,7 @@ export class AzureBlobStorage implements Storage {
 
   constructor(options: AzureBlobStorageOptions) {
     if (!options || typeof options.container !== 'string' || options.container === '') {
-      throw new TypeError('AzureBlobStorage needs a container: new AzureBlobStorage({ container: "models" })');
+      throw new InvalidOptionError('container', 'AzureBlobStorage needs a container: new AzureBlobStorage({ container: "models" })');
     }
     this.container = options.container;
     this.rootPrefix = (options.rootPrefix ?? '').replace(/^\/+|\/+$/g, '');

@@ -18,6 +18,7 @@ import {
   type Storage,
   type StorageLocation,
   type StoredObject,
+  InvalidOptionError,
 } from '@modelstore/core';
 import { randomBytes } from 'node:crypto';
 import { constants, type BigIntStats, type Dirent } from 'node:fs';
@@ -107,7 +108,7 @@ export class FileSystemStorage implements Storage {
 
   constructor(options: FileSystemStorageOptions) {
     if (!options || typeof options.root !== 'string' || options.root === '') {
-      throw new TypeError('FileSystemStorage needs a root directory: new FileSystemStorage({ root: "./models" })');
+      throw new InvalidOptionError('root', 'FileSystemStorage needs a root directory: new FileSystemStorage({ root: "./models" })');
     }
     this.root = path.resolve(options.root);
     this.staleLockMs = options.staleLockMs ?? 10_000;
@@ -286,7 +287,13 @@ export class FileSystemStorage implements Storage {
     try {
       entries = await readdir(directory, { withFileTypes: true });
     } catch (error) {
-      if (isMissing(error)) return;
+      if (isMissing(error)) {
+        // A missing folder lists nothing; a root that is a file is a misconfiguration, not an empty store.
+        if (errorCode(error) === 'ENOTDIR' && !(await stat(this.root).then((info) => info.isDirectory(), () => true))) {
+          throw new StorageError(`FileSystemStorage root "${this.root}" is not a directory: point root at a folder (it is created on the first write if missing)`, { cause: error });
+        }
+        return;
+      }
       throw error;
     }
     const candidates: { key: string; isDirectory: boolean; order: string }[] = [];

@@ -19,6 +19,7 @@ import {
   type Storage,
   type StorageLocation,
   type StoredObject,
+  InvalidOptionError,
 } from '@modelstore/core';
 import { openMedia, type MediaResponse } from './media.js';
 import { resumableUpload } from './resumable.js';
@@ -114,7 +115,7 @@ export class GcsStorage implements Storage {
 
   constructor(options: GcsStorageOptions) {
     if (!options || typeof options.bucket !== 'string' || options.bucket === '') {
-      throw new TypeError('GcsStorage needs a bucket: new GcsStorage({ bucket: "my-models" })');
+      throw new InvalidOptionError('bucket', 'GcsStorage needs a bucket: new GcsStorage({ bucket: "my-models" })');
     }
     this.bucket = options.bucket;
     this.rootPrefix = (options.rootPrefix ?? '').replace(/^\/+|\/+$/g, '');

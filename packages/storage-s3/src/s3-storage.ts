@@ -28,6 +28,7 @@ import {
   type Storage,
   type StorageLocation,
   type StoredObject,
+  InvalidOptionError,
 } from '@modelstore/core';
 import { Readable } from 'node:stream';
 
@@ -110,7 +111,7 @@ export class S3Storage implements Storage {
 
   constructor(options: S3StorageOptions) {
     if (!options || typeof options.bucket !== 'string' || options.bucket === '') {
-      throw new TypeError('S3Storage needs a bucket: new S3Storage({ bucket: "my-models" })');
+      throw new InvalidOptionError('bucket', 'S3Storage needs a bucket: new S3Storage({ bucket: "my-models" })');
     }
     this.bucket = options.bucket;
     this.rootPrefix = (options.rootPrefix ?? '').replace(/^\/+|\/+$/g, '');
@@ -133,7 +134,7 @@ export class S3Storage implements Storage {
     this.capabilities = { conditionalWrites: options.conditionalWrites ?? true, rangeReads: true };
     this.minioEndpoint = options.minio ? (options.endpoint ?? 'unknown') : undefined;
     this.backblaze = options.backblaze === true;
-    if (this.backblaze && this.minioEndpoint !== undefined) throw new TypeError('S3Storage: `minio` and `backblaze` describe different stores; set one of them');
+    if (this.backblaze && this.minioEndpoint !== undefined) throw new InvalidOptionError('backblaze', 'S3Storage: `minio` and `backblaze` describe different stores; set one of them');
     this.idleTimeoutMs = options.idleTimeoutMs ?? s3Defaults.idleTimeoutMs;
   }
 
