@@ -10,6 +10,8 @@ export interface OpenModelStoreOptions {
   adapters?: ModelAdapter[];
   /** Passed to `ModelStore`. */
   cacheDir?: string;
+  /** Passed to `ModelStore` (default `true`): check once, before the first write, that a store claiming conditional writes honours them. */
+  checkConditionalWrites?: boolean;
   /** Variables to read when `target` is omitted (default `process.env`). */
   env?: Record<string, string | undefined>;
   /**
@@ -213,5 +215,10 @@ export async function openStorage(target: StorageTarget, importer: (name: string
 export async function openModelStore(target?: string, options: OpenModelStoreOptions = {}): Promise<ModelStore> {
   const storageTarget = target === undefined || target === '' ? storeTargetFromEnv(options.env ?? process.env) : parseStoreUri(target);
   const storage = await openStorage(storageTarget, options.importer);
-  return new ModelStore({ storage, adapters: options.adapters ?? [], ...(options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir }) });
+  return new ModelStore({
+    storage,
+    adapters: options.adapters ?? [],
+    ...(options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir }),
+    ...(options.checkConditionalWrites === undefined ? {} : { checkConditionalWrites: options.checkConditionalWrites }),
+  });
 }
