@@ -54,6 +54,7 @@ Examples:
   $ modelstore --store s3://my-bucket/registry?region=eu-west-1 ls churn
   $ modelstore ls churn --state production --json
   $ modelstore download churn --to ./churn-latest
+  $ modelstore download churn --state production --to ./serving
   $ modelstore cp churn 1b2c... --to gs://prod-models/registry
   $ modelstore gc --older-than 2h --dry-run
   $ modelstore doctor --store s3://my-bucket/registry?endpoint=http://localhost:9000
@@ -233,9 +234,11 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     .argument('[modelId]')
     .option('--to <dir>', 'directory to create (default: ./<domain>-<modelId>, shortened when over 200 bytes)')
     .option('--overwrite', 'replace the directory if it exists and is not empty')
-    .action(async (domain: string, modelId: string | undefined, options: { to?: string; overwrite?: boolean }) => {
+    .option('--state <state>', 'the newest model in this state (e.g. production) instead of the latest')
+    .action(async (domain: string, modelId: string | undefined, options: { to?: string; overwrite?: boolean; state?: string }) => {
+      if (modelId !== undefined && options.state !== undefined) throw new UsageError('give a model id or --state, not both: --state picks the newest model in that state');
       const store = await open();
-      const metadata = modelId === undefined ? await store.getDomain(domain) : await store.getModelInfo(domain, modelId);
+      const metadata = modelId !== undefined ? await store.getModelInfo(domain, modelId) : options.state !== undefined ? await store.getLatestModel(domain, { state: options.state }) : await store.getDomain(domain);
       const id = metadata.model.model_id;
       const bar = progressBar(io, 'download', metadata.archive?.size ?? 0);
       let directory: string;

@@ -2,7 +2,7 @@
 // temporary names the CLI and the library derive from them stay within the file system's
 // 255-byte limit for a file name.
 import { describe, expect, it } from '@jest/globals';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { modelstore } from './helpers.js';
@@ -29,6 +29,28 @@ describe('modelstore with names at the limits', () => {
       expect(refused.code).toBe(2);
       expect(refused.stderr).toMatch(/at most 200 bytes in UTF-8 \(this one has 270\)/);
       expect(existsSync(path.join(work, 'registry', 'operatorai-model-store', cjk))).toBe(false);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+describe('modelstore download --state', () => {
+  it('downloads the newest model in the state, and refuses an id with --state as a usage error', async () => {
+    const work = mkdtempSync(path.join(tmpdir(), 'modelstore-cli-state-'));
+    try {
+      const cli = (...args: string[]) => modelstore(['--store', './registry', ...args], { cwd: work });
+      for (const id of ['m1', 'm2', 'm3']) {
+        writeFileSync(path.join(work, 'model.bin'), `weights of ${id}`);
+        expect((await cli('upload', 'churn', 'model.bin', '--id', id, ...(id === 'm3' ? [] : ['--state', 'production']))).code).toBe(0);
+      }
+      const result = await cli('--json', 'download', 'churn', '--state', 'production', '--to', 'serving');
+      expect(result.code).toBe(0);
+      expect(JSON.parse(result.stdout).modelId).toBe('m2');
+      expect(readFileSync(path.join(work, 'serving', 'model.bin'), 'utf8')).toBe('weights of m2');
+      const both = await cli('download', 'churn', 'm1', '--state', 'production');
+      expect(both.code).toBe(2);
+      expect(both.stderr).toMatch(/not both/);
     } finally {
       rmSync(work, { recursive: true, force: true });
     }

@@ -77,6 +77,8 @@ export interface UploadOptions {
 export interface DownloadOptions {
   /** Default: the domain's latest model. */
   modelId?: string;
+  /** The newest model in this state (e.g. `production`) instead of the latest; not with `modelId`. */
+  state?: string;
   /** The directory to create. It may exist if empty; a non-empty one needs `overwrite`. */
   to: string;
   /** Replace a non-empty `to` (swapped in only once the new copy is complete and verified). */
@@ -666,23 +668,42 @@ export class ModelStore {
   /** Downloads and verifies a model into `to`; returns `to`'s absolute path. */
   async download(domain: string, options: DownloadOptions): Promise<string> {
     validateDomain(domain);
-    checkOptions('download', options, { modelId: 'string', to: 'string', overwrite: 'boolean', onProgress: 'function', signal: 'signal' }, ['to']);
-    const { metadata } = options.modelId === undefined ? await this.latestOrThrow(domain) : await this.modelOrThrow(domain, options.modelId);
+    checkOptions('download', options, { modelId: 'string', state: 'string', to: 'string', overwrite: 'boolean', onProgress: 'function', signal: 'signal' }, ['to']);
+    const { metadata } = await this.resolveModel(domain, options, 'download');
     return this.extractModel(metadata, path.resolve(options.to), options);
   }
 
-  /** Loads a model through its adapter, from the local cache when the same model was loaded before. */
-  async load<T = unknown>(domain: string, options: { modelId?: string; signal?: AbortSignal } = {}): Promise<T> {
+  /** The model `options` name: by id, the newest in a state, or the latest. @throws InvalidOptionError when both `modelId` and `state` are given */
+  private async resolveModel(domain: string, options: { modelId?: string; state?: string }, method: string): Promise<StoredModel> {
+    if (options.modelId !== undefined && options.state !== undefined) {
+      throw new InvalidOptionError('state', `${method}: pass modelId or state, not both (modelId names one model; state picks the newest model in that state)`);
+    }
+    if (options.modelId !== undefined) return this.modelOrThrow(domain, options.modelId);
+    if (options.state === undefined) return this.latestOrThrow(domain);
+    const [newest] = await this.inState(domain, options.state);
+    if (!newest) throw new ModelNotFoundError(domain, `(latest in state "${options.state}")`);
+    return newest.model ?? this.modelOrThrow(domain, newest.id);
+  }
+
+  /**
+   * Loads a model through its adapter, from the local cache when the same model was
+   * loaded before: the latest (default), `modelId`, or the newest model in `state`.
+   * @throws InvalidOptionError when both `modelId` and `state` are given
+   */
+  async load<T = unknown>(domain: string, options: { modelId?: string; state?: string; signal?: AbortSignal } = {}): Promise<T> {
     validateDomain(domain);
-    checkOptions('load', options, { modelId: 'string', signal: 'signal' });
+    checkOptions('load', options, { modelId: 'string', state: 'string', signal: 'signal' });
     if (options.modelId !== undefined) validateModelId(options.modelId);
-    const pointerKey = options.modelId === undefined ? layout.domain(domain) : layout.version(domain, options.modelId);
+    if (options.state !== undefined) validateStateName(options.state);
+    // The newest model in a state is found by reading the state (no single pointer names
+    // it); the extracted copy is still reused from the cache.
+    const pointerKey = options.state !== undefined ? undefined : options.modelId === undefined ? layout.domain(domain) : layout.version(domain, options.modelId);
     // HEADs tell whether the cached copy is still the model asked for: the pointer (the
     // latest's, or the model's own document) unchanged, and — for the latest — the
     // document it named unchanged too (a pointer left naming a deleted or re-uploaded
     // model must not keep answering from the cache).
-    const pointer = await this.storage.head(pointerKey);
-    const refFile = path.join(this.cacheDir, 'refs', `${this.cacheName(pointerKey)}.json`);
+    const pointer = pointerKey === undefined ? undefined : await this.storage.head(pointerKey);
+    const refFile = path.join(this.cacheDir, 'refs', `${this.cacheName(pointerKey ?? '')}.json`);
     const ref = pointer ? await readFile(refFile, 'utf8').then((text) => parseCacheRef(text), () => undefined) : undefined;
     const unchanged = async (cached: CacheRef) => {
       if (cached.etag !== pointer?.etag) return false;
@@ -695,7 +716,7 @@ export class ModelStore {
       metadata = ref.metadata;
       directory = ref.directory;
     } else {
-      const model = options.modelId === undefined ? await this.latestOrThrow(domain) : await this.modelOrThrow(domain, options.modelId);
+      const model = await this.resolveModel(domain, options, 'load');
       metadata = model.metadata;
       const archiveKey = this.archiveKeyOf(metadata);
       const identity = `${JSON.stringify(this.storage.describe(archiveKey))}\n${metadata.archive?.sha256 ?? (await this.storage.head(archiveKey))?.etag ?? ''}`;
