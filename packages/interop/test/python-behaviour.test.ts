@@ -194,6 +194,54 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('Py
     expect(await store.listModels('cross')).toEqual(['node-kept']);
   });
 
+  it("a deleted state's leftover copy of a model Python then deletes: Python lists the deleted model when the state is re-created, Node does not", async () => {
+    const registry = backend.create();
+    const files = writeFiles({ 'a.bin': 'a', 'b.bin': 'b' });
+    const results = await py(registry.python, [
+      { op: 'create_model_state', state: 'staging' },
+      { op: 'upload', domain: 'ghost', model_id: 'gone', model: path.join(files, 'a.bin') },
+      { op: 'upload', domain: 'ghost', model_id: 'kept', model: path.join(files, 'b.bin') },
+      { op: 'set_model_state', domain: 'ghost', model_id: 'gone', state: 'staging' },
+      { op: 'delete_model_state', state: 'staging' },
+      // delete_model unsets only the states that exist: the staging copy stays.
+      { op: 'delete_model', domain: 'ghost', model_id: 'gone' },
+      { op: 'create_model_state', state: 'staging' },
+      { op: 'list_models', domain: 'ghost', state: 'staging' },
+      { op: 'get_model_info', domain: 'ghost', model_id: 'gone' },
+    ]);
+    results.slice(0, 8).forEach((result) => ok(result));
+    expect(ok(results[7])).toEqual(['gone']);
+    expect(results[8]).toMatchObject({ error: { type: 'ModelDeletedException' } });
+    const store = nodeStore(registry.node);
+    expect(await store.listModels('ghost', { state: 'staging' })).toEqual([]);
+    await expect(store.getLatestModel('ghost', { state: 'staging' })).rejects.toMatchObject({ code: 'MODEL_NOT_FOUND' });
+    expect(await store.listModels('ghost')).toEqual(['kept']);
+  });
+
+  it('Python lets a user set the reserved modelstore-deleted state on a live model: it stays listed and readable for both libraries; Node never reports that state', async () => {
+    const registry = backend.create();
+    const files = writeFiles({ 'a.bin': 'a' });
+    const results = await py(registry.python, [
+      { op: 'upload', domain: 'marked', model_id: 'live', model: path.join(files, 'a.bin') },
+      { op: 'set_model_state', domain: 'marked', model_id: 'live', state: 'modelstore-deleted' },
+      { op: 'list_models', domain: 'marked' },
+      { op: 'get_model_info', domain: 'marked', model_id: 'live' },
+      { op: 'list_model_states' },
+      { op: 'remove_model_state', domain: 'marked', model_id: 'live', state: 'modelstore-deleted' }, // a no-op for users
+    ]);
+    results.forEach((result) => ok(result));
+    expect(ok(results[2])).toEqual(['live']);
+    expect(ok(results[4])).toEqual([]);
+    expect(await registry.node.head(layout.stateVersion('marked', 'modelstore-deleted', 'live'))).toBeDefined();
+    const store = nodeStore(registry.node);
+    expect(await store.listModels('marked')).toEqual(['live']);
+    expect((await store.getModelInfo('marked', 'live')).model.model_id).toBe('live');
+    expect(await store.modelExists('marked', 'live')).toBe(true);
+    expect(await store.getModelStates('marked', 'live')).toEqual([]);
+    expect(await store.listModelStates()).toEqual([]);
+    await expect(store.removeModelState('marked', 'live', 'modelstore-deleted')).rejects.toMatchObject({ code: 'INVALID_NAME' });
+  });
+
   it("list_domains names each pointer's document domain; Node names the pointer's key", async () => {
     const registry = backend.create();
     const files = writeFiles({ 'a.bin': 'a', 'b.bin': 'b' });
