@@ -2,14 +2,18 @@
 // case must end in success or a typed ModelStoreError, within a bounded time, with
 // nothing written outside the extraction directory. MODELSTORE_FUZZ_CASES sets the
 // number of cases of each kind (200 in `pnpm test`, 1,000 in `pnpm test:reliability`).
+// Also seeded random model folders (modes 0o000-0o7777 on files and folders, empty
+// folders, links inside, dangling, escaping and looping, long multi-byte names): packed
+// and extracted, every accepted tree comes back exact and nothing wider than 0o755.
 import { describe, expect, it } from '@jest/globals';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { extractArchive, packArchive } from '../src/archive.js';
-import { MemoryStorage, ModelStore, ModelStoreError, layout, type ModelAdapter, type ModelMetadata } from '../src/index.js';
+import { MemoryStorage, ModelStore, ModelStoreError, SourceFileError, layout, type ArchiveEntry, type ModelAdapter, type ModelMetadata } from '../src/index.js';
 
 const cases = Number(process.env.MODELSTORE_FUZZ_CASES ?? 200);
 const perCaseMs = 5000;
@@ -52,6 +56,7 @@ const entries = [
   { path: 'model.bin', source: Buffer.from(Array.from({ length: 40_000 }, (_, i) => (i * 13) % 256)) },
   { path: 'nested/dir/config.json', source: Buffer.from('{"layers":3}') },
   { path: 'extras/README.txt', source: Buffer.from('readme\n') },
+  { path: 'empty', source: Buffer.alloc(0), type: 'directory' as const, mode: 0o700 },
 ];
 
 async function validArchive(): Promise<{ gz: Buffer; digest: Awaited<ReturnType<typeof packArchive>['digest']> }> {
@@ -78,7 +83,10 @@ function mutateTar(tar: Buffer, next: () => number): Buffer {
   const offsets = headerOffsets(out);
   const header = offsets[Math.floor(next() * offsets.length)] ?? 0;
   const hostileNames = ['../escape.txt', '/tmp/absolute.txt', 'a/../../escape.txt', '..', 'x\\..\\y', '', 'ok/./file', 'model.bin'];
-  switch (Math.floor(next() * 7)) {
+  switch (Math.floor(next() * 8)) {
+    case 7: // mode field: anything from 0 to 0o7777 (setuid, sticky, world-writable...)
+      out.write(`${Math.floor(next() * 0o10000).toString(8).padStart(7, '0')}\0`, header + 100, 'latin1');
+      break;
     case 0: // entry type: link, symlink, device, directory, fifo, unknown
       out[header + 156] = '0123456789x'.charCodeAt(Math.floor(next() * 11));
       out.write('/etc/passwd\0', header + 157, 'latin1');
@@ -113,6 +121,139 @@ function mutateGzip(gz: Buffer, next: () => number): Buffer {
   return Buffer.concat([out, Buffer.from(Array.from({ length: Math.floor(next() * 2000) }, () => Math.floor(next() * 256)))]);
 }
 
+
+/** Paths under `root` whose mode is wider than 0o755 (with the mode), none expected. */
+function tooWide(root: string): string[] {
+  const wide: string[] = [];
+  const walk = (folder: string) => {
+    for (const name of readdirSync(folder)) {
+      const full = path.join(folder, name);
+      const info = lstatSync(full);
+      if ((info.mode & 0o7777 & ~0o755) !== 0) wide.push(`${full} ${(info.mode & 0o7777).toString(8)}`);
+      if (info.isDirectory()) walk(full);
+    }
+  };
+  walk(root);
+  return wide;
+}
+
+const isRoot = process.getuid?.() === 0;
+const nameParts = ['a', 'B', 'z9', '-', '_', ' ', 'é', 'ß', '日本', '語', '🙂', 'Ω', '.', '~'];
+
+/** A name for a folder entry: short ASCII, or multi-byte up to the file system's 255 bytes. */
+function randomName(next: () => number, taken: Set<string>): string {
+  for (;;) {
+    const long = next() < 0.25;
+    const budget = long ? 200 + Math.floor(next() * 56) : 1 + Math.floor(next() * 12);
+    let name = '';
+    while (true) {
+      const part = nameParts[Math.floor(next() * nameParts.length)]!;
+      if (Buffer.byteLength(name + part) > budget) break;
+      name += part;
+    }
+    if (name === '' || name === '.' || name === '..' || taken.has(name)) continue;
+    taken.add(name);
+    return name;
+  }
+}
+
+/** A random mode 0o000-0o7777; when not root, with the owner's read (and search for folders) kept, so the test can list and read. */
+function randomMode(next: () => number, folder: boolean): number {
+  const mode = Math.floor(next() * 0o10000);
+  if (isRoot) return mode;
+  return mode | (folder ? 0o700 : 0o400);
+}
+
+type LinkKind = 'inside-file' | 'dangling' | 'escaping' | 'loop' | 'to-folder';
+
+/**
+ * A random model folder under `root/src` (and a file outside it, under `root/outside`):
+ * files of 0-3000 bytes, empty and nested folders, random modes, links of every kind.
+ * Returns the archive entries a folder lister makes (folders as directory entries,
+ * links as file entries followed by core) and the links it made.
+ */
+function randomTree(root: string, next: () => number): { entries: ArchiveEntry[]; links: LinkKind[] } {
+  const src = path.join(root, 'src');
+  const outside = path.join(root, 'outside');
+  mkdirSync(src);
+  mkdirSync(outside);
+  writeFileSync(path.join(outside, 'secret'), 'outside the model');
+  const entries: ArchiveEntry[] = [];
+  const links: LinkKind[] = [];
+  const files: string[] = [];
+  const modes: Array<[string, number]> = [];
+  const fill = (folder: string, prefix: string, depth: number) => {
+    const taken = new Set<string>();
+    const count = Math.floor(next() * (depth === 0 ? 6 : 4));
+    for (let i = 0; i < count; i++) {
+      const name = randomName(next, taken);
+      const full = path.join(folder, name);
+      const archivePath = `${prefix}${name}`;
+      const kind = next();
+      if (kind < 0.3 && depth < 3) {
+        mkdirSync(full);
+        entries.push({ path: archivePath, source: full, type: 'directory' });
+        fill(full, `${archivePath}/`, depth + 1);
+        modes.push([full, randomMode(next, true)]);
+      } else if (kind < 0.9 || files.length === 0) {
+        const size = next() < 0.2 ? 0 : Math.floor(next() * 3000);
+        writeFileSync(full, Buffer.from(Array.from({ length: size }, () => Math.floor(next() * 256))));
+        entries.push({ path: archivePath, source: full });
+        files.push(full);
+        modes.push([full, randomMode(next, false)]);
+      } else {
+        const linkKind = (['inside-file', 'inside-file', 'dangling', 'escaping', 'loop', 'to-folder'] as const)[Math.floor(next() * 6)]!;
+        links.push(linkKind);
+        if (linkKind === 'inside-file') symlinkSync(files[Math.floor(next() * files.length)]!, full);
+        else if (linkKind === 'dangling') symlinkSync(path.join(folder, 'nowhere'), full);
+        else if (linkKind === 'escaping') symlinkSync(path.join(outside, 'secret'), full);
+        else if (linkKind === 'to-folder') symlinkSync(src, full);
+        else {
+          const other = path.join(folder, `loop~${i}`);
+          taken.add(`loop~${i}`);
+          symlinkSync(other, full);
+          symlinkSync(full, other);
+        }
+        entries.push({ path: archivePath, source: full });
+      }
+    }
+  };
+  fill(src, '', 0);
+  if (entries.every((entry) => entry.type === 'directory')) {
+    writeFileSync(path.join(src, 'only'), 'x');
+    entries.push({ path: 'only', source: path.join(src, 'only') });
+  }
+  // Modes last, deepest first, so a folder closed to its owner does not stop the tree being built.
+  for (const [full, mode] of modes.reverse()) chmodSync(full, mode);
+  return { entries, links };
+}
+
+/** What the extracted tree must be: every folder (mode narrowed) and file (bytes, mode narrowed), following the entries' links. */
+function expectedTree(entries: ArchiveEntry[]): Array<[string, string, string]> {
+  return entries
+    .map((entry): [string, string, string] => {
+      const info = statSync(entry.source as string);
+      if (entry.type === 'directory') return [entry.path, 'dir', (((info.mode & 0o755) | 0o700) & 0o7777).toString(8)];
+      return [entry.path, createHash('sha256').update(readFileSync(entry.source as string)).digest('hex'), (info.mode & 0o755).toString(8)];
+    })
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+function extractedTree(root: string, prefix = ''): Array<[string, string, string]> {
+  const out: Array<[string, string, string]> = [];
+  for (const name of readdirSync(root)) {
+    const full = path.join(root, name);
+    const info = lstatSync(full);
+    if (info.isDirectory()) {
+      out.push([`${prefix}${name}`, 'dir', (info.mode & 0o7777).toString(8)]);
+      out.push(...extractedTree(full, `${prefix}${name}/`));
+    } else {
+      out.push([`${prefix}${name}`, info.isFile() ? createHash('sha256').update(readFileSync(full)).digest('hex') : 'NOT A FILE', (info.mode & 0o7777).toString(8)]);
+    }
+  }
+  return out.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
 describe(`hostile input (${cases} cases of each kind)`, () => {
   it('extracts mutated archives with only typed errors, nothing outside the directory, and no hang', async () => {
     const { gz, digest } = await validArchive();
@@ -137,6 +278,7 @@ describe(`hostile input (${cases} cases of each kind)`, () => {
         outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
         expect([i, outcome.startsWith('UNTYPED') ? outcome : 'typed']).toEqual([i, 'typed']);
         expect([i, readdirSync(caseRoot)]).toEqual([i, ['x']]);
+        expect([i, tooWide(directory)]).toEqual([i, []]);
         rmSync(caseRoot, { recursive: true, force: true });
       }
       expect(readdirSync(work)).toEqual([]);
@@ -144,6 +286,50 @@ describe(`hostile input (${cases} cases of each kind)`, () => {
       // The mutations reached every kind of refusal.
       expect(outcomes.UNSAFE_ARCHIVE).toBeGreaterThan(0);
       expect(outcomes.INTEGRITY).toBeGreaterThan(0);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  }, 600_000);
+
+  it('packs random model folders (modes, empty folders, links, long multi-byte names): accepted trees come back exact, refused ones with SourceFileError', async () => {
+    const next = random(20261130);
+    const work = mkdtempSync(path.join(tmpdir(), 'modelstore-fuzz-tree-'));
+    const outcomes: Record<string, number> = {};
+    try {
+      for (let i = 0; i < cases; i++) {
+        const caseRoot = path.join(work, `case-${i}`);
+        mkdirSync(caseRoot);
+        const { entries: tree, links } = randomTree(caseRoot, next);
+        const refused = links.some((link) => link === 'dangling' || link === 'loop' || link === 'to-folder');
+        const expected = refused ? undefined : expectedTree(tree);
+        const out = path.join(caseRoot, 'out');
+        mkdirSync(path.join(out, 'x'), { recursive: true });
+        const outcome = await bounded(
+          (async () => {
+            const { stream, digest } = packArchive(tree, { mtime: new Date(0), compressionLevel: next() < 0.5 ? 1 : 'auto' });
+            const chunks: Buffer[] = [];
+            for await (const chunk of stream) chunks.push(chunk as Buffer);
+            const packed = await digest;
+            await extractArchive(Readable.from([Buffer.concat(chunks)]), path.join(out, 'x'), packed);
+            return 'extracted';
+          })().catch((error: unknown) => (SourceFileError.isInstance(error) ? `SOURCE_FILE ${error.reason}` : ModelStoreError.isInstance(error) ? error.code : `UNTYPED ${(error as Error)?.stack ?? String(error)}`)),
+          `tree case ${i}`,
+        );
+        const label = outcome.startsWith('SOURCE_FILE') ? outcome : outcome.split(' ')[0]!;
+        outcomes[label] = (outcomes[label] ?? 0) + 1;
+        expect([i, outcome.startsWith('UNTYPED') ? outcome : 'typed']).toEqual([i, 'typed']);
+        expect([i, refused ? outcome.startsWith('SOURCE_FILE') : outcome]).toEqual([i, refused ? true : 'extracted']);
+        // Nothing written beside the extraction folder or into the sources.
+        expect([i, readdirSync(caseRoot).sort(), readdirSync(out), readdirSync(path.join(caseRoot, 'outside'))]).toEqual([i, ['out', 'outside', 'src'], ['x'], ['secret']]);
+        expect([i, tooWide(path.join(out, 'x'))]).toEqual([i, []]);
+        if (expected) expect([i, extractedTree(path.join(out, 'x'))]).toEqual([i, expected]);
+        // Sources closed to everyone (mode 0) must be opened again to be removed when not root.
+        chmodSync(caseRoot, 0o700);
+        rmSync(caseRoot, { recursive: true, force: true });
+      }
+      process.stdout.write(`tree fuzzing, ${cases} cases: ${JSON.stringify(outcomes)}\n`);
+      expect(outcomes.extracted).toBeGreaterThan(0);
+      expect(Object.keys(outcomes).filter((key) => key.startsWith('SOURCE_FILE')).length).toBeGreaterThan(0);
     } finally {
       rmSync(work, { recursive: true, force: true });
     }
