@@ -1,5 +1,6 @@
 // `pnpm test:reliability`: the long versions of the reliability checks that run
-// shorter inside `pnpm test`, all seeded — hostile-input fuzzing (1,000 archives and
+// shorter inside `pnpm test`, all seeded — hostile-input fuzzing (1,000 archives, 1,000
+// random model folders through packArchive and 1,000 through the RawAdapter, and
 // 1,000 metadata documents); 16 writers x 20 uploads with state changes on one
 // domain on every backend and every server (S3: our server, MinIO, moto; GCS: our
 // server, fake-gcs-server; Azurite); 30 SIGKILLs of a process uploading, deleting and
@@ -16,6 +17,7 @@ const jest = path.join(root, 'node_modules', 'jest', 'bin', 'jest.js');
 const env = { ...process.env, MODELSTORE_CRASH_RUNS: '30', MODELSTORE_FAULT_OPERATIONS: '400', MODELSTORE_FUZZ_CASES: '1000', MODELSTORE_RACE_WRITERS: '16', MODELSTORE_RACE_UPLOADS: '20', NODE_OPTIONS: '--openssl-legacy-provider' };
 const runs = [
   ['core', ['test/fuzz']],
+  ['adapter-raw', ['test/fuzz']],
   ['storage-conformance', ['test/memory-storage', 'test/interleaving', '-t', 'loses no update|first uploads']],
   ['storage-fs', ['test/registry.test.ts', '-t', 'loses no update']],
   ['storage-fs', ['test/crash']],
