@@ -242,6 +242,26 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('Py
     await expect(store.removeModelState('marked', 'live', 'modelstore-deleted')).rejects.toMatchObject({ code: 'INVALID_NAME' });
   });
 
+  it("Python's existence check goes through the domain pointer: without one, Python replaces an existing model; Node's getDomain writes the missing pointer, after which Python refuses", async () => {
+    const registry = backend.create();
+    const store = nodeStore(registry.node);
+    const files = writeFiles({ 'a.bin': 'a', 'b.bin': 'b' });
+    await store.upload('unpointed', { model: path.join(files, 'a.bin'), modelId: 'taken' });
+    await store.upload('pointed', { model: path.join(files, 'a.bin'), modelId: 'taken' });
+    // A pointer lost (an upload that died before writing it, or removed by hand).
+    await registry.node.delete(layout.domain('unpointed'));
+    await registry.node.delete(layout.domain('pointed'));
+    expect((await store.getDomain('pointed')).model.model_id).toBe('taken');
+    const results = await py(registry.python, [
+      { op: 'upload', domain: 'unpointed', model_id: 'taken', model: path.join(files, 'b.bin') },
+      { op: 'upload', domain: 'pointed', model_id: 'taken', model: path.join(files, 'b.bin') },
+    ]);
+    ok(results[0]);
+    expect(results[1]).toMatchObject({ error: { type: 'ModelExistsException' } });
+    expect((await store.getModelInfo('unpointed', 'taken')).code?.runtime).toMatch(/^python:/);
+    expect((await store.getModelInfo('pointed', 'taken')).code?.runtime).toMatch(/^node:/);
+  });
+
   it("list_domains names each pointer's document domain; Node names the pointer's key", async () => {
     const registry = backend.create();
     const files = writeFiles({ 'a.bin': 'a', 'b.bin': 'b' });
