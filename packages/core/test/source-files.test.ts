@@ -3,7 +3,7 @@
 // the file, raised from inside the archive stream, and nothing is committed.
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, mkdtempSync, renameSync, rmSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -115,7 +115,31 @@ describe('a source that cannot be read as listed', () => {
     await expect(digest).rejects.toBe(error);
   });
 
-  it('maps permission and I/O errors to "unreadable" (root cannot be denied here, so the mapping is checked directly)', () => {
+  // As root every file is readable: the pack then runs with nobody's effective uid
+  // (glibc applies seteuid to every thread, libuv's too). Otherwise the file is closed to its owner.
+  it('a file the uploading user may not read (EACCES), checked for real', async () => {
+    const root = process.getuid?.() === 0;
+    const closed = path.join(work, 'closed');
+    mkdirSync(closed);
+    chmodSync(closed, 0o755);
+    chmodSync(work, 0o755);
+    const secret = path.join(closed, 'secret.key');
+    writeFileSync(secret, 'key');
+    chmodSync(secret, root ? 0o600 : 0o000);
+    if (root) process.seteuid!(65534);
+    let error: unknown;
+    try {
+      const { stream, digest } = packArchive(entries(secret), { mtime: new Date(0), compressionLevel: 0 });
+      error = await drain(stream);
+      await digest.catch(() => undefined);
+    } finally {
+      if (root) process.seteuid!(0);
+    }
+    expect(error).toMatchObject({ code: 'SOURCE_FILE', reason: 'unreadable', path: secret, retryable: false });
+    expect((error as Error).message).toMatch(/permission denied.*read access/);
+  });
+
+  it('maps permission and I/O errors to "unreadable" (the mapping itself)', () => {
     const denied = sourceFileError('/m/secret', Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES', syscall: 'open' }));
     expect(denied).toMatchObject({ code: 'SOURCE_FILE', reason: 'unreadable', path: '/m/secret', retryable: false });
     expect(denied.message).toMatch(/permission denied.*read access/);
