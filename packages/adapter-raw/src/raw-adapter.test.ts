@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { ModelStoreError, SourceFileError, type ModelMetadata } from '@modelstore/core';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { RawAdapter } from './raw-adapter.js';
@@ -114,6 +114,24 @@ describe('RawAdapter', () => {
     execFileSync('mkfifo', [path.join(work, 'dir', 'pipe')]);
     await expect(adapter.save(path.join(work, 'dir'))).rejects.toMatchObject({ code: 'SOURCE_FILE', reason: 'special', path: path.join(work, 'dir', 'pipe') });
     await expect(adapter.save([path.join(work, 'dir', 'pipe')])).rejects.toMatchObject({ code: 'SOURCE_FILE', reason: 'special' });
+  });
+
+  it('refuses a folder it may not list (EACCES) with SourceFileError "unreadable", checked for real', async () => {
+    // As root every folder is readable: save then runs with nobody's effective uid.
+    const root = process.getuid?.() === 0;
+    chmodSync(work, 0o755);
+    chmodSync(path.join(work, 'dir'), 0o755);
+    chmodSync(path.join(work, 'dir', 'sub'), root ? 0o700 : 0o000);
+    if (root) process.seteuid!(65534);
+    let error: unknown;
+    try {
+      error = await adapter.save(path.join(work, 'dir')).catch((e: unknown) => e);
+    } finally {
+      if (root) process.seteuid!(0);
+      chmodSync(path.join(work, 'dir', 'sub'), 0o755);
+    }
+    expect(error).toMatchObject({ code: 'SOURCE_FILE', reason: 'unreadable', path: path.join(work, 'dir', 'sub'), retryable: false });
+    expect((error as Error).message).toMatch(/permission denied/);
   });
 
   it('answers a model that is not a path with a typed error', async () => {
