@@ -96,6 +96,40 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('na
     }
   });
 
+  it('URL-special characters in domains and states (? # % + & = ; @ and a literal %2F), which neither library refuses: written by Node, read by Python, and the reverse', async () => {
+    const registry = backend.create();
+    const store = nodeStore(registry.node);
+    const files = writeFiles({ 'm.bin': 'url model' });
+    const urlDomains = ['q?x#y', 'pct%2Fenc', 'a+b&c=d;e@f'];
+    const urlState = 'state?#%2F';
+    await store.createModelState(urlState);
+    for (const domain of urlDomains) {
+      await store.upload(domain, { model: path.join(files, 'm.bin'), modelId: 'from-node' });
+      await store.setModelState(domain, 'from-node', urlState);
+    }
+    const work = workDir('py-url');
+    const results = await py(registry.python, [
+      { op: 'list_domains' },
+      ...urlDomains.flatMap((domain, index) => [
+        { op: 'list_models', domain, state: urlState },
+        { op: 'download', domain, model_id: 'from-node', to: path.join(work, `n${index}`) },
+        { op: 'upload', domain, model_id: 'from-python', model: path.join(files, 'm.bin') },
+        { op: 'set_model_state', domain, model_id: 'from-python', state: urlState },
+      ]),
+    ]);
+    results.forEach((result) => ok(result));
+    expect((ok(results[0]) as string[]).sort()).toEqual([...urlDomains].sort());
+    for (const [index, domain] of urlDomains.entries()) {
+      expect(ok(results[1 + 4 * index])).toEqual(['from-node']);
+      expect(readFileSync(path.join(work, `n${index}`, 'm.bin'), 'utf8')).toBe('url model');
+      expect((await store.listModels(domain, { state: urlState })).sort()).toEqual(['from-node', 'from-python']);
+      const to = path.join(workDir('download'), `p${index}`);
+      await store.download(domain, { modelId: 'from-python', to });
+      expect(readFileSync(path.join(to, 'm.bin'), 'utf8')).toBe('url model');
+    }
+    expect((await store.listDomains()).sort()).toEqual([...urlDomains].sort());
+  });
+
   it('names Python writes but this library refuses (control characters, the model_states domain): a clear InvalidNameError, and the rest of the registry still reads', async () => {
     const registry = backend.create();
     const files = writeFiles({ 'm.bin': 'm' });
