@@ -213,6 +213,13 @@ describe('ensureConditionalWrites', () => {
     expect([...declared.calls, ...skipped.calls]).toEqual([]);
   });
 
+  it('refuses what is not a Storage with InvalidOptionError', async () => {
+    for (const bad of [undefined, null, 'file:///tmp', { put() {} }]) {
+      const error = await ensureConditionalWrites(bad as unknown as Storage).then(() => undefined, (e: unknown) => e);
+      expect(InvalidOptionError.isInstance(error)).toBe(true);
+    }
+  });
+
   it('probes again after a probe that failed for another reason', async () => {
     const storage = new IgnoringConditions({ conditionalWrites: true, rangeReads: true }, true);
     storage.refuseWrites = true;

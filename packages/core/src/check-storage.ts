@@ -482,9 +482,16 @@ async function probeConditionalWrites(storage: Storage): Promise<void> {
  * @param check `false` skips the probe (`ModelStoreOptions.checkConditionalWrites`)
  * @throws StorageCapabilityError when the store claims conditional writes but ignores them (cached for this storage object)
  * @throws StorageError when the probe itself could not run (not cached)
+ * @throws InvalidOptionError when `storage` is not a Storage
  */
 export function ensureConditionalWrites(storage: Storage, check = true): Promise<void> {
-  if (!check || storage.capabilities?.conditionalWrites !== true) return Promise.resolve();
+  if (!check) return Promise.resolve();
+  try {
+    checkStorageArgument(storage, 'ensureConditionalWrites');
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  if (storage.capabilities.conditionalWrites !== true) return Promise.resolve();
   let pending = verified.get(storage);
   if (!pending) {
     const probe = probeConditionalWrites(storage);
