@@ -27,7 +27,10 @@ export type ModelStoreErrorCode =
   | 'LOCAL_FILE'
   | 'COMMITTED_WITH_ERRORS'
   | 'SOURCE_FILE'
-  | 'STORAGE_CAPABILITY';
+  | 'STORAGE_CAPABILITY'
+  | 'INVALID_ARGUMENT'
+  | 'STORE_CONFIGURATION'
+  | 'MISSING_DEPENDENCY';
 
 export interface ModelStoreErrorOptions {
   /** The underlying error, if any (an SDK or file system error). */
@@ -214,16 +217,80 @@ export class DestinationExistsError extends ModelStoreError {
   }
 }
 
-/** An option is outside what the operation allows (the message says which and why). Nothing was changed. */
-export class InvalidOptionError extends ModelStoreError {
+export interface InvalidArgumentErrorOptions extends ModelStoreErrorOptions {
+  /** The argument, option or URI part at fault (`region`, `apiEndpoint`, `target`...), when there is one. */
+  argument?: string;
+}
+
+/**
+ * A value the caller passed is wrong: an unknown or malformed option, a store URI that
+ * cannot be read (unknown scheme, unknown query option, `file://relative`), a metadata
+ * value that cannot be stored. The message says what was given and what is accepted.
+ * Thrown before any I/O; nothing was changed. `InvalidArgumentError.isInstance` is also
+ * true for `InvalidOptionError` (code `INVALID_OPTION`), its subclass.
+ */
+export class InvalidArgumentError extends ModelStoreError {
+  /** The argument, option or URI part at fault, when there is one. */
+  readonly argument: string | undefined;
+  constructor(message: string, options: InvalidArgumentErrorOptions = {}, code: 'INVALID_ARGUMENT' | 'INVALID_OPTION' = 'INVALID_ARGUMENT') {
+    super(message, code, options);
+    this.argument = options.argument;
+  }
+  /** True for `INVALID_ARGUMENT` and `INVALID_OPTION` errors, from this or another copy of the package. */
+  static override isInstance(error: unknown): error is InvalidArgumentError {
+    return ModelStoreError.hasCode(error, 'INVALID_ARGUMENT') || ModelStoreError.hasCode(error, 'INVALID_OPTION');
+  }
+}
+
+/**
+ * An option is outside what the operation allows (the message says which and why). Nothing was changed.
+ * A kind of `InvalidArgumentError` (its code stays `INVALID_OPTION`).
+ */
+export class InvalidOptionError extends InvalidArgumentError {
   /** The option's name, e.g. `olderThan`. */
   readonly option: string;
   constructor(option: string, message: string) {
-    super(message, 'INVALID_OPTION');
+    super(message, { argument: option }, 'INVALID_OPTION');
     this.option = option;
   }
   static override isInstance(error: unknown): error is InvalidOptionError {
     return ModelStoreError.hasCode(error, 'INVALID_OPTION');
+  }
+}
+
+/**
+ * The settings that choose or configure a store are missing or contradict each other:
+ * no store given, `MODEL_STORE_STORAGE` unknown, a variable it needs unset or empty.
+ * `settings` names what to set (environment variables, URI options or CLI flags); the
+ * message says the same in words. Thrown before any I/O.
+ */
+export class StoreConfigurationError extends ModelStoreError {
+  /** What to set, e.g. `['MODEL_STORE_ROOT_PREFIX']` or `['--store', 'MODELSTORE_STORE', 'MODEL_STORE_STORAGE']`. */
+  readonly settings: string[];
+  constructor(message: string, settings: string[] = [], options: ModelStoreErrorOptions = {}) {
+    super(message, 'STORE_CONFIGURATION', options);
+    this.settings = settings;
+  }
+  static override isInstance(error: unknown): error is StoreConfigurationError {
+    return ModelStoreError.hasCode(error, 'STORE_CONFIGURATION');
+  }
+}
+
+/**
+ * An optional package this call needs is not installed (a storage backend such as
+ * `@modelstore/storage-s3`, or a framework runtime such as `onnxruntime-node`), or the
+ * installed version does not provide what this version of modelstore needs.
+ * `packageName` is what to install; the message gives the command.
+ */
+export class MissingDependencyError extends ModelStoreError {
+  /** The npm package to install, e.g. `@modelstore/storage-s3`. */
+  readonly packageName: string;
+  constructor(packageName: string, message = `This needs ${packageName}: npm install ${packageName}`, options: ModelStoreErrorOptions = {}) {
+    super(message, 'MISSING_DEPENDENCY', options);
+    this.packageName = packageName;
+  }
+  static override isInstance(error: unknown): error is MissingDependencyError {
+    return ModelStoreError.hasCode(error, 'MISSING_DEPENDENCY');
   }
 }
 
