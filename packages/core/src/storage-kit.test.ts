@@ -1,0 +1,262 @@
+import { describe, expect, it } from '@jest/globals';
+import { createHash } from 'node:crypto';
+import { createServer, connect } from 'node:net';
+import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import { pipeline } from 'node:stream/promises';
+import { IntegrityError, InvalidNameError, PreconditionFailedError, StorageError } from './errors.js';
+import {
+  countingBytes,
+  isNotFoundError,
+  isRetryableError,
+  isRetryableStatus,
+  isTransientError,
+  joinRoot,
+  listPageSize,
+  peekBody,
+  rootPrefixOf,
+  sha256PassThrough,
+  stripRoot,
+  toStorageError,
+  type SdkErrors,
+} from './storage-kit.js';
+
+/** An error shaped like an HTTP SDK's: a status and a code. */
+function httpError(status: number, code?: string, message = `answered ${status}`): Error {
+  return Object.assign(new Error(message), { statusCode: status, ...(code ? { code } : {}) });
+}
+
+function errnoError(code: string): Error {
+  return Object.assign(new Error(`${code}: something failed`), { code });
+}
+
+const http: SdkErrors = {
+  name: 'Test',
+  retryableCodes: ['SlowDown'],
+  preconditionCodes: ['ConditionNotMet'],
+  notFoundCodes: ['NoSuchKey'],
+  refusedCodes: ['AccessDenied'],
+  refusedHint: 'check the credentials',
+  missingRoot: (facts) => (facts.code === 'NoSuchBucket' ? 'the bucket "b" does not exist' : undefined),
+};
+
+const files: SdkErrors = { name: 'File system', retryableCodes: ['EBUSY'], notFoundCodes: ['ENOENT'], noAnswerRetryable: false };
+
+const map = (error: unknown, backend = http, notFound?: 'precondition') => toStorageError(error, { operation: 'read', key: 'a/b', where: 'test://b/a/b', backend, ...(notFound ? { notFound } : {}) });
+
+/** A real ECONNREFUSED from Node: a port that was listening a moment ago. */
+async function refusedConnection(): Promise<Error> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return new Promise((resolve) => connect(port, '127.0.0.1').on('error', resolve));
+}
+
+describe('the retry table', () => {
+  it('retries 408, 429 and every 5xx, nothing else with an answer', () => {
+    for (const status of [408, 429, 500, 502, 503, 504, 507, 599]) expect(isRetryableStatus(status)).toBe(true);
+    for (const status of [200, 304, 400, 401, 403, 404, 409, 412, 416, 600]) expect(isRetryableStatus(status)).toBe(false);
+    for (const status of [408, 429, 500, 503]) expect((map(httpError(status)) as StorageError).retryable).toBe(true);
+    for (const status of [400, 409, 416]) expect((map(httpError(status)) as StorageError).retryable).toBe(false);
+  });
+
+  it('retries broken connections and timeouts, read from the error or its cause', async () => {
+    const refused = await refusedConnection();
+    expect((refused as { code?: string }).code).toBe('ECONNREFUSED');
+    expect(isTransientError(refused, http)).toBe(true);
+    for (const code of ['ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ECONNABORTED', 'UND_ERR_SOCKET']) {
+      expect(isTransientError(errnoError(code), http)).toBe(true);
+    }
+    // fetch reports a broken connection as TypeError('fetch failed') with the socket's error as its cause.
+    const fetchFailed = new TypeError('fetch failed', { cause: errnoError('ECONNRESET') });
+    expect(isTransientError(fetchFailed, http)).toBe(true);
+    const mapped = map(fetchFailed) as StorageError;
+    expect(mapped.retryable).toBe(true);
+    expect(mapped.message).toBe('Test read of test://b/a/b failed (error): fetch failed (ECONNRESET: something failed)');
+    expect(isTransientError(new DOMException('no answer', 'TimeoutError'), http)).toBe(true);
+  });
+
+  it('does not retry a host that does not resolve (ENOTFOUND), on any backend default', () => {
+    const notFound = new TypeError('fetch failed', { cause: errnoError('ENOTFOUND') });
+    expect(isTransientError(notFound, http)).toBe(false);
+    expect(isRetryableError(notFound, http)).toBe(false);
+    expect((map(errnoError('ENOTFOUND')) as StorageError).retryable).toBe(false);
+  });
+
+  it("adds the backend's own throttling codes and transport messages", () => {
+    expect((map(httpError(503, 'SlowDown')) as StorageError).retryable).toBe(true);
+    expect((map(httpError(400, 'SlowDown')) as StorageError).retryable).toBe(true);
+    expect(isTransientError(httpError(400, 'Other'), http)).toBe(false);
+    const hangUp = new Error('socket hang up');
+    expect(isTransientError(hangUp, http)).toBe(false);
+    expect(isTransientError(hangUp, { ...http, retryableMessage: /socket hang up/ })).toBe(true);
+  });
+
+  it('leaves an unknown failure without an answer to the backend: retryable on a network, not on a file system', () => {
+    const odd = new Error('the stream broke in an unexpected way');
+    expect((map(odd) as StorageError).retryable).toBe(true);
+    expect((map(odd, files) as StorageError).retryable).toBe(false);
+    expect((map(errnoError('EACCES'), files) as StorageError).retryable).toBe(false);
+    expect((map(errnoError('EBUSY'), files) as StorageError).retryable).toBe(true);
+    expect((map(errnoError('ETIMEDOUT'), files) as StorageError).retryable).toBe(true);
+  });
+});
+
+describe('toStorageError', () => {
+  it('passes aborts and errors that are already typed through untouched', () => {
+    const abort = new DOMException('The operation was aborted', 'AbortError');
+    expect(map(abort)).toBe(abort);
+    const integrity = new IntegrityError('damaged');
+    expect(map(integrity)).toBe(integrity);
+    const storage = new StorageError('x', { retryable: true });
+    expect(map(storage)).toBe(storage);
+    expect(isRetryableError(abort, http)).toBe(false);
+    expect(isRetryableError(storage, http)).toBe(true);
+  });
+
+  it('maps 412 and precondition codes to PreconditionFailedError naming the key', () => {
+    for (const error of [httpError(412), httpError(409, 'ConditionNotMet')]) {
+      const mapped = map(error);
+      expect(PreconditionFailedError.isInstance(mapped)).toBe(true);
+      expect((mapped as PreconditionFailedError).key).toBe('a/b');
+      expect(mapped.cause).toBe(error);
+    }
+  });
+
+  it('maps a not-found answer to PreconditionFailedError only when the call named a version', () => {
+    expect(PreconditionFailedError.isInstance(map(httpError(404, 'NoSuchKey'), http, 'precondition'))).toBe(true);
+    expect(PreconditionFailedError.isInstance(map(httpError(404), http, 'precondition'))).toBe(true);
+    const plain = map(httpError(404, 'NoSuchKey'));
+    expect(StorageError.isInstance(plain) && !(plain as StorageError).retryable).toBe(true);
+    // A missing bucket is not a lost condition.
+    const bucket = map(httpError(404, 'NoSuchBucket'), http, 'precondition');
+    expect(StorageError.isInstance(bucket)).toBe(true);
+    expect(bucket.message).toBe('Test read of test://b/a/b failed: the bucket "b" does not exist');
+  });
+
+  it('says what to check when refused, and never retries it', () => {
+    for (const error of [httpError(403), httpError(401), httpError(400, 'AccessDenied')]) {
+      const mapped = map(error) as StorageError;
+      expect(mapped.message).toMatch(/^Test read of test:\/\/b\/a\/b was refused \((AccessDenied 400|401|403)\): check the credentials$/);
+      expect(mapped.retryable).toBe(false);
+    }
+  });
+
+  it("lets the backend explain an error, and decide its retryable flag", () => {
+    const backend: SdkErrors = { ...http, explain: (facts) => (facts.code === 'InvalidBlockList' ? { hint: 'another writer won; try again', retryable: true } : undefined) };
+    const mapped = map(httpError(400, 'InvalidBlockList'), backend) as StorageError;
+    expect(mapped.message).toBe('Test read of test://b/a/b failed (InvalidBlockList 400): another writer won; try again');
+    expect(mapped.retryable).toBe(true);
+  });
+
+  it('names the key in quotes when no location is given, and survives values that are not errors', () => {
+    const mapped = toStorageError('a string was thrown', { operation: 'write', key: 'k', backend: files });
+    expect(mapped.message).toBe('File system write of "k" failed (error): a string was thrown');
+    expect(StorageError.isInstance(toStorageError(undefined, { operation: 'list', key: '', backend: http }))).toBe(true);
+    expect(StorageError.isInstance(toStorageError(null, { operation: 'list', key: '', backend: http }))).toBe(true);
+  });
+
+  it('reads status and code through the backend when its SDK keeps them elsewhere', () => {
+    const sdk: SdkErrors = { name: 'S', status: (e) => (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode, code: (e) => (e as { name?: string }).name };
+    const error = Object.assign(new Error('slow'), { name: 'SlowDown', $metadata: { httpStatusCode: 503 } });
+    const mapped = toStorageError(error, { operation: 'write', key: 'k', backend: sdk }) as StorageError;
+    expect(mapped.message).toBe('S write of "k" failed (SlowDown 503): slow');
+    expect(mapped.retryable).toBe(true);
+  });
+
+  it('tells a missing object from a missing bucket', () => {
+    expect(isNotFoundError(httpError(404), http)).toBe(true);
+    expect(isNotFoundError(httpError(404, 'NoSuchBucket'), http)).toBe(false);
+    expect(isNotFoundError(errnoError('ENOENT'), files)).toBe(true);
+    expect(isNotFoundError(errnoError('EACCES'), files)).toBe(false);
+  });
+});
+
+describe('byte stages', () => {
+  const chunks = [Buffer.from('abc'), new Uint8Array([100, 101]), 'fgh'];
+
+  it('counts bytes as they pass, from a start, without changing them', async () => {
+    const seen: number[] = [];
+    const out = await buffer(Readable.from(countingBytes((bytes) => seen.push(bytes), 10)(Readable.from(chunks, { objectMode: true }))));
+    expect(out.toString()).toBe('abcdefgh');
+    expect(seen).toEqual([13, 15, 18]);
+  });
+
+  it('hashes and counts in a pipeline, setting the digest when the source ends', async () => {
+    const digest = { size: 0, sha256: '' };
+    const parts: Buffer[] = [];
+    await pipeline(Readable.from(chunks, { objectMode: true }), sha256PassThrough(digest), async (source: AsyncIterable<Buffer>) => {
+      for await (const chunk of source) {
+        expect(digest.sha256).toBe('');
+        parts.push(chunk);
+      }
+    });
+    expect(Buffer.concat(parts).toString()).toBe('abcdefgh');
+    expect(digest).toEqual({ size: 8, sha256: createHash('sha256').update('abcdefgh').digest('hex') });
+  });
+
+  it('fails with a TypeError on chunks that are not bytes', async () => {
+    await expect(buffer(Readable.from(countingBytes(undefined)(Readable.from([1, 2], { objectMode: true }))))).rejects.toThrow(TypeError);
+  });
+});
+
+describe('root prefixes', () => {
+  it('trims slashes and refuses prefixes no key could live under', () => {
+    expect(rootPrefixOf(undefined)).toBe('');
+    expect(rootPrefixOf('/team/models/')).toBe('team/models');
+    expect(rootPrefixOf('///')).toBe('');
+    for (const bad of ['a//b', 'a/../b', 'a\\b', 'a\u0000b']) expect(() => rootPrefixOf(bad)).toThrow(InvalidNameError);
+  });
+
+  it('joins and strips keys and list prefixes', () => {
+    expect(joinRoot('', 'a/b')).toBe('a/b');
+    expect(joinRoot('team', 'a/b')).toBe('team/a/b');
+    expect(joinRoot('team', '')).toBe('team/');
+    expect(stripRoot('team', 'team/a/b')).toBe('a/b');
+    expect(stripRoot('', 'a/b')).toBe('a/b');
+    expect(stripRoot('team', 'teammate/a')).toBe('teammate/a');
+    expect(stripRoot('team', joinRoot('team', 'x/y'))).toBe('x/y');
+  });
+
+  it('clamps list page sizes', () => {
+    expect(listPageSize(undefined)).toBe(1000);
+    expect(listPageSize(0)).toBe(1);
+    expect(listPageSize(5000)).toBe(1000);
+    expect(listPageSize(7, 5)).toBe(5);
+  });
+});
+
+describe('peekBody', () => {
+  const pieces = (count: number, size: number) => Array.from({ length: count }, (_, i) => Buffer.alloc(size, i));
+
+  it('reads a small body whole, reporting progress', async () => {
+    const seen: number[] = [];
+    const peeked = await peekBody(Readable.from(pieces(3, 4)), 100, { onProgress: (bytes) => seen.push(bytes) });
+    expect(peeked.ended).toBe(true);
+    expect(peeked.size).toBe(12);
+    expect(peeked.head).toEqual(Buffer.concat(pieces(3, 4)));
+    expect(seen).toEqual([4, 8, 12]);
+  });
+
+  it('stops past the limit and gives back the whole body, counting on', async () => {
+    const seen: number[] = [];
+    const peeked = await peekBody(Readable.from(pieces(10, 4)), 8, { onProgress: (bytes) => seen.push(bytes) });
+    expect(peeked.ended).toBe(false);
+    expect(peeked.size).toBe(12);
+    expect(await buffer(peeked.rest())).toEqual(Buffer.concat(pieces(10, 4)));
+    expect(seen).toEqual([4, 8, 12, 16, 20, 24, 28, 32, 36, 40]);
+  });
+
+  it('takes bytes and strings, and a body of exactly the limit ends within it', async () => {
+    expect((await peekBody('hello', 5)).ended).toBe(true);
+    expect((await peekBody(new Uint8Array(6), 5)).ended).toBe(false);
+  });
+
+  it("throws the signal's reason when aborted", async () => {
+    const controller = new AbortController();
+    const reason = new Error('stop');
+    controller.abort(reason);
+    await expect(peekBody(Readable.from(pieces(2, 1)), 10, { signal: controller.signal })).rejects.toBe(reason);
+  });
+});
