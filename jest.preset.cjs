@@ -19,6 +19,8 @@ module.exports = function jestConfig(packageDir, overrides = {}) {
     },
     moduleNameMapper: {
       '^@modelstore/([a-z-]+)$': path.join(__dirname, 'packages/$1/src/index.ts'),
+      // Subpath exports (`@modelstore/core/storage-kit`) resolve to the source file of the same name.
+      '^@modelstore/([a-z-]+)/([a-z-]+)$': path.join(__dirname, 'packages/$1/src/$2.ts'),
       '^(\\.{1,2}/.*)\\.js$': '$1',
     },
     ...overrides,
