@@ -2,9 +2,75 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ModelAdapter } from './adapter.js';
-import { ModelStoreError } from './errors.js';
+import { InvalidArgumentError, MissingDependencyError, ModelStoreError, StoreConfigurationError } from './errors.js';
 import { ModelStore } from './model-store.js';
 import type { Storage } from './storage.js';
+
+/** Variables: names to values, as `process.env`. */
+export type Environment = Record<string, string | undefined>;
+
+/** One query option a backend reads from its store URIs (`s3://bucket/prefix?region=eu-west-1`). */
+export interface StoreUriOption {
+  /** The query parameter, exactly as written in the URI: `region`, `forcePathStyle`. */
+  name: string;
+  /**
+   * How the value is read: `string` as given; `boolean` from `true`/`1` or `false`/`0`;
+   * `number` a finite decimal number (units in `description`); `url` an absolute
+   * `http://` or `https://` URL.
+   */
+  type: 'string' | 'boolean' | 'number' | 'url';
+  /** One line for users: what it sets, with units. */
+  description: string;
+}
+
+/**
+ * What a storage backend package exports (as named exports of its main module) so that
+ * `openModelStore` can open it from a store URI or from Python modelstore's variables.
+ * The four `@modelstore/storage-*` packages export it from their `options.ts`; a custom
+ * backend exports the same names and is made known through `OpenModelStoreOptions.backends`.
+ */
+export interface StoreBackend<TOptions = Record<string, unknown>> {
+  /** URI schemes it opens, lower case and without `://`: `['s3']`. */
+  readonly uriSchemes: readonly string[];
+  /** Values of Python's `MODEL_STORE_STORAGE` it reads: `['aws-s3', 'minio', 'backblaze-b2']` (may be empty). */
+  readonly pythonStorageNames: readonly string[];
+  /** The query options its URIs accept; any other is refused with an `InvalidArgumentError` listing these. */
+  readonly describeOptions: readonly StoreUriOption[];
+  /**
+   * The options of its storage class for a URI of one of its schemes.
+   * @throws InvalidArgumentError for an unknown option, a bad value or a malformed URI.
+   */
+  fromStoreUri(url: URL): TOptions;
+  /**
+   * The options for Python modelstore's variables (`MODEL_STORE_STORAGE` and those of that
+   * storage), or `undefined` when `MODEL_STORE_STORAGE` names another backend.
+   * @throws StoreConfigurationError when a variable it needs is unset or empty.
+   */
+  fromEnvironment(env: Environment): TOptions | undefined;
+  /** The `Storage` for options returned by `fromStoreUri` or `fromEnvironment`. */
+  createStorage(options: TOptions): Storage;
+}
+
+/** Which package opens which URI schemes and which `MODEL_STORE_STORAGE` values. */
+export interface StoreBackendPackage {
+  /** The npm package, imported on demand: `@modelstore/storage-s3`. */
+  package: string;
+  /** URI schemes, lower case, without `://`. */
+  uriSchemes: readonly string[];
+  /** Python's `MODEL_STORE_STORAGE` values (default none). */
+  pythonStorageNames?: readonly string[];
+}
+
+/**
+ * The backends `openModelStore` knows: scheme and `MODEL_STORE_STORAGE` value to package.
+ * Everything else (query options, variables, defaults) is the backend's own `StoreBackend`.
+ */
+export const storeBackendPackages: readonly StoreBackendPackage[] = [
+  { package: '@modelstore/storage-fs', uriSchemes: ['file'], pythonStorageNames: ['filesystem'] },
+  { package: '@modelstore/storage-s3', uriSchemes: ['s3'], pythonStorageNames: ['aws-s3', 'minio', 'backblaze-b2'] },
+  { package: '@modelstore/storage-gcs', uriSchemes: ['gs', 'gcs'], pythonStorageNames: ['google-cloud-storage'] },
+  { package: '@modelstore/storage-azure', uriSchemes: ['azure'], pythonStorageNames: ['azure-container'] },
+];
 
 export interface OpenModelStoreOptions {
   adapters?: ModelAdapter[];
@@ -12,168 +78,189 @@ export interface OpenModelStoreOptions {
   cacheDir?: string;
   /** Passed to `ModelStore` (default `true`): check once, before the first write, that a store claiming conditional writes honours them. */
   checkConditionalWrites?: boolean;
-  /** Variables to read when `target` is omitted (default `process.env`). */
-  env?: Record<string, string | undefined>;
+  /** Variables to read when `target` is omitted (default `process.env`): `MODELSTORE_STORE`, else Python's `MODEL_STORE_*`. */
+  env?: Environment;
   /**
    * Imports a backend package by name. By default it is resolved from this package
    * and then from the current directory; a tool that bundles its own backends (the
    * CLI) passes `(name) => import(name)` so they resolve from it.
    */
   importer?: (name: string) => Promise<unknown>;
+  /**
+   * More backends, looked up before the built-in ones: a package exporting `StoreBackend`
+   * and the URI schemes (and `MODEL_STORE_STORAGE` values) it opens, e.g.
+   * `[{ package: '@acme/modelstore-r2', uriSchemes: ['r2'] }]`.
+   */
+  backends?: readonly StoreBackendPackage[];
 }
 
-/** What a target names: a backend package and the options for its class. */
-export interface StorageTarget {
-  package: string;
-  className: string;
-  options: Record<string, unknown>;
-}
+/** What a target names: the backend package, and the URI or the variables it reads. */
+export type StorageTarget =
+  | { package: string; uri: URL }
+  | { package: string; pythonStorageName: string; env: Environment };
 
-const booleans = new Set(['forcePathStyle', 'minio', 'backblaze', 'anonymous', 'conditionalWrites']);
-const numbers = new Set(['partSize', 'queueSize', 'chunkSize', 'resumableThreshold', 'blockSize', 'concurrency', 'staleLockMs']);
+const secretOption = /secret|key|token|password|credential|connectionstring|sas|signature/i;
 
-function queryOptions(url: URL): Record<string, unknown> {
+/**
+ * Reads the query options of a store URI against the options a backend knows
+ * (its `describeOptions`), for backends' `fromStoreUri`.
+ * @returns option name to value: strings, booleans and numbers as `type` says.
+ * @throws InvalidArgumentError for a secret in the URI, an unknown or repeated option
+ *   (listing the known ones), or a value of the wrong type.
+ */
+export function readStoreUriOptions(url: URL, known: readonly StoreUriOption[]): Record<string, unknown> {
+  const scheme = url.protocol;
+  const byName = new Map(known.map((option) => [option.name, option]));
   const options: Record<string, unknown> = {};
   for (const [name, value] of url.searchParams) {
-    if (name === 'connectionString' || name === 'credentials' || /secret|key/i.test(name)) {
-      throw new ModelStoreError(`Store URIs do not carry secrets ("${name}"): use the backend's environment variables or credential chain`);
+    const option = byName.get(name);
+    if (!option && secretOption.test(name)) {
+      throw new InvalidArgumentError(`Store URIs do not carry secrets ("${name}"): use the backend's environment variables or credential chain`, { argument: name });
     }
-    options[name] = booleans.has(name) ? value === 'true' || value === '1' : numbers.has(name) ? Number(value) : value;
+    if (!option) {
+      const names = known.map((entry) => entry.name);
+      throw new InvalidArgumentError(`unknown option "${name}" for ${scheme}// URIs (known: ${names.length ? names.join(', ') : 'none'})`, { argument: name });
+    }
+    if (name in options) throw new InvalidArgumentError(`option "${name}" is given twice in a ${scheme}// URI`, { argument: name });
+    options[name] = readValue(scheme, option, value);
   }
   return options;
 }
 
-function prefixOf(url: URL): string | undefined {
-  const prefix = decodeURIComponent(url.pathname).replace(/^\/+|\/+$/g, '');
-  return prefix === '' ? undefined : prefix;
+function readValue(scheme: string, option: StoreUriOption, value: string): unknown {
+  switch (option.type) {
+    case 'boolean':
+      if (value === 'true' || value === '1') return true;
+      if (value === 'false' || value === '0') return false;
+      throw new InvalidArgumentError(`option "${option.name}" of ${scheme}// URIs takes true or false, got "${value}"`, { argument: option.name });
+    case 'number': {
+      const number = value.trim() === '' ? Number.NaN : Number(value);
+      if (!Number.isFinite(number)) throw new InvalidArgumentError(`option "${option.name}" of ${scheme}// URIs takes a number (${option.description}), got "${value}"`, { argument: option.name });
+      return number;
+    }
+    case 'url':
+      return requireHttpUrl(option.name, value);
+    default:
+      return value;
+  }
+}
+
+/**
+ * Checks that `value` is an absolute `http://` or `https://` URL (an endpoint), for backends.
+ * @returns `value` unchanged.
+ * @throws InvalidArgumentError saying to add `http://` or `https://` when the scheme is missing.
+ */
+export function requireHttpUrl(name: string, value: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (url && (url.protocol === 'http:' || url.protocol === 'https:') && url.host !== '') return value;
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
+    throw new InvalidArgumentError(`${name} "${value}" has no scheme: add http:// or https:// (http://${value} for a local emulator)`, { argument: name });
+  }
+  throw new InvalidArgumentError(`${name} "${value}" is not an http:// or https:// URL`, { argument: name });
+}
+
+/**
+ * The bucket (or container) and prefix of a store URI, `<scheme>://<name>/<prefix>`, for
+ * backends' `fromStoreUri`. The prefix has no leading or trailing `/` and is left out when empty.
+ * @param what what the host part names, for the message: `bucket`, `container`.
+ * @throws InvalidArgumentError when the name is missing or the URI carries a user or password.
+ */
+export function storeUriLocation(url: URL, what: string): { name: string; prefix?: string } {
+  if (url.username !== '' || url.password !== '') {
+    throw new InvalidArgumentError(`Store URIs do not carry credentials (user or password before "@"): use the backend's environment variables or credential chain`, { argument: 'uri' });
+  }
+  const name = safeDecode(url.hostname || url.host);
+  if (name === '') throw new InvalidArgumentError(`${url.protocol}// URIs name a ${what}: ${url.protocol}//<${what}>/<prefix>`, { argument: what });
+  const prefix = safeDecode(url.pathname).replace(/^\/+|\/+$/g, '');
+  return prefix === '' ? { name } : { name, prefix };
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch (error) {
+    throw new InvalidArgumentError(`Store URI part "${text}" is not valid percent-encoding`, { argument: 'uri', cause: error });
+  }
+}
+
+/**
+ * A variable Python modelstore's storage needs, for backends' `fromEnvironment`.
+ * @throws StoreConfigurationError naming the variable when it is unset or empty.
+ */
+export function requireVariable(env: Environment, name: string): string {
+  const value = env[name];
+  if (value === undefined || value === '') {
+    throw new StoreConfigurationError(`MODEL_STORE_STORAGE=${env.MODEL_STORE_STORAGE ?? ''} needs ${name} to be set`, [name]);
+  }
+  return value;
+}
+
+function allBackends(extra: readonly StoreBackendPackage[] = []): readonly StoreBackendPackage[] {
+  return [...extra, ...storeBackendPackages];
 }
 
 /**
  * Reads a store URI: `file:///abs/path` or a plain path, `s3://bucket/prefix`,
- * `gs://bucket/prefix`, `azure://container/prefix`, with backend options as query
- * parameters (`?region=eu-west-1&endpoint=http://minio:9000&forcePathStyle=true`).
+ * `gs://bucket/prefix`, `azure://container/prefix` (or a scheme of `backends`). Only the
+ * scheme is read here; the backend reads the rest (its `fromStoreUri`) when it is opened.
+ * @returns the package that opens it and the URI (a plain path as a `file://` URL).
+ * @throws InvalidArgumentError for an unknown scheme or a URI that does not parse.
  */
-export function parseStoreUri(target: string): StorageTarget {
+export function parseStoreUri(target: string, backends?: readonly StoreBackendPackage[]): StorageTarget & { uri: URL } {
+  const known = allBackends(backends);
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(target)) {
-    return { package: '@modelstore/storage-fs', className: 'FileSystemStorage', options: { root: path.resolve(target) } };
+    return { package: packageForScheme('file', known), uri: pathToFileURL(path.resolve(target)) };
   }
-  const url = new URL(target);
-  const scheme = url.protocol.slice(0, -1).toLowerCase();
-  const name = decodeURIComponent(url.hostname || url.host);
-  const prefix = prefixOf(url);
-  const options = queryOptions(url);
-  switch (scheme) {
-    case 'file':
-      if (url.host !== '' && url.host !== 'localhost') throw new ModelStoreError(`file:// URIs name a local path: file:///absolute/path (got host "${url.host}")`);
-      return { package: '@modelstore/storage-fs', className: 'FileSystemStorage', options: { ...options, root: decodeURIComponent(url.pathname) } };
-    case 's3':
-      return { package: '@modelstore/storage-s3', className: 'S3Storage', options: { ...options, bucket: name, ...(prefix ? { rootPrefix: prefix } : {}) } };
-    case 'gs':
-    case 'gcs':
-      return { package: '@modelstore/storage-gcs', className: 'GcsStorage', options: { ...options, bucket: name, ...(prefix ? { rootPrefix: prefix } : {}) } };
-    case 'azure':
-      return { package: '@modelstore/storage-azure', className: 'AzureBlobStorage', options: { ...options, container: name, ...(prefix ? { rootPrefix: prefix } : {}) } };
-    default:
-      throw new ModelStoreError(`Unknown store URI scheme "${scheme}://": use file://, s3://, gs:// or azure://`);
+  let uri: URL;
+  try {
+    uri = new URL(target);
+  } catch (error) {
+    throw new InvalidArgumentError(`"${target}" is not a store URI that parses: check its punctuation and percent-encoding`, { argument: 'uri', cause: error });
   }
+  return { package: packageForScheme(uri.protocol.slice(0, -1).toLowerCase(), known), uri };
 }
 
-/** Backblaze B2's default region in Python modelstore 0.0.82 (`BackblazeStorage`). */
-export const defaultB2Region = 'us-west-004';
-
-/**
- * The S3-compatible endpoint of Backblaze B2 for a region, as B2 documents it and Python
- * modelstore 0.0.82 builds it: `https://s3.<region>.backblazeb2.com` (HTTPS only).
- */
-export function b2Endpoint(region: string = defaultB2Region): string {
-  if (!/^[a-z0-9-]+$/.test(region)) throw new ModelStoreError(`"${region}" is not a Backblaze B2 region (like ${defaultB2Region})`);
-  return `https://s3.${region}.backblazeb2.com`;
+function packageForScheme(scheme: string, known: readonly StoreBackendPackage[]): string {
+  const found = known.find((backend) => backend.uriSchemes.includes(scheme));
+  if (found) return found.package;
+  const schemes = [...new Set(known.flatMap((backend) => backend.uriSchemes))].map((name) => `${name}://`);
+  throw new InvalidArgumentError(`Unknown store URI scheme "${scheme}://": use ${schemes.join(', ')} (or a plain path)`, { argument: 'uri' });
 }
 
 /**
- * Reads Python modelstore's environment variables (`MODEL_STORE_STORAGE` and the
- * variables of that backend, as `modelstore.utils.cli.model_store_from_env` and each
- * storage's constructor read them in 0.0.82), so a deployment configured for Python
- * opens the same registry here.
+ * Reads Python modelstore's `MODEL_STORE_STORAGE` (as `modelstore.utils.cli.model_store_from_env`
+ * does in 0.0.82) to find the backend package; the backend reads the variables of that
+ * storage (its `fromEnvironment`) when it is opened.
  *
- * | `MODEL_STORE_STORAGE` | variables (required; optional) |
+ * | `MODEL_STORE_STORAGE` | package |
  * |---|---|
- * | `filesystem` | `MODEL_STORE_ROOT_PREFIX` |
- * | `aws-s3` | `MODEL_STORE_AWS_BUCKET`; `MODEL_STORE_REGION`, `MODEL_STORE_AWS_ROOT_PREFIX` (credentials: the AWS SDK's chain) |
- * | `google-cloud-storage` | `MODEL_STORE_GCP_BUCKET`; `MODEL_STORE_GCP_PROJECT`, `MODEL_STORE_GCP_ROOT_PREFIX` |
- * | `azure-container` | `MODEL_STORE_AZURE_CONTAINER`; `MODEL_STORE_AZURE_ROOT_PREFIX` (credentials: `AZURE_STORAGE_CONNECTION_STRING`, ...) |
- * | `minio` | `MODEL_STORE_MINIO_BUCKET`, `MINIO_ACCESS_KEY`, `MINIO_SECRET_KEY`; `MINIO_ENDPOINT` (default `s3.amazonaws.com`, HTTPS), `MODEL_STORE_MINIO_ROOT_PREFIX` |
- * | `backblaze-b2` (0.0.82+) | `MODEL_STORE_B2_BUCKET`, `B2_APPLICATION_KEY_ID`, `B2_APPLICATION_KEY`; `MODEL_STORE_B2_REGION` (default `us-west-004`), `MODEL_STORE_B2_ENDPOINT` (default `https://s3.<region>.backblazeb2.com`), `MODEL_STORE_B2_ROOT_PREFIX` |
+ * | `filesystem` | `@modelstore/storage-fs` |
+ * | `aws-s3`, `minio`, `backblaze-b2` | `@modelstore/storage-s3` |
+ * | `google-cloud-storage` | `@modelstore/storage-gcs` |
+ * | `azure-container` | `@modelstore/storage-azure` |
  *
- * @throws ModelStoreError when `MODEL_STORE_STORAGE` is missing or unknown, or a required variable is unset.
+ * @throws StoreConfigurationError when `MODEL_STORE_STORAGE` is unset, empty or unknown.
  */
-export function storeTargetFromEnv(env: Record<string, string | undefined> = process.env): StorageTarget {
-  const kind = env.MODEL_STORE_STORAGE;
-  const required = (name: string) => {
-    const value = env[name];
-    if (!value) throw new ModelStoreError(`MODEL_STORE_STORAGE=${kind} needs ${name} to be set`);
-    return value;
-  };
-  const prefix = (name: string) => (env[name] ? { rootPrefix: env[name] } : {});
-  switch (kind) {
-    case 'filesystem':
-      return { package: '@modelstore/storage-fs', className: 'FileSystemStorage', options: { root: path.resolve(required('MODEL_STORE_ROOT_PREFIX')) } };
-    case 'aws-s3':
-      return {
-        package: '@modelstore/storage-s3',
-        className: 'S3Storage',
-        options: { bucket: required('MODEL_STORE_AWS_BUCKET'), ...(env.MODEL_STORE_REGION ? { region: env.MODEL_STORE_REGION } : {}), ...prefix('MODEL_STORE_AWS_ROOT_PREFIX') },
-      };
-    case 'google-cloud-storage':
-      return {
-        package: '@modelstore/storage-gcs',
-        className: 'GcsStorage',
-        options: { bucket: required('MODEL_STORE_GCP_BUCKET'), ...(env.MODEL_STORE_GCP_PROJECT ? { projectId: env.MODEL_STORE_GCP_PROJECT } : {}), ...prefix('MODEL_STORE_GCP_ROOT_PREFIX') },
-      };
-    case 'azure-container':
-      return { package: '@modelstore/storage-azure', className: 'AzureBlobStorage', options: { container: required('MODEL_STORE_AZURE_CONTAINER'), ...prefix('MODEL_STORE_AZURE_ROOT_PREFIX') } };
-    case 'minio': {
-      // Python's MinIOStorage defaults to s3.amazonaws.com (secure) when MINIO_ENDPOINT is unset.
-      const endpoint = env.MINIO_ENDPOINT || 's3.amazonaws.com';
-      return {
-        package: '@modelstore/storage-s3',
-        className: 'S3Storage',
-        options: {
-          bucket: required('MODEL_STORE_MINIO_BUCKET'),
-          endpoint: /^https?:\/\//.test(endpoint) ? endpoint : `https://${endpoint}`,
-          forcePathStyle: true,
-          minio: true,
-          credentials: { accessKeyId: required('MINIO_ACCESS_KEY'), secretAccessKey: required('MINIO_SECRET_KEY') },
-          ...prefix('MODEL_STORE_MINIO_ROOT_PREFIX'),
-        },
-      };
-    }
-    case 'backblaze-b2': {
-      const bucket = required('MODEL_STORE_B2_BUCKET');
-      const credentials = { accessKeyId: required('B2_APPLICATION_KEY_ID'), secretAccessKey: required('B2_APPLICATION_KEY') };
-      const region = env.MODEL_STORE_B2_REGION || defaultB2Region;
-      const endpoint = env.MODEL_STORE_B2_ENDPOINT || b2Endpoint(region);
-      return {
-        package: '@modelstore/storage-s3',
-        className: 'S3Storage',
-        options: {
-          bucket,
-          region,
-          // Python passes the value to boto3 as endpoint_url, which must carry its scheme.
-          endpoint: /^https?:\/\//.test(endpoint) ? endpoint : `https://${endpoint}`,
-          forcePathStyle: true,
-          backblaze: true,
-          credentials,
-          ...prefix('MODEL_STORE_B2_ROOT_PREFIX'),
-        },
-      };
-    }
-    case undefined:
-    case '':
-      throw new ModelStoreError('No store given: pass a URI (file:///path, s3://bucket/prefix, gs://bucket/prefix, azure://container/prefix) or set MODEL_STORE_STORAGE as for Python modelstore');
-    default:
-      throw new ModelStoreError(`MODEL_STORE_STORAGE="${kind}" is not one of filesystem, aws-s3, google-cloud-storage, azure-container, minio, backblaze-b2`);
+export function storeTargetFromEnv(env: Environment = process.env, backends?: readonly StoreBackendPackage[]): StorageTarget {
+  const name = env.MODEL_STORE_STORAGE;
+  const known = allBackends(backends);
+  if (name === undefined || name === '') {
+    throw new StoreConfigurationError(
+      'No store given: pass a store URI (the CLI\'s --store), set MODELSTORE_STORE to one (file:///path, s3://bucket/prefix, gs://bucket/prefix, azure://container/prefix), or set MODEL_STORE_STORAGE and its MODEL_STORE_* variables as for Python modelstore',
+      ['--store', 'MODELSTORE_STORE', 'MODEL_STORE_STORAGE'],
+    );
   }
+  const found = known.find((backend) => (backend.pythonStorageNames ?? []).includes(name));
+  if (!found) {
+    const names = [...new Set(known.flatMap((backend) => backend.pythonStorageNames ?? []))];
+    throw new StoreConfigurationError(`MODEL_STORE_STORAGE="${name}" is not one of ${names.join(', ')}`, ['MODEL_STORE_STORAGE']);
+  }
+  return { package: found.package, pythonStorageName: name, env };
 }
 
 async function defaultImporter(name: string): Promise<unknown> {
@@ -190,30 +277,67 @@ async function defaultImporter(name: string): Promise<unknown> {
   }
 }
 
-/** Creates the `Storage` a target names, importing its backend package on demand. */
-export async function openStorage(target: StorageTarget, importer: (name: string) => Promise<unknown> = defaultImporter): Promise<Storage> {
-  let module: Record<string, unknown>;
+async function importBackend(name: string, importer: (name: string) => Promise<unknown>): Promise<StoreBackend> {
+  let module: Partial<StoreBackend>;
   try {
-    module = (await importer(target.package)) as Record<string, unknown>;
+    module = (await importer(name)) as Partial<StoreBackend>;
   } catch (error) {
-    const code = (error as { code?: string }).code;
+    const code = (error as { code?: string } | null)?.code;
     if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
-      throw new ModelStoreError(`This store needs ${target.package}: npm install ${target.package}`, 'MODELSTORE_ERROR', { cause: error });
+      throw new MissingDependencyError(name, `This store needs ${name}: npm install ${name}`, { cause: error });
     }
-    throw error;
+    throw new MissingDependencyError(name, `${name} could not be loaded (${(error as Error)?.message ?? String(error)}): reinstall it`, { cause: error });
   }
-  const StorageClass = module[target.className] as (new (options: Record<string, unknown>) => Storage) | undefined;
-  if (typeof StorageClass !== 'function') throw new ModelStoreError(`${target.package} does not export ${target.className}: install a version that matches @modelstore/core`);
-  return new StorageClass(target.options);
+  if (typeof module?.fromStoreUri !== 'function' || typeof module.fromEnvironment !== 'function' || typeof module.createStorage !== 'function') {
+    throw new MissingDependencyError(name, `${name} does not export fromStoreUri, fromEnvironment and createStorage: install a version of ${name} that matches @modelstore/core`);
+  }
+  return module as StoreBackend;
+}
+
+/** Runs a backend's own code, so that a failure in it is a modelstore error, never a raw one. */
+function inBackend<T>(name: string, what: string, run: () => T): T {
+  try {
+    return run();
+  } catch (error) {
+    if (ModelStoreError.isInstance(error)) throw error;
+    throw new StoreConfigurationError(`${name} could not ${what}: ${(error as Error)?.message ?? String(error)}`, [], { cause: error });
+  }
 }
 
 /**
- * Opens a registry from a URI, or from Python modelstore's `MODEL_STORE_*`
- * environment variables when `target` is omitted, so the same code reads a folder
- * on a laptop and a bucket in production.
+ * Creates the `Storage` a target names: imports its backend package on demand and
+ * passes the URI or the variables to the backend's `fromStoreUri` / `fromEnvironment`.
+ * @throws MissingDependencyError when the package is not installed (`packageName`), or is a version without `StoreBackend`.
+ * @throws InvalidArgumentError for what the backend refuses in the URI.
+ * @throws StoreConfigurationError for what the backend needs from the variables.
+ */
+export async function openStorage(target: StorageTarget, importer: (name: string) => Promise<unknown> = defaultImporter): Promise<Storage> {
+  const backend = await importBackend(target.package, importer);
+  const options =
+    'uri' in target
+      ? inBackend(target.package, `read ${target.uri.protocol}// URIs`, () => backend.fromStoreUri(target.uri))
+      : inBackend(target.package, `read MODEL_STORE_STORAGE=${target.pythonStorageName}`, () => backend.fromEnvironment(target.env));
+  if (options === undefined) {
+    throw new StoreConfigurationError(`${target.package} does not read MODEL_STORE_STORAGE=${'uri' in target ? '' : target.pythonStorageName}: install a version that matches @modelstore/core`, ['MODEL_STORE_STORAGE']);
+  }
+  return inBackend(target.package, 'create its storage', () => backend.createStorage(options));
+}
+
+/**
+ * Opens a registry from a store URI (`file:///path` or a path, `s3://bucket/prefix`,
+ * `gs://bucket/prefix`, `azure://container/prefix`, with the backend's options as query
+ * parameters: `?region=eu-west-1`), or when `target` is omitted or empty from the
+ * `MODELSTORE_STORE` variable, else from Python modelstore's `MODEL_STORE_*` variables,
+ * so the same code reads a folder on a laptop and a bucket in production.
+ *
+ * @throws InvalidArgumentError for an unknown scheme, an unknown or malformed URI option, `file://host/path`.
+ * @throws StoreConfigurationError when no store is given, or a `MODEL_STORE_*` variable is missing or unknown.
+ * @throws MissingDependencyError when the backend package is not installed (`packageName`).
  */
 export async function openModelStore(target?: string, options: OpenModelStoreOptions = {}): Promise<ModelStore> {
-  const storageTarget = target === undefined || target === '' ? storeTargetFromEnv(options.env ?? process.env) : parseStoreUri(target);
+  const env = options.env ?? process.env;
+  const uri = target === undefined || target === '' ? env.MODELSTORE_STORE : target;
+  const storageTarget = uri === undefined || uri === '' ? storeTargetFromEnv(env, options.backends) : parseStoreUri(uri, options.backends);
   const storage = await openStorage(storageTarget, options.importer);
   return new ModelStore({
     storage,
