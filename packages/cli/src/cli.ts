@@ -3,6 +3,9 @@ import {
   DomainNotFoundError,
   InvalidNameError,
   InvalidOptionError,
+  InvalidArgumentError,
+  MissingDependencyError,
+  StoreConfigurationError,
   ModelDeletedError,
   ModelExistsError,
   ModelNotFoundError,
@@ -150,7 +153,9 @@ function createdOf(metadata: ModelMetadata): string {
 
 /** The exit code for an error, and whether it is a usage error. */
 function exitCodeOf(error: unknown): number {
-  if (error instanceof UsageError || InvalidNameError.isInstance(error)) return exitCodes.usage;
+  // A bad store URI or option (unknown scheme or query option, file://relative) and missing store settings
+  // (no store, MODEL_STORE_ROOT_PREFIX unset) are usage errors: the command line or the variables must change.
+  if (error instanceof UsageError || InvalidNameError.isInstance(error) || InvalidArgumentError.isInstance(error) || StoreConfigurationError.isInstance(error)) return exitCodes.usage;
   if (DomainNotFoundError.isInstance(error) || ModelNotFoundError.isInstance(error) || StateNotFoundError.isInstance(error) || ModelDeletedError.isInstance(error)) return exitCodes.notFound;
   if (ModelExistsError.isInstance(error) || PreconditionFailedError.isInstance(error) || DestinationExistsError.isInstance(error)) return exitCodes.conflict;
   return exitCodes.failure;
@@ -165,8 +170,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
 
   const open = async (target?: string): Promise<ModelStore> => {
     const options = program.opts<GlobalOptions>();
-    const uri = target ?? options.store ?? io.env.MODELSTORE_STORE;
-    return openModelStore(uri, {
+    // openModelStore reads MODELSTORE_STORE, then Python's MODEL_STORE_* variables, from io.env when no URI is given.
+    return openModelStore(target ?? options.store, {
       adapters: [new RawAdapter()],
       env: io.env,
       importer: (name) => import(name),
@@ -430,10 +435,18 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     code = exitCodeOf(error);
     const message = error instanceof Error ? error.message : String(error);
     const errorCode = ModelStoreError.isInstance(error) ? error.code : error instanceof UsageError ? 'USAGE' : 'ERROR';
-    if (json) write(`${JSON.stringify({ error: { code: errorCode, message } })}\n`);
+    if (json) write(`${JSON.stringify({ error: { code: errorCode, message, ...errorDetails(error) } })}\n`);
     io.stderr.write(`modelstore: ${message}\n`);
   }
   return code;
+}
+
+/** The typed fields of an error that `--json` reports beside its code and message: what to install, set or fix. */
+function errorDetails(error: unknown): Record<string, unknown> {
+  if (MissingDependencyError.isInstance(error)) return { packageName: error.packageName };
+  if (StoreConfigurationError.isInstance(error)) return { settings: error.settings };
+  if (InvalidArgumentError.isInstance(error) && error.argument !== undefined) return { argument: error.argument };
+  return {};
 }
 
 /** Bytes under a file or directory, for the progress bar's total. */

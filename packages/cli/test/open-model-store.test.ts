@@ -1,10 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { RawAdapter } from '@modelstore/adapter-raw';
-import { layout, openModelStore, parseStoreUri, storeTargetFromEnv, type ModelStore } from '@modelstore/core';
+import { InvalidArgumentError, MissingDependencyError, StoreConfigurationError, layout, openModelStore, parseStoreUri, storeTargetFromEnv, type ModelStore } from '@modelstore/core';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { servers } from './helpers.js';
 
 /** Sets process variables for one test (the SDKs read them from the process). */
@@ -90,18 +91,20 @@ describe('openModelStore', () => {
     await expectSameRegistry(viaUri, viaEnv);
   });
 
-  it('reads URIs and says what is wrong with bad ones', async () => {
-    expect(parseStoreUri('s3://bucket/a/b?region=eu-west-1&forcePathStyle=true&partSize=5242880')).toEqual({
-      package: '@modelstore/storage-s3',
-      className: 'S3Storage',
-      options: { bucket: 'bucket', rootPrefix: 'a/b', region: 'eu-west-1', forcePathStyle: true, partSize: 5242880 },
-    });
-    expect(parseStoreUri('azure://models')).toEqual({ package: '@modelstore/storage-azure', className: 'AzureBlobStorage', options: { container: 'models' } });
-    expect(parseStoreUri('./relative').options).toEqual({ root: path.resolve('./relative') });
-    expect(() => parseStoreUri('s3://bucket?secretAccessKey=x')).toThrow(/do not carry secrets/);
-    expect(() => parseStoreUri('file://host/path')).toThrow(/file:\/\/\/absolute\/path/);
-    expect(() => storeTargetFromEnv({ MODEL_STORE_STORAGE: 'aws-s3' })).toThrow(/needs MODEL_STORE_AWS_BUCKET/);
+  it('reads URIs and says what is wrong with bad ones, with typed errors', async () => {
+    expect(parseStoreUri('s3://bucket/a/b?region=eu-west-1').package).toBe('@modelstore/storage-s3');
+    expect(parseStoreUri('./relative').uri.href).toBe(pathToFileURL(path.resolve('./relative')).href);
+    const importer = (name: string) => import(name);
+    const rejection = async (uri: string, env: Record<string, string> = {}) => openModelStore(uri, { importer, env }).then(() => undefined, (error: unknown) => error as Error);
+    expect(await rejection('s3://bucket?secretAccessKey=x')).toBeInstanceOf(InvalidArgumentError);
+    expect((await rejection('file://host/path'))?.message).toMatch(/file:\/\/\/absolute\/path/);
+    expect((await rejection('s3://models/registry?regoin=eu-west-1'))?.message).toMatch(/^unknown option "regoin" for s3:\/\/ URIs \(known: region, endpoint, /);
+    expect(await rejection('', { MODEL_STORE_STORAGE: 'aws-s3' })).toBeInstanceOf(StoreConfigurationError);
+    expect((await rejection('', { MODEL_STORE_STORAGE: 'aws-s3' }))?.message).toBe('MODEL_STORE_STORAGE=aws-s3 needs MODEL_STORE_AWS_BUCKET to be set');
     expect(() => storeTargetFromEnv({ MODEL_STORE_STORAGE: 'ftp' })).toThrow(/is not one of/);
-    await expect(openModelStore('s3://b', { importer: async (name) => { throw Object.assign(new Error(`Cannot find package '${name}'`), { code: 'ERR_MODULE_NOT_FOUND' }); } })).rejects.toThrow(/This store needs @modelstore\/storage-s3: npm install @modelstore\/storage-s3/);
+    const missing = await openModelStore('s3://b', { importer: async (name) => { throw Object.assign(new Error(`Cannot find package '${name}'`), { code: 'ERR_MODULE_NOT_FOUND' }); } }).catch((error: unknown) => error as MissingDependencyError);
+    expect(missing).toBeInstanceOf(MissingDependencyError);
+    expect(missing?.packageName).toBe('@modelstore/storage-s3');
+    expect(missing?.message).toBe('This store needs @modelstore/storage-s3: npm install @modelstore/storage-s3');
   });
 });
