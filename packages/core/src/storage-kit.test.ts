@@ -112,7 +112,9 @@ describe('toStorageError', () => {
     const storage = new StorageError('x', { retryable: true });
     expect(map(storage)).toBe(storage);
     expect(isRetryableError(abort, http)).toBe(false);
-    expect(isRetryableError(storage, http)).toBe(true);
+    // Final for a backend's own retry loop: typed errors were decided already.
+    expect(isRetryableError(storage, http)).toBe(false);
+    expect(isTransientError(storage, http)).toBe(false);
   });
 
   it('maps 412 and precondition codes to PreconditionFailedError naming the key', () => {

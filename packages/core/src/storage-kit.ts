@@ -9,6 +9,9 @@
  *   hash bytes as they flow (for `stream/promises.pipeline`, or any async iterable).
  * - {@link rootPrefixOf}, {@link joinRoot}, {@link stripRoot}: a backend's root prefix
  *   (Python modelstore's `root_prefix`) and the keys under it.
+ * - {@link storageScope}: all of the above for one backend instance: full names of keys,
+ *   locations for messages, and `run`, which maps every failure of a call.
+ * - {@link requiredName}: the constructor check of a backend's bucket, container or root.
  * - {@link peekBody}: reads the first bytes of a body, to choose a single request or a
  *   streamed upload, without losing them.
  * - Re-exported from core: `resumingBody`, `bodyToReadable`, `bodyBytes`, `abortReason`,
@@ -18,9 +21,9 @@
  */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { abortReason, bodyToReadable } from './body.js';
-import { ModelStoreError, PreconditionFailedError, StorageError } from './errors.js';
-import { validatePrefix } from './keys.js';
+import { abortReason, bodyToReadable, resumingBody, type ResumingBodyOptions } from './body.js';
+import { InvalidOptionError, ModelStoreError, PreconditionFailedError, StorageError } from './errors.js';
+import { validateKey, validatePrefix } from './keys.js';
 import type { Body } from './storage.js';
 
 export { abortReason, bodyBytes, bodyToReadable, knownBodySize, resumingBody } from './body.js';
@@ -170,11 +173,12 @@ export function isAbortError(error: unknown): boolean {
  * table: HTTP 408, 429 and 5xx; connection resets, refusals, broken pipes and timeouts;
  * the backend's throttling codes and messages. Only what the table names: an unknown
  * error is `false` here (see {@link isRetryableError} for the default of each backend).
- * `ENOTFOUND` (a host that does not resolve) is never retryable.
+ * `ENOTFOUND` (a host that does not resolve) is never retryable. Aborts and errors that
+ * are already a `ModelStoreError` are `false`: they are final for a backend's own retry
+ * loop (`toStorageError` passes them through with their own `retryable`).
  */
 export function isTransientError(error: unknown, backend: SdkErrors): boolean {
-  if (isAbortError(error)) return false;
-  if (ModelStoreError.isInstance(error)) return (error as { retryable?: unknown }).retryable === true;
+  if (isAbortError(error) || ModelStoreError.isInstance(error)) return false;
   const facts = errorFacts(error, backend);
   if (facts.codes.some((code) => permanentCodes.has(code))) return false;
   if (facts.status !== undefined && isRetryableStatus(facts.status)) return true;
@@ -204,6 +208,17 @@ export function isNotFoundError(error: unknown, backend: SdkErrors): boolean {
   const facts = errorFacts(error, backend);
   const missing = facts.status === 404 || (facts.code !== undefined && backend.notFoundCodes?.includes(facts.code) === true);
   return missing && backend.missingRoot?.(facts, error) === undefined;
+}
+
+/**
+ * Whether `error` says that the version a request named is gone: HTTP 412 or 404, or
+ * one of the backend's precondition or not-found codes. A read that resumes on the
+ * same version (`resumingBody`'s `changed`) uses it: the object changed or vanished.
+ */
+export function isVersionGoneError(error: unknown, backend: SdkErrors): boolean {
+  const facts = errorFacts(error, backend);
+  if (facts.status === 412 || facts.status === 404) return true;
+  return facts.code !== undefined && (backend.preconditionCodes?.includes(facts.code) === true || backend.notFoundCodes?.includes(facts.code) === true);
 }
 
 /**
@@ -385,5 +400,94 @@ export async function peekBody(body: Body, limit: number, options: { signal?: Ab
     size,
     ended,
     rest: () => Readable.from(all(), { objectMode: false }),
+  };
+}
+
+// ---------------------------------------------------------------------------
+// One backend instance
+// ---------------------------------------------------------------------------
+
+/**
+ * The name a backend cannot work without (a bucket, a container, a root directory), read
+ * from its constructor's options. Throws `InvalidOptionError` naming `option`, with
+ * `message` (`S3Storage needs a bucket: new S3Storage({ bucket: "my-models" })`), when it
+ * is missing, empty or not a string, or when `options` is not an object.
+ */
+export function requiredName(options: unknown, option: string, message: string): string {
+  const value = typeof options === 'object' && options !== null ? (options as Record<string, unknown>)[option] : undefined;
+  if (typeof value !== 'string' || value === '') throw new InvalidOptionError(option, message);
+  return value;
+}
+
+/** Keys and errors of one backend instance: its root prefix, its SDK's errors, and how it names a location. */
+export interface StorageScope {
+  /** The root prefix, normalized by {@link rootPrefixOf} (`''` for none). */
+  readonly rootPrefix: string;
+  /** The backend's SDK errors. */
+  readonly errors: SdkErrors;
+  /** The full name of `key` under the root, after `validateKey` (throws `InvalidNameError`). */
+  name(key: string): string;
+  /** The full list prefix under the root, after `validatePrefix` (throws `InvalidNameError`). */
+  prefix(prefix: string): string;
+  /** The key of a full name returned by the SDK (a listing). */
+  key(fullName: string): string;
+  /** Where `key` is, for messages (`s3://bucket/root/key`); never validates. */
+  where(key: string): string;
+  /** {@link toStorageError} for a call on `key`; `notFound: 'precondition'` for a call that named a version. */
+  error(operation: string, key: string, error: unknown, notFound?: 'precondition'): Error;
+  /**
+   * Runs one call: its result, or when it fails, `ifMissing()` for a not-found error
+   * ({@link isNotFoundError}) if given, else the mapped error ({@link toStorageError}) is thrown.
+   */
+  run<T>(operation: string, key: string, action: () => Promise<T>, ifMissing?: () => T): Promise<T>;
+  /** {@link isNotFoundError} with this backend's errors. */
+  isNotFound(error: unknown): boolean;
+  /** {@link isVersionGoneError} with this backend's errors: `resumingBody`'s `changed`. */
+  isVersionGone(error: unknown): boolean;
+  /**
+   * `resumingBody` for a read of `key`: a failure that cannot be resumed becomes this
+   * backend's mapped error, and a version gone while resuming a retryable `StorageError`.
+   */
+  resumingRead(key: string, source: NodeJS.ReadableStream, options: Omit<ResumingBodyOptions, 'changed' | 'what' | 'mapError'>): Readable;
+}
+
+/**
+ * The {@link StorageScope} of one backend instance.
+ *
+ * @param options.rootPrefix the backend's root prefix option (normalized; throws `InvalidNameError` when no key could live under it)
+ * @param options.errors how the backend's SDK reports errors
+ * @param options.location the location of a full name, for messages (`(name) => \`s3://${bucket}/${name}\``)
+ */
+export function storageScope(options: { rootPrefix?: string | undefined; errors: SdkErrors; location(fullName: string): string }): StorageScope {
+  const rootPrefix = rootPrefixOf(options.rootPrefix);
+  const { errors, location } = options;
+  const where = (key: string) => location(joinRoot(rootPrefix, key));
+  const error = (operation: string, key: string, cause: unknown, notFound?: 'precondition') =>
+    toStorageError(cause, { operation, key, where: where(key), backend: errors, ...(notFound ? { notFound } : {}) });
+  return {
+    rootPrefix,
+    errors,
+    name: (key) => joinRoot(rootPrefix, validateKey(key)),
+    prefix: (prefix) => joinRoot(rootPrefix, validatePrefix(prefix)),
+    key: (fullName) => stripRoot(rootPrefix, fullName),
+    where,
+    error,
+    async run(operation, key, action, ifMissing) {
+      try {
+        return await action();
+      } catch (cause) {
+        if (ifMissing && isNotFoundError(cause, errors)) return ifMissing();
+        throw error(operation, key, cause);
+      }
+    },
+    isNotFound: (cause) => isNotFoundError(cause, errors),
+    isVersionGone: (cause) => isVersionGoneError(cause, errors),
+    resumingRead: (key, source, read) =>
+      resumingBody(source, {
+        ...read,
+        changed: (cause) => isVersionGoneError(cause, errors),
+        what: `${errors.name} read of ${where(key)}`,
+        mapError: (cause) => error('read', key, cause),
+      }),
   };
 }

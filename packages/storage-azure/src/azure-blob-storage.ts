@@ -1,29 +1,10 @@
 import { BlobServiceClient, RestError, newPipeline, type RequestPolicyFactory, type BlobItem, type BlobRequestConditions, type ContainerClient, type ContainerListBlobFlatSegmentResponse } from '@azure/storage-blob';
-import {
-  PreconditionFailedError,
-  StorageError,
-  abortReason,
-  bodyToReadable,
-  bodyBytes,
-  resumingBody,
-  validateKey,
-  validatePrefix,
-  validateRange,
-  type Body,
-  type GetOptions,
-  type ListOptions,
-  type ListResult,
-  type ObjectInfo,
-  type PutOptions,
-  type Storage,
-  type StorageLocation,
-  type StoredObject,
-  InvalidOptionError,
-} from '@modelstore/core';
+import { StorageError } from '@modelstore/core';
+import type { Body, GetOptions, ListOptions, ListResult, ObjectInfo, PutOptions, Storage, StorageLocation, StoredObject } from '@modelstore/core';
+import { abortReason, bodyBytes, listPageSize, peekBody, requiredName, storageScope, validateRange, type SdkErrors, type StorageScope } from '@modelstore/core/storage-kit';
 import http from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
-import { Readable } from 'node:stream';
 
 export interface AzureBlobStorageOptions {
   /** The container. It must exist: the storage never creates containers. */
@@ -85,8 +66,6 @@ function idleTimeoutPolicy(idleMs: number): RequestPolicyFactory {
   };
 }
 
-const retryableCodes = new Set(['ServerBusy', 'OperationTimedOut', 'InternalError', 'REQUEST_SEND_ERROR', 'ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE']);
-
 function statusOf(error: unknown): number | undefined {
   return error instanceof RestError ? error.statusCode : (error as { statusCode?: number } | undefined)?.statusCode;
 }
@@ -95,6 +74,30 @@ function errorCodeOf(error: unknown): string | undefined {
   const candidate = error as { code?: unknown; details?: { errorCode?: unknown } } | undefined;
   const code = candidate?.details?.errorCode ?? candidate?.code;
   return typeof code === 'string' ? code : undefined;
+}
+
+/**
+ * How `@azure/storage-blob` reports errors, for the kit's error mapper: `RestError`'s
+ * `statusCode`, the service's error code in `details.errorCode` (else the transport's
+ * `code`), and Blob Storage's codes
+ * (https://learn.microsoft.com/rest/api/storageservices/blob-service-error-codes).
+ */
+function containerErrors(container: string): SdkErrors {
+  return {
+    name: 'Azure',
+    status: statusOf,
+    code: errorCodeOf,
+    retryableCodes: ['ServerBusy', 'OperationTimedOut', 'InternalError', 'REQUEST_SEND_ERROR'],
+    preconditionCodes: ['ConditionNotMet', 'BlobAlreadyExists'],
+    notFoundCodes: ['BlobNotFound'],
+    refusedCodes: ['AuthenticationFailed', 'AuthorizationFailure'],
+    refusedHint: "check the account name and key in the connection string (AZURE_STORAGE_CONNECTION_STRING) or the SAS token's permissions and expiry",
+    missingRoot: (facts) => (facts.code === 'ContainerNotFound' ? `the container "${container}" does not exist. Create it (az storage container create --name ${container}) or check the name` : undefined),
+    explain: (facts) =>
+      facts.code === 'InvalidBlockList'
+        ? { hint: 'another writer committed the same blob while this one was staging blocks (InvalidBlockList); nothing was changed by this write, try it again', retryable: true }
+        : undefined,
+  };
 }
 
 /** ETags in one form: listings return them bare, other responses quoted. */
@@ -118,14 +121,12 @@ export class AzureBlobStorage implements Storage {
   private readonly blockSize: number;
   private readonly concurrency: number;
   private readonly idleTimeoutMs: number;
+  private readonly scope: StorageScope;
 
   constructor(options: AzureBlobStorageOptions) {
-    if (!options || typeof options.container !== 'string' || options.container === '') {
-      throw new InvalidOptionError('container', 'AzureBlobStorage needs a container: new AzureBlobStorage({ container: "models" })');
-    }
-    this.container = options.container;
-    this.rootPrefix = (options.rootPrefix ?? '').replace(/^\/+|\/+$/g, '');
-    if (this.rootPrefix !== '') validatePrefix(`${this.rootPrefix}/`);
+    this.container = requiredName(options, 'container', 'AzureBlobStorage needs a container: new AzureBlobStorage({ container: "models" })');
+    this.scope = storageScope({ rootPrefix: options.rootPrefix, errors: containerErrors(this.container), location: (name) => `azure://${this.container}/${name}` });
+    this.rootPrefix = this.scope.rootPrefix;
     if (options.client) {
       this.client = options.client;
     } else {
@@ -161,11 +162,11 @@ export class AzureBlobStorage implements Storage {
   }
 
   describe(key: string): StorageLocation {
-    return { type: 'azure:blob-storage', container: this.container, prefix: this.fullKey(key) };
+    return { type: 'azure:blob-storage', container: this.container, prefix: this.scope.name(key) };
   }
 
   async put(key: string, body: Body, options: PutOptions = {}): Promise<ObjectInfo> {
-    const blob = this.containerClient.getBlockBlobClient(this.fullKey(key));
+    const blob = this.containerClient.getBlockBlobClient(this.scope.name(key));
     const { signal } = options;
     signal?.throwIfAborted();
     const conditions: BlobRequestConditions = {
@@ -188,143 +189,78 @@ export class AzureBlobStorage implements Storage {
       } else {
         // Read up to one block first: a body that fits is sent in a single PUT, which is
         // one request and, unlike staged blocks, cannot collide with another writer's blocks.
-        const source = bodyToReadable(body)[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-        const head: Buffer[] = [];
-        let headSize = 0;
-        let ended = false;
-        while (headSize <= this.blockSize) {
-          if (signal?.aborted) throw abortReason(signal);
-          const next = await source.next();
-          if (next.done) {
-            ended = true;
-            break;
-          }
-          head.push(next.value);
-          headSize += next.value.length;
-          options.onProgress?.(headSize);
-        }
-        size = headSize;
-        if (ended) {
-          response = await blob.upload(Buffer.concat(head, headSize), headSize, common);
-        } else {
-          async function* rest() {
-            yield* head;
-            for (let next = await source.next(); !next.done; next = await source.next()) {
-              size += next.value.length;
-              options.onProgress?.(size);
-              yield next.value;
-            }
-          }
-          // Blocks are staged unconditionally and invisibly; the condition applies to the commit.
-          response = await blob.uploadStream(Readable.from(rest(), { objectMode: false }), this.blockSize, this.concurrency, common);
-        }
+        const onProgress = (bytes: number) => {
+          size = bytes;
+          options.onProgress?.(bytes);
+        };
+        const peeked = await peekBody(body, this.blockSize, { ...(signal ? { signal } : {}), onProgress });
+        // Blocks are staged unconditionally and invisibly; the condition applies to the commit.
+        response = peeked.ended ? await blob.upload(peeked.head, peeked.size, common) : await blob.uploadStream(peeked.rest(), this.blockSize, this.concurrency, common);
       }
       if (signal?.aborted) throw abortReason(signal);
       return { key, size, etag: quoted(response.etag), lastModified: response.lastModified ?? new Date() };
     } catch (error) {
       if (signal?.aborted) throw abortReason(signal);
       // If-Match on a blob that no longer exists.
-      if (options.ifMatch !== undefined && statusOf(error) === 404 && errorCodeOf(error) === 'BlobNotFound') throw new PreconditionFailedError(key, undefined, { cause: error });
-      throw this.mapError('write', key, error);
+      throw this.scope.error('write', key, error, options.ifMatch === undefined ? undefined : 'precondition');
     }
   }
 
   async get(key: string, options: GetOptions = {}): Promise<StoredObject | undefined> {
-    const blob = this.containerClient.getBlobClient(this.fullKey(key));
-    const range = options.range;
+    const blob = this.containerClient.getBlobClient(this.scope.name(key));
+    const { range, signal } = options;
     validateRange(key, range);
-    try {
-      const signal = options.signal ? { abortSignal: options.signal } : {};
-      // Resumption is done by resumingBody, the same way for every backend.
-      const response = await blob.download(range?.start ?? 0, range?.end === undefined ? undefined : range.end - range.start + 1, { ...signal, maxRetryRequests: 0 });
-      const total = response.contentRange ? Number(response.contentRange.split('/')[1]) : (response.contentLength ?? 0);
-      const etag = quoted(response.etag);
-      const body = resumingBody(response.readableStreamBody!, {
-        size: total,
-        ...(range ? { range } : {}),
-        reopen: async (from, to) => (await blob.download(from, to - from + 1, { ...signal, maxRetryRequests: 0, conditions: { ifMatch: etag } })).readableStreamBody!,
-        changed: (error) => statusOf(error) === 412 || statusOf(error) === 404,
-        what: `Azure read of ${this.container}/${this.fullKey(key)}`,
-        mapError: (error) => this.mapError('read', key, error) as Error,
-        idleTimeoutMs: this.idleTimeoutMs,
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
-      return { key, size: total, etag, lastModified: response.lastModified ?? new Date(0), body };
-    } catch (error) {
-      if (statusOf(error) === 404 && errorCodeOf(error) !== 'ContainerNotFound') return undefined;
-      throw this.mapError('read', key, error);
-    }
+    // Resumption is done by resumingBody, the same way for every backend.
+    const download = (from: number, to: number | undefined, conditions = {}) =>
+      blob.download(from, to === undefined ? undefined : to - from + 1, { ...(signal ? { abortSignal: signal } : {}), maxRetryRequests: 0, conditions });
+    return this.scope.run(
+      'read',
+      key,
+      async () => {
+        const response = await download(range?.start ?? 0, range?.end);
+        const size = response.contentRange ? Number(response.contentRange.split('/')[1]) : (response.contentLength ?? 0);
+        const etag = quoted(response.etag);
+        const reopen = async (from: number, to: number) => (await download(from, to, { ifMatch: etag })).readableStreamBody!;
+        const body = this.scope.resumingRead(key, response.readableStreamBody!, { size, range, reopen, idleTimeoutMs: this.idleTimeoutMs, signal });
+        return { key, size, etag, lastModified: response.lastModified ?? new Date(0), body };
+      },
+      () => undefined,
+    );
   }
 
   async head(key: string): Promise<ObjectInfo | undefined> {
-    const blob = this.containerClient.getBlobClient(this.fullKey(key));
-    try {
-      const properties = await blob.getProperties();
-      return { key, size: properties.contentLength ?? 0, etag: quoted(properties.etag), lastModified: properties.lastModified ?? new Date(0) };
-    } catch (error) {
-      // HEAD responses carry no error body: a missing container looks like a missing blob.
-      if (statusOf(error) === 404) return undefined;
-      throw this.mapError('head', key, error);
-    }
+    const blob = this.containerClient.getBlobClient(this.scope.name(key));
+    // HEAD responses carry no error body: a missing container looks like a missing blob.
+    return this.scope.run(
+      'head',
+      key,
+      async () => {
+        const properties = await blob.getProperties();
+        return { key, size: properties.contentLength ?? 0, etag: quoted(properties.etag), lastModified: properties.lastModified ?? new Date(0) };
+      },
+      () => undefined,
+    );
   }
 
   async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
-    validatePrefix(prefix);
-    const fullPrefix = this.rootPrefix === '' ? prefix : `${this.rootPrefix}/${prefix}`;
-    try {
-      const pages = this.containerClient
-        .listBlobsFlat({ prefix: fullPrefix })
-        .byPage({ maxPageSize: Math.max(1, Math.min(options.limit ?? 1000, 1000)), ...(options.cursor === undefined ? {} : { continuationToken: options.cursor }) });
-      const result = await pages.next();
-      const page = result.done ? undefined : (result.value as ContainerListBlobFlatSegmentResponse);
-      const strip = this.rootPrefix === '' ? 0 : this.rootPrefix.length + 1;
-      const objects: ObjectInfo[] = (page?.segment.blobItems ?? []).map((item: BlobItem) => ({
-        key: item.name.slice(strip),
+    const fullPrefix = this.scope.prefix(prefix);
+    return this.scope.run('list', prefix, async () => {
+      const page = { maxPageSize: listPageSize(options.limit), ...(options.cursor === undefined ? {} : { continuationToken: options.cursor }) };
+      const result = await this.containerClient.listBlobsFlat({ prefix: fullPrefix }).byPage(page).next();
+      const segment = result.done ? undefined : (result.value as ContainerListBlobFlatSegmentResponse);
+      const objects: ObjectInfo[] = (segment?.segment.blobItems ?? []).map((item: BlobItem) => ({
+        key: this.scope.key(item.name),
         size: item.properties.contentLength ?? 0,
         etag: quoted(item.properties.etag),
         lastModified: item.properties.lastModified,
       }));
-      const cursor = page?.continuationToken;
+      const cursor = segment?.continuationToken;
       return cursor ? { objects, cursor } : { objects };
-    } catch (error) {
-      throw this.mapError('list', prefix, error);
-    }
+    });
   }
 
   async delete(key: string): Promise<boolean> {
-    const blob = this.containerClient.getBlobClient(this.fullKey(key));
-    try {
-      return (await blob.deleteIfExists()).succeeded;
-    } catch (error) {
-      throw this.mapError('delete', key, error);
-    }
-  }
-
-  private fullKey(key: string): string {
-    validateKey(key);
-    return this.rootPrefix === '' ? key : `${this.rootPrefix}/${key}`;
-  }
-
-  /** Maps an SDK error to a core error that says what to do; never includes the account key. */
-  private mapError(operation: string, key: string, error: unknown): unknown {
-    if ((error as { name?: string } | undefined)?.name === 'AbortError' || StorageError.isInstance(error) || PreconditionFailedError.isInstance(error)) return error;
-    const status = statusOf(error);
-    const code = errorCodeOf(error);
-    const where = `azure://${this.container}/${this.rootPrefix === '' ? key : `${this.rootPrefix}/${key}`}`;
-    if (status === 412 || code === 'ConditionNotMet' || code === 'BlobAlreadyExists' || (status === 409 && code === 'BlobAlreadyExists')) {
-      return new PreconditionFailedError(key, undefined, { cause: error });
-    }
-    if (code === 'ContainerNotFound') {
-      return new StorageError(`Azure ${operation} of ${where} failed: the container "${this.container}" does not exist. Create it (az storage container create --name ${this.container}) or check the name`, { cause: error });
-    }
-    if (status === 403 || status === 401 || code === 'AuthenticationFailed' || code === 'AuthorizationFailure') {
-      return new StorageError(`Azure ${operation} of ${where} was refused (${code ?? status}): check the account name and key in the connection string (AZURE_STORAGE_CONNECTION_STRING) or the SAS token's permissions and expiry`, { cause: error });
-    }
-    if (code === 'InvalidBlockList') {
-      return new StorageError(`Azure ${operation} of ${where} failed: another writer committed the same blob while this one was staging blocks (InvalidBlockList); nothing was changed by this write, try it again`, { cause: error, retryable: true });
-    }
-    const retryable = (status !== undefined && (status >= 500 || status === 408 || status === 429)) || (code !== undefined && retryableCodes.has(code)) || status === undefined;
-    const message = (error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 300);
-    return new StorageError(`Azure ${operation} of ${where} failed (${code ?? status ?? 'error'}): ${message}`, { cause: error, retryable });
+    const blob = this.containerClient.getBlobClient(this.scope.name(key));
+    return this.scope.run('delete', key, async () => (await blob.deleteIfExists()).succeeded);
   }
 }

@@ -1,25 +1,6 @@
-import {
-  InvalidNameError,
-  PreconditionFailedError,
-  StorageError,
-  abortReason,
-  bodyToReadable,
-  fileHandleWriter,
-  compareKeys,
-  validateKey,
-  validatePrefix,
-  validateRange,
-  type Body,
-  type GetOptions,
-  type ListOptions,
-  type ListResult,
-  type ObjectInfo,
-  type PutOptions,
-  type Storage,
-  type StorageLocation,
-  type StoredObject,
-  InvalidOptionError,
-} from '@modelstore/core';
+import { InvalidNameError, PreconditionFailedError, StorageError, fileHandleWriter } from '@modelstore/core';
+import type { Body, GetOptions, ListOptions, ListResult, ObjectInfo, PutOptions, Storage, StorageLocation, StoredObject } from '@modelstore/core';
+import { abortReason, bodyToReadable, compareKeys, countingBytes, requiredName, storageScope, validateKey, validatePrefix, validateRange, type SdkErrors } from '@modelstore/core/storage-kit';
 import { randomBytes } from 'node:crypto';
 import { constants, type BigIntStats, type Dirent } from 'node:fs';
 import { link, mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
@@ -43,32 +24,37 @@ export interface FileSystemStorageOptions {
 const tempSuffix = '.modelstore-tmp';
 const lockSuffix = '.modelstore-lock';
 const defaultPageSize = 1000;
-const retryableCodes = new Set(['EAGAIN', 'EBUSY', 'EMFILE', 'ENFILE', 'ETIMEDOUT', 'EINTR']);
-
 function errorCode(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null ? ((error as { code?: unknown }).code as string | undefined) : undefined;
 }
 
-function isAbort(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'AbortError';
-}
+/**
+ * Node's file system errors (errno codes, https://nodejs.org/api/errors.html#common-system-errors)
+ * for the kit's error mapper: none carries an HTTP answer, so an unknown code is final;
+ * a busy or exhausted system (`EBUSY`, `EMFILE`, ...) is worth another try.
+ */
+const fileErrors: SdkErrors = {
+  name: 'File system',
+  code: errorCode,
+  retryableCodes: ['EAGAIN', 'EBUSY', 'EMFILE', 'ENFILE', 'EINTR'],
+  notFoundCodes: ['ENOENT', 'ENOTDIR'],
+  refusedCodes: ['EACCES', 'EPERM'],
+  refusedHint: 'check the permissions of the registry folder',
+  noAnswerRetryable: false,
+  explain: ({ code }) =>
+    code === 'ENOTDIR' || code === 'EEXIST' || code === 'EISDIR'
+      ? { hint: 'a file system cannot hold both "a/b" and "a/b/c"; one key is a prefix "directory" of the other' }
+      : code === 'ENOSPC'
+        ? { hint: 'the disk is full' }
+        : undefined,
+};
+
+/** Keys name files under the root directory; messages name keys in quotes (`File system write of "a/b" failed ...`). */
+const files = storageScope({ errors: fileErrors, location: (key) => `"${key}"` });
 
 /** Wraps a file system error in a `StorageError` that says what failed where. */
-function storageError(operation: string, key: string, error: unknown): unknown {
-  if (isAbort(error) || PreconditionFailedError.isInstance(error) || StorageError.isInstance(error)) return error;
-  const code = errorCode(error);
-  const hint =
-    code === 'ENOTDIR' || code === 'EEXIST' || code === 'EISDIR'
-      ? ': a file system cannot hold both "a/b" and "a/b/c"; one key is a prefix "directory" of the other'
-      : code === 'EACCES' || code === 'EPERM'
-        ? ': check the permissions of the registry folder'
-        : code === 'ENOSPC'
-          ? ': the disk is full'
-          : '';
-  return new StorageError(`File system ${operation} of "${key}" failed (${code ?? 'error'})${hint}`, {
-    cause: error,
-    retryable: code !== undefined && retryableCodes.has(code),
-  });
+function storageError(operation: string, key: string, error: unknown): Error {
+  return files.error(operation, key, error);
 }
 
 /**
@@ -107,10 +93,7 @@ export class FileSystemStorage implements Storage {
   private readonly staleLockMs: number;
 
   constructor(options: FileSystemStorageOptions) {
-    if (!options || typeof options.root !== 'string' || options.root === '') {
-      throw new InvalidOptionError('root', 'FileSystemStorage needs a root directory: new FileSystemStorage({ root: "./models" })');
-    }
-    this.root = path.resolve(options.root);
+    this.root = path.resolve(requiredName(options, 'root', 'FileSystemStorage needs a root directory: new FileSystemStorage({ root: "./models" })'));
     this.staleLockMs = options.staleLockMs ?? 10_000;
   }
 
@@ -136,7 +119,7 @@ export class FileSystemStorage implements Storage {
       await mkdir(directory, { recursive: true });
       const handle = await open(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
       try {
-        await pipeline(bodyToReadable(body), countBytes(options.onProgress), fileHandleWriter(handle), ...(signal ? [{ signal }] : []));
+        await pipeline(bodyToReadable(body), countingBytes(options.onProgress), fileHandleWriter(handle), ...(signal ? [{ signal }] : []));
         if (signal?.aborted) throw abortReason(signal);
         const now = Date.now() + Math.random();
         await handle.utimes(now / 1000, now / 1000);
@@ -328,8 +311,7 @@ export class FileSystemStorage implements Storage {
 }
 
 function isMissing(error: unknown): boolean {
-  const code = errorCode(error);
-  return code === 'ENOENT' || code === 'ENOTDIR';
+  return files.isNotFound(error);
 }
 
 async function statOrUndefined(file: string): Promise<BigIntStats | undefined> {
@@ -352,15 +334,4 @@ async function syncDirectory(directory: string): Promise<void> {
   } finally {
     await handle?.close().catch(() => undefined);
   }
-}
-
-function countBytes(onProgress: ((bytes: number) => void) | undefined) {
-  let total = 0;
-  return async function* (source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-    for await (const chunk of source) {
-      total += chunk.length;
-      onProgress?.(total);
-      yield chunk;
-    }
-  };
 }

@@ -1,26 +1,8 @@
 import { IdempotencyStrategy, RETRYABLE_ERR_FN_DEFAULT, Storage as GoogleStorage, type ApiError, type File, type FileMetadata, type StorageOptions } from '@google-cloud/storage';
-import {
-  ModelStoreError,
-  PreconditionFailedError,
-  StorageError,
-  abortReason,
-  bodyToReadable,
-  bodyBytes,
-  resumingBody,
-  validateKey,
-  validatePrefix,
-  validateRange,
-  type Body,
-  type GetOptions,
-  type ListOptions,
-  type ListResult,
-  type ObjectInfo,
-  type PutOptions,
-  type Storage,
-  type StorageLocation,
-  type StoredObject,
-  InvalidOptionError,
-} from '@modelstore/core';
+import { PreconditionFailedError } from '@modelstore/core';
+import type { Body, GetOptions, ListOptions, ListResult, ObjectInfo, PutOptions, Storage, StorageLocation, StoredObject } from '@modelstore/core';
+import { abortReason, bodyBytes, bodyToReadable, isTransientError, listPageSize, requiredName, storageScope, validateRange, type SdkErrors, type StorageScope } from '@modelstore/core/storage-kit';
+import { gcsErrors } from './errors.js';
 import { openMedia, type MediaResponse } from './media.js';
 import { resumableUpload } from './resumable.js';
 
@@ -62,29 +44,25 @@ export interface GcsStorageOptions {
 const gcsDefaults = { maxAttempts: 5, requestTimeoutMs: 60_000 } as const;
 
 const defaultEndpoint = 'https://storage.googleapis.com';
-const networkCodes = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED']);
-
 /**
- * The SDK's retry rule (408, 429, 5xx, resets), plus what it leaves out: a request
- * that timed out (its answer stalled) or whose connection broke in another way.
- * Errors with an HTTP status are left to the SDK's rule.
+ * The SDK's retry rule (408, 429, 5xx, resets), plus what it leaves out, by the kit's
+ * table: a request that timed out (its answer stalled) or whose connection broke in
+ * another way. Errors with an HTTP status are left to the SDK's rule.
  */
 function isRetryable(error: ApiError): boolean {
   if (RETRYABLE_ERR_FN_DEFAULT(error)) return true;
-  const { code, type, message } = error as { code?: unknown; type?: unknown; message?: unknown };
-  if (typeof code === 'number') return false;
-  if (type === 'request-timeout' || type === 'body-timeout') return true;
-  if (typeof code === 'string' && networkCodes.has(code)) return true;
-  return typeof message === 'string' && /network timeout|socket hang up|premature close/i.test(message);
+  return typeof (error as { code?: unknown }).code !== 'number' && isTransientError(error, gcsErrors);
 }
 
-/** The HTTP status of an SDK error: `code` on JSON API errors, `status` on resumable-upload errors. */
-function statusOf(error: unknown): number | undefined {
-  const candidate = error as { code?: unknown; status?: unknown; response?: { status?: unknown } } | undefined;
-  for (const value of [candidate?.code, candidate?.status, candidate?.response?.status]) {
-    if (typeof value === 'number') return value;
-  }
-  return undefined;
+/** The kit's view of this bucket's errors: {@link gcsErrors} plus what to say when the bucket is missing or access is refused. */
+function bucketErrors(bucket: string, anonymous: boolean): SdkErrors {
+  return {
+    ...gcsErrors,
+    refusedHint: anonymous
+      ? 'anonymous access is read-only and reaches only public buckets: to write, create GcsStorage without `anonymous` and with credentials'
+      : 'check the credentials (GOOGLE_APPLICATION_CREDENTIALS or `gcloud auth application-default login`) and the bucket permissions',
+    missingRoot: (facts) => (facts.status === 404 && /bucket does not exist/i.test(facts.message) ? `the bucket "${bucket}" does not exist. Create it, or check the bucket name and project` : undefined),
+  };
 }
 
 function infoOf(key: string, metadata: FileMetadata): ObjectInfo {
@@ -112,15 +90,13 @@ export class GcsStorage implements Storage {
   private readonly chunkSize: number;
   private readonly maxAttempts: number;
   private readonly requestTimeoutMs: number;
+  private readonly scope: StorageScope;
 
   constructor(options: GcsStorageOptions) {
-    if (!options || typeof options.bucket !== 'string' || options.bucket === '') {
-      throw new InvalidOptionError('bucket', 'GcsStorage needs a bucket: new GcsStorage({ bucket: "my-models" })');
-    }
-    this.bucket = options.bucket;
-    this.rootPrefix = (options.rootPrefix ?? '').replace(/^\/+|\/+$/g, '');
-    if (this.rootPrefix !== '') validatePrefix(`${this.rootPrefix}/`);
+    this.bucket = requiredName(options, 'bucket', 'GcsStorage needs a bucket: new GcsStorage({ bucket: "my-models" })');
     this.anonymous = options.anonymous ?? false;
+    this.scope = storageScope({ rootPrefix: options.rootPrefix, errors: bucketErrors(this.bucket, this.anonymous), location: (name) => `gs://${this.bucket}/${name}` });
+    this.rootPrefix = this.scope.rootPrefix;
     const clientOptions: StorageOptions = {
       retryOptions: {
         autoRetry: true,
@@ -147,7 +123,7 @@ export class GcsStorage implements Storage {
   }
 
   describe(key: string): StorageLocation {
-    return { type: 'google:cloud-storage', bucket: this.bucket, prefix: this.fullKey(key) };
+    return { type: 'google:cloud-storage', bucket: this.bucket, prefix: this.scope.name(key) };
   }
 
   async put(key: string, body: Body, options: PutOptions = {}): Promise<ObjectInfo> {
@@ -186,7 +162,7 @@ export class GcsStorage implements Storage {
       return infoOf(key, file.metadata);
     } catch (error) {
       if (signal?.aborted) throw abortReason(signal);
-      throw this.mapError('write', key, error);
+      throw this.scope.error('write', key, error);
     }
   }
 
@@ -194,29 +170,19 @@ export class GcsStorage implements Storage {
     validateRange(key, options.range);
     options.signal?.throwIfAborted();
     const range = options.range;
-    const name = this.fullKey(key);
+    const { signal } = options;
+    const name = this.scope.name(key);
     // One request: the object's generation and size come from the media response's
     // headers, so what is described is exactly what is read, even under concurrent writes.
-    const opened = await this.open(name, range, undefined, options.signal).catch((error: unknown) => {
-      if (statusOf(error) === 404 && !this.isMissingBucket(error)) return undefined;
-      throw this.mapError('read', key, error);
-    });
+    const opened = await this.scope.run('read', key, () => this.open(name, range, undefined, signal), () => undefined);
     if (!opened) return undefined;
-    const { body: stream, header } = opened;
-    const total = Number(header('x-goog-stored-content-length') ?? header('content-range')?.split('/')[1] ?? header('content-length') ?? 0);
+    const { header } = opened;
+    const size = Number(header('x-goog-stored-content-length') ?? header('content-range')?.split('/')[1] ?? header('content-length') ?? 0);
     const generation = String(header('x-goog-generation') ?? '');
     // A read cut off part-way resumes from where it stopped, on the same generation.
-    const body = resumingBody(stream, {
-      size: total,
-      ...(range ? { range } : {}),
-      reopen: async (from, to) => (await this.open(name, { start: from, end: to }, generation, options.signal)).body,
-      changed: (error) => statusOf(error) === 404 || statusOf(error) === 412,
-      what: `GCS read of gs://${this.bucket}/${name}`,
-      mapError: (error) => this.mapError('read', key, error) as Error,
-      idleTimeoutMs: this.requestTimeoutMs,
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
-    return { key, size: total, etag: generation, lastModified: new Date(header('last-modified') ?? 0), body };
+    const reopen = async (from: number, to: number) => (await this.open(name, { start: from, end: to }, generation, signal)).body;
+    const body = this.scope.resumingRead(key, opened.body, { size, range, reopen, idleTimeoutMs: this.requestTimeoutMs, signal });
+    return { key, size, etag: generation, lastModified: new Date(header('last-modified') ?? 0), body };
   }
 
   /** Starts a media download and waits for its response headers (retried as every request is). */
@@ -235,79 +201,35 @@ export class GcsStorage implements Storage {
 
   async head(key: string): Promise<ObjectInfo | undefined> {
     const file = this.file(key);
-    try {
-      const [metadata] = await file.getMetadata();
-      return infoOf(key, metadata);
-    } catch (error) {
-      if (statusOf(error) === 404 && !this.isMissingBucket(error)) return undefined;
-      throw this.mapError('head', key, error);
-    }
+    return this.scope.run('head', key, async () => infoOf(key, (await file.getMetadata())[0]), () => undefined);
   }
 
   async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
-    validatePrefix(prefix);
-    const fullPrefix = this.rootPrefix === '' ? prefix : `${this.rootPrefix}/${prefix}`;
-    try {
-      const [files, next] = await this.client.bucket(this.bucket).getFiles({
-        prefix: fullPrefix,
-        autoPaginate: false,
-        maxResults: Math.max(1, Math.min(options.limit ?? 1000, 1000)),
-        ...(options.cursor === undefined ? {} : { pageToken: options.cursor }),
-      });
-      const strip = this.rootPrefix === '' ? 0 : this.rootPrefix.length + 1;
-      const objects = files.map((file) => infoOf(file.name.slice(strip), file.metadata));
+    const fullPrefix = this.scope.prefix(prefix);
+    return this.scope.run('list', prefix, async () => {
+      const page = { maxResults: listPageSize(options.limit), ...(options.cursor === undefined ? {} : { pageToken: options.cursor }) };
+      const [files, next] = await this.client.bucket(this.bucket).getFiles({ prefix: fullPrefix, autoPaginate: false, ...page });
+      const objects = files.map((file) => infoOf(this.scope.key(file.name), file.metadata));
       const cursor = (next as { pageToken?: string } | null | undefined)?.pageToken;
       return cursor ? { objects, cursor } : { objects };
-    } catch (error) {
-      throw this.mapError('list', prefix, error);
-    }
+    });
   }
 
   async delete(key: string): Promise<boolean> {
     const file = this.file(key);
-    try {
-      await file.delete();
-      return true;
-    } catch (error) {
-      if (statusOf(error) === 404 && !this.isMissingBucket(error)) return false;
-      throw this.mapError('delete', key, error);
-    }
-  }
-
-  private fullKey(key: string): string {
-    validateKey(key);
-    return this.rootPrefix === '' ? key : `${this.rootPrefix}/${key}`;
+    return this.scope.run(
+      'delete',
+      key,
+      async () => {
+        await file.delete();
+        return true;
+      },
+      () => false,
+    );
   }
 
   private file(key: string): File {
-    return this.client.bucket(this.bucket).file(this.fullKey(key));
-  }
-
-  private isMissingBucket(error: unknown): boolean {
-    return /bucket does not exist/i.test(String((error as { message?: unknown } | undefined)?.message ?? ''));
-  }
-
-  /** Maps an SDK error to a core error that says what to do. */
-  private mapError(operation: string, key: string, error: unknown): unknown {
-    if ((error as { name?: string } | undefined)?.name === 'AbortError' || ModelStoreError.isInstance(error)) return error;
-    const status = statusOf(error);
-    const where = `gs://${this.bucket}/${this.rootPrefix === '' ? key : `${this.rootPrefix}/${key}`}`;
-    if (status === 412) return new PreconditionFailedError(key, undefined, { cause: error });
-    if (status === 404 && this.isMissingBucket(error)) {
-      return new StorageError(`GCS ${operation} of ${where} failed: the bucket "${this.bucket}" does not exist. Create it, or check the bucket name and project`, { cause: error });
-    }
-    if (status === 401 || status === 403) {
-      const hint = this.anonymous
-        ? 'anonymous access is read-only and reaches only public buckets: to write, create GcsStorage without `anonymous` and with credentials'
-        : 'check the credentials (GOOGLE_APPLICATION_CREDENTIALS or `gcloud auth application-default login`) and the bucket permissions';
-      return new StorageError(`GCS ${operation} of ${where} was refused (${status}): ${hint}`, { cause: error });
-    }
-    const code = (error as { code?: unknown } | undefined)?.code;
-    const retryable = (status !== undefined && (status >= 500 || status === 429 || status === 408)) || (typeof code === 'string' && networkCodes.has(code)) || status === undefined;
-    // fetch reports a broken connection as "fetch failed" / "terminated", with the socket's error as its cause.
-    const cause = (error as { cause?: { message?: unknown } } | undefined)?.cause?.message;
-    const message = (error instanceof Error ? error.message : String(error)) + (typeof cause === 'string' ? ` (${cause})` : '');
-    return new StorageError(`GCS ${operation} of ${where} failed${status ? ` (${status})` : ''}: ${message.slice(0, 500)}`, { cause: error, retryable });
+    return this.client.bucket(this.bucket).file(this.scope.name(key));
   }
 }
 

@@ -1,7 +1,9 @@
 import { CRC32C, type Storage as GoogleStorage } from '@google-cloud/storage';
 import { IntegrityError } from '@modelstore/core';
+import { isRetryableError, isRetryableStatus } from '@modelstore/core/storage-kit';
 import { Readable, Transform } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { gcsErrors } from './errors.js';
 
 /**
  * Media downloads (JSON API `GET .../o/<name>?alt=media`), sent here rather than
@@ -47,8 +49,6 @@ export interface MediaResponse {
   body: Readable;
 }
 
-const retryableStatus = (status: number) => status === 408 || status === 429 || status >= 500;
-
 type Service = { apiEndpoint: string; customEndpoint?: boolean; useAuthWithCustomEndpoint?: boolean; authClient: { getRequestHeaders(url?: string): Promise<unknown> } };
 
 /**
@@ -72,13 +72,17 @@ export async function authHeaders(client: GoogleStorage, url: string): Promise<R
   return headers instanceof Headers ? Object.fromEntries(headers.entries()) : (headers as Record<string, string>);
 }
 
-/** The SDK's backoff between attempts: 1 s, 2 s, 4 s ... (at most 32 s) plus up to 1 s of jitter. */
-function backoff(attempt: number, signal: AbortSignal | undefined): Promise<void> {
-  const delay = Math.min(32_000, 1000 * 2 ** (attempt - 1)) + Math.random() * 1000;
+/** Waits `ms`, or rejects with the signal's reason as soon as it aborts. */
+export function wait(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, delay);
+    const timer = setTimeout(resolve, ms);
     signal?.addEventListener('abort', () => (clearTimeout(timer), reject(signal.reason)), { once: true });
   });
+}
+
+/** The SDK's backoff between attempts: 1 s, 2 s, 4 s ... (at most 32 s) plus up to 1 s of jitter. */
+function backoff(attempt: number, signal: AbortSignal | undefined): Promise<void> {
+  return wait(Math.min(32_000, 1000 * 2 ** (attempt - 1)) + Math.random() * 1000, signal);
 }
 
 /** The `message` of a JSON API error body, else the text itself. */
@@ -119,7 +123,8 @@ export async function openMedia(options: MediaReadOptions): Promise<MediaRespons
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       signal?.throwIfAborted();
-      if (attempt >= options.maxAttempts) throw error;
+      // The kit's retry table: not a host that does not resolve.
+      if (attempt >= options.maxAttempts || !isRetryableError(error, gcsErrors)) throw error;
       await backoff(attempt, signal);
       continue;
     } finally {
@@ -129,7 +134,7 @@ export async function openMedia(options: MediaReadOptions): Promise<MediaRespons
       signal?.removeEventListener('abort', onAbort);
       // The error's text, if it arrives: a connection lost meanwhile changes nothing.
       const text = await response.text().catch(() => '');
-      if (retryableStatus(response.status) && attempt < options.maxAttempts) {
+      if (isRetryableStatus(response.status) && attempt < options.maxAttempts) {
         await backoff(attempt, signal);
         continue;
       }

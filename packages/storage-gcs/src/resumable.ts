@@ -1,6 +1,8 @@
 import { CRC32C, type File, type FileMetadata, type Storage as GoogleStorage } from '@google-cloud/storage';
 import { StorageError } from '@modelstore/core';
-import { apiRoot } from './media.js';
+import { isRetryableError } from '@modelstore/core/storage-kit';
+import { gcsErrors } from './errors.js';
+import { GcsHttpError, apiRoot, authHeaders, wait } from './media.js';
 
 /**
  * GCS's resumable upload protocol (JSON API), driven here rather than by the
@@ -26,32 +28,16 @@ export interface ResumableUploadOptions {
   onProgress?: (bytes: number) => void;
 }
 
-/** An HTTP answer that is not success, shaped like the SDK's errors (`code` is the status). */
-class HttpStatusError extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-const retryableStatus = (status: number) => status === 408 || status === 429 || status >= 500;
-
-function isRetryable(error: unknown): boolean {
-  if (error instanceof HttpStatusError) return retryableStatus(error.code);
-  const name = (error as { name?: string } | undefined)?.name;
-  // Timeouts, resets and refused connections (fetch reports them as TypeError with a cause).
-  return name === 'TimeoutError' || name === 'TypeError' || name === 'FetchError';
-}
+/**
+ * The kit's retry table: HTTP 408, 429 and 5xx answers; timeouts, resets and refused
+ * connections (fetch reports them as TypeError with a cause); not a host that does not
+ * resolve, and not this upload's own typed errors.
+ */
+const isRetryable = (error: unknown) => isRetryableError(error, gcsErrors);
 
 /** Exponential backoff with full jitter: about 0.25 s, 0.5 s, 1 s, ... capped at 8 s. */
 function backoff(attempt: number, signal: AbortSignal | undefined): Promise<void> {
-  const delay = Math.random() * Math.min(8000, 250 * 2 ** (attempt - 1));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, delay);
-    signal?.addEventListener('abort', () => (clearTimeout(timer), reject(signal.reason)), { once: true });
-  });
+  return wait(Math.random() * Math.min(8000, 250 * 2 ** (attempt - 1)), signal);
 }
 
 /** `bytes=0-N` → N + 1; no header → 0. */
@@ -62,17 +48,10 @@ function persisted(response: Response): number {
 
 export async function resumableUpload(source: AsyncIterable<Buffer>, options: ResumableUploadOptions): Promise<FileMetadata> {
   const { client, file, signal } = options;
-  const service = client as unknown as { apiEndpoint: string; customEndpoint?: boolean; useAuthWithCustomEndpoint?: boolean; authClient: { getRequestHeaders(url?: string): Promise<unknown> } };
-  const authHeaders = async (url: string): Promise<Record<string, string>> => {
-    // As the SDK does: no credentials to a custom endpoint unless asked for.
-    if (service.customEndpoint && service.useAuthWithCustomEndpoint !== true) return {};
-    const headers = await service.authClient.getRequestHeaders(url);
-    return headers instanceof Headers ? Object.fromEntries(headers.entries()) : (headers as Record<string, string>);
-  };
   /** One request with the client's timeout and the caller's signal. */
   const request = async (url: string, init: { method: string; headers: Record<string, string>; body: Buffer | string }): Promise<Response> => {
     const timeout = AbortSignal.timeout(options.requestTimeoutMs);
-    return fetch(url, { ...init, headers: { ...(await authHeaders(url)), ...init.headers }, signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
+    return fetch(url, { ...init, headers: { ...(await authHeaders(client, url)), ...init.headers }, signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
   };
 
   // The session, created here rather than by the SDK, whose session request has no
@@ -89,9 +68,9 @@ export async function resumableUpload(source: AsyncIterable<Buffer>, options: Re
         body: JSON.stringify({ name: file.name, ...(options.contentType === undefined ? {} : { contentType: options.contentType }) }),
       });
       const text = await response.text();
-      if (response.status !== 200 && response.status !== 201) throw new HttpStatusError(response.status, `starting a resumable upload answered ${response.status}: ${text.slice(0, 300)}`);
+      if (response.status !== 200 && response.status !== 201) throw new GcsHttpError(response.status, `starting a resumable upload answered ${response.status}: ${text.slice(0, 300)}`);
       uri = response.headers.get('location') ?? undefined;
-      if (uri === undefined) throw new HttpStatusError(502, 'starting a resumable upload gave no session (no Location header)');
+      if (uri === undefined) throw new GcsHttpError(502, 'starting a resumable upload gave no session (no Location header)');
     } catch (error) {
       signal?.throwIfAborted();
       if (!isRetryable(error) || attempt >= options.maxAttempts) throw error;
@@ -107,7 +86,7 @@ export async function resumableUpload(source: AsyncIterable<Buffer>, options: Re
     if (response.status === 200 || response.status === 201) return { done: (await response.json()) as FileMetadata };
     const text = await response.text();
     if (response.status === 308) return { offset: persisted(response) };
-    throw new HttpStatusError(response.status, `resumable upload answered ${response.status}: ${text.slice(0, 300)}`);
+    throw new GcsHttpError(response.status, `resumable upload answered ${response.status}: ${text.slice(0, 300)}`);
   };
 
   /** Sends `chunk` (which starts at byte `start`) until the server holds all of it, asking it where to resume after each failure. */
@@ -121,7 +100,7 @@ export async function resumableUpload(source: AsyncIterable<Buffer>, options: Re
         if ('done' in outcome) return outcome;
         if (outcome.offset >= end) return outcome;
         // Part of the chunk persisted: send the rest straight away (no progress counts as a failure).
-        if (outcome.offset <= offset) throw new HttpStatusError(503, `resumable upload made no progress at byte ${offset}`);
+        if (outcome.offset <= offset) throw new GcsHttpError(503, `resumable upload made no progress at byte ${offset}`);
         offset = outcome.offset;
         continue;
       } catch (error) {

@@ -1,35 +1,8 @@
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-  S3ServiceException,
-  type S3ClientConfig,
-} from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, S3ServiceException, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import {
-  PreconditionFailedError,
-  StorageError,
-  abortReason,
-  bodyToReadable,
-  bodyBytes,
-  resumingBody,
-  validateKey,
-  validatePrefix,
-  validateRange,
-  type Body,
-  type GetOptions,
-  type ListOptions,
-  type ListResult,
-  type ObjectInfo,
-  type PutOptions,
-  type Storage,
-  type StorageLocation,
-  type StoredObject,
-  InvalidOptionError,
-} from '@modelstore/core';
+import { InvalidOptionError, PreconditionFailedError, StorageError } from '@modelstore/core';
+import type { Body, GetOptions, ListOptions, ListResult, ObjectInfo, PutOptions, Storage, StorageLocation, StoredObject } from '@modelstore/core';
+import { abortReason, bodyBytes, bodyToReadable, countingBytes, listPageSize, requiredName, storageScope, validateRange, type SdkErrors, type StorageScope } from '@modelstore/core/storage-kit';
 import { Readable } from 'node:stream';
 
 export interface S3StorageOptions {
@@ -81,15 +54,23 @@ export interface S3StorageOptions {
 /** Default attempts per request, and timeouts: a stalled connection is retried instead of hanging forever. */
 const s3Defaults = { maxAttempts: 5, idleTimeoutMs: 60_000, connectTimeoutMs: 10_000 } as const;
 
-const retryableCodes = new Set(['SlowDown', 'Throttling', 'ThrottlingException', 'RequestTimeout', 'RequestTimeTooSkewed', 'InternalError', 'ServiceUnavailable']);
-const networkCodes = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED', 'TimeoutError']);
-
-function isAbort(error: unknown): boolean {
-  return (error as { name?: string } | undefined)?.name === 'AbortError';
-}
-
-function statusOf(error: unknown): number | undefined {
-  return (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
+/**
+ * How the AWS SDK reports errors, for the kit's error mapper: the HTTP status in
+ * `$metadata`, S3's error code as the exception's `name`, and S3's throttling and
+ * server-side codes (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html).
+ */
+function s3Errors(bucket: string): SdkErrors {
+  return {
+    name: 'S3',
+    status: (error) => (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode,
+    code: (error) => (error instanceof S3ServiceException ? error.name : typeof (error as { code?: unknown } | undefined)?.code === 'string' ? (error as { code: string }).code : undefined),
+    retryableCodes: ['SlowDown', 'Throttling', 'ThrottlingException', 'RequestTimeout', 'RequestTimeTooSkewed', 'InternalError', 'ServiceUnavailable'],
+    preconditionCodes: ['PreconditionFailed', 'ConditionalRequestConflict'],
+    notFoundCodes: ['NoSuchKey'],
+    refusedCodes: ['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'AccessDenied'],
+    refusedHint: 'check the credentials (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the profile) and the bucket policy',
+    missingRoot: (facts) => (facts.code === 'NoSuchBucket' ? `the bucket "${bucket}" does not exist. Create it, or check the bucket name and region` : undefined),
+  };
 }
 
 /**
@@ -108,14 +89,12 @@ export class S3Storage implements Storage {
   private readonly minioEndpoint: string | undefined;
   private readonly backblaze: boolean;
   private readonly idleTimeoutMs: number;
+  private readonly scope: StorageScope;
 
   constructor(options: S3StorageOptions) {
-    if (!options || typeof options.bucket !== 'string' || options.bucket === '') {
-      throw new InvalidOptionError('bucket', 'S3Storage needs a bucket: new S3Storage({ bucket: "my-models" })');
-    }
-    this.bucket = options.bucket;
-    this.rootPrefix = (options.rootPrefix ?? '').replace(/^\/+|\/+$/g, '');
-    if (this.rootPrefix !== '') validatePrefix(`${this.rootPrefix}/`);
+    this.bucket = requiredName(options, 'bucket', 'S3Storage needs a bucket: new S3Storage({ bucket: "my-models" })');
+    this.scope = storageScope({ rootPrefix: options.rootPrefix, errors: s3Errors(this.bucket), location: (name) => `s3://${this.bucket}/${name}` });
+    this.rootPrefix = this.scope.rootPrefix;
     this.client =
       options.client ??
       new S3Client({
@@ -140,11 +119,11 @@ export class S3Storage implements Storage {
 
   describe(key: string): StorageLocation {
     const type = this.backblaze ? 'backblaze:b2' : this.minioEndpoint === undefined ? 'aws:s3' : `minio:${this.minioEndpoint.replace(/^https?:\/\//, '')}`;
-    return { type, bucket: this.bucket, prefix: this.fullKey(key) };
+    return { type, bucket: this.bucket, prefix: this.scope.name(key) };
   }
 
   async put(key: string, body: Body, options: PutOptions = {}): Promise<ObjectInfo> {
-    const Key = this.fullKey(key);
+    const Key = this.scope.name(key);
     const { signal } = options;
     signal?.throwIfAborted();
     const conditions = this.capabilities.conditionalWrites
@@ -162,10 +141,13 @@ export class S3Storage implements Storage {
         options.onProgress?.(size);
         etag = result.ETag;
       } else {
-        const counted = countBytes(bodyToReadable(body), (bytes) => {
-          size = bytes;
-          options.onProgress?.(bytes);
-        });
+        const counted = Readable.from(
+          countingBytes((bytes) => {
+            size = bytes;
+            options.onProgress?.(bytes);
+          })(bodyToReadable(body)),
+          { objectMode: false },
+        );
         const upload = new Upload({
           client: this.client,
           params: { Bucket: this.bucket, Key, Body: counted, ...contentType, ...conditions },
@@ -187,8 +169,6 @@ export class S3Storage implements Storage {
       return { key, size, etag, lastModified: new Date() };
     } catch (error) {
       if (signal?.aborted) throw abortReason(signal);
-      // If-Match on a key that does not exist is a 404 NoSuchKey in S3.
-      if (options.ifMatch !== undefined && (statusOf(error) === 404 || (error as { name?: string }).name === 'NoSuchKey')) throw new PreconditionFailedError(key, undefined, { cause: error });
       // A retried CompleteMultipartUpload whose first attempt was applied (its answer
       // lost) finds the upload gone. For a create-only write the key now exists, so
       // the write cannot be applied again: say so, and let the caller check whether
@@ -196,129 +176,66 @@ export class S3Storage implements Storage {
       if (options.ifNoneMatch === '*' && (error as { name?: string }).name === 'NoSuchUpload' && (await this.head(key).catch(() => undefined))) {
         throw new PreconditionFailedError(key, undefined, { cause: error });
       }
-      throw this.mapError('write', key, error);
+      // If-Match on a key that does not exist is a 404 NoSuchKey in S3.
+      throw this.scope.error('write', key, error, options.ifMatch === undefined ? undefined : 'precondition');
     }
   }
 
   async get(key: string, options: GetOptions = {}): Promise<StoredObject | undefined> {
-    const Key = this.fullKey(key);
-    const range = options.range;
+    const Key = this.scope.name(key);
+    const { range, signal } = options;
     validateRange(key, range);
-    try {
-      const result = await this.client.send(
-        new GetObjectCommand({ Bucket: this.bucket, Key, ...(range ? { Range: `bytes=${range.start}-${range.end ?? ''}` } : {}) }),
-        options.signal ? { abortSignal: options.signal } : {},
-      );
-      const total = result.ContentRange ? Number(result.ContentRange.split('/')[1]) : (result.ContentLength ?? 0);
-      const etag = result.ETag ?? '';
-      // A read cut off part-way resumes from where it stopped, on the same version of the object.
-      const body = resumingBody(result.Body as Readable, {
-        size: total,
-        ...(range ? { range } : {}),
-        reopen: async (from, to) => (await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key, Range: `bytes=${from}-${to}`, IfMatch: etag }), options.signal ? { abortSignal: options.signal } : {})).Body as Readable,
-        changed: (error) => statusOf(error) === 412 || statusOf(error) === 404,
-        what: `S3 read of s3://${this.bucket}/${this.fullKeyUnchecked(key)}`,
-        mapError: (error) => this.mapError('read', key, error) as Error,
-        idleTimeoutMs: this.idleTimeoutMs,
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
-      return { key, size: total, etag, lastModified: result.LastModified ?? new Date(0), body };
-    } catch (error) {
-      if (statusOf(error) === 404 && (error as { name?: string }).name !== 'NoSuchBucket') return undefined;
-      throw this.mapError('read', key, error);
-    }
+    const send = (command: GetObjectCommand) => this.client.send(command, signal ? { abortSignal: signal } : {});
+    return this.scope.run(
+      'read',
+      key,
+      async () => {
+        const result = await send(new GetObjectCommand({ Bucket: this.bucket, Key, ...(range ? { Range: `bytes=${range.start}-${range.end ?? ''}` } : {}) }));
+        const size = result.ContentRange ? Number(result.ContentRange.split('/')[1]) : (result.ContentLength ?? 0);
+        const etag = result.ETag ?? '';
+        // A read cut off part-way resumes from where it stopped, on the same version of the object.
+        const reopen = async (from: number, to: number) => (await send(new GetObjectCommand({ Bucket: this.bucket, Key, Range: `bytes=${from}-${to}`, IfMatch: etag }))).Body as Readable;
+        const body = this.scope.resumingRead(key, result.Body as Readable, { size, range, reopen, idleTimeoutMs: this.idleTimeoutMs, signal });
+        return { key, size, etag, lastModified: result.LastModified ?? new Date(0), body };
+      },
+      () => undefined,
+    );
   }
 
   async head(key: string): Promise<ObjectInfo | undefined> {
-    const Key = this.fullKey(key);
-    try {
-      const result = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key }));
-      return { key, size: result.ContentLength ?? 0, etag: result.ETag ?? '', lastModified: result.LastModified ?? new Date(0) };
-    } catch (error) {
-      if (statusOf(error) === 404) {
-        // HEAD responses have no body, so a missing bucket looks like a missing key.
-        return undefined;
-      }
-      throw this.mapError('head', key, error);
-    }
+    const Key = this.scope.name(key);
+    // HEAD responses have no body, so a missing bucket looks like a missing key.
+    return this.scope.run(
+      'head',
+      key,
+      async () => {
+        const result = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key }));
+        return { key, size: result.ContentLength ?? 0, etag: result.ETag ?? '', lastModified: result.LastModified ?? new Date(0) };
+      },
+      () => undefined,
+    );
   }
 
   async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
-    validatePrefix(prefix);
-    const Prefix = this.rootPrefix === '' ? prefix : `${this.rootPrefix}/${prefix}`;
-    try {
-      const result = await this.client.send(
-        new ListObjectsV2Command({
-          Bucket: this.bucket,
-          Prefix,
-          ...(options.cursor === undefined ? {} : { ContinuationToken: options.cursor }),
-          MaxKeys: Math.max(1, Math.min(options.limit ?? 1000, 1000)),
-        }),
-      );
-      const strip = this.rootPrefix === '' ? 0 : this.rootPrefix.length + 1;
+    const Prefix = this.scope.prefix(prefix);
+    return this.scope.run('list', prefix, async () => {
+      const page = { MaxKeys: listPageSize(options.limit), ...(options.cursor === undefined ? {} : { ContinuationToken: options.cursor }) };
+      const result = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix, ...page }));
       const objects = (result.Contents ?? []).map((object) => ({
-        key: object.Key!.slice(strip),
+        key: this.scope.key(object.Key!),
         size: object.Size ?? 0,
         etag: object.ETag ?? '',
         lastModified: object.LastModified ?? new Date(0),
       }));
       return result.IsTruncated && result.NextContinuationToken ? { objects, cursor: result.NextContinuationToken } : { objects };
-    } catch (error) {
-      throw this.mapError('list', prefix, error);
-    }
+    });
   }
 
   async delete(key: string): Promise<boolean> {
-    const Key = this.fullKey(key);
+    const Key = this.scope.name(key);
     // S3 answers a delete the same way whether or not the key existed.
-    const existed = (await this.head(key)) !== undefined;
-    if (!existed) return false;
-    try {
-      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key }));
-      return true;
-    } catch (error) {
-      throw this.mapError('delete', key, error);
-    }
+    if ((await this.head(key)) === undefined) return false;
+    await this.scope.run('delete', key, () => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key })));
+    return true;
   }
-
-  private fullKey(key: string): string {
-    validateKey(key);
-    return this.rootPrefix === '' ? key : `${this.rootPrefix}/${key}`;
-  }
-
-  /** Maps an SDK error to a core error that says what to do; never includes credentials. */
-  private mapError(operation: string, key: string, error: unknown): unknown {
-    if (isAbort(error) || StorageError.isInstance(error) || PreconditionFailedError.isInstance(error)) return error;
-    const status = statusOf(error);
-    const name = (error as { name?: string; Code?: string } | undefined)?.name ?? 'Error';
-    if (status === 412 || name === 'PreconditionFailed' || (status === 409 && name === 'ConditionalRequestConflict')) {
-      return new PreconditionFailedError(key, undefined, { cause: error });
-    }
-    const where = `s3://${this.bucket}/${this.fullKeyUnchecked(key)}`;
-    if (name === 'NoSuchBucket') return new StorageError(`S3 ${operation} of ${where} failed: the bucket "${this.bucket}" does not exist. Create it, or check the bucket name and region`, { cause: error });
-    if (status === 403 || name === 'InvalidAccessKeyId' || name === 'SignatureDoesNotMatch' || name === 'AccessDenied') {
-      return new StorageError(`S3 ${operation} of ${where} was refused (${name}): check the credentials (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the profile) and the bucket policy`, { cause: error });
-    }
-    const code = (error as { code?: string } | undefined)?.code;
-    const retryable = (status !== undefined && status >= 500) || status === 429 || retryableCodes.has(name) || networkCodes.has(name) || (code !== undefined && networkCodes.has(code)) || !(error instanceof S3ServiceException);
-    const message = error instanceof Error ? error.message : String(error);
-    return new StorageError(`S3 ${operation} of ${where} failed (${name}${status ? ` ${status}` : ''}): ${message}`, { cause: error, retryable });
-  }
-
-  private fullKeyUnchecked(key: string): string {
-    return this.rootPrefix === '' ? key : `${this.rootPrefix}/${key}`;
-  }
-}
-
-/** Counts bytes as the uploader pulls them, without changing how the source flows. */
-function countBytes(source: Readable, onBytes: (total: number) => void): Readable {
-  async function* counted() {
-    let total = 0;
-    for await (const chunk of source as AsyncIterable<Buffer>) {
-      total += chunk.length;
-      onBytes(total);
-      yield chunk;
-    }
-  }
-  return Readable.from(counted(), { objectMode: false });
 }
