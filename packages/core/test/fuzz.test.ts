@@ -2,10 +2,13 @@
 // case must end in success or a typed ModelStoreError, within a bounded time, with
 // nothing written outside the extraction directory. MODELSTORE_FUZZ_CASES sets the
 // number of cases of each kind (200 in `pnpm test`, 1,000 in `pnpm test:reliability`).
+// The inputs are fast-check arbitraries run with fixed seeds (MODELSTORE_FUZZ_SEED
+// overrides them); a failure prints its seed and path, and the shrunk counterexample.
 // Also seeded random model folders (modes 0o000-0o7777 on files and folders, empty
 // folders, links inside, dangling, escaping and looping, long multi-byte names): packed
 // and extracted, every accepted tree comes back exact and nothing wider than 0o755.
 import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
 import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -18,16 +21,17 @@ import { MemoryStorage, ModelStore, ModelStoreError, SourceFileError, layout, ty
 const cases = Number(process.env.MODELSTORE_FUZZ_CASES ?? 200);
 const perCaseMs = 5000;
 
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seed of each property: fixed, so every run sees the same cases, unless MODELSTORE_FUZZ_SEED is set. */
+const seedFor = (fixed: number) => Number(process.env.MODELSTORE_FUZZ_SEED ?? fixed);
+/** fast-check's run parameters for `cases` runs from `seed`. */
+const runs = (seed: number): fc.Parameters<unknown> => ({ numRuns: cases, seed: seedFor(seed) });
+/** A number in [0, 1): a position or a pick, scaled to what exists when the case runs. */
+const fraction = fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true });
+const pick = <T>(items: readonly T[], at: number): T => items[Math.floor(at * items.length)]!;
+/** `true` with probability `p` (in hundredths). */
+const chance = (percent: number) => fc.integer({ min: 0, max: 99 }).map((roll) => roll < percent);
+/** A value of `arbitrary` in `percent` out of 100 cases, else `null`. */
+const sometimes = <T>(percent: number, arbitrary: fc.Arbitrary<T>) => fc.oneof({ weight: 100 - percent, arbitrary: fc.constant(null) }, { weight: percent, arbitrary });
 
 async function bounded<T>(promise: Promise<T>, label: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -78,49 +82,78 @@ function headerOffsets(tar: Buffer): number[] {
   return offsets;
 }
 
-function mutateTar(tar: Buffer, next: () => number): Buffer {
+const hostileNames = ['../escape.txt', '/tmp/absolute.txt', 'a/../../escape.txt', '..', 'x\\..\\y', '', 'ok/./file', 'model.bin'];
+
+/** One change to one tar header (or to random bytes anywhere), as fast-check generates it. */
+type TarChange =
+  | { kind: 'mode'; mode: number }
+  | { kind: 'type'; type: string }
+  | { kind: 'name'; name: string }
+  | { kind: 'size'; size: string }
+  | { kind: 'bytes'; bytes: Array<{ at: number; value: number }> };
+
+/** A tar-level mutation: which header, what change, whether the checksum is re-computed, where to truncate. */
+const tarMutation = fc.record({
+  header: fraction,
+  change: fc.oneof<Array<fc.WeightedArbitrary<TarChange>>>(
+    // mode field: anything from 0 to 0o7777 (setuid, sticky, world-writable...)
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('mode' as const), mode: fc.integer({ min: 0, max: 0o7777 }) }) },
+    // entry type: link, symlink, device, directory, fifo, unknown (pointing at /etc/passwd)
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('type' as const), type: fc.constantFrom(...'0123456789x') }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('name' as const), name: fc.constantFrom(...hostileNames) }) },
+    // size field: huge (a bomb), zero, garbage
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('size' as const), size: fc.constantFrom('77777777777\0', '00000000000\0', '00000177777\0', 'zzzzzzzzzzz\0') }) },
+    // random bytes anywhere
+    { weight: 4, arbitrary: fc.record({ kind: fc.constant('bytes' as const), bytes: fc.array(fc.record({ at: fraction, value: fc.integer({ min: 0, max: 255 }) }), { minLength: 1, maxLength: 16 }) }) },
+  ),
+  fixChecksum: chance(80),
+  truncateAt: sometimes(30, fraction),
+});
+type TarMutation = typeof tarMutation extends fc.Arbitrary<infer T> ? T : never;
+
+function mutateTar(tar: Buffer, mutation: TarMutation): Buffer {
   const out = Buffer.from(tar);
-  const offsets = headerOffsets(out);
-  const header = offsets[Math.floor(next() * offsets.length)] ?? 0;
-  const hostileNames = ['../escape.txt', '/tmp/absolute.txt', 'a/../../escape.txt', '..', 'x\\..\\y', '', 'ok/./file', 'model.bin'];
-  switch (Math.floor(next() * 8)) {
-    case 7: // mode field: anything from 0 to 0o7777 (setuid, sticky, world-writable...)
-      out.write(`${Math.floor(next() * 0o10000).toString(8).padStart(7, '0')}\0`, header + 100, 'latin1');
-      break;
-    case 0: // entry type: link, symlink, device, directory, fifo, unknown
-      out[header + 156] = '0123456789x'.charCodeAt(Math.floor(next() * 11));
-      out.write('/etc/passwd\0', header + 157, 'latin1');
-      break;
-    case 1: {
-      const name = hostileNames[Math.floor(next() * hostileNames.length)]!;
-      out.fill(0, header, header + 100);
-      out.write(name, header, 'latin1');
-      break;
-    }
-    case 2: // size field: huge (a bomb), zero, garbage
-      out.write(['77777777777\0', '00000000000\0', '00000177777\0', 'zzzzzzzzzzz\0'][Math.floor(next() * 4)]!, header + 124, 'latin1');
-      break;
-    default: // random bytes anywhere
-      for (let i = 0, n = 1 + Math.floor(next() * 16); i < n; i++) out[Math.floor(next() * out.length)] = Math.floor(next() * 256);
-  }
-  if (next() < 0.8) fixChecksum(out, header);
-  return next() < 0.3 ? out.subarray(0, Math.floor(next() * out.length)) : out;
+  const header = pick(headerOffsets(out), mutation.header) ?? 0;
+  const { change } = mutation;
+  if (change.kind === 'mode') out.write(`${change.mode.toString(8).padStart(7, '0')}\0`, header + 100, 'latin1');
+  else if (change.kind === 'type') {
+    out[header + 156] = change.type.charCodeAt(0);
+    out.write('/etc/passwd\0', header + 157, 'latin1');
+  } else if (change.kind === 'name') {
+    out.fill(0, header, header + 100);
+    out.write(change.name, header, 'latin1');
+  } else if (change.kind === 'size') out.write(change.size, header + 124, 'latin1');
+  else for (const { at, value } of change.bytes) out[Math.floor(at * out.length)] = value;
+  if (mutation.fixChecksum) fixChecksum(out, header);
+  return mutation.truncateAt === null ? out : out.subarray(0, Math.floor(mutation.truncateAt * out.length));
 }
 
-function mutateGzip(gz: Buffer, next: () => number): Buffer {
+/** A gzip-level mutation: truncation, bit flips, or trailing bytes. */
+const gzipMutation = fc.oneof(
+  fc.record({ kind: fc.constant('truncate' as const), at: fraction }),
+  fc.record({ kind: fc.constant('flip' as const), flips: fc.array(fc.record({ at: fraction, bit: fc.integer({ min: 0, max: 7 }) }), { minLength: 1, maxLength: 8 }) }),
+  fc.record({ kind: fc.constant('trail' as const), bytes: fc.uint8Array({ maxLength: 1999, size: 'max' }) }),
+);
+type GzipMutation = typeof gzipMutation extends fc.Arbitrary<infer T> ? T : never;
+
+function mutateGzip(gz: Buffer, mutation: GzipMutation): Buffer {
   const out = Buffer.from(gz);
-  const mode = Math.floor(next() * 3);
-  if (mode === 0) return out.subarray(0, Math.floor(next() * out.length));
-  if (mode === 1) {
-    for (let i = 0, n = 1 + Math.floor(next() * 8); i < n; i++) {
-      const at = Math.floor(next() * out.length);
-      out[at] = out[at]! ^ (1 << Math.floor(next() * 8));
+  if (mutation.kind === 'truncate') return out.subarray(0, Math.floor(mutation.at * out.length));
+  if (mutation.kind === 'flip') {
+    for (const { at, bit } of mutation.flips) {
+      const index = Math.floor(at * out.length);
+      out[index] = out[index]! ^ (1 << bit);
     }
     return out;
   }
-  return Buffer.concat([out, Buffer.from(Array.from({ length: Math.floor(next() * 2000) }, () => Math.floor(next() * 256)))]);
+  return Buffer.concat([out, mutation.bytes]);
 }
 
+/** A mutated archive: 60% tar-level (gzipped again), 40% gzip-level; half checked against the recorded digests. */
+const archiveCase = fc.record({
+  mutation: fc.oneof({ weight: 3, arbitrary: fc.record({ layer: fc.constant('tar' as const), tar: tarMutation }) }, { weight: 2, arbitrary: fc.record({ layer: fc.constant('gzip' as const), gzip: gzipMutation }) }),
+  withDigests: fc.boolean(),
+});
 
 /** Paths under `root` whose mode is wider than 0o755 (with the mode), none expected. */
 function tooWide(root: string): string[] {
@@ -141,41 +174,60 @@ const isRoot = process.getuid?.() === 0;
 const nameParts = ['a', 'B', 'z9', '-', '_', ' ', 'é', 'ß', '日本', '語', '🙂', 'Ω', '.', '~'];
 
 /** A name for a folder entry: short ASCII, or multi-byte up to the file system's 255 bytes. */
-function randomName(next: () => number, taken: Set<string>): string {
-  for (;;) {
-    const long = next() < 0.25;
-    const budget = long ? 200 + Math.floor(next() * 56) : 1 + Math.floor(next() * 12);
+const entryName = fc
+  .oneof(
+    { weight: 3, arbitrary: fc.tuple(fc.integer({ min: 1, max: 12 }), fc.array(fc.constantFrom(...nameParts), { minLength: 1, maxLength: 12 })) },
+    { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 200, max: 255 }), fc.array(fc.constantFrom(...nameParts), { minLength: 200, maxLength: 255 })) },
+  )
+  .map(([budget, parts]) => {
     let name = '';
-    while (true) {
-      const part = nameParts[Math.floor(next() * nameParts.length)]!;
+    for (const part of parts) {
       if (Buffer.byteLength(name + part) > budget) break;
       name += part;
     }
-    if (name === '' || name === '.' || name === '..' || taken.has(name)) continue;
-    taken.add(name);
     return name;
-  }
-}
+  })
+  .filter((name) => name !== '' && name !== '.' && name !== '..');
 
 /** A random mode 0o000-0o7777; when not root, with the owner's read (and search for folders) kept, so the test can list and read. */
-function randomMode(next: () => number, folder: boolean): number {
-  const mode = Math.floor(next() * 0o10000);
+function usableMode(mode: number, folder: boolean): number {
   if (isRoot) return mode;
   return mode | (folder ? 0o700 : 0o400);
 }
 
 type LinkKind = 'inside-file' | 'dangling' | 'escaping' | 'loop' | 'to-folder';
 
+/** One entry of a random model folder, as fast-check generates it. */
+type EntrySpec =
+  | { kind: 'folder'; name: string; mode: number; children: EntrySpec[] }
+  | { kind: 'file'; name: string; mode: number; bytes: Uint8Array }
+  | { kind: 'link'; name: string; link: LinkKind; target: number };
+
+const fileBytes = fc.oneof({ weight: 1, arbitrary: fc.constant(new Uint8Array(0)) }, { weight: 4, arbitrary: fc.uint8Array({ maxLength: 2999, size: 'max' }) });
+
+/** The entries of a folder at `depth`: 0-5 at the top, 0-3 below; folders down to depth 3. */
+function folderEntries(depth: number): fc.Arbitrary<EntrySpec[]> {
+  const file = fc.record({ kind: fc.constant('file' as const), name: entryName, mode: fc.integer({ min: 0, max: 0o7777 }), bytes: fileBytes });
+  const link = fc.record({ kind: fc.constant('link' as const), name: entryName, link: fc.constantFrom<LinkKind>('inside-file', 'inside-file', 'dangling', 'escaping', 'loop', 'to-folder'), target: fraction });
+  const choices: Array<fc.WeightedArbitrary<EntrySpec>> = [
+    { weight: depth < 3 ? 60 : 90, arbitrary: file },
+    { weight: 10, arbitrary: link },
+  ];
+  if (depth < 3) choices.push({ weight: 30, arbitrary: fc.record({ kind: fc.constant('folder' as const), name: entryName, mode: fc.integer({ min: 0, max: 0o7777 }), children: folderEntries(depth + 1) }) });
+  return fc.uniqueArray(fc.oneof(...choices), { maxLength: depth === 0 ? 5 : 3, selector: (entry) => entry.name, size: 'max' });
+}
+const modelFolder = folderEntries(0);
+
 /**
- * A random model folder under `root/src` (and a file outside it, under `root/outside`):
- * files of 0-3000 bytes, empty and nested folders, random modes, links of every kind.
+ * Makes a model folder from `spec` under `root/src` (and a file outside it, under `root/outside`).
  * Returns the archive entries a folder lister makes (folders as directory entries,
  * links as file entries followed by core) and the links it made. Core has no notion of a
  * model folder, so it follows a link that escapes one (it stores the outside file); the
  * RawAdapter refuses those (packages/adapter-raw/test/fuzz.test.ts). Dangling links,
- * loops and links to folders given as file entries are refused here.
+ * loops and links to folders given as file entries are refused here. A link that comes
+ * before any file (it has nothing to point at) is made a file.
  */
-function randomTree(root: string, next: () => number): { entries: ArchiveEntry[]; links: LinkKind[] } {
+function makeTree(root: string, spec: EntrySpec[]): { entries: ArchiveEntry[]; links: LinkKind[] } {
   const src = path.join(root, 'src');
   const outside = path.join(root, 'outside');
   mkdirSync(src);
@@ -185,35 +237,30 @@ function randomTree(root: string, next: () => number): { entries: ArchiveEntry[]
   const links: LinkKind[] = [];
   const files: string[] = [];
   const modes: Array<[string, number]> = [];
-  const fill = (folder: string, prefix: string, depth: number) => {
-    const taken = new Set<string>();
-    const count = Math.floor(next() * (depth === 0 ? 6 : 4));
-    for (let i = 0; i < count; i++) {
-      const name = randomName(next, taken);
-      const full = path.join(folder, name);
-      const archivePath = `${prefix}${name}`;
-      const kind = next();
-      if (kind < 0.3 && depth < 3) {
+  let serial = 0;
+  const fill = (folder: string, prefix: string, children: EntrySpec[]) => {
+    for (const child of children) {
+      const full = path.join(folder, child.name);
+      const archivePath = `${prefix}${child.name}`;
+      if (child.kind === 'folder') {
         mkdirSync(full);
         entries.push({ path: archivePath, source: full, type: 'directory' });
-        fill(full, `${archivePath}/`, depth + 1);
-        modes.push([full, randomMode(next, true)]);
-      } else if (kind < 0.9 || files.length === 0) {
-        const size = next() < 0.2 ? 0 : Math.floor(next() * 3000);
-        writeFileSync(full, Buffer.from(Array.from({ length: size }, () => Math.floor(next() * 256))));
+        fill(full, `${archivePath}/`, child.children);
+        modes.push([full, usableMode(child.mode, true)]);
+      } else if (child.kind === 'file' || files.length === 0) {
+        writeFileSync(full, child.kind === 'file' ? child.bytes : Buffer.from(child.name));
         entries.push({ path: archivePath, source: full });
         files.push(full);
-        modes.push([full, randomMode(next, false)]);
+        modes.push([full, usableMode(child.kind === 'file' ? child.mode : 0o644, false)]);
       } else {
-        const linkKind = (['inside-file', 'inside-file', 'dangling', 'escaping', 'loop', 'to-folder'] as const)[Math.floor(next() * 6)]!;
-        links.push(linkKind);
-        if (linkKind === 'inside-file') symlinkSync(files[Math.floor(next() * files.length)]!, full);
-        else if (linkKind === 'dangling') symlinkSync(path.join(folder, 'nowhere'), full);
-        else if (linkKind === 'escaping') symlinkSync(path.join(outside, 'secret'), full);
-        else if (linkKind === 'to-folder') symlinkSync(src, full);
+        links.push(child.link);
+        if (child.link === 'inside-file') symlinkSync(pick(files, child.target), full);
+        else if (child.link === 'dangling') symlinkSync(path.join(folder, 'nowhere'), full);
+        else if (child.link === 'escaping') symlinkSync(path.join(outside, 'secret'), full);
+        else if (child.link === 'to-folder') symlinkSync(src, full);
         else {
-          const other = path.join(folder, `loop~${i}`);
-          taken.add(`loop~${i}`);
+          // Names are made of nameParts, which never spell "loop~".
+          const other = path.join(folder, `loop~${serial++}`);
           symlinkSync(other, full);
           symlinkSync(full, other);
         }
@@ -221,7 +268,7 @@ function randomTree(root: string, next: () => number): { entries: ArchiveEntry[]
       }
     }
   };
-  fill(src, '', 0);
+  fill(src, '', spec);
   if (entries.every((entry) => entry.type === 'directory')) {
     writeFileSync(path.join(src, 'only'), 'x');
     entries.push({ path: 'only', source: path.join(src, 'only') });
@@ -257,33 +304,44 @@ function extractedTree(root: string, prefix = ''): Array<[string, string, string
   return out.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
+/** A change to a metadata document: truncated, noisy, a key deleted, or a value of the wrong type (10% of those replace the whole document). */
+const metadataMutation = fc.oneof(
+  fc.record({ kind: fc.constant('truncate' as const), at: fraction }),
+  fc.record({ kind: fc.constant('noise' as const), changes: fc.array(fc.record({ at: fraction, code: fc.integer({ min: 0, max: 127 }) }), { minLength: 1, maxLength: 6 }) }),
+  fc.record({ kind: fc.constant('delete' as const), path: fraction }),
+  fc.record({ kind: fc.constant('set' as const), path: fraction, value: fraction, whole: sometimes(10, fraction) }),
+);
+
 describe(`hostile input (${cases} cases of each kind)`, () => {
   it('extracts mutated archives with only typed errors, nothing outside the directory, and no hang', async () => {
     const { gz, digest } = await validArchive();
     const tar = gunzipSync(gz);
-    const next = random(20261127);
     const work = mkdtempSync(path.join(tmpdir(), 'modelstore-fuzz-archive-'));
     const outcomes: Record<string, number> = {};
+    let count = 0;
     try {
-      for (let i = 0; i < cases; i++) {
-        const bytes = next() < 0.6 ? gzipSync(mutateTar(tar, next)) : mutateGzip(gz, next);
-        const caseRoot = path.join(work, `case-${i}`);
-        const directory = path.join(caseRoot, 'x');
-        mkdirSync(directory, { recursive: true });
-        const expected = next() < 0.5 ? digest : {};
-        const outcome = await bounded(
-          extractArchive(Readable.from([bytes]), directory, expected).then(
-            () => 'extracted',
-            (error: unknown) => (ModelStoreError.isInstance(error) ? error.code : `UNTYPED ${String(error)}`),
-          ),
-          `case ${i}`,
-        );
-        outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
-        expect([i, outcome.startsWith('UNTYPED') ? outcome : 'typed']).toEqual([i, 'typed']);
-        expect([i, readdirSync(caseRoot)]).toEqual([i, ['x']]);
-        expect([i, tooWide(directory)]).toEqual([i, []]);
-        rmSync(caseRoot, { recursive: true, force: true });
-      }
+      await fc.assert(
+        fc.asyncProperty(archiveCase, async ({ mutation, withDigests }) => {
+          const i = count++;
+          const bytes = mutation.layer === 'tar' ? gzipSync(mutateTar(tar, mutation.tar)) : mutateGzip(gz, mutation.gzip);
+          const caseRoot = path.join(work, `case-${i}`);
+          const directory = path.join(caseRoot, 'x');
+          mkdirSync(directory, { recursive: true });
+          const outcome = await bounded(
+            extractArchive(Readable.from([bytes]), directory, withDigests ? digest : {}).then(
+              () => 'extracted',
+              (error: unknown) => (ModelStoreError.isInstance(error) ? error.code : `UNTYPED ${String(error)}`),
+            ),
+            `case ${i}`,
+          );
+          outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+          expect([i, outcome.startsWith('UNTYPED') ? outcome : 'typed']).toEqual([i, 'typed']);
+          expect([i, readdirSync(caseRoot)]).toEqual([i, ['x']]);
+          expect([i, tooWide(directory)]).toEqual([i, []]);
+          rmSync(caseRoot, { recursive: true, force: true });
+        }),
+        runs(20261127),
+      );
       expect(readdirSync(work)).toEqual([]);
       process.stdout.write(`archive fuzzing, ${cases} cases: ${JSON.stringify(outcomes)}\n`);
       // The mutations reached every kind of refusal.
@@ -295,41 +353,45 @@ describe(`hostile input (${cases} cases of each kind)`, () => {
   }, 600_000);
 
   it('packs random model folders (modes, empty folders, links, long multi-byte names): accepted trees come back exact, refused ones with SourceFileError', async () => {
-    const next = random(20261130);
     const work = mkdtempSync(path.join(tmpdir(), 'modelstore-fuzz-tree-'));
     const outcomes: Record<string, number> = {};
+    let count = 0;
     try {
-      for (let i = 0; i < cases; i++) {
-        const caseRoot = path.join(work, `case-${i}`);
-        mkdirSync(caseRoot);
-        const { entries: tree, links } = randomTree(caseRoot, next);
-        const refused = links.some((link) => link === 'dangling' || link === 'loop' || link === 'to-folder');
-        const expected = refused ? undefined : expectedTree(tree);
-        const out = path.join(caseRoot, 'out');
-        mkdirSync(path.join(out, 'x'), { recursive: true });
-        const outcome = await bounded(
-          (async () => {
-            const { stream, digest } = packArchive(tree, { mtime: new Date(0), compressionLevel: next() < 0.5 ? 1 : 'auto' });
-            const chunks: Buffer[] = [];
-            for await (const chunk of stream) chunks.push(chunk as Buffer);
-            const packed = await digest;
-            await extractArchive(Readable.from([Buffer.concat(chunks)]), path.join(out, 'x'), packed);
-            return 'extracted';
-          })().catch((error: unknown) => (SourceFileError.isInstance(error) ? `SOURCE_FILE ${error.reason}` : ModelStoreError.isInstance(error) ? error.code : `UNTYPED ${(error as Error)?.stack ?? String(error)}`)),
-          `tree case ${i}`,
-        );
-        const label = outcome.startsWith('SOURCE_FILE') ? outcome : outcome.split(' ')[0]!;
-        outcomes[label] = (outcomes[label] ?? 0) + 1;
-        expect([i, outcome.startsWith('UNTYPED') ? outcome : 'typed']).toEqual([i, 'typed']);
-        expect([i, refused ? outcome.startsWith('SOURCE_FILE') : outcome]).toEqual([i, refused ? true : 'extracted']);
-        // Nothing written beside the extraction folder or into the sources.
-        expect([i, readdirSync(caseRoot).sort(), readdirSync(out), readdirSync(path.join(caseRoot, 'outside'))]).toEqual([i, ['out', 'outside', 'src'], ['x'], ['secret']]);
-        expect([i, tooWide(path.join(out, 'x'))]).toEqual([i, []]);
-        if (expected) expect([i, extractedTree(path.join(out, 'x'))]).toEqual([i, expected]);
-        // Sources closed to everyone (mode 0) must be opened again to be removed when not root.
-        chmodSync(caseRoot, 0o700);
-        rmSync(caseRoot, { recursive: true, force: true });
-      }
+      await fc.assert(
+        fc.asyncProperty(modelFolder, fc.boolean(), async (spec, fastest) => {
+          const i = count++;
+          const caseRoot = path.join(work, `case-${i}`);
+          mkdirSync(caseRoot);
+          const { entries: tree, links } = makeTree(caseRoot, spec);
+          const refused = links.some((link) => link === 'dangling' || link === 'loop' || link === 'to-folder');
+          const expected = refused ? undefined : expectedTree(tree);
+          const out = path.join(caseRoot, 'out');
+          mkdirSync(path.join(out, 'x'), { recursive: true });
+          const outcome = await bounded(
+            (async () => {
+              const { stream, digest } = packArchive(tree, { mtime: new Date(0), compressionLevel: fastest ? 1 : 'auto' });
+              const chunks: Buffer[] = [];
+              for await (const chunk of stream) chunks.push(chunk as Buffer);
+              const packed = await digest;
+              await extractArchive(Readable.from([Buffer.concat(chunks)]), path.join(out, 'x'), packed);
+              return 'extracted';
+            })().catch((error: unknown) => (SourceFileError.isInstance(error) ? `SOURCE_FILE ${error.reason}` : ModelStoreError.isInstance(error) ? error.code : `UNTYPED ${(error as Error)?.stack ?? String(error)}`)),
+            `tree case ${i}`,
+          );
+          const label = outcome.startsWith('SOURCE_FILE') ? outcome : outcome.split(' ')[0]!;
+          outcomes[label] = (outcomes[label] ?? 0) + 1;
+          expect([i, outcome.startsWith('UNTYPED') ? outcome : 'typed']).toEqual([i, 'typed']);
+          expect([i, refused ? outcome.startsWith('SOURCE_FILE') : outcome]).toEqual([i, refused ? true : 'extracted']);
+          // Nothing written beside the extraction folder or into the sources.
+          expect([i, readdirSync(caseRoot).sort(), readdirSync(out), readdirSync(path.join(caseRoot, 'outside'))]).toEqual([i, ['out', 'outside', 'src'], ['x'], ['secret']]);
+          expect([i, tooWide(path.join(out, 'x'))]).toEqual([i, []]);
+          if (expected) expect([i, extractedTree(path.join(out, 'x'))]).toEqual([i, expected]);
+          // Sources closed to everyone (mode 0) must be opened again to be removed when not root.
+          chmodSync(caseRoot, 0o700);
+          rmSync(caseRoot, { recursive: true, force: true });
+        }),
+        runs(20261130),
+      );
       process.stdout.write(`tree fuzzing, ${cases} cases: ${JSON.stringify(outcomes)}\n`);
       expect(outcomes.extracted).toBeGreaterThan(0);
       expect(Object.keys(outcomes).filter((key) => key.startsWith('SOURCE_FILE')).length).toBeGreaterThan(0);
@@ -368,53 +430,56 @@ describe(`hostile input (${cases} cases of each kind)`, () => {
     const store = new ModelStore({ storage, adapters: [adapter], cacheDir: path.join(work, 'cache') });
     const original = await store.upload('fuzz', { model: Buffer.from('weights'), modelId: 'target' });
     const text = JSON.stringify(original);
-    const next = random(7);
     const values = [null, 0, -1, 1e308, '', 'x', [], {}, true, { sha256: 'x', size: 'y', files: 5 }, '../../etc/passwd', { type: 'file_system', path: '/etc/passwd' }];
     const paths = (value: unknown, prefix: string[] = []): string[][] =>
       typeof value === 'object' && value !== null ? Object.entries(value).flatMap(([key, child]) => [[...prefix, key], ...paths(child, [...prefix, key])]) : [];
     const allPaths = paths(original);
     const outcomes: Record<string, number> = {};
     try {
-      for (let i = 0; i < cases; i++) {
-        let document: string;
-        const mode = Math.floor(next() * 4);
-        if (mode === 0) {
-          document = text.slice(0, Math.floor(next() * text.length));
-        } else if (mode === 1) {
-          const chars = text.split('');
-          for (let j = 0, n = 1 + Math.floor(next() * 6); j < n; j++) chars[Math.floor(next() * chars.length)] = String.fromCharCode(Math.floor(next() * 128));
-          document = chars.join('');
-        } else {
-          const copy = JSON.parse(text) as Record<string, unknown>;
-          const target = allPaths[Math.floor(next() * allPaths.length)]!;
-          let parent: Record<string, unknown> = copy;
-          for (const key of target.slice(0, -1)) parent = parent[key] as Record<string, unknown>;
-          if (mode === 2) delete parent[target[target.length - 1]!];
-          else parent[target[target.length - 1]!] = values[Math.floor(next() * values.length)];
-          document = JSON.stringify(mode === 3 && next() < 0.1 ? values[Math.floor(next() * values.length)] : copy);
-        }
-        await storage.put(layout.version('fuzz', 'target'), document);
-        await storage.put(layout.domain('fuzz'), document);
-        for (const [name, call] of [
-          ['getModelInfo', () => store.getModelInfo('fuzz', 'target')],
-          ['getDomain', () => store.getDomain('fuzz')],
-          ['listModels', () => store.listModels('fuzz')],
-          ['listDomains', () => store.listDomains()],
-          ['download', () => store.download('fuzz', { modelId: 'target', to: path.join(work, `out-${i}`) })],
-          ['load', () => store.load('fuzz', { modelId: 'target' })],
-          ['upload', () => store.upload('fuzz', { model: Buffer.from(`more ${i}`) })],
-        ] as Array<[string, () => Promise<unknown>]>) {
-          const outcome = await bounded(
-            call().then(
-              () => 'ok',
-              (error: unknown) => (ModelStoreError.isInstance(error) ? error.code : `UNTYPED ${(error as Error)?.stack ?? String(error)}`),
-            ),
-            `${name} in case ${i}`,
-          );
-          outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
-          expect([i, name, outcome.startsWith('UNTYPED') ? outcome : 'typed']).toEqual([i, name, 'typed']);
-        }
-      }
+      let count = 0;
+      await fc.assert(
+        fc.asyncProperty(metadataMutation, async (mutation) => {
+          const i = count++;
+          let document: string;
+          if (mutation.kind === 'truncate') {
+            document = text.slice(0, Math.floor(mutation.at * text.length));
+          } else if (mutation.kind === 'noise') {
+            const chars = text.split('');
+            for (const { at, code } of mutation.changes) chars[Math.floor(at * chars.length)] = String.fromCharCode(code);
+            document = chars.join('');
+          } else {
+            const copy = JSON.parse(text) as Record<string, unknown>;
+            const target = pick(allPaths, mutation.path);
+            let parent: Record<string, unknown> = copy;
+            for (const key of target.slice(0, -1)) parent = parent[key] as Record<string, unknown>;
+            if (mutation.kind === 'delete') delete parent[target[target.length - 1]!];
+            else parent[target[target.length - 1]!] = pick(values, mutation.value);
+            document = JSON.stringify(mutation.kind === 'set' && mutation.whole !== null ? pick(values, mutation.whole) : copy);
+          }
+          await storage.put(layout.version('fuzz', 'target'), document);
+          await storage.put(layout.domain('fuzz'), document);
+          for (const [name, call] of [
+            ['getModelInfo', () => store.getModelInfo('fuzz', 'target')],
+            ['getDomain', () => store.getDomain('fuzz')],
+            ['listModels', () => store.listModels('fuzz')],
+            ['listDomains', () => store.listDomains()],
+            ['download', () => store.download('fuzz', { modelId: 'target', to: path.join(work, `out-${i}`) })],
+            ['load', () => store.load('fuzz', { modelId: 'target' })],
+            ['upload', () => store.upload('fuzz', { model: Buffer.from(`more ${i}`) })],
+          ] as Array<[string, () => Promise<unknown>]>) {
+            const outcome = await bounded(
+              call().then(
+                () => 'ok',
+                (error: unknown) => (ModelStoreError.isInstance(error) ? error.code : `UNTYPED ${(error as Error)?.stack ?? String(error)}`),
+              ),
+              `${name} in case ${i}`,
+            );
+            outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+            expect([i, name, outcome.startsWith('UNTYPED') ? outcome : 'typed']).toEqual([i, name, 'typed']);
+          }
+        }),
+        runs(7),
+      );
       process.stdout.write(`metadata fuzzing, ${cases} cases x 7 operations: ${JSON.stringify(outcomes)}\n`);
       expect(outcomes.INTEGRITY).toBeGreaterThan(0);
       const metadata: ModelMetadata | undefined = original;
