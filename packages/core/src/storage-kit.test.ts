@@ -4,7 +4,7 @@ import { createServer, connect } from 'node:net';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
-import { IntegrityError, InvalidNameError, PreconditionFailedError, StorageError } from './errors.js';
+import { IntegrityError, InvalidNameError, InvalidOptionError, PreconditionFailedError, StorageError } from './errors.js';
 import {
   countingBytes,
   isNotFoundError,
@@ -14,8 +14,10 @@ import {
   joinRoot,
   listPageSize,
   peekBody,
+  requiredName,
   rootPrefixOf,
   sha256PassThrough,
+  storageScope,
   stripRoot,
   toStorageError,
   type SdkErrors,
@@ -260,5 +262,75 @@ describe('peekBody', () => {
     const reason = new Error('stop');
     controller.abort(reason);
     await expect(peekBody(Readable.from(pieces(2, 1)), 10, { signal: controller.signal })).rejects.toBe(reason);
+  });
+});
+
+describe('requiredName', () => {
+  it('returns the name, or throws InvalidOptionError naming the option', () => {
+    expect(requiredName({ bucket: 'models' }, 'bucket', 'needs a bucket')).toBe('models');
+    for (const options of [undefined, null, 'models', {}, { bucket: '' }, { bucket: 5 }]) {
+      const error = (() => {
+        try {
+          requiredName(options, 'bucket', 'S needs a bucket: new S({ bucket: "m" })');
+        } catch (caught) {
+          return caught;
+        }
+        return undefined;
+      })();
+      expect(InvalidOptionError.isInstance(error)).toBe(true);
+      expect((error as InvalidOptionError).option).toBe('bucket');
+      expect((error as Error).message).toMatch(/S needs a bucket: new S\(\{ bucket: "m" \}\)/);
+    }
+  });
+});
+
+describe('storageScope', () => {
+  const scope = storageScope({ rootPrefix: '/team/', errors: http, location: (name) => `test://b/${name}` });
+
+  it('names keys and prefixes under the root, validated, and strips listed names', () => {
+    expect(scope.rootPrefix).toBe('team');
+    expect(scope.name('a/b')).toBe('team/a/b');
+    expect(scope.prefix('')).toBe('team/');
+    expect(scope.prefix('a/')).toBe('team/a/');
+    expect(scope.key('team/a/b')).toBe('a/b');
+    expect(scope.where('a/b')).toBe('test://b/team/a/b');
+    expect(() => scope.name('../x')).toThrow(InvalidNameError);
+    expect(() => scope.prefix('a//')).toThrow(InvalidNameError);
+  });
+
+  it('runs a call: its result, ifMissing for a missing object, else the mapped error', async () => {
+    expect(await scope.run('read', 'k', async () => 7)).toBe(7);
+    expect(await scope.run('read', 'k', () => Promise.reject(httpError(404)), () => 'missing')).toBe('missing');
+    const bucket = await scope.run('read', 'k', () => Promise.reject(httpError(404, 'NoSuchBucket')), () => 'missing').catch((error: unknown) => error);
+    expect((bucket as Error).message).toBe('Test read of test://b/team/k failed: the bucket "b" does not exist');
+    const unmapped404 = await scope.run('delete', 'k', () => Promise.reject(httpError(404))).catch((error: unknown) => error);
+    expect(StorageError.isInstance(unmapped404)).toBe(true);
+    const busy = await scope.run('write', 'k', () => Promise.reject(httpError(503, 'SlowDown'))).catch((error: unknown) => error);
+    expect((busy as StorageError).retryable).toBe(true);
+    expect(PreconditionFailedError.isInstance(scope.error('write', 'k', httpError(404), 'precondition'))).toBe(true);
+    expect(scope.isNotFound(httpError(404))).toBe(true);
+    expect(scope.isVersionGone(httpError(412))).toBe(true);
+    expect(scope.isVersionGone(httpError(500))).toBe(false);
+  });
+
+  it('resumes a broken read on the same version, and names the read when the version is gone', async () => {
+    const bytes = Buffer.from('0123456789');
+    const broken = (from: number, upTo: number) =>
+      Readable.from(
+        (async function* () {
+          yield bytes.subarray(from, upTo);
+          throw errnoError('ECONNRESET');
+        })(),
+      );
+    const whole = scope.resumingRead('k', broken(0, 4), { size: bytes.length, reopen: async (from) => Readable.from([bytes.subarray(from)]) });
+    expect(await buffer(whole)).toEqual(bytes);
+    const gone = scope.resumingRead('k', broken(0, 4), { size: bytes.length, reopen: () => Promise.reject(httpError(412)) });
+    const error = await buffer(gone).catch((caught: unknown) => caught);
+    expect((error as StorageError).retryable).toBe(true);
+    expect((error as Error).message).toBe('Test read of test://b/team/k broke off and the object changed before it could resume: read it again');
+    const failing = scope.resumingRead('k', broken(0, 4), { size: bytes.length, attempts: 1, reopen: async (from) => broken(from, from + 1) });
+    const final = await buffer(failing).catch((caught: unknown) => caught);
+    expect((final as Error).message).toBe('Test read of test://b/team/k failed (ECONNRESET): ECONNRESET: something failed');
+    expect((final as StorageError).retryable).toBe(true);
   });
 });
