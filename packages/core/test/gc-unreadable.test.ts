@@ -73,7 +73,7 @@ describe('collectGarbage with metadata it cannot read', () => {
     expect(before).toHaveLength(1);
     await rewriteDocuments('churn', model.model_id, rewrite);
 
-    const result = await store.collectGarbage({ now: later() });
+    const result = await store.collectGarbage({ now: later(), quiesced: true });
     expect(result.removed).toEqual([]);
     expect(result.unreadable).toEqual(
       expect.arrayContaining([`operatorai-model-store/churn/versions/${model.model_id}.json`, `operatorai-model-store/churn/versions/production/${model.model_id}.json`]),
@@ -85,7 +85,7 @@ describe('collectGarbage with metadata it cannot read', () => {
     const { model } = await store.upload('churn', { model: weights });
     const before = await archiveKeys();
     await rewriteDocuments('churn', model.model_id, (text) => text.replace(/\}$/, ', "extra": {"val_loss": NaN, "best": -Infinity, "seed": 18446744073709551615}}'));
-    const result = await store.collectGarbage({ now: later() });
+    const result = await store.collectGarbage({ now: later(), quiesced: true });
     expect(result).toMatchObject({ removed: [], kept: [], unreadable: [] });
     expect(await archiveKeys()).toEqual(before);
     expect((await store.getModelInfo('churn', model.model_id)).extra).toEqual({ val_loss: Number.NaN, best: -Infinity, seed: 18446744073709551615n });
@@ -98,13 +98,13 @@ describe('collectGarbage with metadata it cannot read', () => {
     await storage.put(orphanKey, 'not referenced by anything');
     storage.failing = true;
 
-    const failing = await store.collectGarbage({ now: later() });
+    const failing = await store.collectGarbage({ now: later(), quiesced: true });
     expect(failing.removed).toEqual([]);
     expect(failing.unreadable).toEqual(expect.arrayContaining([`operatorai-model-store/churn/versions/${model.model_id}.json`, `operatorai-model-store/churn/versions/crashed-upload.json`]));
     expect(await archiveKeys()).toHaveLength(2);
 
     storage.failing = false;
-    const answering = await store.collectGarbage({ now: later() });
+    const answering = await store.collectGarbage({ now: later(), quiesced: true });
     expect(answering.removed.map((object) => object.key)).toEqual([orphanKey]);
     expect(answering.unreadable).toEqual([]);
     expect(await archiveKeys()).toHaveLength(1);
@@ -129,7 +129,7 @@ describe('collectGarbage with metadata it cannot read', () => {
       }
       return page;
     };
-    const result = await store.collectGarbage({ now: later() });
+    const result = await store.collectGarbage({ now: later(), quiesced: true });
     expect(listed).toBe(true);
     expect(result.removed).toEqual([]);
     expect(result.unreadable).toEqual([versionKey]);

@@ -78,6 +78,8 @@ describe('garbage collection and a commit still in flight', () => {
     expect((refused as InvalidOptionError).option).toBe('olderThan');
     await expect(store.collectGarbage({ olderThan: minimumGarbageAge - 1 })).rejects.toThrow(/below the minimum/);
     await expect(store.collectGarbage({ olderThan: -1, quiesced: true })).rejects.toThrow(/at least 0/);
+    // A clock set ahead shortens the grace period as surely as a small olderThan.
+    await expect(store.collectGarbage({ now: new Date(Date.now() + 2 * defaultGarbageAge) })).rejects.toMatchObject({ code: 'INVALID_OPTION', option: 'now' });
     release();
     await upload;
     const to = path.join(work, 'm1');
@@ -90,7 +92,7 @@ describe('garbage collection and a commit still in flight', () => {
     // Up to the minimum age the archive is kept (ages measured on the store's lastModified)...
     for (const age of [0, 1000, minimumGarbageAge - 1]) {
       const now = new Date(archive.lastModified.getTime() + age);
-      const result = await store.collectGarbage({ olderThan: minimumGarbageAge, now });
+      const result = await store.collectGarbage({ olderThan: minimumGarbageAge, now, quiesced: true });
       expect(result.removed).toEqual([]);
       expect(result.kept.map((object) => object.key)).toEqual([archive.key]);
     }
@@ -142,7 +144,7 @@ describe('garbage collection and a commit still in flight', () => {
   it('still removes an orphan archive older than the grace period', async () => {
     const { archive } = await uploadWithHeldCommit('m4');
     // The process died and its commit never lands.
-    const result = await store.collectGarbage({ olderThan: minimumGarbageAge, now: new Date(archive.lastModified.getTime() + minimumGarbageAge + 1) });
+    const result = await store.collectGarbage({ olderThan: minimumGarbageAge, now: new Date(archive.lastModified.getTime() + minimumGarbageAge + 1), quiesced: true });
     expect(result.removed.map((object) => object.key)).toEqual([archive.key]);
     expect(await storage.head(archive.key)).toBeUndefined();
   });

@@ -11,7 +11,7 @@ import { constants } from 'node:fs';
 import { access, lstat, mkdir, readdir, realpath, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { DestinationExistsError, LocalFileError, ModelStoreError } from './errors.js';
+import { DestinationExistsError, LocalFileError, ModelStoreError } from '../errors.js';
 
 /** How a verified staging folder becomes the destination. */
 export interface Destination {

@@ -1,0 +1,68 @@
+/**
+ * Copying a model between two registries (any pair of backends): the archive streamed
+ * and hashed on the way, the source document's bytes with only `storage` changed,
+ * committed on the target like an upload.
+ */
+import { IntegrityError, ModelExistsError, PreconditionFailedError } from '../errors.js';
+import { parseJson, replaceMember } from '../json.js';
+import { checkModelMetadata, type ModelMetadata } from '../metadata.js';
+import { deletedState } from '../names.js';
+import { layout } from '../registry-layout.js';
+import { sha256PassThrough } from '../sha256.js';
+import type { Storage } from '../storage.js';
+import { announceModel, commitModel, holdsArchive } from './commit.js';
+import { writeText, type StoredModel } from './documents.js';
+import { ensureState } from './states.js';
+
+/**
+ * Copies `model` (read from `source`, its archive at `archiveKey`) into `target`.
+ * @throws ModelExistsError when the target already has this model id; IntegrityError when the archive read back differs from its metadata
+ */
+export async function copyModel(source: Storage, target: Storage, model: StoredModel, archiveKey: string, options: { states?: string[]; signal?: AbortSignal }): Promise<ModelMetadata> {
+  const { metadata, text } = model;
+  const { domain, model_id: modelId } = metadata.model;
+  if ((await target.head(layout.version(domain, modelId))) || (await target.head(layout.stateVersion(domain, deletedState, modelId)))) {
+    throw new ModelExistsError(domain, modelId);
+  }
+  const object = await source.get(archiveKey, options.signal ? { signal: options.signal } : {});
+  if (!object) throw new IntegrityError(`The archive of model "${modelId}" is missing from the source store (${archiveKey})`);
+  const hashing = sha256PassThrough(object.body as AsyncIterable<Uint8Array>);
+  let written = false;
+  try {
+    try {
+      await target.put(archiveKey, hashing.stream, {
+        contentType: 'application/gzip',
+        size: object.size,
+        ...(target.capabilities.conditionalWrites ? { ifNoneMatch: '*' as const } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+    } catch (error) {
+      // As in upload: "already exists" from a retry of an applied write is our own copy.
+      const whole = hashing.bytes() === object.size && metadata.archive !== undefined;
+      if (!(PreconditionFailedError.isInstance(error) && whole && (await holdsArchive(target, archiveKey, metadata.archive!)))) throw error;
+    }
+    written = true;
+    const { sha256, size } = hashing.result();
+    const expected = metadata.archive;
+    if (size !== object.size || (expected && (expected.sha256 !== sha256 || expected.size !== size))) {
+      throw new IntegrityError(`The archive of model "${modelId}" read back as ${size} bytes with sha256 ${sha256}, but ${expected ? `the metadata recorded ${expected.size} bytes, ${expected.sha256}` : `storage reported ${object.size} bytes`}: not copied`);
+    }
+    // The source document's bytes with only its `storage` member changed, so every
+    // other value (Python's big integers, NaN, 1.0) reaches the target as written.
+    const copyText = replaceMember(text, 'storage', JSON.stringify(target.describe(archiveKey)));
+    const copy = checkModelMetadata(parseJson(copyText), layout.version(domain, modelId));
+    // From here on the commit decides what becomes of the archive.
+    written = false;
+    const info = await commitModel(target, copy, copyText, archiveKey);
+    await announceModel(target, { metadata: copy, info, text: copyText });
+    for (const state of options.states ?? []) {
+      await ensureState(target, state);
+      await writeText(target, layout.stateVersion(domain, state, modelId), copyText);
+    }
+    return copy;
+  } catch (error) {
+    if (written) await target.delete(archiveKey).catch(() => undefined);
+    if (PreconditionFailedError.isInstance(error)) throw new ModelExistsError(domain, modelId, { cause: error });
+    throw error;
+  }
+}

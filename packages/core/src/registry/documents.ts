@@ -1,0 +1,123 @@
+/**
+ * Registry documents on a storage: listing (all pages), reading JSON documents in Python's
+ * dialect together with the version read and their exact text, and writing them.
+ * Python modelstore writes every registry document with `json.dumps`, so documents are
+ * read with `parseJson` (NaN, Infinity, integers of any size); documents this library
+ * copies are written with the very text read.
+ */
+import { text as readText } from 'node:stream/consumers';
+import { IntegrityError } from '../errors.js';
+import { parseJson } from '../json.js';
+import { checkModelMetadata, type ModelMetadata } from '../metadata.js';
+import type { ObjectInfo, Storage } from '../storage.js';
+
+/** A JSON document as read: its value (the parse error when `damaged`), the version read, and its exact text. */
+export interface StoredDocument {
+  value: unknown;
+  info: ObjectInfo;
+  text: string;
+  damaged: boolean;
+}
+
+/**
+ * A committed model's metadata document as read: its parsed value, the version read
+ * (`info.etag`, `info.lastModified`) and its exact text — documents this library copies
+ * (state copies, soft-delete copies, the latest pointer) are written with these very
+ * bytes, so values JavaScript cannot hold (Python's big integers, `1.0` vs `1`) are kept.
+ */
+export interface StoredModel {
+  metadata: ModelMetadata;
+  info: ObjectInfo;
+  text: string;
+}
+
+/** Every object under `prefix`, all pages. */
+export async function* listAll(storage: Storage, prefix: string): AsyncGenerator<ObjectInfo> {
+  let cursor: string | undefined;
+  do {
+    const page = await storage.list(prefix, cursor === undefined ? {} : { cursor });
+    yield* page.objects;
+    cursor = page.cursor;
+  } while (cursor !== undefined);
+}
+
+/** Objects `<name><suffix>` directly under `prefix` (not in sub-folders), with what the listing says of them. */
+export async function listObjects(storage: Storage, prefix: string, suffix: string): Promise<{ name: string; info: ObjectInfo }[]> {
+  const objects: { name: string; info: ObjectInfo }[] = [];
+  for await (const object of listAll(storage, prefix)) {
+    const rest = object.key.slice(prefix.length);
+    if (!rest.includes('/') && rest.endsWith(suffix)) objects.push({ name: rest.slice(0, -suffix.length), info: object });
+  }
+  return objects;
+}
+
+/** Names `<name><suffix>` directly under `prefix`. */
+export async function listNames(storage: Storage, prefix: string, suffix: string): Promise<string[]> {
+  return (await listObjects(storage, prefix, suffix)).map(({ name }) => name);
+}
+
+/** A JSON document in Python's dialect; one that does not parse is `damaged`, so a writer can replace that very version. `undefined` when missing. */
+export async function readDocument(storage: Storage, key: string): Promise<StoredDocument | undefined> {
+  const object = await storage.get(key);
+  if (!object) return undefined;
+  const text = await readText(object.body as NodeJS.ReadableStream);
+  try {
+    return { value: parseJson(text), info: object, text, damaged: false };
+  } catch (error) {
+    return { value: error, info: object, text, damaged: true };
+  }
+}
+
+/** A document that must parse. @throws IntegrityError when it does not */
+export async function readValidDocument(storage: Storage, key: string): Promise<StoredDocument | undefined> {
+  const read = await readDocument(storage, key);
+  if (read?.damaged) throw new IntegrityError(`"${key}" is not valid JSON: it was truncated or written by something else`, { cause: read.value });
+  return read;
+}
+
+/** A model's metadata document with its version and exact text; `undefined` when missing. @throws IntegrityError when it is not model metadata */
+export async function readModel(storage: Storage, key: string): Promise<StoredModel | undefined> {
+  const read = await readValidDocument(storage, key);
+  if (read === undefined) return undefined;
+  return { metadata: checkModelMetadata(read.value, key), info: read.info, text: read.text };
+}
+
+/** A model's metadata, or `undefined` when missing. @throws IntegrityError */
+export async function readMetadata(storage: Storage, key: string): Promise<ModelMetadata | undefined> {
+  return (await readModel(storage, key))?.metadata;
+}
+
+/** Writes a document this library makes (strict JSON). */
+export function writeJson(storage: Storage, key: string, value: unknown, options: { ifNoneMatch?: '*'; ifMatch?: string } = {}): Promise<ObjectInfo> {
+  return storage.put(key, JSON.stringify(value), { contentType: 'application/json', ...options });
+}
+
+/** Writes a document's exact text (a copy of one read). */
+export function writeText(storage: Storage, key: string, text: string, options: { ifNoneMatch?: '*'; ifMatch?: string } = {}): Promise<ObjectInfo> {
+  return storage.put(key, text, { contentType: 'application/json', ...options });
+}
+
+/** `map` over `items` with at most `concurrency` calls in flight; results in order. */
+export async function mapConcurrently<T, R>(items: T[], concurrency: number, map: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await map(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  return results;
+}
+
+/** Reads many models' documents, 16 at a time: `null` for a damaged one, `undefined` for one deleted meanwhile. */
+export function readModels(storage: Storage, keys: string[]): Promise<(StoredModel | null | undefined)[]> {
+  return mapConcurrently(keys, 16, (key) => readModel(storage, key).catch((error: unknown) => (IntegrityError.isInstance(error) ? null : Promise.reject(error))));
+}
+
+/** Random backoff before retrying a compare-and-swap: up to 200 ms, growing with the attempt. */
+export const backoff = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(200, 5 * 2 ** attempt)));
+
+/** How many times a compare-and-swap on a registry document is tried before giving up. */
+export const registryRetries = 50;

@@ -1,0 +1,145 @@
+/**
+ * An upload: the adapter saves the model, its files stream into a gzipped tar on the
+ * storage (create-only), and the model is committed by creating its metadata document.
+ */
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import type { ModelAdapter } from './adapter.js';
+import { packArchive, validateArchivePath, type ArchiveDigest, type CompressionLevel } from './archive.js';
+import { abortReason } from './body.js';
+import { currentUser, type GitInfo } from './code-info.js';
+import { AdapterNotFoundError, CommittedWithErrorsError, ModelExistsError, PreconditionFailedError, SourceFileError } from './errors.js';
+import { checkJsonValue } from './json.js';
+import type { ModelMetadata } from './metadata.js';
+import { deletedState, validateModelId } from './names.js';
+import { createdStamp, layout } from './registry-layout.js';
+import { announceModel, commitModel, holdsArchive } from './registry/commit.js';
+import type { Storage } from './storage.js';
+import { version } from './version.js';
+
+export interface UploadOptions {
+  /** The model: anything a registered adapter `matches`. */
+  model: unknown;
+  /** Default: a new UUID v4. Ids are never reused in a domain, even after a delete. */
+  modelId?: string;
+  /** Use the adapter with this `library` instead of the first that matches. */
+  adapter?: string;
+  /** Files stored under `extras/<basename>` beside the model. */
+  extraFiles?: string[];
+  /** Your JSON metadata, stored under `extra`. */
+  extraMetadata?: Record<string, unknown>;
+  /** Called with the archive bytes written so far. */
+  onProgress?(bytes: number): void;
+  signal?: AbortSignal;
+}
+
+/** What an upload needs from its `ModelStore`. */
+export interface UploadContext {
+  storage: Storage;
+  adapters: readonly ModelAdapter[];
+  compressionLevel: CompressionLevel;
+  git(): Promise<GitInfo | undefined>;
+}
+
+/** The checks an upload makes before any I/O: the id, the extra files' archive paths, the metadata, the adapter. */
+export function planUpload(adapters: readonly ModelAdapter[], options: UploadOptions): { modelId: string; extraPaths: string[]; adapter: ModelAdapter } {
+  const modelId = options.modelId === undefined ? randomUUID() : validateModelId(options.modelId);
+  const extraPaths = (options.extraFiles ?? []).map((file) => `extras/${path.basename(file)}`);
+  for (const extraPath of extraPaths) validateArchivePath(extraPath);
+  // Metadata this library writes stays strict JSON that JSON.parse reads back exactly.
+  if (options.extraMetadata !== undefined) checkJsonValue(options.extraMetadata, 'extraMetadata');
+  return { modelId, extraPaths, adapter: adapterFor(adapters, options) };
+}
+
+function adapterFor(adapters: readonly ModelAdapter[], options: UploadOptions): ModelAdapter {
+  const names = adapters.map((adapter) => adapter.library).join(', ') || 'none';
+  if (options.adapter !== undefined) {
+    const named = adapters.find((adapter) => adapter.library === options.adapter);
+    if (!named) throw new AdapterNotFoundError(`No adapter for library "${options.adapter}" is registered (registered: ${names}): pass it in new ModelStore({ adapters })`);
+    return named;
+  }
+  const matching = adapters.filter((adapter) => adapter.matches(options.model));
+  if (matching.length === 0) {
+    throw new AdapterNotFoundError(`No registered adapter accepts this model (registered: ${names}). Register one that does, e.g. new RawAdapter() from @modelstore/adapter-raw for files on disk`);
+  }
+  return matching[0]!;
+}
+
+/**
+ * Runs a planned upload.
+ * @returns the committed model's metadata
+ * @throws ModelExistsError, SourceFileError, StorageError, the signal's reason; CommittedWithErrorsError when a step after the commit failed
+ */
+export async function runUpload(context: UploadContext, domain: string, plan: ReturnType<typeof planUpload>, options: UploadOptions): Promise<ModelMetadata> {
+  const { storage } = context;
+  const { modelId, extraPaths, adapter } = plan;
+  // Fail before streaming gigabytes when the id is visibly taken.
+  if ((await storage.head(layout.version(domain, modelId))) || (await storage.head(layout.stateVersion(domain, deletedState, modelId)))) {
+    throw new ModelExistsError(domain, modelId);
+  }
+  const saved = await adapter.save(options.model);
+  const modelInfo = { library: adapter.library, ...(saved.type === undefined ? {} : { type: saved.type }) };
+  const created = new Date();
+  const entries = [
+    { path: 'model-info.json', source: Buffer.from(JSON.stringify(modelInfo)) },
+    ...saved.files,
+    ...(options.extraFiles ?? []).map((file, index) => ({ path: extraPaths[index]!, source: file })),
+  ];
+  const archiveKey = layout.archive(domain, created, modelId);
+  const { stream, digest } = packArchive(entries, { mtime: created, compressionLevel: context.compressionLevel });
+  let packed: ArchiveDigest | undefined;
+  void digest.then((value) => (packed = value), () => undefined);
+  try {
+    await storage.put(archiveKey, stream, {
+      contentType: 'application/gzip',
+      ...(storage.capabilities.conditionalWrites ? { ifNoneMatch: '*' as const } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  } catch (error) {
+    stream.destroy();
+    // A model file that could not be read fails the upload as itself (SOURCE_FILE, not retryable), however the backend wrapped the body's error.
+    const sourceError = await digest.then(() => undefined, (reason: unknown) => reason);
+    if (SourceFileError.isInstance(sourceError)) throw sourceError;
+    // A create-only write whose first attempt was applied but whose answer was lost
+    // comes back as "already exists" from the SDK's retry: it is ours if it has our bytes.
+    const ours = PreconditionFailedError.isInstance(error) && packed !== undefined && (await holdsArchive(storage, archiveKey, packed));
+    if (!ours) {
+      if (PreconditionFailedError.isInstance(error) && (error as PreconditionFailedError).key === archiveKey) throw new ModelExistsError(domain, modelId, { cause: error });
+      throw error;
+    }
+  }
+  const archive = await digest;
+  if (options.signal?.aborted) {
+    await storage.delete(archiveKey).catch(() => undefined);
+    throw abortReason(options.signal);
+  }
+  const git = await context.git();
+  const metadata: ModelMetadata = {
+    model: { domain, model_id: modelId, model_type: modelInfo, parameters: saved.parameters ?? {} },
+    storage: storage.describe(archiveKey),
+    modelstore: version,
+    code: {
+      runtime: `node:${process.versions.node}`,
+      user: currentUser(),
+      created: createdStamp(created),
+      created_at: created.toISOString(),
+      dependencies: { '@modelstore/core': version, ...saved.dependencies },
+      ...(git ? { git } : {}),
+    },
+    ...(options.extraMetadata === undefined ? {} : { extra: options.extraMetadata }),
+    archive: { ...archive, upload_id: randomUUID() },
+  };
+  const text = JSON.stringify(metadata);
+  const info = await commitModel(storage, metadata, text, archiveKey);
+  // The commit is the last step that may fail the upload: the model is listed from here on.
+  await announceModel(storage, { metadata, info, text }).catch((error: unknown) => {
+    throw new CommittedWithErrorsError(
+      `Model "${modelId}" was committed to domain "${domain}" (it is listed and can be downloaded by id), but moving the domain's latest pointer to it failed: ${(error as Error).message}. ` +
+        `Do not upload it again: until the next upload to "${domain}" moves the pointer, getDomain("${domain}") may name an older model`,
+      metadata,
+      { cause: error },
+    );
+  });
+  return metadata;
+}
