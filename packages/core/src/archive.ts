@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip, deflateRawSync, type Gzip } from 'node:zlib';
 import tar from 'tar-stream';
 import type { ArchiveEntry } from './adapter.js';
-import { IntegrityError, InvalidNameError, InvalidOptionError, ModelStoreError, SourceFileError, UnsafeArchiveError, type SourceFileReason } from './errors.js';
+import { IntegrityError, InvalidArgumentError, InvalidNameError, InvalidOptionError, ModelStoreError, SourceFileError, UnsafeArchiveError, type SourceFileReason } from './errors.js';
 import { validateKey } from './keys.js';
 import type { FileDigest } from './metadata.js';
 
@@ -186,14 +186,14 @@ function planEntries(entries: ArchiveEntry[]): PlannedEntry[] {
     if (typeof entry.source !== 'string' && !(entry.source instanceof Uint8Array)) {
       throw new InvalidOptionError('source', `Archive entry "${entry.path}" has no source: give a path on disk or the bytes`);
     }
-    if (seen.has(entry.path)) throw new ModelStoreError(`Two entries would be stored at "${entry.path}" in the archive: rename one of them`);
+    if (seen.has(entry.path)) throw new InvalidArgumentError(`Two entries would be stored at "${entry.path}" in the archive: rename one of them`, { argument: 'path' });
     seen.set(entry.path, type);
   }
   for (const [entryPath] of seen) {
     const parts = entryPath.split('/');
     for (let i = 1; i < parts.length; i++) {
       const parent = parts.slice(0, i).join('/');
-      if (seen.get(parent) === 'file') throw new ModelStoreError(`"${parent}" would be both a file and the folder of "${entryPath}" in the archive: rename one of them`);
+      if (seen.get(parent) === 'file') throw new InvalidArgumentError(`"${parent}" would be both a file and the folder of "${entryPath}" in the archive: rename one of them`, { argument: 'path' });
     }
   }
   const explicit = new Map(entries.filter((entry) => entry.type === 'directory').map((entry) => [entry.path, entry]));
@@ -282,7 +282,7 @@ async function* readSource(file: string, before: Stats): AsyncGenerator<Buffer> 
  * group are recorded as 0 (numeric), times as `options.mtime`.
  *
  * Paths, types and modes are checked before this returns (`InvalidNameError`,
- * `InvalidOptionError`, `ModelStoreError` for two entries on one path or a file on a
+ * `InvalidOptionError`, `InvalidArgumentError` for two entries on one path or a file on a
  * folder's path). Sources on disk are checked once packing starts (all of them before
  * the first byte) and while they are read: a missing, unreadable, special (FIFO,
  * socket, device) or dangling-link source, or one whose size or modification time

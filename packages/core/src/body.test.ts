@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { Readable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
-import { IntegrityError, StorageError } from './errors.js';
+import { IntegrityError, InvalidArgumentError, StorageError } from './errors.js';
 import { bodyToReadable, knownBodySize, resumingBody } from './body.js';
 
 async function collect(readable: Readable): Promise<Buffer[]> {
@@ -36,7 +36,7 @@ describe('bodyToReadable', () => {
   });
 
   it('rejects other values', () => {
-    expect(() => bodyToReadable(42 as never)).toThrow(TypeError);
+    expect(() => bodyToReadable(42 as never)).toThrow(InvalidArgumentError);
   });
 
   it('knows the size of bytes and strings only', () => {

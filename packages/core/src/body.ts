@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { IntegrityError, ModelStoreError, StorageError } from './errors.js';
+import { IntegrityError, InvalidArgumentError, ModelStoreError, StorageError } from './errors.js';
 import type { Body } from './storage.js';
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
@@ -20,14 +20,14 @@ export function bodyToReadable(body: Body): Readable {
   if (body instanceof Readable) return body;
   if (isAsyncIterable(body)) return Readable.from(toBuffers(body), { objectMode: false });
   if (typeof (body as NodeJS.ReadableStream).on === 'function') return new Readable().wrap(body as NodeJS.ReadableStream);
-  throw new TypeError('Body must be a Uint8Array, a string, a readable stream or an async iterable of Uint8Array');
+  throw new InvalidArgumentError('Body must be a Uint8Array, a string, a readable stream or an async iterable of Uint8Array', { argument: 'body' });
 }
 
 async function* toBuffers(source: AsyncIterable<unknown>): AsyncGenerator<Buffer> {
   for await (const chunk of source) {
     if (typeof chunk === 'string') yield Buffer.from(chunk, 'utf8');
     else if (chunk instanceof Uint8Array) yield Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    else throw new TypeError('Body chunks must be Uint8Array or string');
+    else throw new InvalidArgumentError('Body chunks must be Uint8Array or string', { argument: 'body' });
   }
 }
 
