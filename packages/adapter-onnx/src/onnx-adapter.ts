@@ -1,4 +1,4 @@
-import { ModelStoreError, type ModelAdapter, type ModelMetadata, type SavedModel } from '@modelstore/core';
+import { InvalidArgumentError, MissingDependencyError, type ModelAdapter, type ModelMetadata, type SavedModel } from '@modelstore/core';
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';
@@ -18,7 +18,7 @@ async function runtime(): Promise<OnnxRuntime> {
   try {
     return await import('onnxruntime-node');
   } catch (error) {
-    throw new ModelStoreError('OnnxAdapter needs onnxruntime-node: npm install onnxruntime-node', 'MODELSTORE_ERROR', { cause: error });
+    throw new MissingDependencyError('onnxruntime-node', 'OnnxAdapter needs onnxruntime-node: npm install onnxruntime-node', { cause: error });
   }
 }
 
@@ -54,12 +54,12 @@ export class OnnxAdapter implements ModelAdapter<OnnxModel, InferenceSession> {
   }
 
   async save(model: OnnxModel): Promise<SavedModel> {
-    if (!(model instanceof Uint8Array) && typeof model !== 'string') throw new TypeError('OnnxAdapter saves ONNX bytes or a path to a .onnx file');
+    if (!(model instanceof Uint8Array) && typeof model !== 'string') throw new InvalidArgumentError('OnnxAdapter saves ONNX bytes or a path to a .onnx file', { argument: 'model' });
     let graph;
     try {
       graph = await readOnnxGraphInfo(model);
     } catch (error) {
-      throw new ModelStoreError(`This is not a readable ONNX model (${(error as Error).message}): pass the bytes of a ModelProto or a path to a .onnx file`, 'MODELSTORE_ERROR', { cause: error });
+      throw new InvalidArgumentError(`This is not a readable ONNX model (${(error as Error).message}): pass the bytes of a ModelProto or a path to a .onnx file`, { argument: 'model', cause: error });
     }
     const ort = await runtime().catch(() => undefined);
     return {

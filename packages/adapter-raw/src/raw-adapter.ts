@@ -1,5 +1,5 @@
 import type { ArchiveEntry, ModelAdapter, ModelMetadata, SavedModel } from '@modelstore/core';
-import { InvalidOptionError, ModelStoreError, SourceFileError } from '@modelstore/core';
+import { InvalidArgumentError, InvalidOptionError, ModelStoreError, SourceFileError } from '@modelstore/core';
 import { statSync, type Dirent, type Stats } from 'node:fs';
 import { readdir, readlink, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -150,18 +150,18 @@ export class RawAdapter implements ModelAdapter<RawModel, string> {
       const folderReal = await realpath(model).catch((error: unknown) => Promise.reject(sourceError(model, error)));
       files = [];
       await walk(model, folderReal, model, folderReal, '', new Set([folderReal]), files);
-      if (!files.some((file) => file.type !== 'directory')) throw new ModelStoreError(`The directory ${model} holds no files to store`);
+      if (!files.some((file) => file.type !== 'directory')) throw new InvalidArgumentError(`The directory ${model} holds no files to store`, { argument: 'model' });
     } else {
       files = [];
       for (const file of paths) {
         const info = await stat(file).catch((error: unknown) => Promise.reject(sourceError(file, error)));
-        if (info.isDirectory()) throw new ModelStoreError(`RawAdapter stores files; ${file} is a directory (pass a directory on its own)`);
+        if (info.isDirectory()) throw new InvalidArgumentError(`RawAdapter stores files; ${file} is a directory (pass a directory on its own)`, { argument: 'model' });
         if (!info.isFile()) throw special(file, info);
         files.push({ path: path.basename(file), source: file });
       }
       const names = files.map((file) => file.path);
       const duplicate = names.find((name, index) => names.indexOf(name) !== index);
-      if (duplicate) throw new ModelStoreError(`Two files are named "${duplicate}": they would overwrite each other at the top of the archive`);
+      if (duplicate) throw new InvalidArgumentError(`Two files are named "${duplicate}": they would overwrite each other at the top of the archive`, { argument: 'model' });
     }
     return { files, parameters: {} };
   }

@@ -1,4 +1,4 @@
-import { ModelStoreError, type ArchiveEntry, type ModelAdapter, type ModelMetadata, type SavedModel } from '@modelstore/core';
+import { InvalidArgumentError, MissingDependencyError, type ArchiveEntry, type ModelAdapter, type ModelMetadata, type SavedModel } from '@modelstore/core';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -18,7 +18,7 @@ async function tfjs(): Promise<Tfjs> {
   try {
     return await import('@tensorflow/tfjs');
   } catch (error) {
-    throw new ModelStoreError('TfjsAdapter needs @tensorflow/tfjs: npm install @tensorflow/tfjs', 'MODELSTORE_ERROR', { cause: error });
+    throw new MissingDependencyError('@tensorflow/tfjs', 'TfjsAdapter needs @tensorflow/tfjs: npm install @tensorflow/tfjs', { cause: error });
   }
 }
 
@@ -67,7 +67,7 @@ export class TfjsAdapter implements ModelAdapter<TfjsModel, tf.LayersModel | tf.
   async save(model: TfjsModel): Promise<SavedModel> {
     const tfjsVersion = (await tfjs().catch(() => undefined))?.version.tfjs ?? null;
     if (isModelFiles(model)) return this.saveFiles(model, tfjsVersion);
-    if (!isTfjsModel(model)) throw new TypeError('TfjsAdapter saves a tf.LayersModel, a tf.GraphModel, or { modelJson: "path/to/model.json" }');
+    if (!isTfjsModel(model)) throw new InvalidArgumentError('TfjsAdapter saves a tf.LayersModel, a tf.GraphModel, or { modelJson: "path/to/model.json" }', { argument: 'model' });
     let captured: tf.io.ModelArtifacts | undefined;
     await model.save({
       save: async (artifacts: tf.io.ModelArtifacts) => {
@@ -75,7 +75,7 @@ export class TfjsAdapter implements ModelAdapter<TfjsModel, tf.LayersModel | tf.
         return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
       },
     });
-    if (!captured) throw new ModelStoreError('The model saved nothing through its IOHandler');
+    if (!captured) throw new InvalidArgumentError('The model saved nothing through its IOHandler', { argument: 'model' });
     const { weightData, weightSpecs, ...rest } = captured;
     const modelJson: ModelJson = {
       ...rest,
@@ -99,7 +99,7 @@ export class TfjsAdapter implements ModelAdapter<TfjsModel, tf.LayersModel | tf.
     const files: ArchiveEntry[] = [{ path: 'model.json', source: model.modelJson }];
     for (const group of json.weightsManifest ?? []) {
       for (const weightPath of group.paths) {
-        if (path.isAbsolute(weightPath) || weightPath.split(/[\\/]/).includes('..')) throw new ModelStoreError(`model.json names a weight file outside its folder: ${weightPath}`);
+        if (path.isAbsolute(weightPath) || weightPath.split(/[\\/]/).includes('..')) throw new InvalidArgumentError(`model.json names a weight file outside its folder: ${weightPath}`, { argument: 'model' });
         files.push({ path: weightPath, source: path.join(directory, weightPath) });
       }
     }

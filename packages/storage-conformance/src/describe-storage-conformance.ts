@@ -1,4 +1,4 @@
-import type { Storage, StorageCapabilities } from '@modelstore/core';
+import { InvalidArgumentError, type Storage, type StorageCapabilities } from '@modelstore/core';
 import { randomBytes } from 'node:crypto';
 import { storageAbortTests } from './storage/abort.js';
 import { storageConcurrencyTests } from './storage/concurrency.js';
@@ -19,7 +19,7 @@ export { invalidKeys } from './storage/keys.js';
 function probeCapabilities<S extends Storage>(options: StorageConformanceOptions<S>): StorageCapabilities {
   const storage = options.createStorage();
   if (typeof (storage as Partial<PromiseLike<S>>).then === 'function') {
-    throw new Error(`createStorage() of ${options.name} is asynchronous: pass its capabilities to describeStorageConformance({ capabilities })`);
+    throw new InvalidArgumentError(`createStorage() of ${options.name} is asynchronous: pass its capabilities to describeStorageConformance({ capabilities })`, { argument: 'capabilities' });
   }
   const { conditionalWrites, rangeReads } = (storage as S).capabilities;
   void options.destroyStorage?.(storage as S);
