@@ -30,7 +30,8 @@ export type ModelStoreErrorCode =
   | 'STORAGE_CAPABILITY'
   | 'INVALID_ARGUMENT'
   | 'STORE_CONFIGURATION'
-  | 'MISSING_DEPENDENCY';
+  | 'MISSING_DEPENDENCY'
+  | 'INCOMPATIBLE_CONTRACT';
 
 export interface ModelStoreErrorOptions {
   /** The underlying error, if any (an SDK or file system error). */
@@ -383,5 +384,28 @@ export class StorageCapabilityError extends ModelStoreError {
   }
   static override isInstance(error: unknown): error is StorageCapabilityError {
     return ModelStoreError.hasCode(error, 'STORAGE_CAPABILITY');
+  }
+}
+
+/**
+ * A storage or adapter implements another version of its contract than this
+ * `@modelstore/core` does (`specificationVersion`), or declares none. The message names
+ * the package to upgrade. Nothing was read or written.
+ */
+export class IncompatibleContractError extends ModelStoreError {
+  /** `'Storage'` or `'ModelAdapter'`. */
+  readonly contract: 'Storage' | 'ModelAdapter';
+  /** The version core implements. */
+  readonly expected: string;
+  /** The version the plugin declares (`undefined`: none). */
+  readonly found: string | undefined;
+  constructor(contract: 'Storage' | 'ModelAdapter', expected: string, found: string | undefined, message: string) {
+    super(message, 'INCOMPATIBLE_CONTRACT');
+    this.contract = contract;
+    this.expected = expected;
+    this.found = found;
+  }
+  static override isInstance(error: unknown): error is IncompatibleContractError {
+    return ModelStoreError.hasCode(error, 'INCOMPATIBLE_CONTRACT');
   }
 }
