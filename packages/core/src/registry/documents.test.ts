@@ -47,12 +47,23 @@ describe('listObjects and listNames', () => {
   it('keeps objects directly under the prefix with the suffix, ignoring sub-folders and other suffixes, across pages', async () => {
     const storage = new PagingStorage(1);
     for (const key of ['v/a.json', 'v/b.json', 'v/prod/a.json', 'v/prod/c.json', 'v/c.txt', 'v/d.json.tmp', 'w/e.json']) await storage.put(key, '{}');
-    const objects = await listObjects(storage, 'v/', '.json');
+    const objects = await listObjects(storage, 'v/', '.json', 'model id');
     expect(objects.map(({ name }) => name)).toEqual(['a', 'b']);
     expect(objects.map(({ info }) => info.key)).toEqual(['v/a.json', 'v/b.json']);
     expect(objects[0]!.info.etag).toBe((await storage.head('v/a.json'))!.etag);
-    expect(await listNames(storage, 'v/', '.json')).toEqual(['a', 'b']);
-    expect(await listNames(storage, 'v/prod/', '.json')).toEqual(['a', 'c']);
+    expect(await listNames(storage, 'v/', '.json', 'model id')).toEqual(['a', 'b']);
+    expect(await listNames(storage, 'v/prod/', '.json', 'model id')).toEqual(['a', 'c']);
+  });
+
+  it('leaves out names that break their kind\'s rule, and keeps the others', async () => {
+    const storage = new PagingStorage(2);
+    for (const key of ['v/.json', 'v/good.json', 'v/has space.json', 'v/a#b.json', 'v/ok-2.json']) await storage.put(key, '{}');
+    expect(await listNames(storage, 'v/', '.json', 'model id')).toEqual(['good', 'ok-2']);
+    for (const key of ['s/ab.json', 's/prod.json', 's/modelstore-deleted.json']) await storage.put(key, '{}');
+    // States are at least 3 characters; the deleted state is listed (the caller filters it).
+    expect(await listNames(storage, 's/', '.json', 'state')).toEqual(['modelstore-deleted', 'prod']);
+    for (const key of ['m/versions.json', 'm/churn.json']) await storage.put(key, '{}');
+    expect(await listNames(storage, 'm/', '.json', 'domain')).toEqual(['churn']);
   });
 });
 
