@@ -187,17 +187,20 @@ describe('byte stages', () => {
     expect(seen).toEqual([13, 15, 18]);
   });
 
-  it('hashes and counts in a pipeline, setting the digest when the source ends', async () => {
-    const digest = { size: 0, sha256: '' };
+  it("re-exports core's one sha256 pass-through", async () => {
+    const hashing = sha256PassThrough(Readable.from([Buffer.from('abc'), Buffer.from('defgh')]));
+    expect((await buffer(Readable.from(hashing.stream))).toString()).toBe('abcdefgh');
+    expect(hashing.result()).toEqual({ size: 8, sha256: createHash('sha256').update('abcdefgh').digest('hex') });
+  });
+
+  it('counts bytes in a pipeline', async () => {
+    const seen: number[] = [];
     const parts: Buffer[] = [];
-    await pipeline(Readable.from(chunks, { objectMode: true }), sha256PassThrough(digest), async (source: AsyncIterable<Buffer>) => {
-      for await (const chunk of source) {
-        expect(digest.sha256).toBe('');
-        parts.push(chunk);
-      }
+    await pipeline(Readable.from(chunks, { objectMode: true }), countingBytes((bytes) => seen.push(bytes)), async (source: AsyncIterable<Buffer>) => {
+      for await (const chunk of source) parts.push(chunk);
     });
     expect(Buffer.concat(parts).toString()).toBe('abcdefgh');
-    expect(digest).toEqual({ size: 8, sha256: createHash('sha256').update('abcdefgh').digest('hex') });
+    expect(seen).toEqual([3, 5, 8]);
   });
 
   it('fails with a TypeError on chunks that are not bytes', async () => {

@@ -5,30 +5,32 @@
  * - {@link toStorageError}: one mapper from an SDK's error to core's typed errors, with
  *   one table of what is worth retrying; a backend describes its SDK's errors once, in a
  *   small {@link SdkErrors} object.
- * - {@link countingBytes}, {@link sha256PassThrough}: pass-through stages that count or
- *   hash bytes as they flow (for `stream/promises.pipeline`, or any async iterable).
+ * - {@link countingBytes}: a pass-through stage that counts bytes as they flow (for
+ *   `stream/promises.pipeline`, or any async iterable); core's one sha256 pass-through,
+ *   `sha256PassThrough` and `sha256Of`, is re-exported.
  * - {@link rootPrefixOf}, {@link joinRoot}, {@link stripRoot}: a backend's root prefix
  *   (Python modelstore's `root_prefix`) and the keys under it.
  * - {@link storageScope}: all of the above for one backend instance: full names of keys,
  *   locations for messages, and `run`, which maps every failure of a call.
  * - {@link requiredName}: the constructor check of a backend's bucket, container or root.
+ * - {@link ScopedStorage}: a base class holding `specificationVersion`, `rootPrefix` and the scope.
  * - {@link peekBody}: reads the first bytes of a body, to choose a single request or a
  *   streamed upload, without losing them.
  * - Re-exported from core: `resumingBody`, `bodyToReadable`, `bodyBytes`, `abortReason`,
- *   `validateKey`, `validatePrefix`, `validateRange`, `compareKeys`.
+ *   `validateKey`, `validatePrefix`, `validateRange`, `compareKeys`, `sha256PassThrough`, `sha256Of`.
  *
  * @packageDocumentation
  */
-import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { abortReason, bodyToReadable, resumingBody, type ResumingBodyOptions } from './body.js';
 import { InvalidOptionError, ModelStoreError, PreconditionFailedError, StorageError } from './errors.js';
 import { validateKey, validatePrefix } from './keys.js';
-import type { Body } from './storage.js';
+import type { Body, GetOptions, ListOptions, ListResult, ObjectInfo, PutOptions, Storage, StorageCapabilities, StorageLocation, StoredObject } from './storage.js';
 
 export { abortReason, bodyBytes, bodyToReadable, knownBodySize, resumingBody } from './body.js';
 export type { ResumingBodyOptions } from './body.js';
 export { compareKeys, validateKey, validatePrefix, validateRange } from './keys.js';
+export { sha256Of, sha256PassThrough } from './sha256.js';
 
 // ---------------------------------------------------------------------------
 // Errors
@@ -272,18 +274,6 @@ function asBuffer(chunk: unknown): Buffer {
   throw new TypeError('Body chunks must be Uint8Array or string');
 }
 
-/** Passes every chunk through unchanged, after `onChunk` saw it; `onEnd` runs once the source ended. */
-function tap(onChunk: (chunk: Buffer) => void, onEnd?: () => void): ByteStage {
-  return async function* (source) {
-    for await (const chunk of source) {
-      const bytes = asBuffer(chunk);
-      onChunk(bytes);
-      yield bytes;
-    }
-    onEnd?.();
-  };
-}
-
 /**
  * A pass-through stage that counts bytes and reports the running total (bytes so far,
  * from `start`) to `onProgress` after each chunk. For `pipeline(source, countingBytes(cb), sink)`
@@ -291,32 +281,14 @@ function tap(onChunk: (chunk: Buffer) => void, onEnd?: () => void): ByteStage {
  */
 export function countingBytes(onProgress: ((bytes: number) => void) | undefined, start = 0): ByteStage {
   let total = start;
-  return tap((chunk) => {
-    total += chunk.length;
-    onProgress?.(total);
-  });
-}
-
-/** Size and sha256 of bytes that passed through {@link sha256PassThrough}. */
-export interface Sha256Digest {
-  /** Bytes so far. */
-  size: number;
-  /** The lower-case hex sha256, set when the source has ended ('' until then). */
-  sha256: string;
-}
-
-/** A pass-through stage that hashes (sha256) and counts bytes into `digest` as they flow. */
-export function sha256PassThrough(digest: Sha256Digest): ByteStage {
-  const hash = createHash('sha256');
-  return tap(
-    (chunk) => {
-      hash.update(chunk);
-      digest.size += chunk.length;
-    },
-    () => {
-      digest.sha256 = hash.digest('hex');
-    },
-  );
+  return async function* (source) {
+    for await (const chunk of source) {
+      const bytes = asBuffer(chunk);
+      total += bytes.length;
+      onProgress?.(total);
+      yield bytes;
+    }
+  };
 }
 
 // ---------------------------------------------------------------------------
@@ -490,4 +462,40 @@ export function storageScope(options: { rootPrefix?: string | undefined; errors:
         mapError: (cause) => error('read', key, cause),
       }),
   };
+}
+
+/**
+ * A base class for a backend with a root prefix: `specificationVersion`, `rootPrefix`
+ * and the {@link StorageScope} (`this.scope`) every method uses; the subclass implements
+ * the `Storage` methods and `capabilities`.
+ *
+ * @example
+ * class MyStorage extends ScopedStorage {
+ *   readonly capabilities = { conditionalWrites: true, rangeReads: true } as const;
+ *   constructor(options: { bucket: string; rootPrefix?: string }) {
+ *     const bucket = requiredName(options, 'bucket', 'MyStorage needs a bucket: new MyStorage({ bucket: "models" })');
+ *     super(storageScope({ rootPrefix: options.rootPrefix, errors: myErrors, location: (name) => `my://${bucket}/${name}` }));
+ *   }
+ *   // describe, put, get, head, list, delete
+ * }
+ */
+export abstract class ScopedStorage implements Storage {
+  readonly specificationVersion = 'v1' as const;
+  abstract readonly capabilities: StorageCapabilities;
+  /** The folder inside the bucket or container that holds the registry (Python modelstore's `root_prefix`), without slashes at either end; `''` for none. */
+  readonly rootPrefix: string;
+  /** Keys, locations and errors of this instance. */
+  protected readonly scope: StorageScope;
+
+  protected constructor(scope: StorageScope) {
+    this.scope = scope;
+    this.rootPrefix = scope.rootPrefix;
+  }
+
+  abstract describe(key: string): StorageLocation;
+  abstract put(key: string, body: Body, options?: PutOptions): Promise<ObjectInfo>;
+  abstract get(key: string, options?: GetOptions): Promise<StoredObject | undefined>;
+  abstract head(key: string): Promise<ObjectInfo | undefined>;
+  abstract list(prefix: string, options?: ListOptions): Promise<ListResult>;
+  abstract delete(key: string): Promise<boolean>;
 }

@@ -1,7 +1,7 @@
 import { BlobServiceClient, RestError, newPipeline, type RequestPolicyFactory, type BlobItem, type BlobRequestConditions, type ContainerClient, type ContainerListBlobFlatSegmentResponse } from '@azure/storage-blob';
 import { StorageError } from '@modelstore/core';
-import type { Body, GetOptions, ListOptions, ListResult, ObjectInfo, PutOptions, Storage, StorageLocation, StoredObject } from '@modelstore/core';
-import { abortReason, bodyBytes, listPageSize, peekBody, requiredName, storageScope, validateRange, type SdkErrors, type StorageScope } from '@modelstore/core/storage-kit';
+import type { Body, GetOptions, ListOptions, ListResult, ObjectInfo, PutOptions, StorageLocation, StoredObject } from '@modelstore/core';
+import { ScopedStorage, abortReason, bodyBytes, listPageSize, peekBody, requiredName, storageScope, validateRange, type SdkErrors } from '@modelstore/core/storage-kit';
 import http from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
@@ -111,22 +111,18 @@ function quoted(etag: string | undefined): string {
  * Bodies stream as staged blocks committed in one step (`uploadStream`), reads
  * stream, and create-only / compare-and-swap writes use ETag conditions.
  */
-export class AzureBlobStorage implements Storage {
-  readonly specificationVersion = 'v1' as const;
+export class AzureBlobStorage extends ScopedStorage {
   readonly capabilities = { conditionalWrites: true, rangeReads: true } as const;
   readonly container: string;
-  readonly rootPrefix: string;
   readonly client: BlobServiceClient;
   private readonly containerClient: ContainerClient;
-  private readonly blockSize: number;
-  private readonly concurrency: number;
-  private readonly idleTimeoutMs: number;
-  private readonly scope: StorageScope;
+  /** Upload and read settings, defaults applied. */
+  private readonly transfer: { blockSize: number; concurrency: number; idleTimeoutMs: number };
 
   constructor(options: AzureBlobStorageOptions) {
-    this.container = requiredName(options, 'container', 'AzureBlobStorage needs a container: new AzureBlobStorage({ container: "models" })');
-    this.scope = storageScope({ rootPrefix: options.rootPrefix, errors: containerErrors(this.container), location: (name) => `azure://${this.container}/${name}` });
-    this.rootPrefix = this.scope.rootPrefix;
+    const container = requiredName(options, 'container', 'AzureBlobStorage needs a container: new AzureBlobStorage({ container: "models" })');
+    super(storageScope({ rootPrefix: options.rootPrefix, errors: containerErrors(container), location: (name) => `azure://${container}/${name}` }));
+    this.container = container;
     if (options.client) {
       this.client = options.client;
     } else {
@@ -156,9 +152,11 @@ export class AzureBlobStorage implements Storage {
       }
     }
     this.containerClient = this.client.getContainerClient(this.container);
-    this.blockSize = options.blockSize ?? 8 * 1024 * 1024;
-    this.concurrency = Math.max(1, options.concurrency ?? 4);
-    this.idleTimeoutMs = options.idleTimeoutMs ?? azureDefaults.idleTimeoutMs;
+    this.transfer = {
+      blockSize: options.blockSize ?? 8 * 1024 * 1024,
+      concurrency: Math.max(1, options.concurrency ?? 4),
+      idleTimeoutMs: options.idleTimeoutMs ?? azureDefaults.idleTimeoutMs,
+    };
   }
 
   describe(key: string): StorageLocation {
@@ -182,7 +180,7 @@ export class AzureBlobStorage implements Storage {
     try {
       const bytes = bodyBytes(body);
       let response: { etag?: string; lastModified?: Date };
-      if (bytes !== undefined && bytes.length <= this.blockSize) {
+      if (bytes !== undefined && bytes.length <= this.transfer.blockSize) {
         response = await blob.upload(bytes, bytes.length, common);
         size = bytes.length;
         options.onProgress?.(size);
@@ -193,9 +191,9 @@ export class AzureBlobStorage implements Storage {
           size = bytes;
           options.onProgress?.(bytes);
         };
-        const peeked = await peekBody(body, this.blockSize, { ...(signal ? { signal } : {}), onProgress });
+        const peeked = await peekBody(body, this.transfer.blockSize, { ...(signal ? { signal } : {}), onProgress });
         // Blocks are staged unconditionally and invisibly; the condition applies to the commit.
-        response = peeked.ended ? await blob.upload(peeked.head, peeked.size, common) : await blob.uploadStream(peeked.rest(), this.blockSize, this.concurrency, common);
+        response = peeked.ended ? await blob.upload(peeked.head, peeked.size, common) : await blob.uploadStream(peeked.rest(), this.transfer.blockSize, this.transfer.concurrency, common);
       }
       if (signal?.aborted) throw abortReason(signal);
       return { key, size, etag: quoted(response.etag), lastModified: response.lastModified ?? new Date() };
@@ -221,7 +219,7 @@ export class AzureBlobStorage implements Storage {
         const size = response.contentRange ? Number(response.contentRange.split('/')[1]) : (response.contentLength ?? 0);
         const etag = quoted(response.etag);
         const reopen = async (from: number, to: number) => (await download(from, to, { ifMatch: etag })).readableStreamBody!;
-        const body = this.scope.resumingRead(key, response.readableStreamBody!, { size, range, reopen, idleTimeoutMs: this.idleTimeoutMs, signal });
+        const body = this.scope.resumingRead(key, response.readableStreamBody!, { size, range, reopen, idleTimeoutMs: this.transfer.idleTimeoutMs, signal });
         return { key, size, etag, lastModified: response.lastModified ?? new Date(0), body };
       },
       () => undefined,

@@ -5,14 +5,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { FileSystemStorage } from '../src/index.js';
+import { text } from 'node:stream/consumers';
 
 const run = promisify(execFile);
 
 async function readText(storage: FileSystemStorage, key: string): Promise<string> {
   const object = await storage.get(key);
-  const chunks: Buffer[] = [];
-  for await (const chunk of object!.body as AsyncIterable<Buffer>) chunks.push(chunk);
-  return Buffer.concat(chunks).toString();
+  return text(object!.body);
 }
 
 describe('FileSystemStorage across processes', () => {

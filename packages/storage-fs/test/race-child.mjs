@@ -1,14 +1,13 @@
 // A separate process racing on one key of a FileSystemStorage; prints its outcome as JSON.
 import { PreconditionFailedError } from '@modelstore/core';
 import { FileSystemStorage } from '@modelstore/storage-fs';
+import { text } from 'node:stream/consumers';
 
 const [root, id, startAt, increments] = process.argv.slice(2);
 const storage = new FileSystemStorage({ root });
 const readText = async (key) => {
   const object = await storage.get(key);
-  const chunks = [];
-  for await (const chunk of object.body) chunks.push(chunk);
-  return { text: Buffer.concat(chunks).toString(), etag: object.etag };
+  return { text: await text(object.body), etag: object.etag };
 };
 
 while (Date.now() < Number(startAt)) await new Promise((resolve) => setTimeout(resolve, 1));

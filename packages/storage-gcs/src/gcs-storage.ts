@@ -1,7 +1,7 @@
 import { IdempotencyStrategy, RETRYABLE_ERR_FN_DEFAULT, Storage as GoogleStorage, type ApiError, type File, type FileMetadata, type StorageOptions } from '@google-cloud/storage';
 import { PreconditionFailedError } from '@modelstore/core';
-import type { Body, GetOptions, ListOptions, ListResult, ObjectInfo, PutOptions, Storage, StorageLocation, StoredObject } from '@modelstore/core';
-import { abortReason, bodyBytes, bodyToReadable, isTransientError, listPageSize, requiredName, storageScope, validateRange, type SdkErrors, type StorageScope } from '@modelstore/core/storage-kit';
+import type { Body, GetOptions, ListOptions, ListResult, ObjectInfo, PutOptions, StorageLocation, StoredObject } from '@modelstore/core';
+import { ScopedStorage, abortReason, bodyBytes, bodyToReadable, isTransientError, listPageSize, requiredName, storageScope, validateRange, type SdkErrors } from '@modelstore/core/storage-kit';
 import { gcsErrors } from './errors.js';
 import { openMedia, type MediaResponse } from './media.js';
 import { resumableUpload } from './resumable.js';
@@ -79,24 +79,18 @@ function infoOf(key: string, metadata: FileMetadata): ObjectInfo {
  * The contract's etag is the object's generation, so compare-and-swap is
  * `ifGenerationMatch: <generation>` and create-only is `ifGenerationMatch: 0`.
  */
-export class GcsStorage implements Storage {
-  readonly specificationVersion = 'v1' as const;
+export class GcsStorage extends ScopedStorage {
   readonly capabilities = { conditionalWrites: true, rangeReads: true } as const;
   readonly bucket: string;
-  readonly rootPrefix: string;
   readonly client: GoogleStorage;
-  private readonly anonymous: boolean;
-  private readonly resumableThreshold: number;
-  private readonly chunkSize: number;
-  private readonly maxAttempts: number;
-  private readonly requestTimeoutMs: number;
-  private readonly scope: StorageScope;
+  /** Upload and request settings, defaults applied. */
+  private readonly transfer: { resumableThreshold: number; chunkSize: number; maxAttempts: number; requestTimeoutMs: number };
 
   constructor(options: GcsStorageOptions) {
-    this.bucket = requiredName(options, 'bucket', 'GcsStorage needs a bucket: new GcsStorage({ bucket: "my-models" })');
-    this.anonymous = options.anonymous ?? false;
-    this.scope = storageScope({ rootPrefix: options.rootPrefix, errors: bucketErrors(this.bucket, this.anonymous), location: (name) => `gs://${this.bucket}/${name}` });
-    this.rootPrefix = this.scope.rootPrefix;
+    const bucket = requiredName(options, 'bucket', 'GcsStorage needs a bucket: new GcsStorage({ bucket: "my-models" })');
+    const anonymous = options.anonymous ?? false;
+    super(storageScope({ rootPrefix: options.rootPrefix, errors: bucketErrors(bucket, anonymous), location: (name) => `gs://${bucket}/${name}` }));
+    this.bucket = bucket;
     const clientOptions: StorageOptions = {
       retryOptions: {
         autoRetry: true,
@@ -108,7 +102,7 @@ export class GcsStorage implements Storage {
       ...(options.projectId === undefined ? {} : { projectId: options.projectId }),
       ...(options.apiEndpoint === undefined ? {} : { apiEndpoint: options.apiEndpoint }),
     };
-    if (this.anonymous) {
+    if (anonymous) {
       // The SDK sends no credentials to an endpoint it treats as custom (useAuthWithCustomEndpoint
       // defaults to false); naming GCS's own host with its port makes it one.
       clientOptions.apiEndpoint = options.apiEndpoint ?? `${defaultEndpoint}:443`;
@@ -116,10 +110,12 @@ export class GcsStorage implements Storage {
       clientOptions.useAuthWithCustomEndpoint = false;
     }
     this.client = options.storage ?? newClient(clientOptions);
-    this.resumableThreshold = options.resumableThreshold ?? 8 * 1024 * 1024;
-    this.chunkSize = options.chunkSize ?? 8 * 1024 * 1024;
-    this.maxAttempts = Math.max(1, options.maxAttempts ?? gcsDefaults.maxAttempts);
-    this.requestTimeoutMs = options.requestTimeoutMs ?? gcsDefaults.requestTimeoutMs;
+    this.transfer = {
+      resumableThreshold: options.resumableThreshold ?? 8 * 1024 * 1024,
+      chunkSize: options.chunkSize ?? 8 * 1024 * 1024,
+      maxAttempts: Math.max(1, options.maxAttempts ?? gcsDefaults.maxAttempts),
+      requestTimeoutMs: options.requestTimeoutMs ?? gcsDefaults.requestTimeoutMs,
+    };
   }
 
   describe(key: string): StorageLocation {
@@ -141,16 +137,16 @@ export class GcsStorage implements Storage {
     const contentType = options.contentType === undefined ? {} : { contentType: options.contentType };
     try {
       const bytes = bodyBytes(body);
-      if (bytes !== undefined && bytes.length <= this.resumableThreshold) {
+      if (bytes !== undefined && bytes.length <= this.transfer.resumableThreshold) {
         await file.save(bytes, { resumable: false, validation: 'crc32c', ...contentType, ...preconditionOpts });
         options.onProgress?.(bytes.length);
       } else {
         const stored = await resumableUpload(bodyToReadable(body), {
           client: this.client,
           file,
-          chunkSize: this.chunkSize,
-          maxAttempts: this.maxAttempts,
-          requestTimeoutMs: this.requestTimeoutMs,
+          chunkSize: this.transfer.chunkSize,
+          maxAttempts: this.transfer.maxAttempts,
+          requestTimeoutMs: this.transfer.requestTimeoutMs,
           ...(options.contentType === undefined ? {} : { contentType: options.contentType }),
           ...(ifGenerationMatch === undefined ? {} : { ifGenerationMatch }),
           ...(signal ? { signal } : {}),
@@ -181,7 +177,7 @@ export class GcsStorage implements Storage {
     const generation = String(header('x-goog-generation') ?? '');
     // A read cut off part-way resumes from where it stopped, on the same generation.
     const reopen = async (from: number, to: number) => (await this.open(name, { start: from, end: to }, generation, signal)).body;
-    const body = this.scope.resumingRead(key, opened.body, { size, range, reopen, idleTimeoutMs: this.requestTimeoutMs, signal });
+    const body = this.scope.resumingRead(key, opened.body, { size, range, reopen, idleTimeoutMs: this.transfer.requestTimeoutMs, signal });
     return { key, size, etag: generation, lastModified: new Date(header('last-modified') ?? 0), body };
   }
 
@@ -191,8 +187,8 @@ export class GcsStorage implements Storage {
       client: this.client,
       bucket: this.bucket,
       name,
-      maxAttempts: this.maxAttempts,
-      requestTimeoutMs: this.requestTimeoutMs,
+      maxAttempts: this.transfer.maxAttempts,
+      requestTimeoutMs: this.transfer.requestTimeoutMs,
       ...(range ? { range } : {}),
       ...(generation === undefined || generation === '' ? {} : { generation }),
       ...(signal ? { signal } : {}),

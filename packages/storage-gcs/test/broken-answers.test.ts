@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { StorageError } from '@modelstore/core';
 import { startFaultProxy, type FaultProxy } from '@modelstore/test-servers';
 import { server, storageOn } from './server.js';
+import { text } from 'node:stream/consumers';
 
 let proxy: FaultProxy | undefined;
 const escaped: unknown[] = [];
@@ -25,11 +26,6 @@ afterEach(async () => {
   proxy = undefined;
 });
 
-async function readAll(body: NodeJS.ReadableStream): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of body) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 /** Lets pending socket events and promise jobs run, so that an escaping error is recorded. */
 const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
@@ -60,7 +56,7 @@ describe('GcsStorage reads whose answer breaks off', () => {
     // which is replaced meanwhile, so the resumption's answers are errors whose bodies break off too.
     const stored = await faulty.get('doc.bin');
     await direct.put('doc.bin', Buffer.alloc(64 * 1024, 2));
-    const error = await readAll(stored!.body).then(
+    const error = await text(stored!.body).then(
       () => undefined,
       (caught: unknown) => caught,
     );
@@ -74,7 +70,7 @@ describe('GcsStorage reads whose answer breaks off', () => {
     const { faulty, direct } = await resettingReads();
     await direct.put('doc.json', '{"v":1}');
     const error = await faulty.get('doc.json').then(
-      (stored) => readAll(stored!.body),
+      (stored) => text(stored!.body),
       (caught: unknown) => caught,
     ).catch((caught: unknown) => caught);
     expect(StorageError.isInstance(error)).toBe(true);

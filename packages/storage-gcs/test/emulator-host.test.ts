@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { GcsStorage } from '../src/index.js';
+import { buffer } from 'node:stream/consumers';
 
 const cases = ['MODELSTORE_TEST_GCS', 'MODELSTORE_TEST_FAKE_GCS'].flatMap((server) => [
   [server, ''],
@@ -32,9 +33,7 @@ describe.each(cases)('GcsStorage configured by STORAGE_EMULATOR_HOST (%s, endpoi
     expect((await storage.list('a/')).objects.map((object) => [object.key, object.size])).toEqual([['a/large.bin', large.length], ['a/small.json', small.length]]);
     const read = async (key: string) => {
       const object = await storage.get(key);
-      const chunks: Buffer[] = [];
-      for await (const chunk of object!.body as AsyncIterable<Buffer>) chunks.push(chunk);
-      return Buffer.concat(chunks);
+      return buffer(object!.body);
     };
     expect(await read('a/small.json')).toEqual(small);
     expect((await read('a/large.bin')).equals(large)).toBe(true);

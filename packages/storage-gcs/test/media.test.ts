@@ -7,6 +7,7 @@ import { IntegrityError, StorageError } from '@modelstore/core';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GcsStorage } from '../src/index.js';
+import { buffer } from 'node:stream/consumers';
 
 let server: http.Server | undefined;
 
@@ -36,11 +37,6 @@ function media(response: ServerResponse, body: Buffer, crc: string) {
   response.end(body);
 }
 
-async function readAll(body: NodeJS.ReadableStream): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of body) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
 
 describe('GcsStorage media reads', () => {
   it('sends the JSON API media request and checks the CRC32C of a whole read', async () => {
@@ -50,7 +46,7 @@ describe('GcsStorage media reads', () => {
       media(response, bytes, crcOf(bytes));
     });
     const stored = await storage.get('models/a b.bin');
-    expect((await readAll(stored!.body)).equals(bytes)).toBe(true);
+    expect((await buffer(stored!.body)).equals(bytes)).toBe(true);
     expect(stored!.etag).toBe('7');
     expect(seen).toEqual(['GET /storage/v1/b/b/o/models%2Fa%20b.bin?alt=media']);
   });
@@ -64,7 +60,7 @@ describe('GcsStorage media reads', () => {
       }
       media(response, bytes, crcOf(bytes));
     });
-    expect((await readAll((await storage.get('doc.bin'))!.body)).equals(bytes)).toBe(true);
+    expect((await buffer((await storage.get('doc.bin'))!.body)).equals(bytes)).toBe(true);
   }, 20_000);
 
   it('fails a read whose bytes do not match the CRC32C with IntegrityError, without resuming it', async () => {
@@ -73,7 +69,7 @@ describe('GcsStorage media reads', () => {
       requests++;
       media(response, bytes, crcOf(Buffer.from('other bytes')));
     });
-    const error = await readAll((await storage.get('doc.bin'))!.body).then(
+    const error = await buffer((await storage.get('doc.bin'))!.body).then(
       () => undefined,
       (caught: unknown) => caught,
     );

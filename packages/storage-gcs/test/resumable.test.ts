@@ -3,6 +3,7 @@ import { startFaultProxy, type Fault, type FaultProxy } from '@modelstore/test-s
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { server, storageOn } from './server.js';
+import { buffer } from 'node:stream/consumers';
 
 const size = 6 * 1024 * 1024;
 const chunkSize = 1024 * 1024;
@@ -15,11 +16,6 @@ afterEach(async () => {
 
 const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
-async function readAll(body: NodeJS.ReadableStream): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of body) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
 
 /** Uploads `size` random bytes as a stream through a proxy that breaks the requests `decide` picks. */
 async function uploadThrough(decide: (request: { method: string; url: string; range: string }) => Fault | undefined) {
@@ -34,7 +30,7 @@ async function uploadThrough(decide: (request: { method: string; url: string; ra
   const bytes = randomBytes(size);
   const info2 = await faulty.put('model.bin', Readable.from([bytes.subarray(0, size / 2), bytes.subarray(size / 2)]), { ifNoneMatch: '*' });
   const stored = await direct.get('model.bin');
-  return { bytes, info: info2, stored: await readAll(stored!.body), proxy };
+  return { bytes, info: info2, stored: await buffer(stored!.body), proxy };
 }
 
 describe('GcsStorage resumable uploads through failures', () => {
@@ -94,7 +90,7 @@ describe('GcsStorage reads through failures', () => {
     proxy = await startFaultProxy({ target: info.endpoint, decide: ({ method, url }) => (method === 'GET' && url.includes('alt=media') && failures-- > 0 ? '503' : undefined) });
     const faulty = storageOn({ ...info, endpoint: proxy.endpoint }, { rootPrefix: direct.rootPrefix, requestTimeoutMs: 2000 });
     const object = await faulty.get('model.bin');
-    expect(sha(await readAll(object!.body))).toBe(sha(bytes));
+    expect(sha(await buffer(object!.body))).toBe(sha(bytes));
     expect(proxy.counts['503']).toBe(1);
   }, 30_000);
 
@@ -107,7 +103,7 @@ describe('GcsStorage reads through failures', () => {
     proxy = await startFaultProxy({ target: info.endpoint, decide: ({ method, url }) => (method === 'GET' && url.includes('alt=media') && resets-- > 0 ? 'reset' : undefined) });
     const faulty = storageOn({ ...info, endpoint: proxy.endpoint }, { rootPrefix: direct.rootPrefix });
     const object = await faulty.get('model.bin');
-    expect(sha(await readAll(object!.body))).toBe(sha(bytes));
+    expect(sha(await buffer(object!.body))).toBe(sha(bytes));
     expect(proxy.counts.reset).toBe(2);
   }, 30_000);
 });

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { PreconditionFailedError } from '@modelstore/core';
 import { startFaultProxy, type FaultProxy } from '@modelstore/test-servers';
 import { server, storageOn } from './server.js';
+import { text } from 'node:stream/consumers';
 
 let proxy: FaultProxy | undefined;
 
@@ -12,11 +13,6 @@ afterEach(async () => {
   proxy = undefined;
 });
 
-async function readAll(body: NodeJS.ReadableStream): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of body) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 /** A storage whose first request matching `method` and `pattern` is forwarded, but its answer held back past the timeout. */
 async function stallFirst(method: string, pattern: RegExp) {
@@ -38,7 +34,7 @@ describe('GcsStorage requests that time out', () => {
     const written = await faulty.put('doc.json', '{"v":1}', { contentType: 'application/json' });
     expect(stalled()).toBe(1);
     const stored = await direct.get('doc.json');
-    expect(await readAll(stored!.body)).toBe('{"v":1}');
+    expect(await text(stored!.body)).toBe('{"v":1}');
     expect(stored!.etag).toBe(written.etag);
   }, 30_000);
 
@@ -46,13 +42,13 @@ describe('GcsStorage requests that time out', () => {
     const { faulty, direct, stalled } = await stallFirst('POST', /uploadType=multipart.*name=.*doc\.json/);
     await expect(faulty.put('doc.json', '{"v":1}', { ifNoneMatch: '*' })).rejects.toBeInstanceOf(PreconditionFailedError);
     expect(stalled()).toBe(1);
-    expect(await readAll((await direct.get('doc.json'))!.body)).toBe('{"v":1}');
+    expect(await text((await direct.get('doc.json'))!.body)).toBe('{"v":1}');
   }, 30_000);
 
   it('retries a metadata read whose answer never came', async () => {
     const { faulty, direct, stalled } = await stallFirst('GET', /\/o\/.*doc\.json/);
     await direct.put('doc.json', 'hello');
-    expect(await readAll((await faulty.get('doc.json'))!.body)).toBe('hello');
+    expect(await text((await faulty.get('doc.json'))!.body)).toBe('hello');
     expect(stalled()).toBe(1);
   }, 30_000);
 
