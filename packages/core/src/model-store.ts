@@ -136,7 +136,7 @@ export class ModelStore {
    * model while none remains, is listed last.
    */
   async listDomains(): Promise<string[]> {
-    const names = await listNames(this.storage, layout.domains(), '.json');
+    const names = await listNames(this.storage, layout.domains(), '.json', 'domain');
     const latestTimes = await mapConcurrently(names, 16, (name) =>
       latest(this.storage, name).then(
         ({ model, pointer }) => (pointer === undefined && model === undefined ? undefined : model ? modelTime(model) : 0),
@@ -174,7 +174,7 @@ export class ModelStore {
       validateStateName(options.state);
       return (await modelsInState(this.storage, domain, options.state)).map(({ id }) => id);
     }
-    const objects = await listObjects(this.storage, layout.versions(domain), '.json');
+    const objects = await listObjects(this.storage, layout.versions(domain), '.json', 'model id');
     if (objects.length === 0 && !(await this.storage.head(layout.domain(domain)))) throw new DomainNotFoundError(domain);
     return sortByTime(await timesOf(this.storage, domain, objects));
   }
@@ -335,7 +335,7 @@ export class ModelStore {
 
   /** Model states, in no particular order. */
   async listModelStates(): Promise<string[]> {
-    return (await listNames(this.storage, layout.states(), '.json')).filter((state) => state !== deletedState);
+    return (await listNames(this.storage, layout.states(), '.json', 'state')).filter((state) => state !== deletedState);
   }
 
   /** Puts a model in a state (idempotent): a byte copy of its document, as Python modelstore's set_model_state makes. @throws StateNotFoundError, ModelNotFoundError, ModelDeletedError */
@@ -359,11 +359,13 @@ export class ModelStore {
     await this.storage.delete(layout.stateVersion(domain, state, modelId));
   }
 
-  /** The states a model is in. */
+  /** The states a model is in: those whose state exists (a deleted state's copies are left in place, as Python modelstore leaves them, but no longer count). */
   async getModelStates(domain: string, modelId: string): Promise<string[]> {
     validateDomain(domain);
     validateModelId(modelId);
-    return statesOf(this.storage, domain, modelId);
+    const [copies, defined] = await Promise.all([statesOf(this.storage, domain, modelId), this.listModelStates()]);
+    const states = new Set(defined);
+    return copies.filter((state) => states.has(state));
   }
 }
 

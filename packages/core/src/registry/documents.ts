@@ -9,6 +9,7 @@ import { text as readText } from 'node:stream/consumers';
 import { IntegrityError } from '../errors.js';
 import { parseJson } from '../json.js';
 import { checkModelMetadata, type ModelMetadata } from '../metadata.js';
+import { validateDomain, validateModelId, validateStateName } from '../names.js';
 import type { ObjectInfo, Storage } from '../storage.js';
 
 /** A JSON document as read: its value (the parse error when `damaged`), the version read, and its exact text. */
@@ -41,19 +42,41 @@ export async function* listAll(storage: Storage, prefix: string): AsyncGenerator
   } while (cursor !== undefined);
 }
 
-/** Objects `<name><suffix>` directly under `prefix` (not in sub-folders), with what the listing says of them. */
-export async function listObjects(storage: Storage, prefix: string, suffix: string): Promise<{ name: string; info: ObjectInfo }[]> {
+/** What a listed name is: a domain, a model id or a state — checked by its rule before it is used in a key. */
+export type NameKind = 'domain' | 'model id' | 'state';
+
+const usable: Record<NameKind, (name: string) => unknown> = {
+  domain: validateDomain,
+  'model id': validateModelId,
+  state: (name) => validateStateName(name, { allowReserved: true }),
+};
+
+/**
+ * Objects `<name><suffix>` directly under `prefix` (not in sub-folders), with what the
+ * listing says of them. Names that break their kind's rule (another writer's — e.g. a
+ * model id with a tab, which Python modelstore accepts but no key of this library may
+ * hold) are left out when `kind` is given: they could not be read or acted on, and must
+ * not hide the others.
+ */
+export async function listObjects(storage: Storage, prefix: string, suffix: string, kind?: NameKind): Promise<{ name: string; info: ObjectInfo }[]> {
   const objects: { name: string; info: ObjectInfo }[] = [];
   for await (const object of listAll(storage, prefix)) {
     const rest = object.key.slice(prefix.length);
-    if (!rest.includes('/') && rest.endsWith(suffix)) objects.push({ name: rest.slice(0, -suffix.length), info: object });
+    if (rest.includes('/') || !rest.endsWith(suffix)) continue;
+    const name = rest.slice(0, -suffix.length);
+    try {
+      if (kind !== undefined) usable[kind](name);
+    } catch {
+      continue;
+    }
+    objects.push({ name, info: object });
   }
   return objects;
 }
 
-/** Names `<name><suffix>` directly under `prefix`. */
-export async function listNames(storage: Storage, prefix: string, suffix: string): Promise<string[]> {
-  return (await listObjects(storage, prefix, suffix)).map(({ name }) => name);
+/** Names `<name><suffix>` directly under `prefix`, of `kind` (see {@link listObjects}). */
+export async function listNames(storage: Storage, prefix: string, suffix: string, kind?: NameKind): Promise<string[]> {
+  return (await listObjects(storage, prefix, suffix, kind)).map(({ name }) => name);
 }
 
 /** A JSON document in Python's dialect; one that does not parse is `damaged`, so a writer can replace that very version. `undefined` when missing. */

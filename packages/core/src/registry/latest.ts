@@ -17,7 +17,7 @@ import { newestFirst, sameModel, sortByTime } from './order.js';
 
 /** The domain's newest committed model other than `except` (undefined if none, or if it vanished while read), and how many there are. */
 export async function newestCommitted(storage: Storage, domain: string, except?: string): Promise<{ newest: StoredModel | undefined; count: number }> {
-  const objects = (await listObjects(storage, layout.versions(domain), '.json')).filter(({ name }) => name !== except);
+  const objects = (await listObjects(storage, layout.versions(domain), '.json', 'model id')).filter(({ name }) => name !== except);
   const first = sortByTime(await timesOf(storage, domain, objects))[0];
   const newest = first === undefined ? undefined : await readModel(storage, layout.version(domain, first)).catch(() => undefined);
   return { newest, count: objects.length };
