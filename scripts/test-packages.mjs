@@ -1,11 +1,14 @@
 // Packs every published package, checks what each tarball holds, installs the
 // tarballs with npm into fresh projects (no workspace links), and runs there what a
 // user would: the README quick start, an ESM and a CommonJS script, `npx modelstore`.
+// publint and @arethetypeswrong/cli check every tarball's manifest and type resolution.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { publint } from 'publint';
+import { formatMessage } from 'publint/utils';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const work = mkdtempSync(path.join(tmpdir(), 'modelstore-packages-'));
@@ -96,6 +99,22 @@ try {
         check(existsSync(resolved), `${name}: ${entry} points at ${source}, which the tarball lacks`);
       }
     }
+  }
+
+  // 2b. publint (errors and warnings fail; suggestions are printed) and arethetypeswrong on
+  // each tarball. The packages are ESM only: Node >= 20.19 (engines) loads them with
+  // require() too (the CommonJS script below proves it), so attw's cjs-resolves-to-esm
+  // rule, about older Nodes and bundlers, is ignored. Every other attw problem fails.
+  const attw = path.join(root, 'node_modules', '.bin', 'attw');
+  for (const [name, tarball] of Object.entries(tarballs)) {
+    const bytes = readFileSync(tarball);
+    const { messages, pkg } = await publint({ pack: { tarball: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) }, level: 'suggestion' });
+    const text = (message) => `${message.code}: ${formatMessage(message, pkg) ?? ''}`;
+    for (const message of messages.filter((message) => message.type === 'suggestion')) console.log(`${name}: publint suggests ${text(message)}`);
+    const problems = messages.filter((message) => message.type !== 'suggestion');
+    check(problems.length === 0, `${name}: publint ${problems.map((message) => `${message.type} ${text(message)}`).join('; ')}`);
+    const types = run(attw, [tarball, '--ignore-rules', 'cjs-resolves-to-esm', '--format', 'ascii'], work, { allowFailure: true, env: { NO_COLOR: '1' } });
+    check(types.status === 0, `${name}: @arethetypeswrong/cli found problems:\n${types.stdout}\n${types.stderr}`);
   }
 
   // 3. A project with the file system backend only: the README quick start, ESM, CommonJS.
