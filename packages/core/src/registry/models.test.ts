@@ -1,0 +1,101 @@
+// Unit tests of reading one model: by id (found, deleted, unknown domain, unknown id,
+// damaged), and resolveModel's choice between id, state and latest.
+import { describe, expect, it } from '@jest/globals';
+import { DomainNotFoundError, IntegrityError, InvalidOptionError, ModelDeletedError, ModelNotFoundError, StateNotFoundError } from '../errors.js';
+import { MemoryStorage } from '../memory-storage.js';
+import { deletedState } from '../names.js';
+import { layout } from '../registry-layout.js';
+import type { Storage } from '../storage.js';
+import { modelOrThrow, resolveModel } from './models.js';
+import { ensureState } from './states.js';
+
+const documentText = (id: string, day: number) =>
+  JSON.stringify({ model: { domain: 'd', model_id: id, model_type: { library: 'x' } }, storage: { type: 'memory' }, code: { created_at: `2024-01-${String(day).padStart(2, '0')}T00:00:00.000Z` } });
+
+async function commit(storage: MemoryStorage, id: string, day: number, states: string[] = []): Promise<void> {
+  await storage.put(layout.version('d', id), documentText(id, day));
+  for (const state of states) await storage.put(layout.stateVersion('d', state, id), documentText(id, day));
+}
+
+/** Records every storage call. */
+function recording(storage: MemoryStorage): { storage: Storage; calls: string[] } {
+  const calls: string[] = [];
+  const proxy = new Proxy(storage, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        calls.push(String(property));
+        return (value as (...values: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { storage: proxy, calls };
+}
+
+const failure = (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => error);
+
+describe('modelOrThrow', () => {
+  it('returns the committed document with its version and text', async () => {
+    const storage = new MemoryStorage();
+    await commit(storage, 'a', 1);
+    const model = await modelOrThrow(storage, 'd', 'a');
+    expect(model.text).toBe(documentText('a', 1));
+    expect(model.info.etag).toBe((await storage.head(layout.version('d', 'a')))!.etag);
+  });
+
+  it('tells a deleted model, an unknown domain and an unknown id apart', async () => {
+    const storage = new MemoryStorage();
+    expect(await failure(modelOrThrow(storage, 'd', 'a'))).toBeInstanceOf(DomainNotFoundError);
+    await commit(storage, 'b', 1);
+    await storage.put(layout.domain('d'), documentText('b', 1));
+    expect(await failure(modelOrThrow(storage, 'd', 'a'))).toBeInstanceOf(ModelNotFoundError);
+    await storage.put(layout.stateVersion('d', deletedState, 'a'), documentText('a', 1));
+    expect(await failure(modelOrThrow(storage, 'd', 'a'))).toBeInstanceOf(ModelDeletedError);
+  });
+
+  it('is IntegrityError for a damaged document, not "not found"', async () => {
+    const storage = new MemoryStorage();
+    await storage.put(layout.version('d', 'a'), '{"model":');
+    expect(IntegrityError.isInstance(await failure(modelOrThrow(storage, 'd', 'a')))).toBe(true);
+  });
+});
+
+describe('resolveModel', () => {
+  it('refuses modelId and state together, naming the method, before any I/O', async () => {
+    const { storage, calls } = recording(new MemoryStorage());
+    const error = await failure(resolveModel(storage, 'd', { modelId: 'a', state: 'prod' }, 'download'));
+    expect(InvalidOptionError.isInstance(error)).toBe(true);
+    expect((error as InvalidOptionError).option).toBe('state');
+    expect((error as Error).message).toMatch(/^download: pass modelId or state, not both/);
+    expect(calls).toEqual([]);
+  });
+
+  it('picks by id, the newest in a state, or the latest', async () => {
+    const storage = new MemoryStorage();
+    await ensureState(storage, 'prod');
+    await commit(storage, 'a', 1, ['prod']);
+    await commit(storage, 'b', 2, ['prod']);
+    await commit(storage, 'c', 3);
+    expect((await resolveModel(storage, 'd', { modelId: 'a' }, 'load')).metadata.model.model_id).toBe('a');
+    expect((await resolveModel(storage, 'd', { state: 'prod' }, 'load')).metadata.model.model_id).toBe('b');
+    expect((await resolveModel(storage, 'd', {}, 'load')).metadata.model.model_id).toBe('c');
+    // An explicit undefined is as good as absent.
+    expect((await resolveModel(storage, 'd', { modelId: undefined, state: 'prod' }, 'load')).metadata.model.model_id).toBe('b');
+  });
+
+  it('reports a state that does not exist, an empty state, and a damaged newest member', async () => {
+    const storage = new MemoryStorage();
+    await commit(storage, 'a', 1);
+    expect(await failure(resolveModel(storage, 'd', { state: 'prod' }, 'load'))).toBeInstanceOf(StateNotFoundError);
+    await ensureState(storage, 'prod');
+    expect(await failure(resolveModel(storage, 'd', { state: 'prod' }, 'load'))).toBeInstanceOf(ModelNotFoundError);
+    await storage.put(layout.stateVersion('d', 'prod', 'a'), documentText('a', 1));
+    await storage.put(layout.version('d', 'a'), '{"broken');
+    expect(IntegrityError.isInstance(await failure(resolveModel(storage, 'd', { state: 'prod' }, 'load')))).toBe(true);
+  });
+
+  it('is DomainNotFoundError for the latest of an empty domain', async () => {
+    expect(await failure(resolveModel(new MemoryStorage(), 'd', {}, 'load'))).toBeInstanceOf(DomainNotFoundError);
+  });
+});
