@@ -1,0 +1,153 @@
+// Unit tests of the soft delete and its order: whatever storage call fails (and
+// whether the process stops there or carries on), no state copy and no latest pointer
+// is left naming a model that is not listed.
+import { describe, expect, it } from '@jest/globals';
+import { text } from 'node:stream/consumers';
+import { ModelDeletedError, StorageError } from '../errors.js';
+import { MemoryStorage } from '../memory-storage.js';
+import { deletedState } from '../names.js';
+import { layout } from '../registry-layout.js';
+import type { Body, GetOptions, ListOptions, PutOptions } from '../storage.js';
+import { readIndex, updateIndex } from './creation-index.js';
+import { listAll, readModel } from './documents.js';
+import { deleteModel } from './delete.js';
+import { ensureState } from './states.js';
+
+/**
+ * Fails the `failAt`-th storage call (1-based, every kind of call counted). With
+ * `crash`, every later call fails too, as if the process had died there.
+ */
+class FailingStorage extends MemoryStorage {
+  calls = 0;
+  failAt = Number.POSITIVE_INFINITY;
+  crash = false;
+  log: string[] = [];
+  private step(name: string, key: string): void {
+    this.calls++;
+    this.log.push(`${name} ${key}`);
+    if (this.calls === this.failAt || (this.crash && this.calls > this.failAt)) throw new StorageError(`injected failure of ${name} ${key}`, { retryable: true });
+  }
+  override async put(key: string, body: Body, options?: PutOptions) {
+    this.step('put', key);
+    return super.put(key, body, options);
+  }
+  override async get(key: string, options?: GetOptions) {
+    this.step('get', key);
+    return super.get(key, options);
+  }
+  override async head(key: string) {
+    this.step('head', key);
+    return super.head(key);
+  }
+  override async list(prefix: string, options?: ListOptions) {
+    this.step('list', prefix);
+    return super.list(prefix, options);
+  }
+  override async delete(key: string) {
+    this.step('delete', key);
+    return super.delete(key);
+  }
+}
+
+const archiveOf = (id: string) => `operatorai-model-store/d/2024.01.01-00.00.00/${id}/artifacts.tar.gz`;
+const documentText = (id: string, day: number) =>
+  JSON.stringify({
+    model: { domain: 'd', model_id: id, model_type: { library: 'x' } },
+    storage: { type: 'memory', prefix: archiveOf(id) },
+    code: { created_at: `2024-01-${String(day).padStart(2, '0')}T00:00:00.000Z` },
+    archive: { sha256: 's', size: 1, files: {}, upload_id: `u-${id}` },
+  });
+
+/** Models "a" (older, in prod) and "m" (newest, the latest, in prod and staging), indexed. */
+async function registry(storage: MemoryStorage): Promise<void> {
+  await ensureState(storage, 'prod');
+  await ensureState(storage, 'staging');
+  for (const [id, day, states] of [
+    ['a', 1, ['prod']],
+    ['m', 2, ['prod', 'staging']],
+  ] as const) {
+    await storage.put(archiveOf(id), 'archive');
+    await storage.put(layout.version('d', id), documentText(id, day));
+    for (const state of states) await storage.put(layout.stateVersion('d', state, id), documentText(id, day));
+    await updateIndex(storage, 'd', { add: (await readModel(storage, layout.version('d', id)))! });
+  }
+  await storage.put(layout.domain('d'), documentText('m', 2));
+}
+
+/** Every state copy and the latest pointer name a listed model. */
+async function checkNothingNamesAnUnlistedModel(storage: MemoryStorage, context: string): Promise<void> {
+  const listed = new Set<string>();
+  const copies: { state: string; id: string }[] = [];
+  for await (const object of listAll(storage, layout.versions('d'))) {
+    const parts = object.key.slice(layout.versions('d').length).split('/');
+    if (parts.length === 1) listed.add(parts[0]!.slice(0, -'.json'.length));
+    else if (parts[0] !== deletedState) copies.push({ state: parts[0]!, id: parts[1]!.slice(0, -'.json'.length) });
+  }
+  for (const { state, id } of copies) expect({ context, state, id, listed: listed.has(id) }).toEqual({ context, state, id, listed: true });
+  const pointer = await storage.get(layout.domain('d'));
+  if (pointer) {
+    const id = (JSON.parse(await text(pointer.body)) as { model: { model_id: string } }).model.model_id;
+    expect({ context, pointer: id, listed: listed.has(id) }).toEqual({ context, pointer: id, listed: true });
+  }
+}
+
+describe('deleteModel', () => {
+  it('moves the document to the deleted state, leaves every state, retreats the pointer, removes the archive and the index entry', async () => {
+    const storage = new MemoryStorage();
+    await registry(storage);
+    await deleteModel(storage, 'd', 'm');
+    expect(await storage.head(layout.version('d', 'm'))).toBeUndefined();
+    expect(await text((await storage.get(layout.stateVersion('d', deletedState, 'm')))!.body)).toBe(documentText('m', 2));
+    expect(await storage.head(layout.stateVersion('d', 'prod', 'm'))).toBeUndefined();
+    expect(await storage.head(layout.stateVersion('d', 'staging', 'm'))).toBeUndefined();
+    expect(await storage.head(layout.stateVersion('d', 'prod', 'a'))).toBeDefined();
+    expect(await text((await storage.get(layout.domain('d')))!.body)).toBe(documentText('a', 2 - 1));
+    expect(await storage.head(archiveOf('m'))).toBeUndefined();
+    expect(await storage.head(archiveOf('a'))).toBeDefined();
+    expect([...(await readIndex(storage, 'd')).keys()]).toEqual(['a']);
+    await expect(deleteModel(storage, 'd', 'm')).rejects.toBeInstanceOf(ModelDeletedError);
+  });
+
+  it('removes the pointer when the last model is deleted', async () => {
+    const storage = new MemoryStorage();
+    await registry(storage);
+    await deleteModel(storage, 'd', 'm');
+    await deleteModel(storage, 'd', 'a');
+    expect(await storage.head(layout.domain('d'))).toBeUndefined();
+    await checkNothingNamesAnUnlistedModel(storage, 'all deleted');
+  });
+
+  for (const crash of [true]) {
+    it(`leaves nothing naming an unlisted model when any storage call fails (${crash ? 'the process stops there' : 'one call fails, the rest succeed'}), and a retry finishes the delete`, async () => {
+      // How many calls a delete that does not fail makes.
+      const probe = new FailingStorage();
+      await registry(probe);
+      probe.calls = 0;
+      await deleteModel(probe, 'd', 'm');
+      const total = probe.calls;
+      expect(total).toBeGreaterThan(8);
+      for (let failAt = 1; failAt <= total; failAt++) {
+        const storage = new FailingStorage();
+        await registry(storage);
+        storage.calls = 0;
+        storage.log = [];
+        storage.failAt = failAt;
+        storage.crash = crash;
+        await deleteModel(storage, 'd', 'm').catch((error: unknown) => {
+          if (!StorageError.isInstance(error)) throw error;
+        });
+        storage.failAt = Number.POSITIVE_INFINITY;
+        storage.crash = false;
+        const context = `call ${failAt} of ${total} (${storage.log[failAt - 1]}) failed`;
+        await checkNothingNamesAnUnlistedModel(storage, context);
+        // Running the delete again (or finding it done) reaches the final state.
+        await deleteModel(storage, 'd', 'm').catch((error: unknown) => {
+          if (!ModelDeletedError.isInstance(error)) throw error;
+        });
+        await checkNothingNamesAnUnlistedModel(storage, `${context}, then retried`);
+        expect({ context, listed: (await storage.head(layout.version('d', 'm'))) !== undefined }).toEqual({ context, listed: false });
+        expect({ context, prod: (await storage.head(layout.stateVersion('d', 'prod', 'm'))) !== undefined }).toEqual({ context, prod: false });
+      }
+    });
+  }
+});
