@@ -117,7 +117,7 @@ describe('deleteModel', () => {
     await checkNothingNamesAnUnlistedModel(storage, 'all deleted');
   });
 
-  for (const crash of [true]) {
+  for (const crash of [true, false]) {
     it(`leaves nothing naming an unlisted model when any storage call fails (${crash ? 'the process stops there' : 'one call fails, the rest succeed'}), and a retry finishes the delete`, async () => {
       // How many calls a delete that does not fail makes.
       const probe = new FailingStorage();
@@ -126,6 +126,9 @@ describe('deleteModel', () => {
       await deleteModel(probe, 'd', 'm');
       const total = probe.calls;
       expect(total).toBeGreaterThan(8);
+      // Known failure (one call fails, the rest succeed): a failed read of the pointer in
+      // retreatLatest is taken for "no pointer", so the delete goes on and succeeds, and the
+      // pointer is left naming the deleted model.
       for (let failAt = 1; failAt <= total; failAt++) {
         const storage = new FailingStorage();
         await registry(storage);
