@@ -31,6 +31,7 @@ async function weightsFile(name, mebibytes) {
   const out = createWriteStream(file);
   const chunk = new Float32Array(MiB / 4);
   let seed = 12345;
+  // biome-ignore lint/suspicious/noAssignInExpressions: a one-line seeded generator
   const random = () => ((seed = (seed * 1103515245 + 12345) >>> 0) + 1) / 4294967297;
   for (let i = 0; i < mebibytes; i++) {
     for (let j = 0; j < chunk.length; j += 2) {
@@ -100,8 +101,23 @@ try {
   const fsPeak = Math.max(...fsRuns.map((run) => run.peakRssBytes));
   row(`file system, ${sizes.large} MiB`, 'cp (baseline)', cp, bytes, cpMedian);
   row(`file system, ${sizes.large} MiB`, 'tar -czf (baseline)', tarSeconds, bytes, cpMedian);
-  row(`file system, ${sizes.large} MiB`, 'ModelStore upload', fsRuns.map((run) => run.uploadSeconds), bytes, cpMedian, fsPeak, `archive ${(fsRuns[0].archiveBytes / bytes).toFixed(3)} of the input`);
-  row(`file system, ${sizes.large} MiB`, 'ModelStore download', fsRuns.map((run) => run.downloadSeconds), bytes, cpMedian, fsPeak);
+  row(
+    `file system, ${sizes.large} MiB`,
+    'ModelStore upload',
+    fsRuns.map((run) => run.uploadSeconds),
+    bytes,
+    cpMedian,
+    fsPeak,
+    `archive ${(fsRuns[0].archiveBytes / bytes).toFixed(3)} of the input`,
+  );
+  row(
+    `file system, ${sizes.large} MiB`,
+    'ModelStore download',
+    fsRuns.map((run) => run.downloadSeconds),
+    bytes,
+    cpMedian,
+    fsPeak,
+  );
   results.scenarios.fileSystem = { bytes, cp, tar: tarSeconds, runs: fsRuns };
 
   // 2 GiB round trip: the memory budget.
@@ -124,10 +140,38 @@ try {
     ours.push(await scenario('s3-modelstore', s3Args));
   }
   const s3Bytes = sizes.s3 * MiB;
-  row(`S3 server, ${sizes.s3} MiB`, 'lib-storage Upload (baseline)', bare.map((run) => run.uploadSeconds), s3Bytes, median(bare.map((run) => run.uploadSeconds)), Math.max(...bare.map((run) => run.peakRssBytes)));
-  row(`S3 server, ${sizes.s3} MiB`, 'ModelStore upload', ours.map((run) => run.uploadSeconds), s3Bytes, median(bare.map((run) => run.uploadSeconds)), Math.max(...ours.map((run) => run.peakRssBytes)));
-  row(`S3 server, ${sizes.s3} MiB`, 'GetObject (baseline)', bare.map((run) => run.downloadSeconds), s3Bytes, median(bare.map((run) => run.downloadSeconds)));
-  row(`S3 server, ${sizes.s3} MiB`, 'ModelStore download', ours.map((run) => run.downloadSeconds), s3Bytes, median(bare.map((run) => run.downloadSeconds)), undefined, 'includes gunzip, untar, two sha256');
+  row(
+    `S3 server, ${sizes.s3} MiB`,
+    'lib-storage Upload (baseline)',
+    bare.map((run) => run.uploadSeconds),
+    s3Bytes,
+    median(bare.map((run) => run.uploadSeconds)),
+    Math.max(...bare.map((run) => run.peakRssBytes)),
+  );
+  row(
+    `S3 server, ${sizes.s3} MiB`,
+    'ModelStore upload',
+    ours.map((run) => run.uploadSeconds),
+    s3Bytes,
+    median(bare.map((run) => run.uploadSeconds)),
+    Math.max(...ours.map((run) => run.peakRssBytes)),
+  );
+  row(
+    `S3 server, ${sizes.s3} MiB`,
+    'GetObject (baseline)',
+    bare.map((run) => run.downloadSeconds),
+    s3Bytes,
+    median(bare.map((run) => run.downloadSeconds)),
+  );
+  row(
+    `S3 server, ${sizes.s3} MiB`,
+    'ModelStore download',
+    ours.map((run) => run.downloadSeconds),
+    s3Bytes,
+    median(bare.map((run) => run.downloadSeconds)),
+    undefined,
+    'includes gunzip, untar, two sha256',
+  );
   results.scenarios.s3 = { bytes: s3Bytes, bare, ours };
 
   // Scale: a domain of many models (metadata only), written in a shuffled order.
@@ -137,16 +181,27 @@ try {
   const metadataOf = (i) => {
     const at = new Date(created + i * 1000);
     const id = `model-${String(i).padStart(6, '0')}`;
-    return { id, at, json: JSON.stringify({ model: { domain: 'scale', model_id: id, model_type: { library: 'model_file' }, parameters: {} }, storage: { type: 'bench', prefix: layout.archive('scale', at, id) }, modelstore: 'bench', code: { runtime: 'bench', created: at.toISOString(), created_at: at.toISOString() } }) };
+    return {
+      id,
+      at,
+      json: JSON.stringify({
+        model: { domain: 'scale', model_id: id, model_type: { library: 'model_file' }, parameters: {} },
+        storage: { type: 'bench', prefix: layout.archive('scale', at, id) },
+        modelstore: 'bench',
+        code: { runtime: 'bench', created: at.toISOString(), created_at: at.toISOString() },
+      }),
+    };
   };
   const index = { models: Object.fromEntries(Array.from({ length: count }, (_, i) => [metadataOf(i).id, created + i * 1000])) };
   const seed = async (put) => {
     for (let start = 0; start < count; start += 64) {
-      await Promise.all(order.slice(start, start + 64).map(async (i) => {
-        const { id, json } = metadataOf(i);
-        await put(layout.version('scale', id), json);
-        if (i % 50 === 0) await put(layout.stateVersion('scale', 'production', id), json);
-      }));
+      await Promise.all(
+        order.slice(start, start + 64).map(async (i) => {
+          const { id, json } = metadataOf(i);
+          await put(layout.version('scale', id), json);
+          if (i % 50 === 0) await put(layout.stateVersion('scale', 'production', id), json);
+        }),
+      );
     }
     await put(layout.domain('scale'), metadataOf(count - 1).json);
     await put(layout.state('production'), JSON.stringify({ created: '2026/01/01/00:00:00', state_name: 'production' }));
@@ -164,7 +219,15 @@ try {
     results.scenarios.scale[backend] = run;
     for (const [operation, measured] of Object.entries(run)) {
       if (operation === 'peakRssBytes') continue;
-      row(`scale, ${count} models, ${backend === 'fs' ? 'file system' : 'S3 server'}`, operation, [measured.seconds], undefined, undefined, undefined, `${measured.requests} storage requests${measured.count === undefined ? '' : `, ${measured.count} ids`}`);
+      row(
+        `scale, ${count} models, ${backend === 'fs' ? 'file system' : 'S3 server'}`,
+        operation,
+        [measured.seconds],
+        undefined,
+        undefined,
+        undefined,
+        `${measured.requests} storage requests${measured.count === undefined ? '' : `, ${measured.count} ids`}`,
+      );
     }
   }
 

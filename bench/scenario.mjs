@@ -2,7 +2,7 @@
 // Prints one JSON line. Usage: node scenario.mjs <name> <json arguments>
 import { S3Client, GetObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { ModelStore } from "@modelstore/core";
+import { ModelStore } from '@modelstore/core';
 import { RawAdapter } from '@modelstore/adapter-raw';
 import { CountingStorage } from '@modelstore/storage-conformance/counting-storage';
 import { FileSystemStorage } from '@modelstore/storage-fs';
@@ -83,7 +83,6 @@ const scenarios = {
     }
     return results;
   },
-
 };
 
 const result = await scenarios[name]();

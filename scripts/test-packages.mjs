@@ -171,9 +171,15 @@ console.log('${flavour} ok', model.model_id);
   // 5. An S3 user's project: ESM and CommonJS, and no other cloud SDK.
   const s3Project = newProject('s3', [tarballs['@modelstore/core'], tarballs['@modelstore/storage-s3']]);
   const s3Installed = [...installedPackages(s3Project)];
-  check(s3Installed.some((name) => name.startsWith('@aws-sdk/')), 'the S3 project has no AWS SDK');
+  check(
+    s3Installed.some((name) => name.startsWith('@aws-sdk/')),
+    'the S3 project has no AWS SDK',
+  );
   check(!s3Installed.some((name) => /^@google-cloud\/|^@azure\/|^onnxruntime|^@tensorflow\//.test(name)), 'the S3 project installed another cloud SDK or runtime');
-  writeFileSync(path.join(s3Project, 'esm.mjs'), `import { S3Storage } from '@modelstore/storage-s3';\nimport { ModelStore } from '@modelstore/core';\nconst store = new ModelStore({ storage: new S3Storage({ bucket: 'b', region: 'eu-west-1' }) });\nconsole.log(store.storage.describe('k').type);\n`);
+  writeFileSync(
+    path.join(s3Project, 'esm.mjs'),
+    `import { S3Storage } from '@modelstore/storage-s3';\nimport { ModelStore } from '@modelstore/core';\nconst store = new ModelStore({ storage: new S3Storage({ bucket: 'b', region: 'eu-west-1' }) });\nconsole.log(store.storage.describe('k').type);\n`,
+  );
   writeFileSync(path.join(s3Project, 'cjs.cjs'), `const { S3Storage } = require('@modelstore/storage-s3');\nconsole.log(new S3Storage({ bucket: 'b', region: 'eu-west-1' }).describe('k').type);\n`);
   for (const file of ['esm.mjs', 'cjs.cjs']) {
     const result = run('node', [file], s3Project, { allowFailure: true, env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } });

@@ -25,10 +25,7 @@ function buildModel(): Uint8Array {
     });
   const graph = onnx.GraphProto.create({
     name: 'linear',
-    node: [
-      onnx.NodeProto.create({ opType: 'MatMul', input: ['x', 'W'], output: ['xw'] }),
-      onnx.NodeProto.create({ opType: 'Add', input: ['xw', 'b'], output: ['y'] }),
-    ],
+    node: [onnx.NodeProto.create({ opType: 'MatMul', input: ['x', 'W'], output: ['xw'] }), onnx.NodeProto.create({ opType: 'Add', input: ['xw', 'b'], output: ['y'] })],
     initializer: [tensor('W', [3, 2], [1, 2, 3, 4, 5, 6]), tensor('b', [2], [0.25, -0.5])],
     // Older exporters list initializers among the inputs too.
     input: [valueInfo('x', ['batch', 3]), valueInfo('W', [3, 2])],
@@ -67,7 +64,10 @@ describe('OnnxAdapter', () => {
 
   it('round-trips a model built here: same outputs, and the archive laid out as Python lays it out', async () => {
     const bytes = buildModel();
-    const before = await run(await ort.InferenceSession.create(bytes), [[1, 2, 3], [0, -1, 0.5]]);
+    const before = await run(await ort.InferenceSession.create(bytes), [
+      [1, 2, 3],
+      [0, -1, 0.5],
+    ]);
     const metadata = await store.upload('linear', { model: bytes, modelId: 'linear-v1' });
     expect(metadata.model.model_type).toEqual({ library: 'onnx', type: 'ModelProto' });
     expect(metadata.model.parameters).toEqual({
@@ -78,7 +78,10 @@ describe('OnnxAdapter', () => {
     });
     expect(metadata.code!.dependencies!['onnxruntime-node']).toBe(ort.env.versions.node);
 
-    const after = await run(await store.load<ort.InferenceSession>('linear'), [[1, 2, 3], [0, -1, 0.5]]);
+    const after = await run(await store.load<ort.InferenceSession>('linear'), [
+      [1, 2, 3],
+      [0, -1, 0.5],
+    ]);
     expect(after).toEqual(before);
 
     const pythonMembers = JSON.parse(readFileSync(path.join(fixture, 'expected.json'), 'utf8')).domains['iris-onnx'].models['iris-v1'].archive_members.map((member: { name: string }) => member.name);

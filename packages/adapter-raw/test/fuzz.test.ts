@@ -50,10 +50,7 @@ type LinkKind = 'file' | 'folder' | 'dangling' | 'absolute-out' | 'dotdot-out' |
 const badLinks = new Set<LinkKind>(['dangling', 'absolute-out', 'dotdot-out', 'ancestor', 'loop']);
 
 /** One entry of a random model folder, as fast-check generates it. */
-type EntrySpec =
-  | { kind: 'folder'; name: string; mode: number; children: EntrySpec[] }
-  | { kind: 'file'; name: string; mode: number; bytes: Uint8Array }
-  | { kind: 'link'; name: string; link: LinkKind; target: number };
+type EntrySpec = { kind: 'folder'; name: string; mode: number; children: EntrySpec[] } | { kind: 'file'; name: string; mode: number; bytes: Uint8Array } | { kind: 'link'; name: string; link: LinkKind; target: number };
 
 const fileBytes = fc.oneof({ weight: 1, arbitrary: fc.constant(new Uint8Array(0)) }, { weight: 4, arbitrary: fc.uint8Array({ maxLength: 2999, size: 'max' }) });
 
@@ -156,35 +153,35 @@ describe(`RawAdapter folders (${cases} seeded cases)`, () => {
       let count = 0;
       await fc.assert(
         fc.asyncProperty(modelFolder, async (spec) => {
-        const i = count++;
-        const caseRoot = path.join(work, `case-${i}`);
-        mkdirSync(caseRoot);
-        const links = makeFolder(caseRoot, spec);
-        const refused = links.some((link) => badLinks.has(link));
-        const out = path.join(caseRoot, 'out', 'x');
-        mkdirSync(out, { recursive: true });
-        const outcome = await (async () => {
-          const saved = await adapter.save(path.join(caseRoot, 'src'));
-          const { stream, digest } = packArchive(saved.files, { mtime: new Date(0), compressionLevel: 1 });
-          const chunks: Buffer[] = [];
-          for await (const chunk of stream) chunks.push(chunk as Buffer);
-          await extractArchive(Readable.from([Buffer.concat(chunks)]), out, await digest);
-          return 'extracted';
-        })().catch((error: unknown) => (SourceFileError.isInstance(error) ? `SOURCE_FILE ${error.reason}` : ModelStoreError.isInstance(error) ? error.code : `UNTYPED ${(error as Error)?.stack ?? String(error)}`));
-        outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
-        expect([i, outcome.startsWith('UNTYPED') ? outcome : 'typed']).toEqual([i, 'typed']);
-        expect([i, refused ? /^SOURCE_FILE (dangling-link|link-outside|link-cycle)$/.test(outcome) : outcome]).toEqual([i, refused ? true : 'extracted']);
-        expect([i, readdirSync(caseRoot).sort(), readdirSync(path.join(caseRoot, 'out')), readdirSync(path.join(caseRoot, 'outside'))]).toEqual([i, ['out', 'outside', 'src'], ['x'], ['secret']]);
-        const extracted = listing(out, (mode) => mode);
-        expect([i, extracted.filter(([, , mode]) => (parseInt(mode, 8) & ~0o755) !== 0)]).toEqual([i, []]);
-        if (!refused) {
-          const copy = path.join(caseRoot, 'copy');
-          execFileSync('cp', ['-rL', '--preserve=mode', path.join(caseRoot, 'src'), copy]);
-          const expected = listing(copy, (mode, folder) => (folder ? (mode & 0o755) | 0o700 : mode & 0o755));
-          expect([i, extracted]).toEqual([i, expected]);
-        }
-        chmodSync(caseRoot, 0o700);
-        rmSync(caseRoot, { recursive: true, force: true });
+          const i = count++;
+          const caseRoot = path.join(work, `case-${i}`);
+          mkdirSync(caseRoot);
+          const links = makeFolder(caseRoot, spec);
+          const refused = links.some((link) => badLinks.has(link));
+          const out = path.join(caseRoot, 'out', 'x');
+          mkdirSync(out, { recursive: true });
+          const outcome = await (async () => {
+            const saved = await adapter.save(path.join(caseRoot, 'src'));
+            const { stream, digest } = packArchive(saved.files, { mtime: new Date(0), compressionLevel: 1 });
+            const chunks: Buffer[] = [];
+            for await (const chunk of stream) chunks.push(chunk as Buffer);
+            await extractArchive(Readable.from([Buffer.concat(chunks)]), out, await digest);
+            return 'extracted';
+          })().catch((error: unknown) => (SourceFileError.isInstance(error) ? `SOURCE_FILE ${error.reason}` : ModelStoreError.isInstance(error) ? error.code : `UNTYPED ${(error as Error)?.stack ?? String(error)}`));
+          outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+          expect([i, outcome.startsWith('UNTYPED') ? outcome : 'typed']).toEqual([i, 'typed']);
+          expect([i, refused ? /^SOURCE_FILE (dangling-link|link-outside|link-cycle)$/.test(outcome) : outcome]).toEqual([i, refused ? true : 'extracted']);
+          expect([i, readdirSync(caseRoot).sort(), readdirSync(path.join(caseRoot, 'out')), readdirSync(path.join(caseRoot, 'outside'))]).toEqual([i, ['out', 'outside', 'src'], ['x'], ['secret']]);
+          const extracted = listing(out, (mode) => mode);
+          expect([i, extracted.filter(([, , mode]) => (parseInt(mode, 8) & ~0o755) !== 0)]).toEqual([i, []]);
+          if (!refused) {
+            const copy = path.join(caseRoot, 'copy');
+            execFileSync('cp', ['-rL', '--preserve=mode', path.join(caseRoot, 'src'), copy]);
+            const expected = listing(copy, (mode, folder) => (folder ? (mode & 0o755) | 0o700 : mode & 0o755));
+            expect([i, extracted]).toEqual([i, expected]);
+          }
+          chmodSync(caseRoot, 0o700);
+          rmSync(caseRoot, { recursive: true, force: true });
         }),
         { numRuns: cases, seed },
       );

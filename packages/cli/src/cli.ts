@@ -284,11 +284,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       const infos = await Promise.all(ids.map((id) => store.getModelInfo(domain, id)));
       output(
         infos.map((metadata) => ({ modelId: metadata.model.model_id, created: createdOf(metadata), library: metadata.model.model_type.library, size: metadata.archive?.size ?? null })),
-        () =>
-          table([
-            ['MODEL ID', 'CREATED', 'LIBRARY', 'SIZE'],
-            ...infos.map((metadata) => [metadata.model.model_id, createdOf(metadata), metadata.model.model_type.library, metadata.archive ? formatBytes(metadata.archive.size) : '-']),
-          ]),
+        () => table([['MODEL ID', 'CREATED', 'LIBRARY', 'SIZE'], ...infos.map((metadata) => [metadata.model.model_id, createdOf(metadata), metadata.model.model_type.library, metadata.archive ? formatBytes(metadata.archive.size) : '-'])]),
       );
     });
 
@@ -381,7 +377,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     .addOption(new Option('--older-than <duration>', 'grace period for archives without metadata').default('1h'))
     .option('--dry-run', 'list what would be removed')
     .option('--quiesced', 'allow --older-than below 15m: only when no upload is running and none was interrupted in the last 15 minutes')
-    .option('--local', "clean the local load cache instead (--cache-dir): staging folders of killed loads; the store is not touched")
+    .option('--local', 'clean the local load cache instead (--cache-dir): staging folders of killed loads; the store is not touched')
     .action(async (options: { olderThan: string; dryRun?: boolean; quiesced?: boolean; local?: boolean }) => {
       if (options.local) {
         const cacheDir = path.resolve(program.opts<GlobalOptions>().cacheDir ?? defaultCacheDir());
@@ -408,9 +404,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
           (result.kept.length ? `; ${result.kept.length} younger than ${options.olderThan} kept` : '') +
           '\n' +
           result.removed.map((object) => `  ${object.key}\n`).join('') +
-          (result.unreadable.length
-            ? `${result.unreadable.length} metadata document(s) could not be read; the archives of their models were kept:\n` + result.unreadable.map((key) => `  ${key}\n`).join('')
-            : ''),
+          (result.unreadable.length ? `${result.unreadable.length} metadata document(s) could not be read; the archives of their models were kept:\n` + result.unreadable.map((key) => `  ${key}\n`).join('') : ''),
       );
     });
 

@@ -26,75 +26,77 @@ describe('the modelstore command', () => {
     ];
   };
 
-  it.each(['file system', 'S3', 'GCS', 'Azure'])('runs every command against %s', async (name) => {
-    const [, store, env] = backends().find(([label]) => label.includes(name === 'file system' ? 'file system' : name))!;
-    const cli = (...args: string[]) => modelstore(['--store', store, ...args], { cwd: work, env });
-    const json = async (...args: string[]) => {
-      const result = await cli('--json', ...args);
-      expect({ args, code: result.code, stderr: result.stderr }).toEqual({ args, code: 0, stderr: '' });
-      return JSON.parse(result.stdout);
-    };
+  it.each(['file system', 'S3', 'GCS', 'Azure'])(
+    'runs every command against %s',
+    async (name) => {
+      const [, store, env] = backends().find(([label]) => label.includes(name === 'file system' ? 'file system' : name))!;
+      const cli = (...args: string[]) => modelstore(['--store', store, ...args], { cwd: work, env });
+      const json = async (...args: string[]) => {
+        const result = await cli('--json', ...args);
+        expect({ args, code: result.code, stderr: result.stderr }).toEqual({ args, code: 0, stderr: '' });
+        return JSON.parse(result.stdout);
+      };
 
-    const first = await json('upload', 'churn', 'model.bin', '--id', 'churn-v1', '--extra', 'README.md', '--meta', 'accuracy=0.93', '--meta', 'owner=ml-team', '--state', 'production');
-    expect(first.model.model_id).toBe('churn-v1');
-    expect(first.extra).toEqual({ accuracy: 0.93, owner: 'ml-team' });
-    const second = await cli('upload', 'churn', 'dir');
-    expect(second.code).toBe(0);
-    const secondId = second.stdout.trim();
-    expect(secondId).toMatch(/^[0-9a-f-]{36}$/);
+      const first = await json('upload', 'churn', 'model.bin', '--id', 'churn-v1', '--extra', 'README.md', '--meta', 'accuracy=0.93', '--meta', 'owner=ml-team', '--state', 'production');
+      expect(first.model.model_id).toBe('churn-v1');
+      expect(first.extra).toEqual({ accuracy: 0.93, owner: 'ml-team' });
+      const second = await cli('upload', 'churn', 'dir');
+      expect(second.code).toBe(0);
+      const secondId = second.stdout.trim();
+      expect(secondId).toMatch(/^[0-9a-f-]{36}$/);
 
-    expect((await json('ls')).map((row: { domain: string }) => row.domain)).toEqual(['churn']);
-    expect((await json('ls', 'churn')).map((row: { modelId: string }) => row.modelId)).toEqual([secondId, 'churn-v1']);
-    expect((await json('ls', 'churn', '--state', 'production')).map((row: { modelId: string }) => row.modelId)).toEqual(['churn-v1']);
-    const table = await cli('ls', 'churn');
-    expect(table.stdout.split('\n')[0]).toMatch(/^MODEL ID\s+CREATED\s+LIBRARY\s+SIZE$/);
-    expect(table.stdout).toContain('churn-v1');
+      expect((await json('ls')).map((row: { domain: string }) => row.domain)).toEqual(['churn']);
+      expect((await json('ls', 'churn')).map((row: { modelId: string }) => row.modelId)).toEqual([secondId, 'churn-v1']);
+      expect((await json('ls', 'churn', '--state', 'production')).map((row: { modelId: string }) => row.modelId)).toEqual(['churn-v1']);
+      const table = await cli('ls', 'churn');
+      expect(table.stdout.split('\n')[0]).toMatch(/^MODEL ID\s+CREATED\s+LIBRARY\s+SIZE$/);
+      expect(table.stdout).toContain('churn-v1');
 
-    const info = await json('info', 'churn', 'churn-v1');
-    expect(info.states).toEqual(['production']);
-    expect((await json('info', 'churn')).model.model_id).toBe(secondId);
+      const info = await json('info', 'churn', 'churn-v1');
+      expect(info.states).toEqual(['production']);
+      expect((await json('info', 'churn')).model.model_id).toBe(secondId);
 
-    const downloaded = await json('download', 'churn', 'churn-v1', '--to', 'out');
-    expect(treeDigest(downloaded.directory)).toEqual(
-      expect.objectContaining({ 'model.bin': treeDigest(work)['model.bin'], 'extras/README.md': treeDigest(work)['README.md'] }),
-    );
-    const latest = await cli('download', 'churn', '--to', 'latest');
-    expect(latest.code).toBe(0);
-    expect(Object.keys(treeDigest(path.join(work, 'latest'))).sort()).toEqual(['config.json', 'model-info.json', 'sub/w.bin']);
+      const downloaded = await json('download', 'churn', 'churn-v1', '--to', 'out');
+      expect(treeDigest(downloaded.directory)).toEqual(expect.objectContaining({ 'model.bin': treeDigest(work)['model.bin'], 'extras/README.md': treeDigest(work)['README.md'] }));
+      const latest = await cli('download', 'churn', '--to', 'latest');
+      expect(latest.code).toBe(0);
+      expect(Object.keys(treeDigest(path.join(work, 'latest'))).sort()).toEqual(['config.json', 'model-info.json', 'sub/w.bin']);
 
-    await json('state', 'create', 'staging');
-    expect(await json('state', 'ls')).toEqual(['production', 'staging']);
-    await json('state', 'set', 'churn', secondId, 'staging');
-    expect((await json('ls', 'churn', '--state', 'staging')).map((row: { modelId: string }) => row.modelId)).toEqual([secondId]);
-    await json('state', 'unset', 'churn', secondId, 'staging');
-    expect(await json('ls', 'churn', '--state', 'staging')).toEqual([]);
-    await json('state', 'rm', 'staging');
-    expect(await json('state', 'ls')).toEqual(['production']);
+      await json('state', 'create', 'staging');
+      expect(await json('state', 'ls')).toEqual(['production', 'staging']);
+      await json('state', 'set', 'churn', secondId, 'staging');
+      expect((await json('ls', 'churn', '--state', 'staging')).map((row: { modelId: string }) => row.modelId)).toEqual([secondId]);
+      await json('state', 'unset', 'churn', secondId, 'staging');
+      expect(await json('ls', 'churn', '--state', 'staging')).toEqual([]);
+      await json('state', 'rm', 'staging');
+      expect(await json('state', 'ls')).toEqual(['production']);
 
-    // Failures: distinct exit codes, one line on stderr, JSON on stdout with --json.
-    const missing = await cli('--json', 'info', 'churn', 'no-such-model');
-    expect(missing.code).toBe(3);
-    expect(JSON.parse(missing.stdout).error.code).toBe('MODEL_NOT_FOUND');
-    expect(missing.stderr.trim().split('\n')).toHaveLength(1);
-    expect((await cli('ls', 'nodomain')).code).toBe(3);
-    expect((await cli('upload', 'churn', 'model.bin', '--id', 'churn-v1')).code).toBe(4);
-    expect((await cli('upload', 'churn', 'model.bin', '--id', 'bad id')).code).toBe(2);
-    expect((await cli('upload', 'versions', 'model.bin')).code).toBe(2);
-    expect((await cli('upload', 'churn', 'no-such-file')).code).toBe(2);
-    expect((await cli('download', 'churn', 'churn-v1', '--to', 'out')).code).toBe(4);
-    const unconfirmed = await cli('rm', 'churn', 'churn-v1');
-    expect(unconfirmed.code).toBe(2);
-    expect(unconfirmed.stderr).toMatch(/pass --yes/);
+      // Failures: distinct exit codes, one line on stderr, JSON on stdout with --json.
+      const missing = await cli('--json', 'info', 'churn', 'no-such-model');
+      expect(missing.code).toBe(3);
+      expect(JSON.parse(missing.stdout).error.code).toBe('MODEL_NOT_FOUND');
+      expect(missing.stderr.trim().split('\n')).toHaveLength(1);
+      expect((await cli('ls', 'nodomain')).code).toBe(3);
+      expect((await cli('upload', 'churn', 'model.bin', '--id', 'churn-v1')).code).toBe(4);
+      expect((await cli('upload', 'churn', 'model.bin', '--id', 'bad id')).code).toBe(2);
+      expect((await cli('upload', 'versions', 'model.bin')).code).toBe(2);
+      expect((await cli('upload', 'churn', 'no-such-file')).code).toBe(2);
+      expect((await cli('download', 'churn', 'churn-v1', '--to', 'out')).code).toBe(4);
+      const unconfirmed = await cli('rm', 'churn', 'churn-v1');
+      expect(unconfirmed.code).toBe(2);
+      expect(unconfirmed.stderr).toMatch(/pass --yes/);
 
-    await json('rm', 'churn', 'churn-v1', '--yes');
-    expect((await json('ls', 'churn')).map((row: { modelId: string }) => row.modelId)).toEqual([secondId]);
-    const deleted = await cli('info', 'churn', 'churn-v1');
-    expect(deleted.code).toBe(3);
-    expect(deleted.stderr).toMatch(/has been deleted/);
+      await json('rm', 'churn', 'churn-v1', '--yes');
+      expect((await json('ls', 'churn')).map((row: { modelId: string }) => row.modelId)).toEqual([secondId]);
+      const deleted = await cli('info', 'churn', 'churn-v1');
+      expect(deleted.code).toBe(3);
+      expect(deleted.stderr).toMatch(/has been deleted/);
 
-    const gc = await json('gc', '--dry-run');
-    expect(gc).toEqual({ dryRun: true, removed: [], kept: [], unreadable: [] });
-  }, 120_000);
+      const gc = await json('gc', '--dry-run');
+      expect(gc).toEqual({ dryRun: true, removed: [], kept: [], unreadable: [] });
+    },
+    120_000,
+  );
 
   it('answers usage errors with exit code 2 and --help with examples', async () => {
     const unknown = await modelstore(['bogus'], { cwd: work });

@@ -28,7 +28,10 @@ describe('modelstore cp', () => {
     expect(toAzure.code).toBe(0);
     expect(JSON.parse(toAzure.stdout).storage.type).toBe('azure:blob-storage');
 
-    for (const [store, to] of [[s3, 'from-s3'], [azure, 'from-azure']] as const) {
+    for (const [store, to] of [
+      [s3, 'from-s3'],
+      [azure, 'from-azure'],
+    ] as const) {
       const result = await run('--store', store, '--json', 'download', 'churn', 'candidate', '--to', to);
       expect(result.code).toBe(0);
       expect(treeDigest(JSON.parse(result.stdout).directory)).toEqual(original);

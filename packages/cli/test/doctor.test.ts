@@ -35,17 +35,7 @@ describe('modelstore doctor', () => {
     expect(json.code).toBe(0);
     const report = JSON.parse(json.stdout);
     expect(report).toMatchObject({ ok: true, claims: { conditionalWrites: true, rangeReads: true }, observed: { conditionalWrites: true, rangeReads: true }, advice: [] });
-    expect(report.checks.map((check: { name: string }) => check.name)).toEqual([
-      'create-only',
-      'read-after-write',
-      'compare-and-swap-stale',
-      'compare-and-swap-current',
-      'range-read',
-      'list-order',
-      'list-pagination',
-      'delete',
-      'cleanup',
-    ]);
+    expect(report.checks.map((check: { name: string }) => check.name)).toEqual(['create-only', 'read-after-write', 'compare-and-swap-stale', 'compare-and-swap-current', 'range-read', 'list-order', 'list-pagination', 'delete', 'cleanup']);
     const files: string[] = [];
     const walk = (directory: string) => {
       for (const entry of readdirSync(directory, { withFileTypes: true })) entry.isDirectory() ? walk(path.join(directory, entry.name)) : files.push(entry.name);

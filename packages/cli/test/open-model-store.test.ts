@@ -67,7 +67,14 @@ describe('openModelStore', () => {
     const viaUri = await openModelStore(`s3://${s3.bucket}/${root}?endpoint=${encodeURIComponent(s3.endpoint)}&forcePathStyle=true&minio=true&region=us-east-1`, { adapters });
     const viaEnv = await openModelStore(undefined, {
       adapters,
-      env: { MODEL_STORE_STORAGE: 'minio', MINIO_ENDPOINT: s3.endpoint, MINIO_ACCESS_KEY: s3.credentials.accessKeyId, MINIO_SECRET_KEY: s3.credentials.secretAccessKey, MODEL_STORE_MINIO_BUCKET: s3.bucket, MODEL_STORE_MINIO_ROOT_PREFIX: root },
+      env: {
+        MODEL_STORE_STORAGE: 'minio',
+        MINIO_ENDPOINT: s3.endpoint,
+        MINIO_ACCESS_KEY: s3.credentials.accessKeyId,
+        MINIO_SECRET_KEY: s3.credentials.secretAccessKey,
+        MODEL_STORE_MINIO_BUCKET: s3.bucket,
+        MODEL_STORE_MINIO_ROOT_PREFIX: root,
+      },
     });
     await expectSameRegistry(viaUri, viaEnv);
     expect(viaEnv.storage.describe('k').type).toBe(`minio:${s3.endpoint.replace('http://', '')}`);
@@ -95,14 +102,22 @@ describe('openModelStore', () => {
     expect(parseStoreUri('s3://bucket/a/b?region=eu-west-1').package).toBe('@modelstore/storage-s3');
     expect(parseStoreUri('./relative').uri.href).toBe(pathToFileURL(path.resolve('./relative')).href);
     const importer = (name: string) => import(name);
-    const rejection = async (uri: string, env: Record<string, string> = {}) => openModelStore(uri, { importer, env }).then(() => undefined, (error: unknown) => error as Error);
+    const rejection = async (uri: string, env: Record<string, string> = {}) =>
+      openModelStore(uri, { importer, env }).then(
+        () => undefined,
+        (error: unknown) => error as Error,
+      );
     expect(await rejection('s3://bucket?secretAccessKey=x')).toBeInstanceOf(InvalidArgumentError);
     expect((await rejection('file://host/path'))?.message).toMatch(/file:\/\/\/absolute\/path/);
     expect((await rejection('s3://models/registry?regoin=eu-west-1'))?.message).toMatch(/^unknown option "regoin" for s3:\/\/ URIs \(known: region, endpoint, /);
     expect(await rejection('', { MODEL_STORE_STORAGE: 'aws-s3' })).toBeInstanceOf(StoreConfigurationError);
     expect((await rejection('', { MODEL_STORE_STORAGE: 'aws-s3' }))?.message).toBe('MODEL_STORE_STORAGE=aws-s3 needs MODEL_STORE_AWS_BUCKET to be set');
     expect(() => storeTargetFromEnv({ MODEL_STORE_STORAGE: 'ftp' })).toThrow(/is not one of/);
-    const missing = await openModelStore('s3://b', { importer: async (name) => { throw Object.assign(new Error(`Cannot find package '${name}'`), { code: 'ERR_MODULE_NOT_FOUND' }); } }).catch((error: unknown) => error as MissingDependencyError);
+    const missing = await openModelStore('s3://b', {
+      importer: async (name) => {
+        throw Object.assign(new Error(`Cannot find package '${name}'`), { code: 'ERR_MODULE_NOT_FOUND' });
+      },
+    }).catch((error: unknown) => error as MissingDependencyError);
     expect(missing).toBeInstanceOf(MissingDependencyError);
     expect(missing?.packageName).toBe('@modelstore/storage-s3');
     expect(missing?.message).toBe('This store needs @modelstore/storage-s3: npm install @modelstore/storage-s3');

@@ -56,7 +56,10 @@ describe('extractArchive', () => {
         try {
           // Delivered in small chunks, so truncation lands inside entries as well as between them.
           const source = Readable.from(Array.from({ length: Math.ceil(cut / 4096) }, (_, i) => bytes.subarray(i * 4096, Math.min(cut, (i + 1) * 4096))));
-          const error = await extractArchive(source, directory, expected).then(() => undefined, (e: unknown) => e);
+          const error = await extractArchive(source, directory, expected).then(
+            () => undefined,
+            (e: unknown) => e,
+          );
           expect([cut, IntegrityError.isInstance(error) || String(error)]).toEqual([cut, true]);
         } finally {
           rmSync(directory, { recursive: true, force: true });
@@ -66,7 +69,11 @@ describe('extractArchive', () => {
   });
 
   it('refuses entries that collide with each other', async () => {
-    for (const names of [['x', 'x/y'], ['x/y', 'x'], ['d/', 'd']]) {
+    for (const names of [
+      ['x', 'x/y'],
+      ['x/y', 'x'],
+      ['d/', 'd'],
+    ]) {
       const tar = await import('tar-stream');
       const pack = tar.default.pack();
       for (const name of names) {
@@ -82,7 +89,10 @@ describe('extractArchive', () => {
       const { gzipSync } = await import('node:zlib');
       const directory = mkdtempSync(path.join(tmpdir(), 'modelstore-archive-'));
       try {
-        const error = await extractArchive(Readable.from([gzipSync(Buffer.concat(chunks))]), directory).then(() => undefined, (e: unknown) => e);
+        const error = await extractArchive(Readable.from([gzipSync(Buffer.concat(chunks))]), directory).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
         expect([names, (error as { code?: string })?.code]).toEqual([names, 'UNSAFE_ARCHIVE']);
       } finally {
         rmSync(directory, { recursive: true, force: true });
@@ -98,7 +108,10 @@ describe('extractArchive', () => {
     }
     const directory = mkdtempSync(path.join(tmpdir(), 'modelstore-archive-'));
     try {
-      const error = await extractArchive(Readable.from(failing()), directory).then(() => undefined, (e: unknown) => e);
+      const error = await extractArchive(Readable.from(failing()), directory).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(StorageError.isInstance(error)).toBe(true);
       expect((error as StorageError).retryable).toBe(true);
     } finally {

@@ -157,7 +157,12 @@ async function statSource(source: string, type: 'file' | 'directory'): Promise<S
       const link = await lstat(source).catch(() => undefined);
       if (link?.isSymbolicLink()) {
         const target = await readlink(source).catch(() => '?');
-        throw new SourceFileError(source, 'dangling-link', `Cannot store ${JSON.stringify(source)} in the model: it is a link to ${JSON.stringify(target)}, which does not exist. Nothing was uploaded: point the link at an existing file, or remove it.`, { cause: error });
+        throw new SourceFileError(
+          source,
+          'dangling-link',
+          `Cannot store ${JSON.stringify(source)} in the model: it is a link to ${JSON.stringify(target)}, which does not exist. Nothing was uploaded: point the link at an existing file, or remove it.`,
+          { cause: error },
+        );
       }
     }
     throw sourceFileError(source, error);
@@ -502,7 +507,11 @@ export async function extractArchive(source: NodeJS.ReadableStream, directory: s
     const lacking = [...recorded].filter((folder) => !directories.has(folder)).sort(compareStrings);
     const extra = archive.directories!.filter((folder) => !recorded.has(folder));
     if (lacking.length > 0 || extra.length > 0) {
-      const describe = (list: string[]) => list.slice(0, 5).map((folder) => JSON.stringify(folder)).join(', ') + (list.length > 5 ? ` and ${list.length - 5} more` : '');
+      const describe = (list: string[]) =>
+        list
+          .slice(0, 5)
+          .map((folder) => JSON.stringify(folder))
+          .join(', ') + (list.length > 5 ? ` and ${list.length - 5} more` : '');
       throw new IntegrityError(
         `The archive's folders differ from those the metadata recorded (${[lacking.length > 0 ? `lacking ${describe(lacking)}` : '', extra.length > 0 ? `with unrecorded ${describe(extra)}` : ''].filter(Boolean).join('; ')}): it was replaced or corrupted`,
       );
@@ -535,7 +544,7 @@ function safeTarget(root: string, name: string, type: string): string {
   if (type !== 'file' && type !== 'contiguous-file' && type !== 'directory') throw new UnsafeArchiveError(name, `entries of type "${type}" are not extracted`);
   if (name.startsWith('/') || /^[a-zA-Z]:/.test(name)) throw new UnsafeArchiveError(name, 'absolute paths are not allowed');
   if (name.includes('\\')) throw new UnsafeArchiveError(name, 'backslashes are not allowed');
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what entry names may not hold
   if (/[\u0000-\u001f]/.test(name)) throw new UnsafeArchiveError(name, 'control characters are not allowed');
   const segments = name.split('/').filter((segment) => segment !== '' && segment !== '.');
   if (segments.length === 0) throw new UnsafeArchiveError(name, 'empty path');

@@ -95,7 +95,7 @@ describe('resumingBody', () => {
     expect(Buffer.concat(await collect(body)).length).toBeGreaterThan(0);
   });
 
-  it('does not resume a read whose bytes failed the backend\'s checksum', async () => {
+  it("does not resume a read whose bytes failed the backend's checksum", async () => {
     const damaged = new IntegrityError('crc32c mismatch');
     let reopened = 0;
     const body = resumingBody(broken(0, 10, damaged), { size: bytes.length, reopen: async (offset) => (reopened++, broken(offset)), mapError });
@@ -103,24 +103,33 @@ describe('resumingBody', () => {
     expect(reopened).toBe(0);
   });
 
-  it('gives up after `attempts` resumptions with the storage\'s typed error', async () => {
+  it("gives up after `attempts` resumptions with the storage's typed error", async () => {
     let reopened = 0;
     const body = resumingBody(broken(0, 10), { size: bytes.length, attempts: 2, reopen: async (offset) => (reopened++, broken(offset, 10)), mapError });
-    const error = await collect(body).then(() => undefined, (e: unknown) => e);
+    const error = await collect(body).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(StorageError.isInstance(error)).toBe(true);
     expect((error as StorageError).message).toBe('read failed: aborted');
     expect(reopened).toBe(2);
   });
 
   it('reports a failed reopen as a typed error, and passes a typed one through', async () => {
-    const raw = await collect(resumingBody(broken(0, 10), { size: bytes.length, reopen: () => Promise.reject(new Error('ECONNREFUSED')), mapError })).then(() => undefined, (e: unknown) => e);
+    const raw = await collect(resumingBody(broken(0, 10), { size: bytes.length, reopen: () => Promise.reject(new Error('ECONNREFUSED')), mapError })).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect((raw as StorageError).message).toBe('read failed: ECONNREFUSED');
     const typed = new StorageError('the object changed');
-    const passed = await collect(resumingBody(broken(0, 10), { size: bytes.length, reopen: () => Promise.reject(typed), mapError })).then(() => undefined, (e: unknown) => e);
+    const passed = await collect(resumingBody(broken(0, 10), { size: bytes.length, reopen: () => Promise.reject(typed), mapError })).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(passed).toBe(typed);
   });
 
-  it('reopens a ranged read at absolute positions, up to the range\'s last byte', async () => {
+  it("reopens a ranged read at absolute positions, up to the range's last byte", async () => {
     const asked: Array<[number, number]> = [];
     const first = Readable.from([bytes.subarray(1000, 1500)], { objectMode: false });
     const body = resumingBody(first, { size: bytes.length, range: { start: 1000, end: 1999 }, reopen: async (from, to) => (asked.push([from, to]), Readable.from([bytes.subarray(from, to + 1)], { objectMode: false })), mapError });
@@ -130,9 +139,10 @@ describe('resumingBody', () => {
 
   it('fails as retryable, naming the read, when the object changed before the read could resume', async () => {
     const changed = Object.assign(new Error('412 Precondition Failed'), { status: 412 });
-    const error = await collect(
-      resumingBody(broken(0, 10), { size: bytes.length, reopen: () => Promise.reject(changed), changed: (e) => (e as { status?: number }).status === 412, what: 'S3 read of s3://b/k', mapError }),
-    ).then(() => undefined, (e: unknown) => e);
+    const error = await collect(resumingBody(broken(0, 10), { size: bytes.length, reopen: () => Promise.reject(changed), changed: (e) => (e as { status?: number }).status === 412, what: 'S3 read of s3://b/k', mapError })).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(StorageError.isInstance(error) && (error as StorageError).retryable).toBe(true);
     expect((error as StorageError).message).toBe('S3 read of s3://b/k broke off and the object changed before it could resume: read it again');
   });
@@ -147,7 +157,10 @@ describe('resumingBody', () => {
     const controller = new AbortController();
     controller.abort();
     let reopened = 0;
-    const error = await collect(resumingBody(broken(0, 10), { size: bytes.length, reopen: async (offset) => (reopened++, broken(offset)), mapError, signal: controller.signal })).then(() => undefined, (e: unknown) => e);
+    const error = await collect(resumingBody(broken(0, 10), { size: bytes.length, reopen: async (offset) => (reopened++, broken(offset)), mapError, signal: controller.signal })).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect((error as Error).name).toBe('AbortError');
     expect(reopened).toBe(0);
   });

@@ -69,17 +69,7 @@ describe('checkStorage', () => {
     expect(report.ok).toBe(true);
     expect(report.claims).toEqual({ conditionalWrites: true, rangeReads: true });
     expect(report.observed).toEqual({ conditionalWrites: true, rangeReads: true });
-    expect(report.checks.map((check) => check.name)).toEqual([
-      'create-only',
-      'read-after-write',
-      'compare-and-swap-stale',
-      'compare-and-swap-current',
-      'range-read',
-      'list-order',
-      'list-pagination',
-      'delete',
-      'cleanup',
-    ]);
+    expect(report.checks.map((check) => check.name)).toEqual(['create-only', 'read-after-write', 'compare-and-swap-stale', 'compare-and-swap-current', 'range-read', 'list-order', 'list-pagination', 'delete', 'cleanup']);
     expect(report.checks.every((check) => check.ok && !check.skipped && check.durationMs >= 0)).toBe(true);
     expect(report.advice).toEqual([]);
     expect(report.probePrefix.startsWith(`${probeKeyPrefix}/`)).toBe(true);
@@ -127,7 +117,10 @@ describe('checkStorage', () => {
   it('throws the StorageError of a store it cannot reach', async () => {
     const storage = new IgnoringConditions({ conditionalWrites: true, rangeReads: true }, true);
     storage.failListings = 1;
-    const error = await checkStorage(storage).then(() => undefined, (e: unknown) => e);
+    const error = await checkStorage(storage).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(StorageError.isInstance(error)).toBe(true);
     expect((error as StorageError).message).toMatch(/ECONNREFUSED/);
     expect(storage.calls.filter((call) => call.startsWith('put '))).toEqual([]);
@@ -140,15 +133,7 @@ describe('checkStorage', () => {
     expect(report.ok).toBe(false);
     expect(report.checks[0]).toMatchObject({ name: 'create-only', ok: false });
     expect(report.checks[0]!.detail).toMatch(/a create-only write of a new key failed: StorageError: Access denied/);
-    expect(report.checks.filter((check) => check.skipped).map((check) => check.name)).toEqual([
-      'read-after-write',
-      'compare-and-swap-stale',
-      'compare-and-swap-current',
-      'range-read',
-      'list-order',
-      'list-pagination',
-      'delete',
-    ]);
+    expect(report.checks.filter((check) => check.skipped).map((check) => check.name)).toEqual(['read-after-write', 'compare-and-swap-stale', 'compare-and-swap-current', 'range-read', 'list-order', 'list-pagination', 'delete']);
     expect(report.observed.conditionalWrites).toBeUndefined();
   });
 
@@ -169,7 +154,10 @@ describe('checkStorage', () => {
 
   it('refuses what is not a Storage with InvalidOptionError', async () => {
     for (const bad of [undefined, null, {}, { put() {}, list() {} }]) {
-      const error = await checkStorage(bad as unknown as Storage).then(() => undefined, (e: unknown) => e);
+      const error = await checkStorage(bad as unknown as Storage).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(InvalidOptionError.isInstance(error)).toBe(true);
     }
   });
@@ -215,7 +203,10 @@ describe('ensureConditionalWrites', () => {
 
   it('refuses what is not a Storage with InvalidOptionError', async () => {
     for (const bad of [undefined, null, 'file:///tmp', { put() {} }]) {
-      const error = await ensureConditionalWrites(bad as unknown as Storage).then(() => undefined, (e: unknown) => e);
+      const error = await ensureConditionalWrites(bad as unknown as Storage).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(InvalidOptionError.isInstance(error)).toBe(true);
     }
   });
@@ -253,10 +244,7 @@ describe('ModelStore and the guard', () => {
     withCache(async (cacheDir) => {
       const storage = new IgnoringConditions({ conditionalWrites: true, rangeReads: true });
       const store = new ModelStore({ storage, adapters: [bytesAdapter], cacheDir });
-      const uploads = await Promise.allSettled([
-        store.upload('churn', { model: Buffer.from('one'), modelId: 'same' }),
-        store.upload('churn', { model: Buffer.from('two'), modelId: 'same' }),
-      ]);
+      const uploads = await Promise.allSettled([store.upload('churn', { model: Buffer.from('one'), modelId: 'same' }), store.upload('churn', { model: Buffer.from('two'), modelId: 'same' })]);
       for (const result of uploads) expect(StorageCapabilityError.isInstance((result as PromiseRejectedResult).reason)).toBe(true);
       const writes = [
         () => store.createModelState('production'),

@@ -24,16 +24,7 @@ export const probeKeyPrefix = `${registryRoot}/.modelstore-probe`;
 export const staleProbeAge = 3600_000;
 
 /** The checks `checkStorage` runs, in this order. */
-export type StorageCheckName =
-  | 'create-only'
-  | 'read-after-write'
-  | 'compare-and-swap-stale'
-  | 'compare-and-swap-current'
-  | 'range-read'
-  | 'list-order'
-  | 'list-pagination'
-  | 'delete'
-  | 'cleanup';
+export type StorageCheckName = 'create-only' | 'read-after-write' | 'compare-and-swap-stale' | 'compare-and-swap-current' | 'range-read' | 'list-order' | 'list-pagination' | 'delete' | 'cleanup';
 
 /** One check of {@link checkStorage}. */
 export interface StorageCheck {
@@ -87,7 +78,7 @@ export const conditionalWritesAdvice =
   'Open it with conditionalWrites: false (S3Storage option, or ?conditionalWrites=false in the store URI; a custom backend declares capabilities.conditionalWrites false) ' +
   'and keep to one writer at a time, or use a store that honours them (AWS S3, recent MinIO and R2, Google Cloud Storage, Azure Blob Storage, a local folder)';
 
-const conditionalWritesRisk = 'writes are unconditional, so keep to one writer at a time: two concurrent uploads of one model id, or two writers moving a domain\'s latest pointer, overwrite each other without an error';
+const conditionalWritesRisk = "writes are unconditional, so keep to one writer at a time: two concurrent uploads of one model id, or two writers moving a domain's latest pointer, overwrite each other without an error";
 
 function describeError(error: unknown): string {
   if (StorageError.isInstance(error)) return `StorageError: ${error.message}`;
@@ -247,7 +238,10 @@ export async function checkStorage(storage: Storage, options: CheckStorageOption
       const after = await readAll(storage, key);
       if (createRefused) {
         if (!after?.equals(bytes.first)) return { ok: false, detail: 'a second create-only write was refused with PreconditionFailedError, but the object changed anyway' };
-        return { ok: true, detail: claims.conditionalWrites ? 'a second create-only write of the key failed with PreconditionFailedError and left the first bytes' : 'the store refused a second create-only write although it does not claim conditionalWrites' };
+        return {
+          ok: true,
+          detail: claims.conditionalWrites ? 'a second create-only write of the key failed with PreconditionFailedError and left the first bytes' : 'the store refused a second create-only write although it does not claim conditionalWrites',
+        };
       }
       return claims.conditionalWrites
         ? { ok: false, detail: 'a second create-only write (ifNoneMatch: "*") of an existing key succeeded: the store ignores If-None-Match, so two uploads of one model id both succeed and one model is lost' }
@@ -288,11 +282,14 @@ export async function checkStorage(storage: Storage, options: CheckStorageOption
         if (staleRefused) {
           const after = await readAll(storage, key);
           if (!after?.equals(currentBytes!)) return { ok: false, detail: 'a stale compare-and-swap was refused with PreconditionFailedError, but the object changed anyway' };
-          return { ok: true, detail: claims.conditionalWrites ? 'a write with ifMatch of a replaced version failed with PreconditionFailedError and changed nothing' : 'the store refused a stale compare-and-swap although it does not claim conditionalWrites' };
+          return {
+            ok: true,
+            detail: claims.conditionalWrites ? 'a write with ifMatch of a replaced version failed with PreconditionFailedError and changed nothing' : 'the store refused a stale compare-and-swap although it does not claim conditionalWrites',
+          };
         }
         currentBytes = bytes.stale;
         return claims.conditionalWrites
-          ? { ok: false, detail: 'a write with ifMatch of a replaced version succeeded: the store ignores If-Match, so two writers moving a domain\'s latest pointer overwrite each other' }
+          ? { ok: false, detail: "a write with ifMatch of a replaced version succeeded: the store ignores If-Match, so two writers moving a domain's latest pointer overwrite each other" }
           : { ok: true, detail: `not claimed (conditionalWrites: false): a stale compare-and-swap succeeded, as declared; ${conditionalWritesRisk}` };
       });
       await run('compare-and-swap-current', async () => {
@@ -355,7 +352,10 @@ export async function checkStorage(storage: Storage, options: CheckStorageOption
           return { ok: false, detail: `a listing of ${expected.length} keys returned ${keys.length}${missing.length ? `, missing ${missing.map((k) => JSON.stringify(k.slice(listPrefix.length))).join(', ')}` : ''}` };
         }
         if (keys.some((listKey, index) => listKey !== expected[index])) {
-          return { ok: false, detail: `keys are not listed in UTF-8 byte order: got ${keys.map((k) => JSON.stringify(k.slice(listPrefix.length))).join(' ')}, expected ${expected.map((k) => JSON.stringify(k.slice(listPrefix.length))).join(' ')}` };
+          return {
+            ok: false,
+            detail: `keys are not listed in UTF-8 byte order: got ${keys.map((k) => JSON.stringify(k.slice(listPrefix.length))).join(' ')}, expected ${expected.map((k) => JSON.stringify(k.slice(listPrefix.length))).join(' ')}`,
+          };
         }
         return { ok: true, detail: `${expected.length} keys (with "-", ".", "/", "~" and non-ASCII names) listed in UTF-8 byte order, nothing outside the prefix` };
       });
@@ -377,7 +377,8 @@ export async function checkStorage(storage: Storage, options: CheckStorageOption
         if (duplicates.length > 0 || missing.length > 0 || seen.length !== expected.length) {
           return {
             ok: false,
-            detail: `walking the cursor with limit 2 returned ${seen.length} keys for ${expected.length}` +
+            detail:
+              `walking the cursor with limit 2 returned ${seen.length} keys for ${expected.length}` +
               (duplicates.length ? `; repeated: ${[...new Set(duplicates)].map((k) => JSON.stringify(k.slice(listPrefix.length))).join(', ')}` : '') +
               (missing.length ? `; skipped: ${missing.map((k) => JSON.stringify(k.slice(listPrefix.length))).join(', ')}` : ''),
           };
@@ -410,9 +411,7 @@ export async function checkStorage(storage: Storage, options: CheckStorageOption
 
   await run('cleanup', async () => {
     const remaining = (await listAll(storage, probePrefix, 20)).map((object) => object.key);
-    return remaining.length === 0
-      ? { ok: true, detail: `every probe key was removed (${probePrefix} lists empty)` }
-      : { ok: false, detail: `probe keys remain: ${remaining.join(', ')}` };
+    return remaining.length === 0 ? { ok: true, detail: `every probe key was removed (${probePrefix} lists empty)` } : { ok: false, detail: `probe keys remain: ${remaining.join(', ')}` };
   });
 
   if (createRefused !== undefined && staleRefused !== undefined) observed.conditionalWrites = createRefused && staleRefused;
@@ -455,7 +454,7 @@ async function probeConditionalWrites(storage: Storage): Promise<void> {
     if (second.etag === first.etag || (await attempt(() => storage.put(key, 'modelstore conditional-write probe: 4', { ifMatch: first.etag, contentType: 'text/plain' }))) !== 'refused') {
       throw new StorageCapabilityError(
         'conditionalWrites',
-        'This store claims conditional writes but ignores If-Match: a write with the etag of a replaced version succeeded, so two writers moving a domain\'s latest pointer would overwrite each other. Nothing was written',
+        "This store claims conditional writes but ignores If-Match: a write with the etag of a replaced version succeeded, so two writers moving a domain's latest pointer would overwrite each other. Nothing was written",
         conditionalWritesAdvice,
       );
     }

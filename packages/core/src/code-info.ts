@@ -29,7 +29,11 @@ export async function readGitInfo(cwd: string = process.cwd()): Promise<GitInfo 
     ]);
     const top = remote || (await git(cwd, 'rev-parse', '--show-toplevel'));
     // As Python modelstore: the repository's name, from its remote URL when it has one.
-    const repository = top.replace(/\/+$/, '').split(/[/:]/).pop()!.replace(/\.git$/, '');
+    const repository = top
+      .replace(/\/+$/, '')
+      .split(/[/:]/)
+      .pop()!
+      .replace(/\.git$/, '');
     return { repository, sha, local_changes: status !== '', branch };
   } catch {
     return undefined;

@@ -1,11 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import {
-  IntegrityError,
-  ModelExistsError,
-  ModelStoreError,
-  PreconditionFailedError,
-  StorageError,
-} from './errors.js';
+import { IntegrityError, ModelExistsError, ModelStoreError, PreconditionFailedError, StorageError } from './errors.js';
 
 describe('errors', () => {
   it('carry a stable code, a cause and their class name', () => {

@@ -330,14 +330,7 @@ export class CommittedWithErrorsError extends ModelStoreError {
 }
 
 /** Why a model's source file could not be stored (see `SourceFileError`). */
-export type SourceFileReason =
-  | 'missing'
-  | 'unreadable'
-  | 'changed'
-  | 'special'
-  | 'dangling-link'
-  | 'link-outside'
-  | 'link-cycle';
+export type SourceFileReason = 'missing' | 'unreadable' | 'changed' | 'special' | 'dangling-link' | 'link-outside' | 'link-cycle';
 
 /**
  * A file to be stored in a model's archive cannot be read as it was listed: it is

@@ -60,10 +60,14 @@ function randomString(rand: () => number): string {
     const r = rand();
     if (r < 0.5) s += String.fromCharCode(0x61 + Math.floor(rand() * 26));
     else if (r < 0.6) s += '"\\/\b\f\n\r\t'[Math.floor(rand() * 9)];
-    else if (r < 0.7) s += String.fromCharCode(Math.floor(rand() * 0x20)); // control characters
-    else if (r < 0.78) s += String.fromCharCode(0xd800 + Math.floor(rand() * 0x800)); // lone surrogates
-    else if (r < 0.86) s += String.fromCodePoint(0x10000 + Math.floor(rand() * 0xfffff)); // non-BMP
-    else if (r < 0.93) s += String.fromCharCode(0x80 + Math.floor(rand() * 0xd700)); // BMP
+    else if (r < 0.7)
+      s += String.fromCharCode(Math.floor(rand() * 0x20)); // control characters
+    else if (r < 0.78)
+      s += String.fromCharCode(0xd800 + Math.floor(rand() * 0x800)); // lone surrogates
+    else if (r < 0.86)
+      s += String.fromCodePoint(0x10000 + Math.floor(rand() * 0xfffff)); // non-BMP
+    else if (r < 0.93)
+      s += String.fromCharCode(0x80 + Math.floor(rand() * 0xd700)); // BMP
     else s += String.fromCharCode(0x2028 + Math.floor(rand() * 2));
   }
   return s;
@@ -393,22 +397,18 @@ describe('checkJsonValue', () => {
   });
 
   it('names the path of NaN and Infinity', () => {
-    expect(message({ metrics: [{ loss: 1 }, { loss: 2 }, { loss: NaN }] })).toBe(
-      'extraMetadata.metrics[2].loss is NaN: JSON cannot hold NaN or Infinity; store it as a string or null',
-    );
+    expect(message({ metrics: [{ loss: 1 }, { loss: 2 }, { loss: NaN }] })).toBe('extraMetadata.metrics[2].loss is NaN: JSON cannot hold NaN or Infinity; store it as a string or null');
     expect(message({ 'a b': { c: -Infinity } })).toBe('extraMetadata["a b"].c is -Infinity: JSON cannot hold NaN or Infinity; store it as a string or null');
     expect(message({ x: [Infinity] })).toMatch(/^extraMetadata\.x\[0\] is Infinity: /);
   });
 
   it('refuses bigint, undefined, functions, symbols, sparse holes and symbol keys', () => {
-    expect(message({ size: 10n ** 30n })).toBe(
-      'extraMetadata.size is a bigint (1000000000000000000000000000000n): pass it as a string (JSON.parse would round it to the nearest number)',
-    );
+    expect(message({ size: 10n ** 30n })).toBe('extraMetadata.size is a bigint (1000000000000000000000000000000n): pass it as a string (JSON.parse would round it to the nearest number)');
     expect(message({ a: undefined })).toMatch(/^extraMetadata\.a is undefined: JSON\.stringify would drop it/);
     expect(message({ a: [1, undefined] })).toMatch(/^extraMetadata\.a\[1\] is undefined/);
     expect(message({ f() {} })).toMatch(/^extraMetadata\.f is a function/);
     expect(message({ s: Symbol('x') })).toMatch(/^extraMetadata\.s is a symbol/);
-    // eslint-disable-next-line no-sparse-arrays
+    // biome-ignore lint/suspicious/noSparseArray: the hole is the input under test
     expect(message({ holes: [1, , 3] })).toMatch(/^extraMetadata\.holes\[1\] is a hole of a sparse array/);
     expect(message({ nested: { [Symbol('k')]: 1 } })).toMatch(/^extraMetadata\.nested has a symbol key \(Symbol\(k\)\)/);
   });
@@ -522,7 +522,12 @@ describe('performance', () => {
     for (let i = 0; size < bytes; i++) {
       const files = Array.from({ length: 8 }, (_, k) => ({ path: `weights/part-${k}.bin`, size: Math.floor(rand() * 1e9), sha256: 'ab12'.repeat(16) }));
       const model = {
-        model: { domain: 'churn', model_id: `model-${i}-0${i % 10}a-${(i * 2654435761).toString(16)}`, model_type: { library: 'onnx', type: 'InferenceSession' }, parameters: { lr: Math.round(rand() * 1e6) / 1e6, epochs: 10, layers: [64, 32, 16], dropout: 0.25 } },
+        model: {
+          domain: 'churn',
+          model_id: `model-${i}-0${i % 10}a-${(i * 2654435761).toString(16)}`,
+          model_type: { library: 'onnx', type: 'InferenceSession' },
+          parameters: { lr: Math.round(rand() * 1e6) / 1e6, epochs: 10, layers: [64, 32, 16], dropout: 0.25 },
+        },
         storage: { type: 'aws:s3', bucket: 'bucket', prefix: `operatorai-model-store/churn/2026.01.01-00.00.${i}` },
         modelstore: '0.0.82',
         code: { runtime: 'python:3.11.7', user: 'user', created: '2026/01/01/00:00:00', dependencies: { numpy: '2.4.6', 'scikit-learn': '1.9.1' } },

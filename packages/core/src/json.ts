@@ -250,7 +250,7 @@ class Parser {
             value = top;
             continue;
           }
-          this.fail(this.i >= text.length ? 'Unexpected end of input, expecting \',\' or \']\'' : 'Expecting \',\' or \']\'');
+          this.fail(this.i >= text.length ? "Unexpected end of input, expecting ',' or ']'" : "Expecting ',' or ']'");
         } else {
           setMember(top, keys[keys.length - 1]!, value);
           if (next === Ch.Comma) {
@@ -266,7 +266,7 @@ class Parser {
             value = top;
             continue;
           }
-          this.fail(this.i >= text.length ? 'Unexpected end of input, expecting \',\' or \'}\'' : 'Expecting \',\' or \'}\'');
+          this.fail(this.i >= text.length ? "Unexpected end of input, expecting ',' or '}'" : "Expecting ',' or '}'");
         }
       }
     }
@@ -277,7 +277,7 @@ class Parser {
     if (this.text.charCodeAt(this.i) !== Ch.Quote) this.fail('Expecting property name enclosed in double quotes');
     const key = this.readString();
     this.skipWhitespace();
-    if (this.text.charCodeAt(this.i) !== Ch.Colon) this.fail('Expecting \':\' delimiter');
+    if (this.text.charCodeAt(this.i) !== Ch.Colon) this.fail("Expecting ':' delimiter");
     this.i++;
     this.skipWhitespace();
     return key;
@@ -369,17 +369,43 @@ class Parser {
       }
       if (c === Ch.Backslash) {
         result += text.slice(chunkStart, i);
+        // biome-ignore lint/suspicious/noShadowRestrictedNames: the deprecated global escape() is never used here
         const escape = text.charCodeAt(i + 1);
         switch (escape) {
-          case Ch.Quote: result += '"'; i += 2; break;
-          case Ch.Backslash: result += '\\'; i += 2; break;
-          case Ch.Slash: result += '/'; i += 2; break;
-          case 0x62: result += '\b'; i += 2; break; // b
-          case Ch.LowerF: result += '\f'; i += 2; break;
-          case Ch.LowerN: result += '\n'; i += 2; break;
-          case 0x72: result += '\r'; i += 2; break; // r
-          case Ch.LowerT: result += '\t'; i += 2; break;
-          case 0x75: { // u
+          case Ch.Quote:
+            result += '"';
+            i += 2;
+            break;
+          case Ch.Backslash:
+            result += '\\';
+            i += 2;
+            break;
+          case Ch.Slash:
+            result += '/';
+            i += 2;
+            break;
+          case 0x62:
+            result += '\b';
+            i += 2;
+            break; // b
+          case Ch.LowerF:
+            result += '\f';
+            i += 2;
+            break;
+          case Ch.LowerN:
+            result += '\n';
+            i += 2;
+            break;
+          case 0x72:
+            result += '\r';
+            i += 2;
+            break; // r
+          case Ch.LowerT:
+            result += '\t';
+            i += 2;
+            break;
+          case 0x75: {
+            // u
             let code = 0;
             for (let k = 2; k < 6; k++) {
               const h = hexValue(text.charCodeAt(i + k));
@@ -603,7 +629,7 @@ function nonPlainAdvice(value: object): string {
   if (value instanceof Map) return 'a Map: pass Object.fromEntries(map) (a plain object) instead';
   if (value instanceof Set) return 'a Set: pass [...set] (an array) instead';
   if (value instanceof RegExp) return 'a RegExp: pass regexp.source (a string) instead';
-  if (typeof Buffer !== 'undefined' && Buffer.isBuffer(value)) return 'a Buffer: pass buffer.toString(\'base64\') (a string) or Array.from(buffer) instead';
+  if (typeof Buffer !== 'undefined' && Buffer.isBuffer(value)) return "a Buffer: pass buffer.toString('base64') (a string) or Array.from(buffer) instead";
   if (ArrayBuffer.isView(value)) return `a ${value.constructor?.name ?? 'typed array'}: pass Array.from(...) (an array of numbers) or a base64 string instead`;
   if (value instanceof ArrayBuffer) return 'an ArrayBuffer: pass Array.from(new Uint8Array(buffer)) or a base64 string instead';
   if (value instanceof Number || value instanceof String || value instanceof Boolean) return `a boxed ${typeof value.valueOf()}: pass the primitive value (${typeof value.valueOf()}) instead`;

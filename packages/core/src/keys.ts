@@ -1,7 +1,7 @@
 import { InvalidNameError, StorageError, type NameKind } from './errors.js';
 import type { GetOptions } from './storage.js';
 
-// eslint-disable-next-line no-control-regex
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what keys may not hold
 const controlCharacters = /[\u0000-\u001f\u007f]/;
 
 function checkSegments(kind: NameKind, value: string, segments: string[]): void {

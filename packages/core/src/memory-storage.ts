@@ -72,9 +72,7 @@ export class MemoryStorage implements Storage {
   async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
     validatePrefix(prefix);
     const limit = Math.max(1, Math.min(options.limit ?? defaultPageSize, defaultPageSize));
-    const keys = [...this.objects.keys()]
-      .filter((key) => key.startsWith(prefix) && (options.cursor === undefined || compareKeys(key, options.cursor) > 0))
-      .sort(compareKeys);
+    const keys = [...this.objects.keys()].filter((key) => key.startsWith(prefix) && (options.cursor === undefined || compareKeys(key, options.cursor) > 0)).sort(compareKeys);
     const page = keys.slice(0, limit);
     const objects = page.map((key) => ({ ...this.objects.get(key)!.info }));
     return keys.length > limit ? { objects, cursor: page[page.length - 1]! } : { objects };

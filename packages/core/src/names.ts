@@ -25,7 +25,7 @@ const reservedIdCharacters = /[ <>:"/\\|?*#^`%~{}[\]]/;
  * to a listing that holds U+0001, Google Cloud Storage refuses CR and LF in object
  * names, Azure's naming rules tell to avoid them, and file systems refuse NUL.
  */
-// eslint-disable-next-line no-control-regex
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what names may not hold
 const controlCharacters = /[\u0000-\u001f\u007f]/;
 
 /** A UTF-16 surrogate not part of a pair (in `u` mode a pair is one code point, never `Cs`). */

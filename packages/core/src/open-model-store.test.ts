@@ -68,10 +68,8 @@ describe('parseStoreUri: the scheme picks the package, nothing else is read here
 });
 
 describe('storeTargetFromEnv: MODEL_STORE_STORAGE picks the package', () => {
-  it('maps each of Python modelstore 0.0.82\'s storage names', () => {
-    const byName = Object.fromEntries(
-      ['filesystem', 'aws-s3', 'minio', 'backblaze-b2', 'google-cloud-storage', 'azure-container'].map((name) => [name, storeTargetFromEnv({ MODEL_STORE_STORAGE: name }).package]),
-    );
+  it("maps each of Python modelstore 0.0.82's storage names", () => {
+    const byName = Object.fromEntries(['filesystem', 'aws-s3', 'minio', 'backblaze-b2', 'google-cloud-storage', 'azure-container'].map((name) => [name, storeTargetFromEnv({ MODEL_STORE_STORAGE: name }).package]));
     expect(byName).toEqual({
       filesystem: '@modelstore/storage-fs',
       'aws-s3': '@modelstore/storage-s3',
@@ -211,12 +209,7 @@ describe('openModelStore: any backend package, through the importer', () => {
     await openModelStore('', { backends, importer, env: { MODELSTORE_STORE: 'mem://from-variable-2' } });
     await openModelStore('mem://from-argument', { backends, importer, env: { MODELSTORE_STORE: 'mem://from-variable' } });
     await openModelStore(undefined, { backends, importer, env: { MODEL_STORE_STORAGE: 'memory', MEMORY_BUCKET: 'python' } });
-    expect(calls.filter((call) => call.startsWith('create'))).toEqual([
-      'create {"bucket":"from-variable"}',
-      'create {"bucket":"from-variable-2"}',
-      'create {"bucket":"from-argument"}',
-      'create {"bucket":"python"}',
-    ]);
+    expect(calls.filter((call) => call.startsWith('create'))).toEqual(['create {"bucket":"from-variable"}', 'create {"bucket":"from-variable-2"}', 'create {"bucket":"from-argument"}', 'create {"bucket":"python"}']);
     const missing = (await rejected(openModelStore(undefined, { backends, importer, env: { MODEL_STORE_STORAGE: 'memory' } }))) as StoreConfigurationError;
     expect(missing).toBeInstanceOf(StoreConfigurationError);
     expect(missing.settings).toEqual(['MEMORY_BUCKET']);
@@ -247,14 +240,25 @@ describe('openModelStore: any backend package, through the importer', () => {
     const old = await rejected(openModelStore('s3://b', { importer: async () => ({ S3Storage: class {} }) }));
     expect(old).toBeInstanceOf(MissingDependencyError);
     expect(old.message).toBe('@modelstore/storage-s3 does not export fromStoreUri, fromEnvironment and createStorage: install a version of @modelstore/storage-s3 that matches @modelstore/core');
-    const broken = await rejected(openModelStore('s3://b', { importer: async () => { throw new SyntaxError('Unexpected token'); } }));
+    const broken = await rejected(
+      openModelStore('s3://b', {
+        importer: async () => {
+          throw new SyntaxError('Unexpected token');
+        },
+      }),
+    );
     expect(broken).toBeInstanceOf(MissingDependencyError);
     expect(broken.message).toBe('@modelstore/storage-s3 could not be loaded (Unexpected token): reinstall it');
   });
 
   it('a backend that throws a raw error is reported as a StoreConfigurationError with the cause', async () => {
     const cause = new TypeError('Cannot read properties of undefined');
-    const importer = async () => ({ ...fakeBackend([]), createStorage: () => { throw cause; } });
+    const importer = async () => ({
+      ...fakeBackend([]),
+      createStorage: () => {
+        throw cause;
+      },
+    });
     const error = await rejected(openModelStore('mem://b', { backends, importer }));
     expect(error).toBeInstanceOf(StoreConfigurationError);
     expect(error.cause).toBe(cause);

@@ -147,7 +147,7 @@ describe('toStorageError', () => {
     }
   });
 
-  it("lets the backend explain an error, and decide its retryable flag", () => {
+  it('lets the backend explain an error, and decide its retryable flag', () => {
     const backend: SdkErrors = { ...http, explain: (facts) => (facts.code === 'InvalidBlockList' ? { hint: 'another writer won; try again', retryable: true } : undefined) };
     const mapped = map(httpError(400, 'InvalidBlockList'), backend) as StorageError;
     expect(mapped.message).toBe('Test read of test://b/a/b failed (InvalidBlockList 400): another writer won; try again');
@@ -196,9 +196,13 @@ describe('byte stages', () => {
   it('counts bytes in a pipeline', async () => {
     const seen: number[] = [];
     const parts: Buffer[] = [];
-    await pipeline(Readable.from(chunks, { objectMode: true }), countingBytes((bytes) => seen.push(bytes)), async (source: AsyncIterable<Buffer>) => {
-      for await (const chunk of source) parts.push(chunk);
-    });
+    await pipeline(
+      Readable.from(chunks, { objectMode: true }),
+      countingBytes((bytes) => seen.push(bytes)),
+      async (source: AsyncIterable<Buffer>) => {
+        for await (const chunk of source) parts.push(chunk);
+      },
+    );
     expect(Buffer.concat(parts).toString()).toBe('abcdefgh');
     expect(seen).toEqual([3, 5, 8]);
   });
@@ -303,8 +307,22 @@ describe('storageScope', () => {
 
   it('runs a call: its result, ifMissing for a missing object, else the mapped error', async () => {
     expect(await scope.run('read', 'k', async () => 7)).toBe(7);
-    expect(await scope.run('read', 'k', () => Promise.reject(httpError(404)), () => 'missing')).toBe('missing');
-    const bucket = await scope.run('read', 'k', () => Promise.reject(httpError(404, 'NoSuchBucket')), () => 'missing').catch((error: unknown) => error);
+    expect(
+      await scope.run(
+        'read',
+        'k',
+        () => Promise.reject(httpError(404)),
+        () => 'missing',
+      ),
+    ).toBe('missing');
+    const bucket = await scope
+      .run(
+        'read',
+        'k',
+        () => Promise.reject(httpError(404, 'NoSuchBucket')),
+        () => 'missing',
+      )
+      .catch((error: unknown) => error);
     expect((bucket as Error).message).toBe('Test read of test://b/team/k failed: the bucket "b" does not exist');
     const unmapped404 = await scope.run('delete', 'k', () => Promise.reject(httpError(404))).catch((error: unknown) => error);
     expect(StorageError.isInstance(unmapped404)).toBe(true);

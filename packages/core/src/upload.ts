@@ -80,15 +80,14 @@ export async function runUpload(context: UploadContext, domain: string, plan: Re
   const saved = await adapter.save(options.model);
   const modelInfo = { library: adapter.library, ...(saved.type === undefined ? {} : { type: saved.type }) };
   const created = new Date();
-  const entries = [
-    { path: 'model-info.json', source: Buffer.from(JSON.stringify(modelInfo)) },
-    ...saved.files,
-    ...(options.extraFiles ?? []).map((file, index) => ({ path: extraPaths[index]!, source: file })),
-  ];
+  const entries = [{ path: 'model-info.json', source: Buffer.from(JSON.stringify(modelInfo)) }, ...saved.files, ...(options.extraFiles ?? []).map((file, index) => ({ path: extraPaths[index]!, source: file }))];
   const archiveKey = layout.archive(domain, created, modelId);
   const { stream, digest } = packArchive(entries, { mtime: created, compressionLevel: context.compressionLevel });
   let packed: ArchiveDigest | undefined;
-  void digest.then((value) => (packed = value), () => undefined);
+  void digest.then(
+    (value) => (packed = value),
+    () => undefined,
+  );
   try {
     await storage.put(archiveKey, stream, {
       contentType: 'application/gzip',
@@ -99,7 +98,10 @@ export async function runUpload(context: UploadContext, domain: string, plan: Re
   } catch (error) {
     stream.destroy();
     // A model file that could not be read fails the upload as itself (SOURCE_FILE, not retryable), however the backend wrapped the body's error.
-    const sourceError = await digest.then(() => undefined, (reason: unknown) => reason);
+    const sourceError = await digest.then(
+      () => undefined,
+      (reason: unknown) => reason,
+    );
     if (SourceFileError.isInstance(sourceError)) throw sourceError;
     // A create-only write whose first attempt was applied but whose answer was lost
     // comes back as "already exists" from the SDK's retry: it is ours if it has our bytes.

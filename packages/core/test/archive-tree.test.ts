@@ -41,7 +41,9 @@ async function handMade(entries: Array<{ name: string; type?: 'file' | 'director
   for (const entry of entries) {
     await new Promise<void>((resolve, reject) =>
       // 0o10000 records a mode of 0 (tar-stream replaces a falsy mode by its default).
-      packer.entry({ name: entry.name, type: entry.type ?? 'file', mode: entry.mode === 0 ? 0o10000 : entry.mode, mtime: new Date(0) }, entry.type === 'directory' ? Buffer.alloc(0) : Buffer.from(entry.data ?? ''), (error) => (error ? reject(error) : resolve())),
+      packer.entry({ name: entry.name, type: entry.type ?? 'file', mode: entry.mode === 0 ? 0o10000 : entry.mode, mtime: new Date(0) }, entry.type === 'directory' ? Buffer.alloc(0) : Buffer.from(entry.data ?? ''), (error) =>
+        error ? reject(error) : resolve(),
+      ),
     );
   }
   packer.finalize();
@@ -51,9 +53,7 @@ async function handMade(entries: Array<{ name: string; type?: 'file' | 'director
 
 describe('modes', () => {
   it('files keep their bits narrowed by 0o755; directories are owner-rwx and at most 0o755', () => {
-    expect([0o755, 0o600, 0o777, 0o644, 0o666, 0o4755, 0o2755, 0o1777, 0o700, 0o444, 0, 0o100].map(fileMode)).toEqual([
-      0o755, 0o600, 0o755, 0o644, 0o644, 0o755, 0o755, 0o755, 0o700, 0o444, 0, 0o100,
-    ]);
+    expect([0o755, 0o600, 0o777, 0o644, 0o666, 0o4755, 0o2755, 0o1777, 0o700, 0o444, 0, 0o100].map(fileMode)).toEqual([0o755, 0o600, 0o755, 0o644, 0o644, 0o755, 0o755, 0o755, 0o700, 0o444, 0, 0o100]);
     expect([0o755, 0o700, 0o777, 0o555, 0o000, 0o1777, 0o750].map(directoryMode)).toEqual([0o755, 0o700, 0o755, 0o755, 0o700, 0o755, 0o750]);
     expect(fileMode(undefined)).toBe(0o644);
     expect(fileMode(Number.NaN)).toBe(0o644);
@@ -197,7 +197,10 @@ describe('archives of other origins', () => {
   });
 
   it('refuses an archive whose folders differ from the recorded ones', async () => {
-    const bytes = await handMade([{ name: 'a/', type: 'directory' }, { name: 'b/c', data: 'c' }]);
+    const bytes = await handMade([
+      { name: 'a/', type: 'directory' },
+      { name: 'b/c', data: 'c' },
+    ]);
     for (const [directories, message] of [
       [['a', 'b', 'gone'], /lacking "gone"/],
       [['b'], /with unrecorded "a"/],
@@ -212,7 +215,10 @@ describe('archives of other origins', () => {
   });
 
   it('refuses a file and a folder on the same path', async () => {
-    const bytes = await handMade([{ name: 'a/', type: 'directory' }, { name: 'a', data: 'x' }]);
+    const bytes = await handMade([
+      { name: 'a/', type: 'directory' },
+      { name: 'a', data: 'x' },
+    ]);
     const out = mkdtempSync(path.join(work, 'out-'));
     await expect(extractArchive(Readable.from([bytes]), out)).rejects.toMatchObject({ code: 'UNSAFE_ARCHIVE' });
   });

@@ -76,7 +76,14 @@ function headerOffsets(tar: Buffer): number[] {
   let offset = 0;
   while (offset + 512 <= tar.length && tar[offset] !== 0) {
     offsets.push(offset);
-    const size = parseInt(tar.subarray(offset + 124, offset + 136).toString('latin1').replace(/\0.*$/, '').trim() || '0', 8);
+    const size = parseInt(
+      tar
+        .subarray(offset + 124, offset + 136)
+        .toString('latin1')
+        .replace(/\0.*$/, '')
+        .trim() || '0',
+      8,
+    );
     offset += 512 + Math.ceil((Number.isFinite(size) ? size : 0) / 512) * 512;
   }
   return offsets;
@@ -85,12 +92,7 @@ function headerOffsets(tar: Buffer): number[] {
 const hostileNames = ['../escape.txt', '/tmp/absolute.txt', 'a/../../escape.txt', '..', 'x\\..\\y', '', 'ok/./file', 'model.bin'];
 
 /** One change to one tar header (or to random bytes anywhere), as fast-check generates it. */
-type TarChange =
-  | { kind: 'mode'; mode: number }
-  | { kind: 'type'; type: string }
-  | { kind: 'name'; name: string }
-  | { kind: 'size'; size: string }
-  | { kind: 'bytes'; bytes: Array<{ at: number; value: number }> };
+type TarChange = { kind: 'mode'; mode: number } | { kind: 'type'; type: string } | { kind: 'name'; name: string } | { kind: 'size'; size: string } | { kind: 'bytes'; bytes: Array<{ at: number; value: number }> };
 
 /** A tar-level mutation: which header, what change, whether the checksum is re-computed, where to truncate. */
 const tarMutation = fc.record({
@@ -198,10 +200,7 @@ function usableMode(mode: number, folder: boolean): number {
 type LinkKind = 'inside-file' | 'dangling' | 'escaping' | 'loop' | 'to-folder';
 
 /** One entry of a random model folder, as fast-check generates it. */
-type EntrySpec =
-  | { kind: 'folder'; name: string; mode: number; children: EntrySpec[] }
-  | { kind: 'file'; name: string; mode: number; bytes: Uint8Array }
-  | { kind: 'link'; name: string; link: LinkKind; target: number };
+type EntrySpec = { kind: 'folder'; name: string; mode: number; children: EntrySpec[] } | { kind: 'file'; name: string; mode: number; bytes: Uint8Array } | { kind: 'link'; name: string; link: LinkKind; target: number };
 
 const fileBytes = fc.oneof({ weight: 1, arbitrary: fc.constant(new Uint8Array(0)) }, { weight: 4, arbitrary: fc.uint8Array({ maxLength: 2999, size: 'max' }) });
 
@@ -284,7 +283,13 @@ function expectedTree(entries: ArchiveEntry[]): Array<[string, string, string]> 
     .map((entry): [string, string, string] => {
       const info = statSync(entry.source as string);
       if (entry.type === 'directory') return [entry.path, 'dir', (((info.mode & 0o755) | 0o700) & 0o7777).toString(8)];
-      return [entry.path, createHash('sha256').update(readFileSync(entry.source as string)).digest('hex'), (info.mode & 0o755).toString(8)];
+      return [
+        entry.path,
+        createHash('sha256')
+          .update(readFileSync(entry.source as string))
+          .digest('hex'),
+        (info.mode & 0o755).toString(8),
+      ];
     })
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
@@ -431,8 +436,7 @@ describe(`hostile input (${cases} cases of each kind)`, () => {
     const original = await store.upload('fuzz', { model: Buffer.from('weights'), modelId: 'target' });
     const text = JSON.stringify(original);
     const values = [null, 0, -1, 1e308, '', 'x', [], {}, true, { sha256: 'x', size: 'y', files: 5 }, '../../etc/passwd', { type: 'file_system', path: '/etc/passwd' }];
-    const paths = (value: unknown, prefix: string[] = []): string[][] =>
-      typeof value === 'object' && value !== null ? Object.entries(value).flatMap(([key, child]) => [[...prefix, key], ...paths(child, [...prefix, key])]) : [];
+    const paths = (value: unknown, prefix: string[] = []): string[][] => (typeof value === 'object' && value !== null ? Object.entries(value).flatMap(([key, child]) => [[...prefix, key], ...paths(child, [...prefix, key])]) : []);
     const allPaths = paths(original);
     const outcomes: Record<string, number> = {};
     try {

@@ -63,7 +63,7 @@ async function rewriteDocuments(domain: string, modelId: string, rewrite: (text:
 describe('collectGarbage with metadata it cannot read', () => {
   it.each([
     ['truncated', (text: string) => text.slice(0, 50)],
-    ['not JSON even in Python\'s dialect (a bare nan)', (text: string) => text.replace(/\}$/, ', "extra": {"val_loss": nan}}')],
+    ["not JSON even in Python's dialect (a bare nan)", (text: string) => text.replace(/\}$/, ', "extra": {"val_loss": nan}}')],
     ['not an object', () => '[]'],
   ])('keeps the archive of a model whose metadata document is %s, and reports the document', async (_name, rewrite) => {
     const { model } = await store.upload('churn', { model: weights });
@@ -75,9 +75,7 @@ describe('collectGarbage with metadata it cannot read', () => {
 
     const result = await store.collectGarbage({ now: later(), quiesced: true });
     expect(result.removed).toEqual([]);
-    expect(result.unreadable).toEqual(
-      expect.arrayContaining([`operatorai-model-store/churn/versions/${model.model_id}.json`, `operatorai-model-store/churn/versions/production/${model.model_id}.json`]),
-    );
+    expect(result.unreadable).toEqual(expect.arrayContaining([`operatorai-model-store/churn/versions/${model.model_id}.json`, `operatorai-model-store/churn/versions/production/${model.model_id}.json`]));
     expect(await archiveKeys()).toEqual(before);
   });
 

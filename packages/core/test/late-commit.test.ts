@@ -129,7 +129,7 @@ describe('garbage collection and a commit still in flight', () => {
     expect(readFileSync(path.join(to, 'model.bin')).equals(model)).toBe(true);
   });
 
-  it('shows what the rule prevents: a grace period shorter than the commit\'s flight (the old olderThan: 0) leaves a listed model that cannot be downloaded', async () => {
+  it("shows what the rule prevents: a grace period shorter than the commit's flight (the old olderThan: 0) leaves a listed model that cannot be downloaded", async () => {
     const { release, upload } = await uploadWithHeldCommit('m5');
     // `quiesced: true` is a false promise here: a commit is in flight. This is what
     // `collectGarbage({ olderThan: 0 })` did before the minimum.

@@ -57,7 +57,10 @@ async function pythonUpload(domain: string, modelId: string, options: { offsetMi
   const made = await scratchStore.upload(domain, { model: options.bytes ?? Buffer.from(`python ${modelId}`), modelId });
   const archive = await scratch.get(made.storage.prefix!);
   const now = new Date();
-  const folder = localStamp(now, options.offsetMinutes ?? 0).replaceAll('/', '.').replace(/\.(\d\d:)/, '-$1').replaceAll(':', '.');
+  const folder = localStamp(now, options.offsetMinutes ?? 0)
+    .replaceAll('/', '.')
+    .replace(/\.(\d\d:)/, '-$1')
+    .replaceAll(':', '.');
   const archiveKey = `operatorai-model-store/${domain}/${folder}/${modelId}/artifacts.tar.gz`;
   await storage.put(archiveKey, archive!.body);
   const text =
@@ -128,11 +131,15 @@ describe("Python's JSON dialect", () => {
     ['NaN', { metrics: [{ loss: 0.1 }, { loss: Number.NaN }] }, 'extraMetadata.metrics[1].loss'],
     ['Infinity', { best: Infinity }, 'extraMetadata.best'],
     ['a BigInt', { seed: 2n ** 64n - 1n }, 'extraMetadata.seed'],
-    ['a cycle', (() => {
-      const node: Record<string, unknown> = { name: 'a' };
-      node.self = node;
-      return { node };
-    })(), 'extraMetadata.node.self'],
+    [
+      'a cycle',
+      (() => {
+        const node: Record<string, unknown> = { name: 'a' };
+        node.self = node;
+        return { node };
+      })(),
+      'extraMetadata.node.self',
+    ],
     ['undefined', { maybe: undefined }, 'extraMetadata.maybe'],
     ['a Date', { when: new Date(0) }, 'extraMetadata.when'],
   ])('refuses extraMetadata holding %s before writing anything, naming the key', async (_kind, extraMetadata, key) => {
@@ -144,7 +151,7 @@ describe("Python's JSON dialect", () => {
 });
 
 describe('the latest pointer never names a model that is not listed', () => {
-  it("Python uploads A then B and deletes B: the latest is A everywhere, and the pointer is repaired", async () => {
+  it('Python uploads A then B and deletes B: the latest is A everywhere, and the pointer is repaired', async () => {
     const a = await pythonUpload('churn', 'a');
     await pythonUpload('churn', 'b');
     // A cached load of B, before the delete, must not answer for the latest afterwards.
@@ -172,7 +179,7 @@ describe('the latest pointer never names a model that is not listed', () => {
     expect(JSON.parse((await readText(layout.domain('churn')))!).model.model_id).toBe('a');
   });
 
-  it('a pointer naming another domain\'s model, or a re-upload of the id it names, is not trusted', async () => {
+  it("a pointer naming another domain's model, or a re-upload of the id it names, is not trusted", async () => {
     await store.upload('churn', { model: Buffer.from('one'), modelId: 'one' });
     const foreign = await pythonUpload('fraud', 'one');
     await storage.put(layout.domain('churn'), foreign);

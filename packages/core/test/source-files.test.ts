@@ -46,7 +46,10 @@ describe('a source that cannot be read as listed', () => {
   async function failure(source: string, after?: () => void) {
     const { stream, digest } = packArchive(entries(source), { mtime: new Date(0), compressionLevel: 0 });
     const streamError = await drain(stream, after);
-    const digestError = await digest.then(() => undefined, (error: unknown) => error);
+    const digestError = await digest.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     // The stream and the digest fail with the same typed error.
     expect(digestError).toBe(streamError);
     expect(SourceFileError.isInstance(streamError)).toBe(true);

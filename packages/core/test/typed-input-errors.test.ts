@@ -30,13 +30,29 @@ describe('what callers get wrong in core is an InvalidArgumentError, never a Typ
     expect((failure as Error).message).toBe('Body chunks must be Uint8Array or string');
   });
 
-  it('two archive entries on one path, or a file on a folder\'s path', () => {
+  it("two archive entries on one path, or a file on a folder's path", () => {
     const options = { mtime: new Date(0), compressionLevel: 1 };
-    const twice = thrown(() => packArchive([{ path: 'a.bin', source: new Uint8Array(1) }, { path: 'a.bin', source: new Uint8Array(2) }], options));
+    const twice = thrown(() =>
+      packArchive(
+        [
+          { path: 'a.bin', source: new Uint8Array(1) },
+          { path: 'a.bin', source: new Uint8Array(2) },
+        ],
+        options,
+      ),
+    );
     expect(twice).toBeInstanceOf(InvalidArgumentError);
     expect((twice as ModelStoreError).code).toBe('INVALID_ARGUMENT');
     expect((twice as Error).message).toBe('Two entries would be stored at "a.bin" in the archive: rename one of them');
-    const fileAndFolder = thrown(() => packArchive([{ path: 'a', source: new Uint8Array(1) }, { path: 'a/b', source: new Uint8Array(1) }], options));
+    const fileAndFolder = thrown(() =>
+      packArchive(
+        [
+          { path: 'a', source: new Uint8Array(1) },
+          { path: 'a/b', source: new Uint8Array(1) },
+        ],
+        options,
+      ),
+    );
     expect(fileAndFolder).toBeInstanceOf(InvalidArgumentError);
   });
 });

@@ -58,7 +58,10 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('th
 
     // Every pointer that was read is now a byte copy of A's document.
     for (const reader of readers.filter((r) => r !== 'listDomains')) expect([reader, await pointer(reader)]).toEqual([reader, await document(reader)]);
-    const after = await py(registry.python, readers.filter((r) => r !== 'listDomains').map((reader) => ({ op: 'get_domain', domain: `d-${reader}` })));
+    const after = await py(
+      registry.python,
+      readers.filter((r) => r !== 'listDomains').map((reader) => ({ op: 'get_domain', domain: `d-${reader}` })),
+    );
     expect(after.map((result) => ok(result).model.model_id)).toEqual(readers.filter((r) => r !== 'listDomains').map((reader) => `a-${reader}`));
   });
 
@@ -75,11 +78,7 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('th
     ]);
     results.forEach((result) => ok(result));
     const stale = (await objectBytes(registry.node, layout.domain('reused')))!;
-    const rewritten = await py(registry.python, [
-      { op: 'delete_model', domain: 'reused', model_id: 'x' },
-      pause,
-      { op: 'upload', domain: 'reused', model_id: 'x', model: path.join(files, 'x2.bin'), extra_metadata: { version: 2 } },
-    ]);
+    const rewritten = await py(registry.python, [{ op: 'delete_model', domain: 'reused', model_id: 'x' }, pause, { op: 'upload', domain: 'reused', model_id: 'x', model: path.join(files, 'x2.bin'), extra_metadata: { version: 2 } }]);
     rewritten.forEach((result) => ok(result));
     // The pointer as another writer (or a restored backup) might leave it.
     await registry.node.put(layout.domain('reused'), stale);

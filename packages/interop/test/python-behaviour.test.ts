@@ -45,7 +45,7 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('Py
     await expect(store.upload('reuse', { model: path.join(files, 'm2.bin'), modelId: 'm2' })).rejects.toBeInstanceOf(ModelExistsError);
   });
 
-  it("the last model of a domain deleted by Node, then its id re-uploaded by Python: Python sees no domain, so the deleted marker stays; Node reads the new model", async () => {
+  it('the last model of a domain deleted by Node, then its id re-uploaded by Python: Python sees no domain, so the deleted marker stays; Node reads the new model', async () => {
     const registry = backend.create();
     const store = nodeStore(registry.node);
     const files = writeFiles({ 'only.bin': 'only', 'again.bin': 'again' });
@@ -53,11 +53,7 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('Py
     await store.deleteModel('lonely', 'only');
     // Node removes the pointer of a domain with no model left; Python keeps it.
     expect(await registry.node.head(layout.domain('lonely'))).toBeUndefined();
-    const results = await py(registry.python, [
-      { op: 'get_model_info', domain: 'lonely', model_id: 'only' },
-      { op: 'list_domains' },
-      { op: 'upload', domain: 'lonely', model_id: 'only', model: path.join(files, 'again.bin') },
-    ]);
+    const results = await py(registry.python, [{ op: 'get_model_info', domain: 'lonely', model_id: 'only' }, { op: 'list_domains' }, { op: 'upload', domain: 'lonely', model_id: 'only', model: path.join(files, 'again.bin') }]);
     // Python asks for the domain first: DomainNotFoundException, not ModelDeletedException.
     expect(results[0]).toMatchObject({ error: { type: 'DomainNotFoundException' } });
     expect(ok(results[1])).toEqual([]);
@@ -141,7 +137,10 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('Py
     const flat = (await objectBytes(registry.node, layout.version('lines', 'flat')))!.toString('utf8');
     const pretty = stringifyJson(parseJson(flat), { indent: 2 }).replace('"flat"', '"pretty"');
     await registry.node.put(layout.version('lines', 'pretty'), pretty);
-    const listed = await py(registry.python, [{ op: 'list_models', domain: 'lines' }, { op: 'get_model_info', domain: 'lines', model_id: 'pretty' }]);
+    const listed = await py(registry.python, [
+      { op: 'list_models', domain: 'lines' },
+      { op: 'get_model_info', domain: 'lines', model_id: 'pretty' },
+    ]);
     if (name === 'minio') expect(ok(listed[0]).sort()).toEqual(['flat', 'node']);
     else expect(ok(listed[0]).sort()).toEqual(['flat', 'node', 'pretty']);
     expect(ok(listed[1]).model.model_id).toBe('pretty');
@@ -159,7 +158,10 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('Py
     else expect(ok(listed[0])).toEqual(['good']);
     const store = nodeStore(registry.node);
     expect(await store.listModels('damaged')).toEqual(['good', 'broken']);
-    const error = await store.getModelInfo('damaged', 'broken').then(() => undefined, (e: unknown) => e);
+    const error = await store.getModelInfo('damaged', 'broken').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(IntegrityError.isInstance(error)).toBe(true);
     expect((await store.getDomain('damaged')).model.model_id).toBe('good');
   });
@@ -265,11 +267,7 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('Py
   it("list_domains names each pointer's document domain; Node names the pointer's key", async () => {
     const registry = backend.create();
     const files = writeFiles({ 'a.bin': 'a', 'b.bin': 'b' });
-    (await py(registry.python, [
-      { op: 'upload', domain: 'left', model_id: 'l', model: path.join(files, 'a.bin') },
-      pause,
-      { op: 'upload', domain: 'right', model_id: 'r', model: path.join(files, 'b.bin') },
-    ])).forEach((result) => ok(result));
+    (await py(registry.python, [{ op: 'upload', domain: 'left', model_id: 'l', model: path.join(files, 'a.bin') }, pause, { op: 'upload', domain: 'right', model_id: 'r', model: path.join(files, 'b.bin') }])).forEach((result) => ok(result));
     // A pointer holding another domain's document (copied by hand, or by an old tool).
     await registry.node.put(layout.domain('left'), (await objectBytes(registry.node, layout.domain('right')))!);
     const domains = await py(registry.python, [{ op: 'list_domains' }]);

@@ -59,7 +59,11 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))("Py
     expect(await objectBytes(registry.node, layout.domain('nan'))).toEqual(versionA);
 
     // A copy to another store: the same bytes but the `storage` member.
-    const target = nodeStore(backends().find((other) => other.name === (name === 'fs' ? 'minio' : 'fs'))!.create().node);
+    const target = nodeStore(
+      backends()
+        .find((other) => other.name === (name === 'fs' ? 'minio' : 'fs'))!
+        .create().node,
+    );
     await store.copyModel('nan', 'model-a', target);
     const copied = (await objectBytes(target.storage, layout.version('nan', 'model-a')))!.toString('utf8');
     expect(replaceMember(copied, 'storage', 'null')).toBe(replaceMember(versionA.toString('utf8'), 'storage', 'null'));
@@ -98,7 +102,10 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))("Py
       [{ count: 10n }, 'count'],
       [{ graph: cycle }, 'self'],
     ] as Array<[Record<string, unknown>, string]>) {
-      const error = await store.upload('strict', { model: path.join(files, 'm.bin'), modelId: 'second', extraMetadata }).then(() => undefined, (e: unknown) => e);
+      const error = await store.upload('strict', { model: path.join(files, 'm.bin'), modelId: 'second', extraMetadata }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(InvalidOptionError.isInstance(error)).toBe(true);
       expect((error as InvalidOptionError).code).toBe('INVALID_OPTION');
       expect((error as Error).message).toContain(key);

@@ -59,17 +59,20 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('Py
 
     // What Python itself answers, to compare with.
     const work = workDir('python-writes');
-    const facts = await py(registry.python, [
-      { op: 'list_domains' },
-      { op: 'list_models', domain: 'churn' },
-      { op: 'list_models', domain: 'churn', state: 'production' },
-      { op: 'list_models', domain: 'churn', state: 'staging' },
-      { op: 'get_domain', domain: 'churn' },
-      { op: 'list_model_states' },
-      ...[first, second, 'churn-custom'].map((id) => ({ op: 'download', domain: 'churn', model_id: id, to: path.join(work, 'py', id) })),
-      { op: 'download', domain: 'linear', model_id: linear, to: path.join(work, 'py', linear) },
-      { op: 'get_model_info', domain: 'churn', model_id: deleted },
-    ].map((op) => JSON.parse(JSON.stringify(op))));
+    const facts = await py(
+      registry.python,
+      [
+        { op: 'list_domains' },
+        { op: 'list_models', domain: 'churn' },
+        { op: 'list_models', domain: 'churn', state: 'production' },
+        { op: 'list_models', domain: 'churn', state: 'staging' },
+        { op: 'get_domain', domain: 'churn' },
+        { op: 'list_model_states' },
+        ...[first, second, 'churn-custom'].map((id) => ({ op: 'download', domain: 'churn', model_id: id, to: path.join(work, 'py', id) })),
+        { op: 'download', domain: 'linear', model_id: linear, to: path.join(work, 'py', linear) },
+        { op: 'get_model_info', domain: 'churn', model_id: deleted },
+      ].map((op) => JSON.parse(JSON.stringify(op))),
+    );
     const [domains, churn, production, staging, latest, states] = facts.slice(0, 6).map((fact) => ok(fact));
     expect(churn).toEqual(['churn-custom', second, first]);
     expect(production).toEqual([first]);

@@ -4,7 +4,10 @@ import { AzureBlobStorage } from '../src/index.js';
 import { azurite, storageOn } from './server.js';
 
 async function errorOf(promise: Promise<unknown>): Promise<Error> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(Error);
   return error as Error;
 }

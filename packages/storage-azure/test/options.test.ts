@@ -75,7 +75,7 @@ describe('azure:// URIs and MODEL_STORE_STORAGE=azure-container map onto AzureBl
     });
   });
 
-  it('openModelStore opens azure:// URIs and MODEL_STORE_* through this package\'s exports, against Azurite', async () => {
+  it("openModelStore opens azure:// URIs and MODEL_STORE_* through this package's exports, against Azurite", async () => {
     const info = azurite();
     const prefix = `options-${randomBytes(5).toString('hex')}`;
     const viaUri = await withConnectionString(info.connectionString, () => openModelStore(`azure://${info.container}/${prefix}`, { importer: async () => backend }));

@@ -58,10 +58,12 @@ export interface RegistryCheck {
  * Throws `InvariantError` on the first violation.
  */
 export async function checkRegistry(store: ModelStore, domain: string, options: RegistryCheckOptions): Promise<RegistryCheck> {
-  const missingDomain = <T>(fallback: T) => (error: unknown): T => {
-    if (DomainNotFoundError.isInstance(error)) return fallback;
-    throw error;
-  };
+  const missingDomain =
+    <T>(fallback: T) =>
+    (error: unknown): T => {
+      if (DomainNotFoundError.isInstance(error)) return fallback;
+      throw error;
+    };
   const ids = await store.listModels(domain).catch(missingDomain([] as string[]));
   const expected = options.modelFile === undefined ? undefined : (options.modelSha256 ?? (await sha256(options.modelFile)));
   let downloads = 0;

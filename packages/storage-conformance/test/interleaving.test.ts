@@ -40,8 +40,7 @@ class JitteryStorage extends MemoryStorage {
 
 describeRegistryConformance({ name: 'MemoryStorage with random latency', createStorage: () => new JitteryStorage() });
 
-const newestOf = (results: ModelMetadata[]) =>
-  [...results].sort((a, b) => Date.parse(b.code!.created_at!) - Date.parse(a.code!.created_at!) || (a.model.model_id < b.model.model_id ? 1 : -1))[0]!;
+const newestOf = (results: ModelMetadata[]) => [...results].sort((a, b) => Date.parse(b.code!.created_at!) - Date.parse(a.code!.created_at!) || (a.model.model_id < b.model.model_id ? 1 : -1))[0]!;
 
 describe('first uploads to a domain, with random latency', () => {
   // The pointer is created by the first announcement to finish; the others must

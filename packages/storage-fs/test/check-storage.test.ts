@@ -40,7 +40,9 @@ describe('checkStorage on FileSystemStorage', () => {
     const model = path.join(work, 'model.bin');
     writeFileSync(model, 'weights');
     const store = new ModelStore({ storage: new FileSystemStorage({ root }), adapters: [new RawAdapter()], cacheDir: path.join(work, 'cache') });
-    const { model: { model_id: id } } = await store.upload('churn', { model });
+    const {
+      model: { model_id: id },
+    } = await store.upload('churn', { model });
     expect(readdirSync(path.join(root, 'operatorai-model-store')).filter((name) => name.includes('probe'))).toEqual([]);
     expect(filesUnder(root).filter((file) => file.includes('modelstore-probe'))).toEqual([]);
     expect(await store.listModels('churn')).toEqual([id]);

@@ -23,11 +23,7 @@ describe('FileSystemStorage across processes', () => {
       const processes = 6;
       const increments = 15;
       const startAt = Date.now() + 1500;
-      const outputs = await Promise.all(
-        Array.from({ length: processes }, (_, id) =>
-          run(process.execPath, [path.join(__dirname, 'race-child.mjs'), root, String(id), String(startAt), String(increments)], { timeout: 60_000 }),
-        ),
-      );
+      const outputs = await Promise.all(Array.from({ length: processes }, (_, id) => run(process.execPath, [path.join(__dirname, 'race-child.mjs'), root, String(id), String(startAt), String(increments)], { timeout: 60_000 })));
       const results = outputs.map(({ stdout }) => JSON.parse(stdout) as { id: string; created: boolean; conflicts: number });
       const winners = results.filter((result) => result.created);
       expect(winners).toHaveLength(1);

@@ -160,7 +160,7 @@ describe('leftovers of killed downloads and loads', () => {
     expect(staged(folder)).toEqual([]);
   }, 60_000);
 
-  it("a load killed with SIGKILL leaves its staging folder in the cache: the next load removes it, and so does cleanCache()", async () => {
+  it('a load killed with SIGKILL leaves its staging folder in the cache: the next load removes it, and so does cleanCache()', async () => {
     const cacheDir = path.join(work, 'load-cache');
     const models = path.join(cacheDir, 'models');
     await killMidway('load', '-', cacheDir, () => existsSync(models) && staged(models).length > 0);
@@ -174,6 +174,13 @@ describe('leftovers of killed downloads and loads', () => {
     const loaded = (await loader.load<string>('big')) as unknown;
     expect(typeof loaded).toBe('string');
     expect(staged(models)).toEqual([]);
-    expect(ModelStoreError.isInstance(await loader.cleanCache().then(() => undefined, (error: unknown) => error))).toBe(false);
+    expect(
+      ModelStoreError.isInstance(
+        await loader.cleanCache().then(
+          () => undefined,
+          (error: unknown) => error,
+        ),
+      ),
+    ).toBe(false);
   }, 60_000);
 });

@@ -81,7 +81,7 @@ afterAll(() => {
 });
 
 describe('failure paths of every public method', () => {
-  it('end in typed errors (or the signal\'s AbortError), never a raw errno error or TypeError', async () => {
+  it("end in typed errors (or the signal's AbortError), never a raw errno error or TypeError", async () => {
     const untyped: string[] = [];
     for (const [name, call] of cases) {
       const outcome = await (async () => call())().then(

@@ -26,9 +26,7 @@ describe('ModelStore on FileSystemStorage across processes', () => {
   afterEach(() => rmSync(work, { recursive: true, force: true }));
 
   const upload = (domain: string, modelId: string, startAt: number) =>
-    run(process.execPath, [child, root, domain, modelFile, modelId, String(startAt)], { timeout: 60_000 }).then(
-      ({ stdout }) => JSON.parse(stdout) as { ok: boolean; modelId?: string; created?: string; error?: string },
-    );
+    run(process.execPath, [child, root, domain, modelFile, modelId, String(startAt)], { timeout: 60_000 }).then(({ stdout }) => JSON.parse(stdout) as { ok: boolean; modelId?: string; created?: string; error?: string });
 
   it('lists all of 8 uploads from 8 processes, and the domain points at the newest', async () => {
     const startAt = Date.now() + 1500;

@@ -26,7 +26,6 @@ afterEach(async () => {
   proxy = undefined;
 });
 
-
 /** Lets pending socket events and promise jobs run, so that an escaping error is recorded. */
 const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
 
@@ -69,10 +68,13 @@ describe('GcsStorage reads whose answer breaks off', () => {
   it('fails with a typed error when every answer to a read breaks off, and nothing escapes', async () => {
     const { faulty, direct } = await resettingReads();
     await direct.put('doc.json', '{"v":1}');
-    const error = await faulty.get('doc.json').then(
-      (stored) => text(stored!.body),
-      (caught: unknown) => caught,
-    ).catch((caught: unknown) => caught);
+    const error = await faulty
+      .get('doc.json')
+      .then(
+        (stored) => text(stored!.body),
+        (caught: unknown) => caught,
+      )
+      .catch((caught: unknown) => caught);
     expect(StorageError.isInstance(error)).toBe(true);
     expect((error as StorageError).retryable).toBe(true);
     await settle();

@@ -29,8 +29,18 @@ describe.each(cases)('GcsStorage configured by STORAGE_EMULATOR_HOST (%s, endpoi
     const small = Buffer.from('{"small":true}');
     const large = randomBytes(600 * 1024);
     await storage.put('a/small.json', small, { ifNoneMatch: '*' });
-    await storage.put('a/large.bin', (async function* () { yield large.subarray(0, 300_000); yield large.subarray(300_000); })(), { ifNoneMatch: '*' });
-    expect((await storage.list('a/')).objects.map((object) => [object.key, object.size])).toEqual([['a/large.bin', large.length], ['a/small.json', small.length]]);
+    await storage.put(
+      'a/large.bin',
+      (async function* () {
+        yield large.subarray(0, 300_000);
+        yield large.subarray(300_000);
+      })(),
+      { ifNoneMatch: '*' },
+    );
+    expect((await storage.list('a/')).objects.map((object) => [object.key, object.size])).toEqual([
+      ['a/large.bin', large.length],
+      ['a/small.json', small.length],
+    ]);
     const read = async (key: string) => {
       const object = await storage.get(key);
       return buffer(object!.body);

@@ -9,7 +9,10 @@ import { GcsStorage } from '../src/index.js';
 import { server, storageOn } from './server.js';
 
 async function errorOf(promise: Promise<unknown>): Promise<Error> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(Error);
   return error as Error;
 }
@@ -34,7 +37,14 @@ describe('GcsStorage errors and access modes', () => {
       const error = await errorOf(reader.upload('public', { model: path.join(work, 'model.bin') }));
       expect(StorageError.isInstance(error)).toBe(true);
       expect(error.message).toMatch(/anonymous access is read-only/);
-      const large = await errorOf(anonymous.put('big.bin', (async function* () { yield Buffer.alloc(9 * 1024 * 1024); })()));
+      const large = await errorOf(
+        anonymous.put(
+          'big.bin',
+          (async function* () {
+            yield Buffer.alloc(9 * 1024 * 1024);
+          })(),
+        ),
+      );
       expect(StorageError.isInstance(large)).toBe(true);
       expect(await reader.listModels('public')).toEqual([model.model_id]);
     } finally {

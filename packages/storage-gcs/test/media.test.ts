@@ -37,7 +37,6 @@ function media(response: ServerResponse, body: Buffer, crc: string) {
   response.end(body);
 }
 
-
 describe('GcsStorage media reads', () => {
   it('sends the JSON API media request and checks the CRC32C of a whole read', async () => {
     const seen: string[] = [];

@@ -60,7 +60,7 @@ describe('gs:// URIs and MODEL_STORE_STORAGE=google-cloud-storage map onto GcsSt
     expect(error.message).toBe('MODEL_STORE_STORAGE=google-cloud-storage needs MODEL_STORE_GCP_BUCKET to be set');
   });
 
-  it('openModelStore opens gs:// URIs through this package\'s exports, against a real server', async () => {
+  it("openModelStore opens gs:// URIs through this package's exports, against a real server", async () => {
     const info = server();
     const prefix = `options-${randomBytes(5).toString('hex')}`;
     const store = await openModelStore(`gs://${info.bucket}/${prefix}?apiEndpoint=${encodeURIComponent(info.endpoint)}&projectId=modelstore-test`, { importer: async () => backend });

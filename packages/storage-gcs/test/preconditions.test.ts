@@ -50,7 +50,9 @@ for (const { label, name } of gcsServers) {
     });
 
     it('multipart upload (SDK, resumable: false): create-only and compare-and-swap answer 412 when they do not hold', async () => {
-      const file = client().bucket(info().bucket).file(`pre-multipart-${randomBytes(6).toString('hex')}`);
+      const file = client()
+        .bucket(info().bucket)
+        .file(`pre-multipart-${randomBytes(6).toString('hex')}`);
       expect(await attempt(() => file.save('one', { resumable: false, preconditionOpts: { ifGenerationMatch: 0 } }))).toBe(200);
       const generation = Number(file.metadata.generation);
       expect(await attempt(() => file.save('two', { resumable: false, preconditionOpts: { ifGenerationMatch: 0 } }))).toBe(412);
@@ -61,7 +63,9 @@ for (const { label, name } of gcsServers) {
     });
 
     it('resumable upload (SDK): create-only and compare-and-swap answer 412 when they do not hold', async () => {
-      const file = client().bucket(info().bucket).file(`pre-resumable-${randomBytes(6).toString('hex')}`);
+      const file = client()
+        .bucket(info().bucket)
+        .file(`pre-resumable-${randomBytes(6).toString('hex')}`);
       const body = randomBytes(300 * 1024);
       expect(await attempt(() => file.save(body, { resumable: true, preconditionOpts: { ifGenerationMatch: 0 } }))).toBe(200);
       const generation = Number(file.metadata.generation);
@@ -72,7 +76,9 @@ for (const { label, name } of gcsServers) {
     });
 
     it('delete: a stale ifGenerationMatch is refused with 412 (fake-gcs-server: ignored), the current one deletes', async () => {
-      const file = client().bucket(info().bucket).file(`pre-delete-${randomBytes(6).toString('hex')}`);
+      const file = client()
+        .bucket(info().bucket)
+        .file(`pre-delete-${randomBytes(6).toString('hex')}`);
       await file.save('one', { resumable: false });
       const generation = Number(file.metadata.generation);
       // fake-gcs-server 1.56.1 ignores ifGenerationMatch on DELETE and deletes the object

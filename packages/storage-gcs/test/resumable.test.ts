@@ -16,7 +16,6 @@ afterEach(async () => {
 
 const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
-
 /** Uploads `size` random bytes as a stream through a proxy that breaks the requests `decide` picks. */
 async function uploadThrough(decide: (request: { method: string; url: string; range: string }) => Fault | undefined) {
   const info = server();
@@ -73,7 +72,10 @@ describe('GcsStorage resumable uploads through failures', () => {
     const info = server();
     proxy = await startFaultProxy({ target: info.endpoint, decide: ({ method, url }) => (method === 'PUT' && url.includes('upload_id') ? '503' : undefined) });
     const faulty = storageOn({ ...info, endpoint: proxy.endpoint }, { resumableThreshold: 0, chunkSize, requestTimeoutMs: 500, maxAttempts: 2 });
-    const error = await faulty.put('model.bin', Readable.from([randomBytes(size)])).then(() => undefined, (e: unknown) => e);
+    const error = await faulty.put('model.bin', Readable.from([randomBytes(size)])).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect((error as { code?: string }).code).toBe('STORAGE');
     expect((error as { retryable?: boolean }).retryable).toBe(true);
     expect(await storageOn(info, { rootPrefix: faulty.rootPrefix }).head('model.bin')).toBeUndefined();

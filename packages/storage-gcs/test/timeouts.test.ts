@@ -13,7 +13,6 @@ afterEach(async () => {
   proxy = undefined;
 });
 
-
 /** A storage whose first request matching `method` and `pattern` is forwarded, but its answer held back past the timeout. */
 async function stallFirst(method: string, pattern: RegExp) {
   const info = server();

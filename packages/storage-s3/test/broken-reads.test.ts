@@ -37,7 +37,13 @@ describe('S3Storage reads over connections that break', () => {
 
   it('reports a read that keeps breaking as a retryable StorageError, not a socket error', async () => {
     const storage = await setUp(100);
-    const error = await storage.get('model.bin').then((object) => readAll(object!.body)).then(() => undefined, (e: unknown) => e);
+    const error = await storage
+      .get('model.bin')
+      .then((object) => readAll(object!.body))
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(StorageError.isInstance(error)).toBe(true);
     expect((error as StorageError).retryable).toBe(true);
   }, 30_000);

@@ -66,7 +66,10 @@ describe('checkStorage on S3 servers', () => {
   it('throws the StorageError of a store it cannot reach', async () => {
     const storage = new S3Storage({ bucket: 'nowhere', endpoint: 'http://127.0.0.1:9', forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, maxAttempts: 1 });
     opened.push(storage);
-    const error = await checkStorage(storage).then(() => undefined, (e: unknown) => e);
+    const error = await checkStorage(storage).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(StorageError.isInstance(error)).toBe(true);
   }, 30_000);
 });

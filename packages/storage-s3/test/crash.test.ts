@@ -23,7 +23,17 @@ describe.each(servers)('crashes at random points on $label', ({ label, name }) =
     const storageOptions = { bucket: info.bucket, rootPrefix: storage.rootPrefix, endpoint: info.endpoint, forcePathStyle: true, region: 'us-east-1', credentials: info.credentials, partSize: 5 * 1024 * 1024 };
     try {
       // Larger than one part, so kills land in multipart uploads too.
-      const result = await runCrashScenario({ runs, seed: 20261127, worker: path.join(__dirname, 'crash-child.mjs'), storageOptions, storage, work, modelSize: 6 * 1024 * 1024, env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }, ...(name === 'MODELSTORE_TEST_S3' ? { inFlight: () => requestsInFlight(info.endpoint) } : {}) });
+      const result = await runCrashScenario({
+        runs,
+        seed: 20261127,
+        worker: path.join(__dirname, 'crash-child.mjs'),
+        storageOptions,
+        storage,
+        work,
+        modelSize: 6 * 1024 * 1024,
+        env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+        ...(name === 'MODELSTORE_TEST_S3' ? { inFlight: () => requestsInFlight(info.endpoint) } : {}),
+      });
       process.stdout.write(`S3 crashes (${label}): ${JSON.stringify(result)}\n`);
       expect(result.kills).toBe(runs);
       expect(result.downloads).toBeGreaterThan(0);

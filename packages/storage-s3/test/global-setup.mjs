@@ -10,12 +10,7 @@ const bucket = 'modelstore-test';
 export default async function globalSetup() {
   const started = [];
   const keep = (promise) => promise.then((server) => (started.push(server), server));
-  const results = await Promise.allSettled([
-    keep(startS3Server({ buckets: [bucket] })),
-    keep(startS3rver({ buckets: [bucket] })),
-    keep(startMinio({ buckets: [bucket] })),
-    keep(startMoto({ buckets: [bucket] })),
-  ]);
+  const results = await Promise.allSettled([keep(startS3Server({ buckets: [bucket] })), keep(startS3rver({ buckets: [bucket] })), keep(startMinio({ buckets: [bucket] })), keep(startMoto({ buckets: [bucket] }))]);
   globalThis.__modelstoreServers = started;
   const failed = results.find((result) => result.status === 'rejected');
   if (failed) {

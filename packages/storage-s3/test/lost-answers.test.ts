@@ -16,7 +16,7 @@ afterAll(async () => {
 });
 
 describe('S3 uploads whose CompleteMultipartUpload answer is lost', () => {
-  it('succeeds: the retry finds the upload gone, the archive is read back and is the upload\'s own', async () => {
+  it("succeeds: the retry finds the upload gone, the archive is read back and is the upload's own", async () => {
     const info = server('MODELSTORE_TEST_S3');
     let stalls = 1;
     // The first CompleteMultipartUpload is applied by the server, but its answer never comes.

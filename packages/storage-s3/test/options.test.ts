@@ -16,7 +16,7 @@ function thrown(run: () => unknown): ModelStoreError {
   throw new Error('expected an error');
 }
 
-describe('s3:// URIs and Python\'s variables map onto S3StorageOptions', () => {
+describe("s3:// URIs and Python's variables map onto S3StorageOptions", () => {
   it('declares the schemes and MODEL_STORE_STORAGE values core routes to this package', () => {
     expect(storeBackendPackages.find((entry) => entry.package === '@modelstore/storage-s3')).toEqual({ package: '@modelstore/storage-s3', uriSchemes, pythonStorageNames });
     expect(describeOptions.map((option) => option.name)).toEqual(['region', 'endpoint', 'forcePathStyle', 'minio', 'backblaze', 'conditionalWrites', 'partSize', 'queueSize', 'maxAttempts', 'idleTimeoutMs', 'connectTimeoutMs']);
@@ -25,7 +25,9 @@ describe('s3:// URIs and Python\'s variables map onto S3StorageOptions', () => {
   it('reads the bucket, the prefix and every known option with its type', () => {
     expect(fromStoreUri(new URL('s3://bucket/a/b?region=eu-west-1&forcePathStyle=true&partSize=5242880'))).toEqual({ bucket: 'bucket', rootPrefix: 'a/b', region: 'eu-west-1', forcePathStyle: true, partSize: 5242880 });
     expect(
-      fromStoreUri(new URL('s3://models/team?endpoint=https://s3.us-west-004.backblazeb2.com&region=us-west-004&forcePathStyle=true&backblaze=true&conditionalWrites=false&queueSize=2&maxAttempts=3&idleTimeoutMs=1000&connectTimeoutMs=500&minio=0')),
+      fromStoreUri(
+        new URL('s3://models/team?endpoint=https://s3.us-west-004.backblazeb2.com&region=us-west-004&forcePathStyle=true&backblaze=true&conditionalWrites=false&queueSize=2&maxAttempts=3&idleTimeoutMs=1000&connectTimeoutMs=500&minio=0'),
+      ),
     ).toEqual({
       bucket: 'models',
       rootPrefix: 'team',
@@ -75,7 +77,7 @@ describe('s3:// URIs and Python\'s variables map onto S3StorageOptions', () => {
   // (BackblazeStorage.BUILD_FROM_ENVIRONMENT, __init__) and modelstore/utils/cli.py (NAME "backblaze-b2").
   const b2 = { MODEL_STORE_STORAGE: 'backblaze-b2', MODEL_STORE_B2_BUCKET: 'models', B2_APPLICATION_KEY_ID: '004abc', B2_APPLICATION_KEY: 'K004secret' };
 
-  it('MODEL_STORE_STORAGE=backblaze-b2: B2\'s documented endpoint for the region (default us-west-004), path-style, the application key', () => {
+  it("MODEL_STORE_STORAGE=backblaze-b2: B2's documented endpoint for the region (default us-west-004), path-style, the application key", () => {
     expect(fromEnvironment(b2)).toEqual({
       bucket: 'models',
       region: 'us-west-004',
@@ -157,7 +159,7 @@ describe('s3:// URIs and Python\'s variables map onto S3StorageOptions', () => {
     }
   });
 
-  it('openModelStore opens s3:// URIs through this package\'s exports, against a real server', async () => {
+  it("openModelStore opens s3:// URIs through this package's exports, against a real server", async () => {
     const info = server('MODELSTORE_TEST_S3');
     const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
     process.env.AWS_ACCESS_KEY_ID = info.credentials.accessKeyId;
@@ -171,7 +173,10 @@ describe('s3:// URIs and Python\'s variables map onto S3StorageOptions', () => {
       expect(store.storage.describe(layout.domain('d'))).toMatchObject({ type: 'aws:s3', bucket: info.bucket, prefix: `${prefix}/${layout.domain('d')}` });
       await expect(openModelStore(`s3://${info.bucket}/${prefix}?regoin=us-east-1`, { importer: async () => backend })).rejects.toThrow('unknown option "regoin" for s3:// URIs');
     } finally {
-      for (const [name, value] of [['AWS_ACCESS_KEY_ID', saved.id], ['AWS_SECRET_ACCESS_KEY', saved.secret]] as const) {
+      for (const [name, value] of [
+        ['AWS_ACCESS_KEY_ID', saved.id],
+        ['AWS_SECRET_ACCESS_KEY', saved.secret],
+      ] as const) {
         if (value === undefined) delete process.env[name];
         else process.env[name] = value;
       }

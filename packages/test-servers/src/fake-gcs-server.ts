@@ -25,15 +25,7 @@ export async function startFakeGcsServer(options: { buckets?: string[] } = {}): 
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
     const endpoint = `http://127.0.0.1:${port}`;
-    const child = superviseProcess(binary, [
-      '-scheme', 'http',
-      '-backend', 'memory',
-      '-host', '127.0.0.1',
-      '-port', String(port),
-      '-public-host', `127.0.0.1:${port}`,
-      '-external-url', endpoint,
-      '-log-level', 'error',
-    ]);
+    const child = superviseProcess(binary, ['-scheme', 'http', '-backend', 'memory', '-host', '127.0.0.1', '-port', String(port), '-public-host', `127.0.0.1:${port}`, '-external-url', endpoint, '-log-level', 'error']);
     try {
       await waitForHttp(`${endpoint}/storage/v1/b`, child, 60_000, 'fake-gcs-server');
     } catch (error) {

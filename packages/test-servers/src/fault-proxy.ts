@@ -183,11 +183,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     const index = counts.requests++;
     inFlight++;
     response.on('close', () => inFlight--);
-    const fault = options.decide
-      ? options.decide({ index, method: request.method ?? 'GET', url: request.url ?? '/', headers: request.headers })
-      : rate > 0 && random() < rate
-        ? faults[Math.floor(random() * faults.length)]
-        : undefined;
+    const fault = options.decide ? options.decide({ index, method: request.method ?? 'GET', url: request.url ?? '/', headers: request.headers }) : rate > 0 && random() < rate ? faults[Math.floor(random() * faults.length)] : undefined;
     if (fault !== undefined) counts[fault]++;
     if (fault === '500' || fault === '503') {
       request.resume();

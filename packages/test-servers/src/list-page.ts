@@ -39,8 +39,7 @@ export function listPage(allKeys: Iterable<string>, options: { prefix: string; d
     if (rolled !== undefined) {
       seen.add(rolled);
       prefixes.push(rolled);
-    }
-    else keys.push(key);
+    } else keys.push(key);
     last = key;
   }
   return { keys, prefixes };

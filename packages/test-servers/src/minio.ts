@@ -34,22 +34,18 @@ export async function startMinio(options: { buckets?: string[] } = {}): Promise<
     mkdirSync(path.join(work, 'data'));
     mkdirSync(path.join(work, 'certs'));
     const [port, consolePort] = [await freePort(), await freePort()];
-    const child = superviseProcess(
-      binary,
-      ['server', '--quiet', '--address', `127.0.0.1:${port}`, '--console-address', `127.0.0.1:${consolePort}`, '--certs-dir', path.join(work, 'certs'), path.join(work, 'data')],
-      {
-        env: {
-          ...process.env,
-          HOME: work,
-          MINIO_ROOT_USER: credentials.accessKeyId,
-          MINIO_ROOT_PASSWORD: credentials.secretAccessKey,
-          MINIO_BROWSER: 'off',
-          MINIO_UPDATE: 'off',
-          MINIO_CI_CD: '1',
-        },
-        removeOnExit: [work],
+    const child = superviseProcess(binary, ['server', '--quiet', '--address', `127.0.0.1:${port}`, '--console-address', `127.0.0.1:${consolePort}`, '--certs-dir', path.join(work, 'certs'), path.join(work, 'data')], {
+      env: {
+        ...process.env,
+        HOME: work,
+        MINIO_ROOT_USER: credentials.accessKeyId,
+        MINIO_ROOT_PASSWORD: credentials.secretAccessKey,
+        MINIO_BROWSER: 'off',
+        MINIO_UPDATE: 'off',
+        MINIO_CI_CD: '1',
       },
-    );
+      removeOnExit: [work],
+    });
     const endpoint = `http://127.0.0.1:${port}`;
     try {
       await waitForHttp(`${endpoint}/minio/health/ready`, child, 60_000, 'minio');

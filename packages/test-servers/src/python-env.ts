@@ -27,9 +27,7 @@ const variants = {
   'modelstore-0.0.81': { requirements: 'requirements-modelstore-0.0.81.txt', venv: 'venv-modelstore-0.0.81' },
 } as const;
 
-const installHint =
-  'Install CPython 3.11 with venv and pip (Debian: `apt-get install python3 python3-venv python3-pip`; or pyenv: `pyenv install 3.11`), ' +
-  'or point MODELSTORE_TEST_PYTHON at a python3.11 executable.';
+const installHint = 'Install CPython 3.11 with venv and pip (Debian: `apt-get install python3 python3-venv python3-pip`; or pyenv: `pyenv install 3.11`), ' + 'or point MODELSTORE_TEST_PYTHON at a python3.11 executable.';
 
 /**
  * The repository root: the nearest folder holding pnpm-workspace.yaml above the current
@@ -142,19 +140,23 @@ async function build(variant: (typeof variants)[keyof typeof variants]): Promise
   const stamped = async () => existsSync(python) && (await readFile(stampFile, 'utf8').catch(() => '')).trim() === digest;
   if (await stamped()) return result;
 
-  return withLock(`${venvDir}.lock`, async () => {
-    if (await stamped()) return result; // built by another caller meanwhile
-    const base = await findBasePython();
-    await rm(venvDir, { recursive: true, force: true });
-    const started = Date.now();
-    const created = await run(base, ['-m', 'venv', venvDir], { timeoutMs: 5 * 60_000 });
-    if (created.code !== 0) throw new Error(`ensurePythonEnv: \`${base} -m venv\` failed: ${created.output.slice(-3000)}\n${installHint}`);
-    const installed = await run(python, ['-m', 'pip', 'install', '--no-input', '-r', requirementsFile], { timeoutMs: 15 * 60_000 });
-    if (installed.code !== 0) {
-      throw new Error(`ensurePythonEnv: pip install -r python/${variant.requirements} failed (PyPI must be reachable): ${installed.output.slice(-4000)}`);
-    }
-    await writeFile(stampFile, `${digest}\n`);
-    if (process.env.MODELSTORE_TEST_VERBOSE) console.error(`python venv ${variant.venv} built in ${Math.round((Date.now() - started) / 1000)} s`);
-    return result;
-  }, 20 * 60_000);
+  return withLock(
+    `${venvDir}.lock`,
+    async () => {
+      if (await stamped()) return result; // built by another caller meanwhile
+      const base = await findBasePython();
+      await rm(venvDir, { recursive: true, force: true });
+      const started = Date.now();
+      const created = await run(base, ['-m', 'venv', venvDir], { timeoutMs: 5 * 60_000 });
+      if (created.code !== 0) throw new Error(`ensurePythonEnv: \`${base} -m venv\` failed: ${created.output.slice(-3000)}\n${installHint}`);
+      const installed = await run(python, ['-m', 'pip', 'install', '--no-input', '-r', requirementsFile], { timeoutMs: 15 * 60_000 });
+      if (installed.code !== 0) {
+        throw new Error(`ensurePythonEnv: pip install -r python/${variant.requirements} failed (PyPI must be reachable): ${installed.output.slice(-4000)}`);
+      }
+      await writeFile(stampFile, `${digest}\n`);
+      if (process.env.MODELSTORE_TEST_VERBOSE) console.error(`python venv ${variant.venv} built in ${Math.round((Date.now() - started) / 1000)} s`);
+      return result;
+    },
+    20 * 60_000,
+  );
 }

@@ -83,7 +83,14 @@ function xml(value: string): string {
 }
 
 function unxml(value: string): string {
-  return value.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&#x([0-9a-f]+);/gi, (_, hex: string) => String.fromCodePoint(parseInt(hex, 16))).replace(/&#(\d+);/g, (_, dec: string) => String.fromCodePoint(Number(dec))).replace(/&amp;/g, '&');
+  return value
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&#x([0-9a-f]+);/gi, (_, hex: string) => String.fromCodePoint(parseInt(hex, 16)))
+    .replace(/&#(\d+);/g, (_, dec: string) => String.fromCodePoint(Number(dec)))
+    .replace(/&amp;/g, '&');
 }
 
 /** Strips the quotes of an ETag, so `"abc"` and `abc` compare equal (S3 accepts both). */
@@ -438,7 +445,9 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
     await pipeline(async function* () {
       for (const part of parts) yield* createReadStream(part.file);
     }, createWriteStream(file));
-    const etag = `"${createHash('md5').update(Buffer.concat(parts.map((part) => part.md5))).digest('hex')}-${parts.length}"`;
+    const etag = `"${createHash('md5')
+      .update(Buffer.concat(parts.map((part) => part.md5)))
+      .digest('hex')}-${parts.length}"`;
     const size = parts.reduce((sum, part) => sum + part.size, 0);
     commit(request, bucketName, key, { file, size, etag, lastModified: new Date(), contentType: upload.contentType });
     uploads.delete(uploadId);

@@ -6,13 +6,12 @@ import { createHash, createHmac } from 'node:crypto';
  * signing steps are those of https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html.
  * Resolves to the HTTP status and body text.
  */
-export async function signedS3Request(
-  method: string,
-  url: string,
-  credentials: { accessKeyId: string; secretAccessKey: string },
-): Promise<{ status: number; body: string }> {
+export async function signedS3Request(method: string, url: string, credentials: { accessKeyId: string; secretAccessKey: string }): Promise<{ status: number; body: string }> {
   const target = new URL(url);
-  const now = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  const now = new Date()
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
   const date = now.slice(0, 8);
   const payloadHash = createHash('sha256').update('').digest('hex');
   const headers: Record<string, string> = { host: target.host, 'x-amz-content-sha256': payloadHash, 'x-amz-date': now };

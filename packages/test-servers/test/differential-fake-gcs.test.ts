@@ -27,7 +27,7 @@ async function apply(bucket: Bucket, op: Op, generations: Map<string, number>): 
     const file = bucket.file(op.kind === 'list' ? 'unused' : op.key);
     switch (op.kind) {
       case 'put': {
-        const ifGenerationMatch = op.precondition === 'create' ? 0 : op.precondition === 'current' ? generations.get(op.key) ?? 0 : op.precondition === 'stale' ? 1 : undefined;
+        const ifGenerationMatch = op.precondition === 'create' ? 0 : op.precondition === 'current' ? (generations.get(op.key) ?? 0) : op.precondition === 'stale' ? 1 : undefined;
         await file.save(op.body!, { resumable: false, ...(ifGenerationMatch === undefined ? {} : { preconditionOpts: { ifGenerationMatch } }) });
         generations.set(op.key, Number(file.metadata.generation));
         return { size: Number(file.metadata.size), md5: file.metadata.md5Hash, crc32c: file.metadata.crc32c };
@@ -51,7 +51,7 @@ async function apply(bucket: Bucket, op: Op, generations: Map<string, number>): 
         do {
           const [files, next, response] = await bucket.getFiles({ prefix: op.key, autoPaginate: false, maxResults: op.maxResults, ...(op.delimiter ? { delimiter: op.delimiter } : {}), ...(pageToken ? { pageToken } : {}) });
           names.push(...files.map((f) => `${f.name} ${f.metadata.size} ${f.metadata.md5Hash}`));
-          prefixes.push(...(((response as { prefixes?: string[] } | undefined)?.prefixes) ?? []));
+          prefixes.push(...((response as { prefixes?: string[] } | undefined)?.prefixes ?? []));
           pageToken = (next as { pageToken?: string } | null | undefined)?.pageToken;
           pages++;
           if (pages > 500) throw new Error('listing does not end');
@@ -91,7 +91,12 @@ describe('differential: the modelstore GCS server and fake-gcs-server agree', ()
       const condition = next();
       const op: Op =
         roll < 0.35
-          ? { kind: 'put', key: keyOf(), body: `body-${step}-`.repeat(1 + Math.floor(next() * 20)), ...(condition < 0.2 ? { precondition: 'create' as const } : condition < 0.4 ? { precondition: 'current' as const } : condition < 0.5 ? { precondition: 'stale' as const } : {}) }
+          ? {
+              kind: 'put',
+              key: keyOf(),
+              body: `body-${step}-`.repeat(1 + Math.floor(next() * 20)),
+              ...(condition < 0.2 ? { precondition: 'create' as const } : condition < 0.4 ? { precondition: 'current' as const } : condition < 0.5 ? { precondition: 'stale' as const } : {}),
+            }
           : roll < 0.55
             ? { kind: 'get', key: keyOf(), ...(next() < 0.6 ? { range: pick(ranges) } : {}) }
             : roll < 0.65

@@ -1,13 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import {
-  CreateBucketCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { startMinio } from '../src/minio.js';
 import { startMoto } from '../src/moto.js';
 import { startS3Server, type S3Server } from '../src/s3-server.js';
@@ -29,13 +21,11 @@ interface Op {
 /** Runs one operation and reduces its result to what both servers must agree on. */
 async function apply(client: S3Client, Bucket: string, op: Op, etags: Map<string, string>): Promise<Outcome> {
   // Conditions name the ETag this client last saw for the key (each server has its own).
-  const ifMatch = op.ifMatch === 'current' ? etags.get(op.key) ?? '"00000000000000000000000000000000"' : op.ifMatch;
+  const ifMatch = op.ifMatch === 'current' ? (etags.get(op.key) ?? '"00000000000000000000000000000000"') : op.ifMatch;
   try {
     switch (op.kind) {
       case 'put': {
-        const result = await client.send(
-          new PutObjectCommand({ Bucket, Key: op.key, Body: op.body, ...(op.ifNoneMatch ? { IfNoneMatch: op.ifNoneMatch } : {}), ...(ifMatch ? { IfMatch: ifMatch } : {}) }),
-        );
+        const result = await client.send(new PutObjectCommand({ Bucket, Key: op.key, Body: op.body, ...(op.ifNoneMatch ? { IfNoneMatch: op.ifNoneMatch } : {}), ...(ifMatch ? { IfMatch: ifMatch } : {}) }));
         etags.set(op.key, result.ETag!);
         return { etag: result.ETag };
       }
@@ -84,8 +74,7 @@ function differential(label: string, start: () => Promise<{ endpoint: string; cr
     const clientsOf: [S3Client, S3Client] = [] as unknown as [S3Client, S3Client];
     beforeAll(async () => {
       [ours, theirs] = await Promise.all([startS3Server(), start()]);
-      const client = (endpoint: string, credentials: { accessKeyId: string; secretAccessKey: string }) =>
-        new S3Client({ endpoint, credentials, region: 'us-east-1', forcePathStyle: true, maxAttempts: 1 });
+      const client = (endpoint: string, credentials: { accessKeyId: string; secretAccessKey: string }) => new S3Client({ endpoint, credentials, region: 'us-east-1', forcePathStyle: true, maxAttempts: 1 });
       clients = [client(ours.endpoint, ours.credentials), client(theirs.endpoint, theirs.credentials)];
       clientsOf.push(...clients);
       for (const c of clients) await c.send(new CreateBucketCommand({ Bucket: 'diff' }));
@@ -111,7 +100,12 @@ function differential(label: string, start: () => Promise<{ endpoint: string; cr
         const delimited = next() < 0.5;
         const op: Op =
           roll < 0.35
-            ? { kind: 'put', key: keyOf(), body: `body-${step}-`.repeat(1 + Math.floor(next() * 20)), ...(condition < 0.25 ? { ifNoneMatch: '*' } : condition < 0.5 ? { ifMatch: 'current' } : condition < 0.6 ? { ifMatch: '"0123456789abcdef0123456789abcdef"' } : {}) }
+            ? {
+                kind: 'put',
+                key: keyOf(),
+                body: `body-${step}-`.repeat(1 + Math.floor(next() * 20)),
+                ...(condition < 0.25 ? { ifNoneMatch: '*' } : condition < 0.5 ? { ifMatch: 'current' } : condition < 0.6 ? { ifMatch: '"0123456789abcdef0123456789abcdef"' } : {}),
+              }
             : roll < 0.55
               ? { kind: 'get', key: keyOf(), ...(next() < 0.6 ? { range: pick(ranges) } : {}), ...(condition < 0.3 ? { ifMatch: 'current' } : {}) }
               : roll < 0.65
@@ -134,25 +128,32 @@ function differential(label: string, start: () => Promise<{ endpoint: string; cr
       expect(disagreements).toEqual([]);
     }, 180_000);
 
-
     knownDifferences(clientsOf);
   });
 }
 
-differential('MinIO', () => startMinio(), (clients) => {
-  it('known differences: MinIO omits the common prefix holding StartAfter, and may end a listing with an empty page', async () => {
-    const listings = await Promise.all(
-      clients.map(async (c) => {
-        for (const Key of ['known/p/x1/f', 'known/p/y', 'known/q/f']) await c.send(new PutObjectCommand({ Bucket: 'diff', Key, Body: 'x' }));
-        const delimited = await c.send(new ListObjectsV2Command({ Bucket: 'diff', Prefix: 'known/', Delimiter: '/', StartAfter: 'known/p/x1' }));
-        const first = await c.send(new ListObjectsV2Command({ Bucket: 'diff', Prefix: 'known/q/', MaxKeys: 1 }));
-        return { prefixes: (delimited.CommonPrefixes ?? []).map((prefix) => prefix.Prefix), lastPageTruncated: first.IsTruncated === true };
-      }),
-    );
-    // Ours lists "known/p/" (keys after StartAfter roll up into it); AWS does not document this case.
-    expect(listings[0]).toEqual({ prefixes: ['known/p/', 'known/q/'], lastPageTruncated: false });
-    expect(listings[1]!.prefixes).toEqual(['known/q/']);
-  }, 60_000);
-});
+differential(
+  'MinIO',
+  () => startMinio(),
+  (clients) => {
+    it('known differences: MinIO omits the common prefix holding StartAfter, and may end a listing with an empty page', async () => {
+      const listings = await Promise.all(
+        clients.map(async (c) => {
+          for (const Key of ['known/p/x1/f', 'known/p/y', 'known/q/f']) await c.send(new PutObjectCommand({ Bucket: 'diff', Key, Body: 'x' }));
+          const delimited = await c.send(new ListObjectsV2Command({ Bucket: 'diff', Prefix: 'known/', Delimiter: '/', StartAfter: 'known/p/x1' }));
+          const first = await c.send(new ListObjectsV2Command({ Bucket: 'diff', Prefix: 'known/q/', MaxKeys: 1 }));
+          return { prefixes: (delimited.CommonPrefixes ?? []).map((prefix) => prefix.Prefix), lastPageTruncated: first.IsTruncated === true };
+        }),
+      );
+      // Ours lists "known/p/" (keys after StartAfter roll up into it); AWS does not document this case.
+      expect(listings[0]).toEqual({ prefixes: ['known/p/', 'known/q/'], lastPageTruncated: false });
+      expect(listings[1]!.prefixes).toEqual(['known/q/']);
+    }, 60_000);
+  },
+);
 
-differential('moto', () => startMoto(), () => undefined);
+differential(
+  'moto',
+  () => startMoto(),
+  () => undefined,
+);

@@ -1,13 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import {
-  CreateBucketCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { startS3Server, type S3Server } from '../src/s3-server.js';
 import { startS3rver, type S3rverHandle } from '../src/s3rver.js';
 import { seededRandom as random } from '../src/seeded-random.js';
@@ -58,8 +50,7 @@ describe('differential: the modelstore S3 server and s3rver agree', () => {
   beforeAll(async () => {
     ours = await startS3Server();
     theirs = await startS3rver();
-    const client = (endpoint: string, credentials: { accessKeyId: string; secretAccessKey: string }) =>
-      new S3Client({ endpoint, credentials, region: 'us-east-1', forcePathStyle: true, maxAttempts: 1 });
+    const client = (endpoint: string, credentials: { accessKeyId: string; secretAccessKey: string }) => new S3Client({ endpoint, credentials, region: 'us-east-1', forcePathStyle: true, maxAttempts: 1 });
     clients = [client(ours.endpoint, ours.credentials), client(theirs.endpoint, theirs.credentials)];
     for (const c of clients) await c.send(new CreateBucketCommand({ Bucket: 'diff' }));
   });

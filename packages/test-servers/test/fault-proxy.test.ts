@@ -134,12 +134,17 @@ describe('fault proxy', () => {
   });
 
   it('drops a stalled connection after stallMs when the client waits longer', async () => {
-    await withProxy(['stall'], 1, async (proxy) => {
-      const started = Date.now();
-      const outcome = await call(proxy.endpoint, 'GET', undefined, 10_000);
-      expect(outcome.error).toMatch(/ECONNRESET|socket hang up/);
-      expect(Date.now() - started).toBeLessThan(5000);
-    }, 200);
+    await withProxy(
+      ['stall'],
+      1,
+      async (proxy) => {
+        const started = Date.now();
+        const outcome = await call(proxy.endpoint, 'GET', undefined, 10_000);
+        expect(outcome.error).toMatch(/ECONNRESET|socket hang up/);
+        expect(Date.now() - started).toBeLessThan(5000);
+      },
+      200,
+    );
   });
 
   it('injects faults into about the set fraction of requests', async () => {

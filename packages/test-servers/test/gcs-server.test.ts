@@ -16,7 +16,10 @@ async function readAll(file: File, options: { start?: number; end?: number; vali
 }
 
 async function codeOf(promise: Promise<unknown>): Promise<number | undefined> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(Error);
   // The JSON API paths raise ApiError with `code`; resumable sessions raise GaxiosError with `status`.
   return (error as { code?: number }).code ?? (error as { status?: number }).status;

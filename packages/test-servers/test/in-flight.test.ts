@@ -56,11 +56,13 @@ describe('requests in progress', () => {
       // A signed PUT whose body is held back half-way.
       let release!: () => void;
       const held = new Promise<void>((resolve) => (release = resolve));
-      const body = Readable.from((async function* () {
-        yield Buffer.alloc(512, 1);
-        await held;
-        yield Buffer.alloc(512, 2);
-      })());
+      const body = Readable.from(
+        (async function* () {
+          yield Buffer.alloc(512, 1);
+          await held;
+          yield Buffer.alloc(512, 2);
+        })(),
+      );
       const put = client.send(new PutObjectCommand({ Bucket: 'b', Key: 'x.bin', Body: body, ContentLength: 1024 }));
       await until(() => server.inFlight === 1);
       expect(await requestsInFlight(server.endpoint)).toBe(1);

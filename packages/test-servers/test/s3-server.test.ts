@@ -33,7 +33,10 @@ async function text(body: unknown): Promise<string> {
 }
 
 async function errorOf(promise: Promise<unknown>): Promise<S3ServiceException> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(S3ServiceException);
   return error as S3ServiceException;
 }
@@ -138,7 +141,20 @@ describe('S3 test server, through the AWS SDK', () => {
     const q1 = await client.send(new UploadPartCommand({ Bucket, Key: 'multi', UploadId: again, PartNumber: 1, Body: part }));
     const q2 = await client.send(new UploadPartCommand({ Bucket, Key: 'multi', UploadId: again, PartNumber: 2, Body: tail }));
     const conflict = await errorOf(
-      client.send(new CompleteMultipartUploadCommand({ Bucket, Key: 'multi', UploadId: again, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: q1.ETag }, { PartNumber: 2, ETag: q2.ETag }] }, IfNoneMatch: '*' })),
+      client.send(
+        new CompleteMultipartUploadCommand({
+          Bucket,
+          Key: 'multi',
+          UploadId: again,
+          MultipartUpload: {
+            Parts: [
+              { PartNumber: 1, ETag: q1.ETag },
+              { PartNumber: 2, ETag: q2.ETag },
+            ],
+          },
+          IfNoneMatch: '*',
+        }),
+      ),
     );
     expect(conflict.$metadata.httpStatusCode).toBe(412);
     await client.send(new AbortMultipartUploadCommand({ Bucket, Key: 'multi', UploadId: again }));
@@ -147,7 +163,21 @@ describe('S3 test server, through the AWS SDK', () => {
     const small = await start();
     const s1 = await client.send(new UploadPartCommand({ Bucket, Key: 'small', UploadId: small, PartNumber: 1, Body: tail }));
     const s2 = await client.send(new UploadPartCommand({ Bucket, Key: 'small', UploadId: small, PartNumber: 2, Body: tail }));
-    const tooSmall = await errorOf(client.send(new CompleteMultipartUploadCommand({ Bucket, Key: 'small', UploadId: small, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: s1.ETag }, { PartNumber: 2, ETag: s2.ETag }] } })));
+    const tooSmall = await errorOf(
+      client.send(
+        new CompleteMultipartUploadCommand({
+          Bucket,
+          Key: 'small',
+          UploadId: small,
+          MultipartUpload: {
+            Parts: [
+              { PartNumber: 1, ETag: s1.ETag },
+              { PartNumber: 2, ETag: s2.ETag },
+            ],
+          },
+        }),
+      ),
+    );
     expect(['EntityTooSmall', 'NoSuchUpload']).toContain(tooSmall.name);
   });
 

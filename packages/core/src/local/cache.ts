@@ -40,11 +40,20 @@ function parseCacheRef(text: string): CacheRef | undefined {
   return isModelMetadata(metadata) ? { ...(ref as CacheRef), metadata } : undefined;
 }
 
-const exists = (directory: string) => readdir(directory).then(() => true, () => false);
+const exists = (directory: string) =>
+  readdir(directory).then(
+    () => true,
+    () => false,
+  );
 
 /** A name for `identity` within this storage's cache: 40 hex characters. */
 function cacheName(storage: Storage, identity: string): string {
-  return createHash('sha256').update(JSON.stringify(storage.describe(registryRoot))).update('\n').update(identity).digest('hex').slice(0, 40);
+  return createHash('sha256')
+    .update(JSON.stringify(storage.describe(registryRoot)))
+    .update('\n')
+    .update(identity)
+    .digest('hex')
+    .slice(0, 40);
 }
 
 /**
@@ -98,8 +107,18 @@ export async function cleanModelCache(cacheDir: string = defaultCacheDir()): Pro
   for (const name of await readdir(refs).catch(() => [] as string[])) {
     if (!name.endsWith('.tmp')) continue;
     const file = path.join(refs, name);
-    const old = await stat(file).then((info) => info.mtimeMs < hourAgo, () => false);
-    if (old && (await rm(file, { force: true }).then(() => true, () => false))) removed.push(file);
+    const old = await stat(file).then(
+      (info) => info.mtimeMs < hourAgo,
+      () => false,
+    );
+    if (
+      old &&
+      (await rm(file, { force: true }).then(
+        () => true,
+        () => false,
+      ))
+    )
+      removed.push(file);
   }
   return { removed };
 }

@@ -80,7 +80,13 @@ export async function removeStaleStaging(folder: string, prefix?: string): Promi
     const match = /^(.*)-(\d+)-[0-9a-f]{12}(?:-old)?$/.exec(name.slice(prefix === undefined ? at + marker.length : prefix.length));
     if (!match || match[1] !== host || isAlive(Number(match[2]))) continue;
     const full = path.join(folder, name);
-    if (await rm(full, { recursive: true, force: true }).then(() => true, () => false)) removed.push(full);
+    if (
+      await rm(full, { recursive: true, force: true }).then(
+        () => true,
+        () => false,
+      )
+    )
+      removed.push(full);
   }
   return removed;
 }
@@ -134,7 +140,10 @@ export async function prepareDestination(to: string, options: { overwrite?: bool
     // folder in a read-only parent cannot be replaced: fill it in place.
     const parent = path.dirname(directory);
     const [self, above] = await Promise.all([stat(directory), stat(parent).catch(() => undefined)]);
-    const parentWritable = await access(parent, constants.W_OK).then(() => true, () => false);
+    const parentWritable = await access(parent, constants.W_OK).then(
+      () => true,
+      () => false,
+    );
     if (!above || self.dev !== above.dev || !parentWritable) mode = 'in-place';
   }
   let createdParent: string | undefined;

@@ -75,7 +75,13 @@ async function removeTree(directory: string): Promise<void> {
 /** Removes `directory` and its parents up to and including `top`, while they are empty. */
 async function removeEmptyDirectories(directory: string, top: string): Promise<void> {
   for (let current = directory; current.startsWith(top); current = path.dirname(current)) {
-    if (!(await rmdir(current).then(() => true, () => false))) return;
+    if (
+      !(await rmdir(current).then(
+        () => true,
+        () => false,
+      ))
+    )
+      return;
     if (current === top) return;
   }
 }

@@ -2,18 +2,7 @@ import type { ModelStore, Storage } from '@modelstore/core';
 import type { ConformanceTestApi } from '../test-api.js';
 
 /** Test groups of the registry suite; each can be switched off with `skip`. */
-export type RegistryConformanceGroup =
-  | 'round trips'
-  | 'states'
-  | 'names'
-  | 'listing'
-  | 'races'
-  | 'failures'
-  | 'archives'
-  | 'copy'
-  | 'garbage collection'
-  | 'cache'
-  | 'python fixture';
+export type RegistryConformanceGroup = 'round trips' | 'states' | 'names' | 'listing' | 'races' | 'failures' | 'archives' | 'copy' | 'garbage collection' | 'cache' | 'python fixture';
 
 export interface RegistryConformanceOptions<S extends Storage = Storage> {
   /** Shown in the test names. */

@@ -38,9 +38,7 @@ export function storageConditionalWriteTests<S extends Storage>(ctx: StorageConf
   it(
     'lets exactly one of 10 concurrent create-only writers win',
     async () => {
-      const results = await Promise.allSettled(
-        Array.from({ length: 10 }, (_, i) => ctx.storage.put(k('race'), `writer-${i}`, { ifNoneMatch: '*' })),
-      );
+      const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => ctx.storage.put(k('race'), `writer-${i}`, { ifNoneMatch: '*' })));
       const winners = results.flatMap((r, i) => (r.status === 'fulfilled' ? [i] : []));
       expect(winners).toHaveLength(1);
       for (const r of results) {

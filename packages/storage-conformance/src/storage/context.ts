@@ -2,17 +2,7 @@ import type { Storage, StorageCapabilities } from '@modelstore/core';
 import type { ConformanceTestApi } from '../test-api.js';
 
 /** Test groups of the storage suite; each can be switched off with `skip`. */
-export type ConformanceGroup =
-  | 'round trips'
-  | 'large objects'
-  | 'head'
-  | 'list'
-  | 'delete'
-  | 'keys'
-  | 'range reads'
-  | 'conditional writes'
-  | 'concurrency'
-  | 'abort';
+export type ConformanceGroup = 'round trips' | 'large objects' | 'head' | 'list' | 'delete' | 'keys' | 'range reads' | 'conditional writes' | 'concurrency' | 'abort';
 
 export interface StorageConformanceOptions<S extends Storage = Storage> {
   /** Shown in the test names. */

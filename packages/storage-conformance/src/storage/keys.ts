@@ -29,29 +29,39 @@ export const invalidKeys: ReadonlyArray<[string, string]> = [
 export function storageKeyTests<S extends Storage>(ctx: StorageConformanceContext<S>): void {
   const { expect } = ctx.test;
 
-  eachCase(ctx.test, invalidKeys, ([label]) => `rejects a key with ${label} before any I/O`, async ([, suffix]) => {
-    const key = suffix.startsWith('/') || suffix === '' ? suffix : `${ctx.prefix}${suffix}`;
-    let bodyRead = false;
-    async function* body() {
-      bodyRead = true;
-      yield Buffer.from('never');
-    }
-    await expect(ctx.storage.put(key, body())).rejects.toMatchObject({ code: 'INVALID_NAME' });
-    await expect(ctx.storage.get(key)).rejects.toMatchObject({ code: 'INVALID_NAME' });
-    await expect(ctx.storage.head(key)).rejects.toMatchObject({ code: 'INVALID_NAME' });
-    await expect(ctx.storage.delete(key)).rejects.toMatchObject({ code: 'INVALID_NAME' });
-    let thrown: unknown;
-    try {
-      ctx.storage.describe(key);
-    } catch (error) {
-      thrown = error;
-    }
-    expect(InvalidNameError.isInstance(thrown)).toBe(true);
-    expect(bodyRead).toBe(false);
-    expect((await listAll(ctx.storage, ctx.prefix)).keys).toEqual([]);
-  });
+  eachCase(
+    ctx.test,
+    invalidKeys,
+    ([label]) => `rejects a key with ${label} before any I/O`,
+    async ([, suffix]) => {
+      const key = suffix.startsWith('/') || suffix === '' ? suffix : `${ctx.prefix}${suffix}`;
+      let bodyRead = false;
+      async function* body() {
+        bodyRead = true;
+        yield Buffer.from('never');
+      }
+      await expect(ctx.storage.put(key, body())).rejects.toMatchObject({ code: 'INVALID_NAME' });
+      await expect(ctx.storage.get(key)).rejects.toMatchObject({ code: 'INVALID_NAME' });
+      await expect(ctx.storage.head(key)).rejects.toMatchObject({ code: 'INVALID_NAME' });
+      await expect(ctx.storage.delete(key)).rejects.toMatchObject({ code: 'INVALID_NAME' });
+      let thrown: unknown;
+      try {
+        ctx.storage.describe(key);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(InvalidNameError.isInstance(thrown)).toBe(true);
+      expect(bodyRead).toBe(false);
+      expect((await listAll(ctx.storage, ctx.prefix)).keys).toEqual([]);
+    },
+  );
 
-  eachCase(ctx.test, [['/a'], ['a//'], ['../'], ['a/../b/'], ['a\\'], ['a\u0000']] as const, ([bad]) => `rejects the list prefix ${JSON.stringify(bad)}`, async ([bad]) => {
-    await expect(ctx.storage.list(bad)).rejects.toMatchObject({ code: 'INVALID_NAME' });
-  });
+  eachCase(
+    ctx.test,
+    [['/a'], ['a//'], ['../'], ['a/../b/'], ['a\\'], ['a\u0000']] as const,
+    ([bad]) => `rejects the list prefix ${JSON.stringify(bad)}`,
+    async ([bad]) => {
+      await expect(ctx.storage.list(bad)).rejects.toMatchObject({ code: 'INVALID_NAME' });
+    },
+  );
 }

@@ -1,4 +1,4 @@
-import { type ObjectInfo, type Storage } from '@modelstore/core';
+import type { ObjectInfo, Storage } from '@modelstore/core';
 import type { StorageConformanceContext } from './context.js';
 import { listAll, byteOrder } from './helpers.js';
 
