@@ -117,7 +117,10 @@ describe('openModelStore', () => {
       importer: async (name) => {
         throw Object.assign(new Error(`Cannot find package '${name}'`), { code: 'ERR_MODULE_NOT_FOUND' });
       },
-    }).catch((error: unknown) => error as MissingDependencyError);
+    }).then(
+      () => undefined,
+      (error: unknown) => error as MissingDependencyError,
+    );
     expect(missing).toBeInstanceOf(MissingDependencyError);
     expect(missing?.packageName).toBe('@modelstore/storage-s3');
     expect(missing?.message).toBe('This store needs @modelstore/storage-s3: npm install @modelstore/storage-s3');
