@@ -1,8 +1,8 @@
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, S3ServiceException, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { InvalidOptionError, PreconditionFailedError, StorageError } from '@modelstore/core';
-import type { Body, GetOptions, ListOptions, ListResult, ObjectInfo, PutOptions, Storage, StorageLocation, StoredObject } from '@modelstore/core';
-import { abortReason, bodyBytes, bodyToReadable, countingBytes, listPageSize, requiredName, storageScope, validateRange, type SdkErrors, type StorageScope } from '@modelstore/core/storage-kit';
+import type { Body, GetOptions, ListOptions, ListResult, ObjectInfo, PutOptions, StorageLocation, StoredObject } from '@modelstore/core';
+import { ScopedStorage, abortReason, bodyBytes, bodyToReadable, countingBytes, listPageSize, requiredName, storageScope, validateRange, type SdkErrors } from '@modelstore/core/storage-kit';
 import { Readable } from 'node:stream';
 
 export interface S3StorageOptions {
@@ -78,23 +78,21 @@ function s3Errors(bucket: string): SdkErrors {
  * Large bodies stream as multipart uploads (`@aws-sdk/lib-storage`), reads stream,
  * and create-only / compare-and-swap writes use S3's conditional requests.
  */
-export class S3Storage implements Storage {
-  readonly specificationVersion = 'v1' as const;
+export class S3Storage extends ScopedStorage {
   readonly capabilities: { readonly conditionalWrites: boolean; readonly rangeReads: true };
   readonly bucket: string;
-  readonly rootPrefix: string;
   readonly client: S3Client;
-  private readonly partSize: number;
-  private readonly queueSize: number;
-  private readonly minioEndpoint: string | undefined;
-  private readonly backblaze: boolean;
-  private readonly idleTimeoutMs: number;
-  private readonly scope: StorageScope;
+  /** `storage.type` in metadata: `aws:s3`, `minio:<endpoint>` or `backblaze:b2`, as Python modelstore writes it. */
+  private readonly locationType: string;
+  /** Upload and read settings, defaults applied. */
+  private readonly transfer: { partSize: number; queueSize: number; idleTimeoutMs: number };
 
   constructor(options: S3StorageOptions) {
-    this.bucket = requiredName(options, 'bucket', 'S3Storage needs a bucket: new S3Storage({ bucket: "my-models" })');
-    this.scope = storageScope({ rootPrefix: options.rootPrefix, errors: s3Errors(this.bucket), location: (name) => `s3://${this.bucket}/${name}` });
-    this.rootPrefix = this.scope.rootPrefix;
+    const bucket = requiredName(options, 'bucket', 'S3Storage needs a bucket: new S3Storage({ bucket: "my-models" })');
+    super(storageScope({ rootPrefix: options.rootPrefix, errors: s3Errors(bucket), location: (name) => `s3://${bucket}/${name}` }));
+    this.bucket = bucket;
+    if (options.backblaze && options.minio) throw new InvalidOptionError('backblaze', 'S3Storage: `minio` and `backblaze` describe different stores; set one of them');
+    this.locationType = options.backblaze ? 'backblaze:b2' : options.minio ? `minio:${(options.endpoint ?? 'unknown').replace(/^https?:\/\//, '')}` : 'aws:s3';
     this.client =
       options.client ??
       new S3Client({
@@ -108,18 +106,16 @@ export class S3Storage implements Storage {
           socketTimeout: options.idleTimeoutMs ?? s3Defaults.idleTimeoutMs,
         },
       });
-    this.partSize = Math.max(5 * 1024 * 1024, options.partSize ?? 8 * 1024 * 1024);
-    this.queueSize = Math.max(1, options.queueSize ?? 4);
+    this.transfer = {
+      partSize: Math.max(5 * 1024 * 1024, options.partSize ?? 8 * 1024 * 1024),
+      queueSize: Math.max(1, options.queueSize ?? 4),
+      idleTimeoutMs: options.idleTimeoutMs ?? s3Defaults.idleTimeoutMs,
+    };
     this.capabilities = { conditionalWrites: options.conditionalWrites ?? true, rangeReads: true };
-    this.minioEndpoint = options.minio ? (options.endpoint ?? 'unknown') : undefined;
-    this.backblaze = options.backblaze === true;
-    if (this.backblaze && this.minioEndpoint !== undefined) throw new InvalidOptionError('backblaze', 'S3Storage: `minio` and `backblaze` describe different stores; set one of them');
-    this.idleTimeoutMs = options.idleTimeoutMs ?? s3Defaults.idleTimeoutMs;
   }
 
   describe(key: string): StorageLocation {
-    const type = this.backblaze ? 'backblaze:b2' : this.minioEndpoint === undefined ? 'aws:s3' : `minio:${this.minioEndpoint.replace(/^https?:\/\//, '')}`;
-    return { type, bucket: this.bucket, prefix: this.scope.name(key) };
+    return { type: this.locationType, bucket: this.bucket, prefix: this.scope.name(key) };
   }
 
   async put(key: string, body: Body, options: PutOptions = {}): Promise<ObjectInfo> {
@@ -134,7 +130,7 @@ export class S3Storage implements Storage {
     try {
       const bytes = bodyBytes(body);
       let etag: string | undefined;
-      if (bytes !== undefined && bytes.length <= this.partSize) {
+      if (bytes !== undefined && bytes.length <= this.transfer.partSize) {
         // Small bodies in one request, so the request itself carries the condition.
         const result = await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body: bytes, ContentLength: bytes.length, ...contentType, ...conditions }), signal ? { abortSignal: signal } : {});
         size = bytes.length;
@@ -151,8 +147,8 @@ export class S3Storage implements Storage {
         const upload = new Upload({
           client: this.client,
           params: { Bucket: this.bucket, Key, Body: counted, ...contentType, ...conditions },
-          partSize: this.partSize,
-          queueSize: this.queueSize,
+          partSize: this.transfer.partSize,
+          queueSize: this.transfer.queueSize,
           leavePartsOnError: false,
         });
         const onAbort = () => void upload.abort().catch(() => undefined);
@@ -195,7 +191,7 @@ export class S3Storage implements Storage {
         const etag = result.ETag ?? '';
         // A read cut off part-way resumes from where it stopped, on the same version of the object.
         const reopen = async (from: number, to: number) => (await send(new GetObjectCommand({ Bucket: this.bucket, Key, Range: `bytes=${from}-${to}`, IfMatch: etag }))).Body as Readable;
-        const body = this.scope.resumingRead(key, result.Body as Readable, { size, range, reopen, idleTimeoutMs: this.idleTimeoutMs, signal });
+        const body = this.scope.resumingRead(key, result.Body as Readable, { size, range, reopen, idleTimeoutMs: this.transfer.idleTimeoutMs, signal });
         return { key, size, etag, lastModified: result.LastModified ?? new Date(0), body };
       },
       () => undefined,

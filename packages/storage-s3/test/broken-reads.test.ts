@@ -3,6 +3,7 @@ import { StorageError } from '@modelstore/core';
 import { startFaultProxy, type FaultProxy } from '@modelstore/test-servers';
 import { randomBytes } from 'node:crypto';
 import { server, storageOn } from './servers.js';
+import { buffer } from 'node:stream/consumers';
 
 let proxy: FaultProxy | undefined;
 afterEach(async () => {
@@ -10,11 +11,6 @@ afterEach(async () => {
   proxy = undefined;
 });
 
-async function readAll(body: NodeJS.ReadableStream): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of body) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
 
 describe('S3Storage reads over connections that break', () => {
   const bytes = randomBytes(3 * 1024 * 1024);
@@ -31,7 +27,7 @@ describe('S3Storage reads over connections that break', () => {
   it('resumes a read cut off part-way, byte for byte', async () => {
     const storage = await setUp(2);
     const object = await storage.get('model.bin');
-    expect((await readAll(object!.body)).equals(bytes)).toBe(true);
+    expect((await buffer(object!.body)).equals(bytes)).toBe(true);
     expect(proxy!.counts.reset).toBe(2);
   }, 30_000);
 
@@ -39,7 +35,7 @@ describe('S3Storage reads over connections that break', () => {
     const storage = await setUp(100);
     const error = await storage
       .get('model.bin')
-      .then((object) => readAll(object!.body))
+      .then((object) => buffer(object!.body))
       .then(
         () => undefined,
         (e: unknown) => e,
