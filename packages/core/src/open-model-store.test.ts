@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { InvalidArgumentError, MissingDependencyError, ModelStoreError, StoreConfigurationError } from './errors.js';
+import { InvalidArgumentError, MissingDependencyError, type ModelStoreError, StoreConfigurationError } from './errors.js';
 import { MemoryStorage } from './memory-storage.js';
 import {
   openModelStore,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { packArchive } from '../src/archive.js';
 import { bodyToReadable } from '../src/body.js';
-import { InvalidArgumentError, ModelStoreError } from '../src/errors.js';
+import { InvalidArgumentError, type ModelStoreError } from '../src/errors.js';
 
 /** What a call throws. */
 function thrown(run: () => unknown): unknown {
