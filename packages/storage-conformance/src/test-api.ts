@@ -1,3 +1,4 @@
+import { MissingDependencyError } from '@modelstore/core';
 import { createRequire } from 'node:module';
 
 /**
@@ -58,7 +59,7 @@ export interface ConformanceTestApi {
  * The given test functions, or jest's from `@jest/globals`, loaded only then (it is an
  * optional peer dependency: a vitest user does not need jest installed).
  *
- * @throws Error naming the `test` option when `@jest/globals` cannot be loaded.
+ * @throws MissingDependencyError (`packageName` `@jest/globals`), naming the `test` option, when `@jest/globals` cannot be loaded.
  */
 export function resolveTestApi(api: ConformanceTestApi | undefined): ConformanceTestApi {
   if (api) return api;
@@ -66,8 +67,10 @@ export function resolveTestApi(api: ConformanceTestApi | undefined): Conformance
   try {
     globals = createRequire(import.meta.url)('@jest/globals') as ConformanceTestApi;
   } catch (error) {
-    throw new Error(
+    throw new MissingDependencyError(
+      '@jest/globals',
       `The conformance suites register with @jest/globals by default, which could not be loaded (${(error as Error).message}). Run them under jest with @jest/globals installed, or pass your runner's functions as the test option: { test: { describe, it, expect, beforeEach, afterEach } }.`,
+      { cause: error },
     );
   }
   const { describe, it, expect, beforeEach, afterEach } = globals;
