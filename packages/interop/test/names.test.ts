@@ -130,6 +130,23 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('na
     expect((await store.listDomains()).sort()).toEqual([...urlDomains].sort());
   });
 
+  it('why control characters are refused: Python writes ids holding TAB, LF, CR, U+0001 and DEL, but a listing holding U+0001 fails on Azurite', async () => {
+    const registry = backend.create();
+    const files = writeFiles({ 'm.bin': 'm' });
+    const controls = { tab: 'a\tb', lf: 'a\nb', cr: 'a\rb', soh: 'a\u0001b', del: 'a\u007fb' };
+    const results = await py({ ...registry.python, ...(backend.name === 'azurite' ? { retry_total: '0' } : {}) }, [
+      ...Object.entries(controls).flatMap(([name, id]) => [
+        { op: 'upload', domain: `ctl-${name}`, model_id: id, model: path.join(files, 'm.bin') },
+        { op: 'list_models', domain: `ctl-${name}` },
+      ]),
+    ]);
+    Object.entries(controls).forEach(([name, id], index) => {
+      ok(results[2 * index]);
+      if (name === 'soh' && backend.name === 'azurite') expect(results[2 * index + 1]).toMatchObject({ error: { type: 'HttpResponseError' } });
+      else expect([name, ok(results[2 * index + 1])]).toEqual([name, [id]]);
+    });
+  });
+
   it('names Python writes but this library refuses (control characters, the model_states domain): a clear InvalidNameError, and the rest of the registry still reads', async () => {
     const registry = backend.create();
     const files = writeFiles({ 'm.bin': 'm' });
