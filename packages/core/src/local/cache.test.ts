@@ -127,6 +127,19 @@ describe('cachedModel', () => {
     expect(storage.archiveReads).toBe(1);
   });
 
+  it('reads a truncated cache record, or one whose document text is not JSON, as a miss (fails today: the SyntaxError escapes)', async () => {
+    const storage = new CountingStorage();
+    await publish(storage, 'a', 'one');
+    await cachedModel(storage, work, 'd', {});
+    const [name] = readdirSync(path.join(work, 'refs'));
+    const record = path.join(work, 'refs', name!);
+    const whole = readFileSync(record, 'utf8');
+    for (const damaged of [whole.slice(0, whole.length - 5), JSON.stringify({ ...JSON.parse(whole), text: '{"model": ' })]) {
+      writeFileSync(record, damaged);
+      expect(modelText((await cachedModel(storage, work, 'd', {})).directory)).toBe('one');
+    }
+  });
+
   it('keeps the caches of two storages apart', async () => {
     const one = new MemoryStorage();
     const two = new (class extends MemoryStorage {
