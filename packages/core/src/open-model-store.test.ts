@@ -64,6 +64,11 @@ describe('parseStoreUri: the scheme picks the package, nothing else is read here
     expect(error.message).toBe('Unknown store URI scheme "ftp://": use file://, s3://, gs://, gcs://, azure:// (or a plain path)');
     expect(parseStoreUri('r2://bucket', [{ package: '@acme/r2', uriSchemes: ['r2'] }]).package).toBe('@acme/r2');
     expect(thrown(() => parseStoreUri('s3://[bucket'))).toBeInstanceOf(InvalidArgumentError);
+    // A known scheme without its // is a mistake, not a folder named "s3:bucket".
+    expect(thrown(() => parseStoreUri('s3:models/team')).message).toBe('"s3:models/team" is missing the // after s3: write s3://models/team');
+    expect(thrown(() => parseStoreUri('gs:/models'))).toBeInstanceOf(InvalidArgumentError);
+    expect(thrown(() => parseStoreUri('file:models')).message).toBe('"file:models" is missing the // after file: write file:///absolute/path, or the path alone (models)');
+    expect(parseStoreUri('notes:v1').uri.href).toBe(pathToFileURL(path.resolve('notes:v1')).href);
   });
 });
 

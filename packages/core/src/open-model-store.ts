@@ -214,6 +214,13 @@ function allBackends(extra: readonly StoreBackendPackage[] = []): readonly Store
 export function parseStoreUri(target: string, backends?: readonly StoreBackendPackage[]): StorageTarget & { uri: URL } {
   const known = allBackends(backends);
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(target)) {
+    // `s3:bucket` or `s3:/bucket` would otherwise become a folder named "s3:bucket" in the current directory.
+    const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(target)?.[1]?.toLowerCase();
+    if (scheme !== undefined && known.some((backend) => backend.uriSchemes.includes(scheme))) {
+      const rest = target.slice(scheme.length + 1).replace(/^\/+/, '');
+      const hint = scheme === 'file' ? `file:///absolute/path, or the path alone (${rest})` : `${scheme}://${rest}`;
+      throw new InvalidArgumentError(`"${target}" is missing the // after ${scheme}: write ${hint}`, { argument: 'uri' });
+    }
     return { package: packageForScheme('file', known), uri: pathToFileURL(path.resolve(target)) };
   }
   let uri: URL;
