@@ -163,7 +163,10 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('na
     expect(ok(results[4])).toEqual(['production']);
     expect(ok(results[5])).toHaveLength(2);
     const store = nodeStore(registry.node);
-    const refused = await store.getModelInfo('mixed', 'tab\tid').then(() => undefined, (e: unknown) => e);
+    const refused = await store.getModelInfo('mixed', 'tab\tid').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(InvalidNameError.isInstance(refused)).toBe(true);
     expect((refused as Error).message).toMatch(/control characters .*U\+0009/);
     await expect(store.getDomain('model_states')).rejects.toMatchObject({ code: 'INVALID_NAME' });

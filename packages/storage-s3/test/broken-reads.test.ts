@@ -11,7 +11,6 @@ afterEach(async () => {
   proxy = undefined;
 });
 
-
 describe('S3Storage reads over connections that break', () => {
   const bytes = randomBytes(3 * 1024 * 1024);
 
