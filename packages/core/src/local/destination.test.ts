@@ -20,7 +20,11 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(work, { recursive: true, force: true }));
 
-const refusal = (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => error);
+const refusal = (promise: Promise<unknown>) =>
+  promise.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
 
 describe('removeStaleStaging', () => {
   it("removes this host's staging folders of dead processes only", async () => {
@@ -153,9 +157,11 @@ describe('placeVerified', () => {
       const destination = await stage(to);
       mkdirSync(to, { recursive: true });
       writeFileSync(path.join(to, 'other.bin'), 'other');
-      const outcome = await refusal(placeVerified(destination, options).then((placed) => {
-        throw new IntegrityError(`placed: ${placed}`);
-      }));
+      const outcome = await refusal(
+        placeVerified(destination, options).then((placed) => {
+          throw new IntegrityError(`placed: ${placed}`);
+        }),
+      );
       if ('overwrite' in options) expect((outcome as Error).message).toBe('placed: true');
       else if ('keepExisting' in options) expect((outcome as Error).message).toBe('placed: false');
       else expect(outcome).toBeInstanceOf(DestinationExistsError);
