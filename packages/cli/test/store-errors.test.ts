@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { modelstore, servers } from './helpers.js';
@@ -26,6 +26,11 @@ describe('modelstore: store URIs and variables that are wrong', () => {
       code: 2,
       error: { code: 'INVALID_ARGUMENT', argument: 'uri', message: 'Unknown store URI scheme "ftp://": use file://, s3://, gs://, gcs://, azure:// (or a plain path)' },
     });
+  });
+
+  it('a scheme without its //: exit 2, not a folder named "s3:models" in the current directory', async () => {
+    expect(await failing(['--store', 's3:models/registry'])).toMatchObject({ code: 2, error: { code: 'INVALID_ARGUMENT', message: '"s3:models/registry" is missing the // after s3: write s3://models/registry' } });
+    expect(readdirSync(work)).toEqual([]);
   });
 
   it('file://relative: exit 2, INVALID_ARGUMENT, with the path to give instead', async () => {
