@@ -99,7 +99,8 @@ describe('extractModel', () => {
     const storage = new MemoryStorage();
     const { metadata: value, bytes } = await upload(storage);
     const corrupt = Buffer.from(bytes);
-    corrupt[Math.floor(bytes.length / 2)] ^= 0xff;
+    const middle = Math.floor(bytes.length / 2);
+    corrupt[middle] = (corrupt[middle] ?? 0) ^ 0xff;
     await storage.put(archiveKey, corrupt);
     const to = path.join(work, 'model');
     mkdirSync(to);

@@ -59,7 +59,7 @@ describe('copyModel', () => {
 
   it('is IntegrityError for one corrupted archive byte, and leaves nothing on the target', async () => {
     const corrupted = Buffer.from(archiveBytes);
-    corrupted[1234] ^= 0x01;
+    corrupted[1234] = (corrupted[1234] ?? 0) ^ 0x01;
     const { storage, model } = await source(corrupted);
     const target = new TargetStorage();
     const error = await copyModel(storage, target, model, archiveKey, { states: ['prod'] }).catch((caught: unknown) => caught);
