@@ -1,4 +1,4 @@
-import { MemoryStorage } from '@modelstore/core';
+import { MemoryStorage, MissingDependencyError } from '@modelstore/core';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { describeRegistryConformance, describeStorageConformance } from '../src/index.js';
@@ -57,4 +57,18 @@ it('refuses to touch the context outside a running test', () => {
     },
   });
   expect(String(thrown)).toMatch(/only set inside a running test/);
+});
+
+it('loads @jest/globals only when no test functions are given, and says what to do when it cannot', () => {
+  // Outside jest, @jest/globals refuses to load: the suite names the `test` option instead.
+  expect(() => describeStorageConformance({ name: 'no runner given', createStorage: () => new MemoryStorage() })).toThrow(/pass your runner's functions as the test option/);
+  expect(() => describeRegistryConformance({ name: 'no runner given', createStorage: () => new MemoryStorage() })).toThrow(/pass your runner's functions as the test option/);
+  let thrown: unknown;
+  try {
+    describeStorageConformance({ name: 'no runner given', createStorage: () => new MemoryStorage() });
+  } catch (error) {
+    thrown = error;
+  }
+  expect(MissingDependencyError.isInstance(thrown)).toBe(true);
+  expect((thrown as MissingDependencyError).packageName).toBe('@jest/globals');
 });
