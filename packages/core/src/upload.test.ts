@@ -4,7 +4,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { buffer, text } from 'node:stream/consumers';
 import type { ModelAdapter } from './adapter.js';
-import { AdapterNotFoundError, CommittedWithErrorsError, InvalidNameError, InvalidOptionError, ModelExistsError, PreconditionFailedError, StorageError } from './errors.js';
+import { AdapterNotFoundError, CommittedWithErrorsError, InvalidArgumentError, InvalidNameError, InvalidOptionError, ModelExistsError, PreconditionFailedError, StorageError } from './errors.js';
 import { MemoryStorage } from './memory-storage.js';
 import type { ModelMetadata } from './metadata.js';
 import { deletedState } from './names.js';
@@ -176,6 +176,14 @@ describe('runUpload', () => {
     const error = await failure(upload(storage, { model: Buffer.from('x'), modelId: 'm', signal: controller.signal }));
     expect((error as Error).message).toBe('stopped');
     expect((await storage.list('')).objects).toEqual([]);
+  });
+
+  it('writes nothing when two extra files would land at the same archive path', async () => {
+    const { storage, calls } = recording(new MemoryStorage());
+    const error = await failure(upload(storage, { model: Buffer.from('x'), modelId: 'm', extraFiles: ['/a/notes.txt', '/b/notes.txt'] }));
+    expect(InvalidArgumentError.isInstance(error)).toBe(true);
+    expect((error as Error).message).toContain('"extras/notes.txt"');
+    expect(calls.filter((call) => !call.startsWith('head '))).toEqual([]);
   });
 
   it('is CommittedWithErrorsError, carrying the metadata, when the pointer cannot be moved after the commit', async () => {
