@@ -93,6 +93,13 @@ describe('planUpload', () => {
     expect(adapter.saves).toBe(0);
   });
 
+  it('refuses two extra files with the same name (both stored as extras/<name>) before any I/O (fails today: refused only when packing, after the storage HEADs and the adapter save)', () => {
+    const adapter = bytesAdapter();
+    const error = refusal(() => planUpload([adapter], { model: Buffer.from('x'), extraFiles: ['/a/notes.txt', '/b/notes.txt'] }));
+    expect(InvalidArgumentError.isInstance(error)).toBe(true);
+    expect(adapter.saves).toBe(0);
+  });
+
   it('picks the named adapter, else the first that matches', () => {
     const first = bytesAdapter('first');
     const second = bytesAdapter('second');
