@@ -1,4 +1,4 @@
-// Two gaps found by the interop audit of Python modelstore (packages/interop/test/
+// Two gaps (since fixed) found by the interop audit of Python modelstore (packages/interop/test/
 // python-behaviour.test.ts and names.test.ts), reproduced here without Python:
 // - a state whose definition was deleted (Python's delete_model_state and this library's
 //   deleteModelState both keep the models' state copies) is still reported by getModelStates,

@@ -173,7 +173,10 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('na
     expect(await store.listModelStates()).toEqual(['production']);
     expect((await store.getModelInfo('mixed', 'plain')).model.model_id).toBe('plain');
     expect(await registry.node.head(layout.version('mixed', 'plain'))).toBeDefined();
-    // The domain holding a name this library cannot address still lists what it can.
+    // The domain holding a name this library cannot address still lists what it can, and takes uploads.
     expect(await store.listModels('mixed')).toContain('plain');
+    await store.upload('mixed', { model: path.join(files, 'm.bin'), modelId: 'from-node' });
+    expect((await store.getDomain('mixed')).model.model_id).toBe('from-node');
+    expect(await store.listModels('mixed')).toEqual(expect.arrayContaining(['plain', 'from-node']));
   });
 });
