@@ -6,7 +6,7 @@
  * another domain's model, or a damaged or missing pointer is read as missing — the
  * newest committed model is the latest, and the pointer is repaired.
  */
-import { DomainNotFoundError, IntegrityError, ModelStoreError, PreconditionFailedError, StorageError } from '../errors.js';
+import { DomainNotFoundError, IntegrityError, PreconditionFailedError, StorageError } from '../errors.js';
 import { isModelMetadata } from '../metadata.js';
 import { validateModelId } from '../names.js';
 import { layout } from '../registry-layout.js';
@@ -75,7 +75,7 @@ export async function latestOrThrow(storage: Storage, domain: string): Promise<S
  * Moves the pointer to `candidate` by compare-and-swap, unless it already names a live
  * model that is as new. A pointer naming no live model is replaced by the newest of
  * `candidate` and the listing's newest.
- * @throws ModelStoreError when 50 attempts lose to other writers; StorageError
+ * @throws StorageError (retryable) when 50 attempts lose to other writers, or when the storage fails
  */
 export async function advanceLatest(storage: Storage, domain: string, candidate: StoredModel): Promise<void> {
   const key = layout.domain(domain);
@@ -106,7 +106,8 @@ export async function advanceLatest(storage: Storage, domain: string, candidate:
       await backoff(attempt);
     }
   }
-  throw new ModelStoreError(`Could not update the latest model of domain "${domain}" after ${registryRetries} attempts: too many concurrent writers`);
+  // Contention, not damage: the same call succeeds once the other writers are done.
+  throw new StorageError(`Could not update the latest model of domain "${domain}" after ${registryRetries} compare-and-swap attempts: too many concurrent writers; retry`, { retryable: true });
 }
 
 /** If the pointer names `modelId` (being deleted), points it at the newest remaining model, or removes it when none remain. */
