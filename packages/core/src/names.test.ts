@@ -37,6 +37,8 @@ describe('validateDomain', () => {
     ['a\u0001b', /control characters .*U\+0001/],
     ['a\u007fb', /control characters .*U\+007F/],
     ['a\ud800b', /lone UTF-16 surrogate/],
+    ['x.modelstore-tmp', /file-system storage/],
+    ['x.modelstore-lock', /file-system storage/],
     ['a'.repeat(maxNameBytes + 1), /at most 200 bytes/],
     ['模'.repeat(67), /at most 200 bytes in UTF-8 \(this one has 201\)/],
   ])('refuses %j', (domain, reason) => {
@@ -65,6 +67,7 @@ describe('validateModelId', () => {
     ['..', /path part/],
     ['a\tb', /control/],
     ['a\rb', /control/],
+    ['run.modelstore-lock', /file-system storage/],
     ['', /non-empty/],
   ])('refuses %j', (id, reason) => {
     rejects(() => validateModelId(id), reason);

@@ -31,6 +31,12 @@ const controlCharacters = /[\u0000-\u001f\u007f]/;
 /** A UTF-16 surrogate not part of a pair (in `u` mode a pair is one code point, never `Cs`). */
 const loneSurrogate = /\p{Cs}/u;
 
+/**
+ * Endings `FileSystemStorage` keeps for its temporary and lock files: a key segment with
+ * one is refused there, so a name with one is not safe on every backend.
+ */
+const fileSystemSuffixes = ['.modelstore-tmp', '.modelstore-lock'];
+
 /** Longest name, in UTF-8 bytes: leaves room in a 255-byte file name for `.json` and a temporary-file suffix. */
 export const maxNameBytes = 200;
 
@@ -41,6 +47,8 @@ function common(kind: NameKind, value: unknown): string {
   const control = controlCharacters.exec(value);
   if (control) throw new InvalidNameError(kind, value, `control characters are not allowed (found U+${control[0].charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()})`);
   if (loneSurrogate.test(value)) throw new InvalidNameError(kind, value, 'contains a lone UTF-16 surrogate, which has no UTF-8 form');
+  const suffix = fileSystemSuffixes.find((ending) => value.endsWith(ending));
+  if (suffix) throw new InvalidNameError(kind, value, `names ending in "${suffix}" are kept for the file-system storage's temporary and lock files`);
   if (Buffer.byteLength(value, 'utf8') > maxNameBytes) throw new InvalidNameError(kind, value, `at most ${maxNameBytes} bytes in UTF-8 (this one has ${Buffer.byteLength(value, 'utf8')})`);
   return value;
 }
@@ -50,7 +58,8 @@ function common(kind: NameKind, value: unknown): string {
  * reserved ones, so this does too as long as the name is one safe storage-key
  * segment: spaces, leading or trailing whitespace, dots and any Unicode are fine.
  * @throws InvalidNameError for an empty or reserved name, `/`, `\`, `.`, `..`, a
- * control character, a lone surrogate, or more than 200 UTF-8 bytes.
+ * control character, a lone surrogate, an ending `.modelstore-tmp` or `.modelstore-lock`,
+ * or more than 200 UTF-8 bytes.
  */
 export function validateDomain(domain: string): string {
   common('domain', domain);
