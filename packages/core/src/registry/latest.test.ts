@@ -99,6 +99,25 @@ describe('latest', () => {
     expect(await pointerText(storage)).toBe(reuploaded.text);
   });
 
+  it("trusts a Python pointer (no upload_id) naming the same archive, and not one naming an earlier archive of the id", async () => {
+    const python = (stamp: string) =>
+      `{"model": {"domain": "d", "model_id": "p", "model_type": {"library": "sklearn"}}, "storage": {"type": "file_system", "root": "/old", "path": "/old/operatorai-model-store/d/${stamp}/p/artifacts.tar.gz"}, "code": {"created": "2024/01/05/10:00:00"}}`;
+    const storage = new CountingStorage();
+    await commit(storage, 'older', 1);
+    await storage.put(layout.version('d', 'p'), python('2024.01.05-10.00.00'));
+    await storage.put(pointerKey, python('2024.01.05-10.00.00'));
+    storage.puts = [];
+    expect((await latest(storage, 'd')).model?.metadata.model.model_id).toBe('p');
+    expect(storage.puts).toEqual([]);
+    // The id was deleted and uploaded again by Python: another archive folder.
+    await storage.put(layout.version('d', 'p'), python('2024.01.06-10.00.00'));
+    storage.puts = [];
+    const { model } = await latest(storage, 'd');
+    expect(model?.text).toBe(python('2024.01.06-10.00.00'));
+    expect(storage.puts).toEqual([pointerKey]);
+    expect(await pointerText(storage)).toBe(python('2024.01.06-10.00.00'));
+  });
+
   it('repairs a damaged pointer, and with no model left reports it as IntegrityError', async () => {
     const storage = new MemoryStorage();
     await storage.put(pointerKey, '{"model": {"dom');
