@@ -6,14 +6,17 @@ import { createRequire } from 'node:module';
  * (`@jest/globals`) and vitest's `expect` both provide with the same meaning.
  * Results are typed `unknown`: after `.rejects` a matcher returns a promise to await.
  */
-export interface ConformanceMatchers {
-  readonly not: ConformanceMatchers;
-  readonly rejects: ConformanceMatchers;
+export interface ConformanceMatchers extends ConformanceAssertions {
+  readonly not: ConformanceAssertions;
+  readonly rejects: ConformanceAssertions;
+}
+
+/** The matchers themselves, as `.not` and `.rejects` give them. */
+export interface ConformanceAssertions {
   toBe(expected: unknown): unknown;
   toBeDefined(): unknown;
   toBeGreaterThanOrEqual(expected: number): unknown;
-  // biome-ignore lint/suspicious/noExplicitAny: jest and vitest both type a constructor argument as any
-  toBeInstanceOf(expected: any): unknown;
+  toBeInstanceOf(expected: unknown): unknown;
   toBeLessThan(expected: number): unknown;
   toBeLessThanOrEqual(expected: number): unknown;
   toBeUndefined(): unknown;
@@ -32,8 +35,9 @@ export interface ConformanceExpect {
   stringMatching(expected: RegExp | string): unknown;
 }
 
-/** A test body: synchronous or returning a promise. */
-export type ConformanceTestBody = () => unknown;
+/** A test body: synchronous, or returning a promise that settles when the test is done. */
+// biome-ignore lint/suspicious/noConfusingVoidType: a synchronous body returns void, as jest's and vitest's test functions type it
+export type ConformanceTestBody = () => void | Promise<unknown>;
 
 /**
  * The test functions the suites register with. Pass vitest's (or any runner's with
@@ -78,6 +82,7 @@ export function resolveTestApi(api: ConformanceTestApi | undefined): Conformance
 }
 
 /** Registers one test per row, named `title(row)`: what `it.each` does, in any runner. */
-export function eachCase<T extends readonly unknown[]>(api: ConformanceTestApi, rows: ReadonlyArray<T>, title: (row: NoInfer<T>) => string, body: (row: NoInfer<T>) => unknown, timeout?: number): void {
+// biome-ignore lint/suspicious/noConfusingVoidType: a synchronous body returns void, as in ConformanceTestBody
+export function eachCase<T extends readonly unknown[]>(api: ConformanceTestApi, rows: ReadonlyArray<T>, title: (row: NoInfer<T>) => string, body: (row: NoInfer<T>) => void | Promise<unknown>, timeout?: number): void {
   for (const row of rows) api.it(title(row), () => body(row), timeout);
 }
