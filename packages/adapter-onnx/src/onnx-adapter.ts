@@ -37,6 +37,7 @@ function isOnnxPath(model: unknown): model is string {
  * other's models, and loads them as onnxruntime `InferenceSession`s.
  */
 export class OnnxAdapter implements ModelAdapter<OnnxModel, InferenceSession> {
+  readonly specificationVersion = 'v1' as const;
   readonly library = 'onnx';
   private readonly sessionOptions: InferenceSession.SessionOptions | undefined;
 

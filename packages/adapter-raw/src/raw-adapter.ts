@@ -127,6 +127,7 @@ async function walk(folder: string, folderReal: string, directory: string, direc
  * is followed wherever it points.
  */
 export class RawAdapter implements ModelAdapter<RawModel, string> {
+  readonly specificationVersion = 'v1' as const;
   readonly library = 'model_file';
 
   /** Accepts a path that exists, or a non-empty list of paths that all exist. */

@@ -56,6 +56,7 @@ function toBuffer(data: ArrayBuffer | ArrayBuffer[] | undefined): Buffer {
  * `tf.io` IOHandlers, so no file system or HTTP handler of tfjs is involved.
  */
 export class TfjsAdapter implements ModelAdapter<TfjsModel, tf.LayersModel | tf.GraphModel> {
+  readonly specificationVersion = 'v1' as const;
   readonly library = 'tensorflowjs';
 
   /** Accepts a LayersModel or GraphModel (anything with `save` and `predict`), or `{ modelJson }` pointing at an existing file. */

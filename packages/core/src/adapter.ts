@@ -43,6 +43,12 @@ export interface SavedModel {
  * Adapters never touch storage: `ModelStore` packs their files and unpacks them.
  */
 export interface ModelAdapter<TModel = unknown, TLoaded = unknown> {
+  /**
+   * The version of this contract the adapter implements: `'v1'`. `ModelStore` refuses an
+   * adapter of another version, or of none, with `IncompatibleContractError` (see
+   * ARCHITECTURE.md, "Contracts and their versions").
+   */
+  readonly specificationVersion: 'v1';
   /** `model.model_type.library`, as Python modelstore names it: `model_file`, `onnx`, `tensorflowjs`, ... */
   readonly library: string;
   /** Whether this adapter can save `model`; `upload` uses the first adapter that matches. Must not do I/O-heavy work. */

@@ -11,7 +11,8 @@ import type { CompressionLevel } from './archive.js';
 import { checkOptions, guardMethods } from './arguments.js';
 import { ensureConditionalWrites } from './check-storage.js';
 import { readGitInfo, type GitInfo } from './code-info.js';
-import { AdapterNotFoundError, DomainNotFoundError, IntegrityError, InvalidOptionError, StateNotFoundError } from './errors.js';
+import { AdapterNotFoundError, DomainNotFoundError, IncompatibleContractError, IntegrityError, InvalidOptionError, StateNotFoundError } from './errors.js';
+import { version } from './version.js';
 import { cachedModel, cleanModelCache, defaultCacheDir } from './local/cache.js';
 import { archiveKeyOf, extractModel } from './local/extract.js';
 import type { ModelMetadata } from './metadata.js';
@@ -104,6 +105,7 @@ export class ModelStore {
     if (level !== undefined && level !== 'auto' && !(Number.isInteger(level) && level >= 0 && level <= 9)) {
       throw new InvalidOptionError('compressionLevel', `new ModelStore: compressionLevel must be 'auto' or an integer from 0 to 9, got ${String(level)}`);
     }
+    checkContracts(options.storage, options.adapters ?? []);
     this.storage = options.storage;
     this.adapters = [...(options.adapters ?? [])];
     this.cacheDir = path.resolve(options.cacheDir ?? defaultCacheDir());
@@ -366,6 +368,40 @@ export class ModelStore {
     const [copies, defined] = await Promise.all([statesOf(this.storage, domain, modelId), this.listModelStates()]);
     const states = new Set(defined);
     return copies.filter((state) => states.has(state));
+  }
+}
+
+/** The contract versions this core implements. */
+const contractVersion = 'v1';
+
+/**
+ * Refuses a storage or adapter that implements another version of its contract, or
+ * declares none, naming what to upgrade. @throws IncompatibleContractError
+ */
+function checkContracts(storage: Storage, adapters: readonly ModelAdapter[]): void {
+  const found = (storage as { specificationVersion?: unknown }).specificationVersion;
+  if (found !== contractVersion) {
+    const name = storage.constructor?.name ?? 'the storage';
+    throw new IncompatibleContractError(
+      'Storage',
+      contractVersion,
+      typeof found === 'string' ? found : undefined,
+      typeof found === 'string'
+        ? `${name} implements the Storage contract ${found}, but this @modelstore/core (${version}) implements ${contractVersion}: ${found > contractVersion ? 'upgrade @modelstore/core' : `upgrade the package of ${name}`} so that both speak the same version`
+        : `${name} declares no specificationVersion: a Storage must declare specificationVersion: '${contractVersion}' (the contract of this @modelstore/core, ${version}); upgrade its package, or add the field to your own storage after checking it with @modelstore/storage-conformance`,
+    );
+  }
+  for (const adapter of adapters) {
+    const declared = (adapter as { specificationVersion?: unknown }).specificationVersion;
+    if (declared === contractVersion) continue;
+    throw new IncompatibleContractError(
+      'ModelAdapter',
+      contractVersion,
+      typeof declared === 'string' ? declared : undefined,
+      typeof declared === 'string'
+        ? `The adapter for "${adapter.library}" implements the ModelAdapter contract ${declared}, but this @modelstore/core (${version}) implements ${contractVersion}: ${declared > contractVersion ? 'upgrade @modelstore/core' : 'upgrade the adapter package'}`
+        : `The adapter for "${adapter.library}" declares no specificationVersion: an adapter must declare specificationVersion: '${contractVersion}' (the ModelAdapter contract of this @modelstore/core, ${version}); upgrade its package, or add the field to your own adapter`,
+    );
   }
 }
 

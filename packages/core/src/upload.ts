@@ -8,7 +8,7 @@ import type { ModelAdapter } from './adapter.js';
 import { packArchive, validateArchivePath, type ArchiveDigest, type CompressionLevel } from './archive.js';
 import { abortReason } from './body.js';
 import { currentUser, type GitInfo } from './code-info.js';
-import { AdapterNotFoundError, CommittedWithErrorsError, ModelExistsError, PreconditionFailedError, SourceFileError } from './errors.js';
+import { AdapterNotFoundError, CommittedWithErrorsError, InvalidArgumentError, ModelExistsError, PreconditionFailedError, SourceFileError } from './errors.js';
 import { checkJsonValue } from './json.js';
 import type { ModelMetadata } from './metadata.js';
 import { deletedState, validateModelId } from './names.js';
@@ -46,6 +46,12 @@ export function planUpload(adapters: readonly ModelAdapter[], options: UploadOpt
   const modelId = options.modelId === undefined ? randomUUID() : validateModelId(options.modelId);
   const extraPaths = (options.extraFiles ?? []).map((file) => `extras/${path.basename(file)}`);
   for (const extraPath of extraPaths) validateArchivePath(extraPath);
+  const seen = new Map<string, string>();
+  (options.extraFiles ?? []).forEach((file, index) => {
+    const other = seen.get(extraPaths[index]!);
+    if (other !== undefined) throw new InvalidArgumentError(`upload: extra files ${JSON.stringify(other)} and ${JSON.stringify(file)} would both be stored as ${JSON.stringify(extraPaths[index])}: rename one, or upload a folder`, { argument: 'extraFiles' });
+    seen.set(extraPaths[index]!, file);
+  });
   // Metadata this library writes stays strict JSON that JSON.parse reads back exactly.
   if (options.extraMetadata !== undefined) checkJsonValue(options.extraMetadata, 'extraMetadata');
   return { modelId, extraPaths, adapter: adapterFor(adapters, options) };

@@ -146,6 +146,7 @@ describe('a SavedModel-like folder round trip', () => {
 
   it('goes through ModelStore upload and download the same way, and the script still runs', async () => {
     const adapter: ModelAdapter<ArchiveEntry[], string> = {
+      specificationVersion: 'v1',
       library: 'entries',
       matches: (model) => Array.isArray(model),
       save: async (model) => ({ files: model.filter((entry) => entry.path !== 'model-info.json' && !entry.path.startsWith('extras/')) }),

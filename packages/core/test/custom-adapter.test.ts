@@ -14,6 +14,7 @@ interface LinearModel {
 }
 
 class LinearJsonAdapter implements ModelAdapter<LinearModel, LinearModel> {
+  readonly specificationVersion = 'v1' as const;
   readonly library = 'linear-json';
 
   matches(model: unknown): boolean {
@@ -59,7 +60,7 @@ describe('a custom adapter', () => {
 });
 
 describe('choosing an adapter', () => {
-  const other: ModelAdapter = { library: 'other', matches: () => false, save: async () => ({ files: [] }), load: async () => undefined };
+  const other: ModelAdapter = { specificationVersion: 'v1', library: 'other', matches: () => false, save: async () => ({ files: [] }), load: async () => undefined };
 
   it('names the registered adapters when none accepts the model', async () => {
     const store = new ModelStore({ storage: new MemoryStorage(), adapters: [new LinearJsonAdapter(), other] });

@@ -425,6 +425,7 @@ describe(`hostile input (${cases} cases of each kind)`, () => {
 
   it('reads mutated metadata documents with only typed errors', async () => {
     const adapter: ModelAdapter<Uint8Array, string> = {
+      specificationVersion: 'v1',
       library: 'bytes',
       matches: (model) => model instanceof Uint8Array,
       save: async (model) => ({ files: [{ path: 'model.bin', source: model }] }),

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { InvalidOptionError, MemoryStorage, ModelStore, defaultGarbageAge, minimumGarbageAge, type Body, type ModelAdapter, type ObjectInfo, type PutOptions } from '../src/index.js';
 
 const bytesAdapter: ModelAdapter<Buffer, Buffer> = {
+  specificationVersion: 'v1',
   library: 'bytes',
   matches: (model) => Buffer.isBuffer(model),
   save: async (model) => ({ files: [{ path: 'model.bin', source: model }] }),

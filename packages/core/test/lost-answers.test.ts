@@ -8,6 +8,7 @@ import { MemoryStorage, ModelExistsError, ModelStore, PreconditionFailedError, S
 
 /** A model that is a buffer, saved as one file. */
 const bytesAdapter: ModelAdapter<Buffer, Buffer> = {
+  specificationVersion: 'v1',
   library: 'bytes',
   matches: (model) => Buffer.isBuffer(model),
   save: async (model) => ({ files: [{ path: 'model.bin', source: model }] }),

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { MemoryStorage, ModelStore, layout, type GetOptions, type ModelAdapter, type StoredObject } from '../src/index.js';
 
 const bytesAdapter: ModelAdapter<Buffer, Buffer> = {
+  specificationVersion: 'v1',
   library: 'bytes',
   matches: (model) => Buffer.isBuffer(model),
   save: async (model) => ({ files: [{ path: 'model.bin', source: model }] }),

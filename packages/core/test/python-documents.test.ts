@@ -10,6 +10,7 @@ import path from 'node:path';
 import { MemoryStorage, ModelStore, createdTime, layout, type ModelAdapter, type ModelMetadata } from '../src/index.js';
 
 const bytesAdapter: ModelAdapter<Buffer, Buffer> = {
+  specificationVersion: 'v1',
   library: 'bytes',
   matches: (model) => Buffer.isBuffer(model),
   save: async (model) => ({ files: [{ path: 'model.bin', source: model }] }),

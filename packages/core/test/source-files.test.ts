@@ -152,6 +152,7 @@ describe('a source that cannot be read as listed', () => {
 
   it('reaches the caller of ModelStore.upload as that error, with nothing committed', async () => {
     const adapter: ModelAdapter<string, string> = {
+      specificationVersion: 'v1',
       library: 'file',
       matches: (model) => typeof model === 'string',
       save: async (model) => ({ files: [{ path: 'weights.ckpt', source: model }] }),

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { MemoryStorage, ModelStore, type ModelAdapter } from '../src/index.js';
 
 const bytesAdapter: ModelAdapter<Buffer, string> = {
+  specificationVersion: 'v1',
   library: 'bytes',
   matches: (model) => Buffer.isBuffer(model),
   save: async (model) => ({ files: [{ path: 'model.bin', source: model }] }),

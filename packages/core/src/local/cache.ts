@@ -33,11 +33,16 @@ interface CacheRef {
   metadata: ModelMetadata;
 }
 
+/** A cache record, or `undefined` (a miss) when it is damaged in any way. */
 function parseCacheRef(text: string): CacheRef | undefined {
-  const ref = JSON.parse(text) as Partial<CacheRef>;
-  if (typeof ref.etag !== 'string' || typeof ref.versionEtag !== 'string' || typeof ref.directory !== 'string' || typeof ref.text !== 'string') return undefined;
-  const metadata = parseJson(ref.text);
-  return isModelMetadata(metadata) ? { ...(ref as CacheRef), metadata } : undefined;
+  try {
+    const ref = JSON.parse(text) as Partial<CacheRef>;
+    if (typeof ref !== 'object' || ref === null || typeof ref.etag !== 'string' || typeof ref.versionEtag !== 'string' || typeof ref.directory !== 'string' || typeof ref.text !== 'string') return undefined;
+    const metadata = parseJson(ref.text);
+    return isModelMetadata(metadata) ? { ...(ref as CacheRef), metadata } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 const exists = (directory: string) =>

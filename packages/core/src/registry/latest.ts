@@ -15,12 +15,15 @@ import { timesOf } from './creation-index.js';
 import { backoff, listObjects, readDocument, readModel, registryRetries, writeText, type StoredDocument, type StoredModel } from './documents.js';
 import { newestFirst, sameModel, sortByTime } from './order.js';
 
-/** The domain's newest committed model other than `except` (undefined if none, or if it vanished while read), and how many there are. */
+/** The domain's newest committed model other than `except` whose document can be read (undefined if none), and how many there are. */
 export async function newestCommitted(storage: Storage, domain: string, except?: string): Promise<{ newest: StoredModel | undefined; count: number }> {
   const objects = (await listObjects(storage, layout.versions(domain), '.json', 'model id')).filter(({ name }) => name !== except);
-  const first = sortByTime(await timesOf(storage, domain, objects))[0];
-  const newest = first === undefined ? undefined : await readModel(storage, layout.version(domain, first)).catch(() => undefined);
-  return { newest, count: objects.length };
+  // The newest whose document can be read: a damaged one cannot be the latest.
+  for (const id of sortByTime(await timesOf(storage, domain, objects))) {
+    const newest = await readModel(storage, layout.version(domain, id)).catch((error: unknown) => (IntegrityError.isInstance(error) ? undefined : Promise.reject(error)));
+    if (newest) return { newest, count: objects.length };
+  }
+  return { newest: undefined, count: objects.length };
 }
 
 /**
@@ -114,18 +117,21 @@ export async function advanceLatest(storage: Storage, domain: string, candidate:
 export async function retreatLatest(storage: Storage, domain: string, modelId: string): Promise<void> {
   const key = layout.domain(domain);
   for (let attempt = 0; attempt < registryRetries; attempt++) {
-    const current = await readDocument(storage, key).catch(() => undefined);
+    // A read that fails fails the delete, before the model's document is removed: the
+    // pointer must not be left naming a model that is no longer listed.
+    const current = await readDocument(storage, key);
     if (!current || current.damaged || !isModelMetadata(current.value) || current.value.model.model_id !== modelId) return;
-    const { newest, count } = await newestCommitted(storage, domain, modelId);
+    const { newest } = await newestCommitted(storage, domain, modelId);
     try {
       if (newest) await writeText(storage, key, newest.text, { ifMatch: current.info.etag });
-      else if (count === 0) {
-        // A delete has no condition: an upload that committed and moved the pointer
-        // meanwhile lost it. Its model is listed by now, so the pointer is restored.
+      else {
+        // No readable model remains (none at all, or only damaged documents). A delete has
+        // no condition: an upload that committed and moved the pointer meanwhile lost it.
+        // Its model is listed by now, so the pointer is restored.
         await storage.delete(key);
         const restored = (await newestCommitted(storage, domain, modelId)).newest;
         if (restored) await advanceLatest(storage, domain, restored);
-      } else continue; // The newest remaining model vanished meanwhile: look again.
+      }
       return;
     } catch (error) {
       if (!PreconditionFailedError.isInstance(error)) throw error;
