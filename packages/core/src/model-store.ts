@@ -96,9 +96,15 @@ export class ModelStore {
     const storageMethods = ['put', 'get', 'head', 'list', 'delete', 'describe'] as const;
     const missing = storageMethods.filter((method) => typeof (options.storage as unknown as Record<string, unknown>)[method] !== 'function');
     if (missing.length > 0 || typeof options.storage.capabilities !== 'object' || options.storage.capabilities === null) {
-      throw new InvalidOptionError('storage', `new ModelStore: storage must implement the Storage contract (missing: ${[...missing, ...(typeof options.storage.capabilities === 'object' && options.storage.capabilities !== null ? [] : ['capabilities'])].join(', ')}), e.g. new FileSystemStorage({ root })`);
+      throw new InvalidOptionError(
+        'storage',
+        `new ModelStore: storage must implement the Storage contract (missing: ${[...missing, ...(typeof options.storage.capabilities === 'object' && options.storage.capabilities !== null ? [] : ['capabilities'])].join(', ')}), e.g. new FileSystemStorage({ root })`,
+      );
     }
-    if (options.adapters !== undefined && !(Array.isArray(options.adapters) && options.adapters.every((adapter) => typeof adapter?.library === 'string' && typeof adapter.matches === 'function' && typeof adapter.save === 'function' && typeof adapter.load === 'function'))) {
+    if (
+      options.adapters !== undefined &&
+      !(Array.isArray(options.adapters) && options.adapters.every((adapter) => typeof adapter?.library === 'string' && typeof adapter.matches === 'function' && typeof adapter.save === 'function' && typeof adapter.load === 'function'))
+    ) {
       throw new InvalidOptionError('adapters', 'new ModelStore: adapters must be an array of ModelAdapter objects (library, matches, save, load), e.g. [new RawAdapter()]');
     }
     const level = options.compressionLevel;

@@ -95,9 +95,7 @@ export interface OpenModelStoreOptions {
 }
 
 /** What a target names: the backend package, and the URI or the variables it reads. */
-export type StorageTarget =
-  | { package: string; uri: URL }
-  | { package: string; pythonStorageName: string; env: Environment };
+export type StorageTarget = { package: string; uri: URL } | { package: string; pythonStorageName: string; env: Environment };
 
 const secretOption = /secret|key|token|password|credential|connectionstring|sas|signature/i;
 
@@ -258,7 +256,7 @@ export function storeTargetFromEnv(env: Environment = process.env, backends?: re
   const known = allBackends(backends);
   if (name === undefined || name === '') {
     throw new StoreConfigurationError(
-      'No store given: pass a store URI (the CLI\'s --store), set MODELSTORE_STORE to one (file:///path, s3://bucket/prefix, gs://bucket/prefix, azure://container/prefix), or set MODEL_STORE_STORAGE and its MODEL_STORE_* variables as for Python modelstore',
+      "No store given: pass a store URI (the CLI's --store), set MODELSTORE_STORE to one (file:///path, s3://bucket/prefix, gs://bucket/prefix, azure://container/prefix), or set MODEL_STORE_STORAGE and its MODEL_STORE_* variables as for Python modelstore",
       ['--store', 'MODELSTORE_STORE', 'MODEL_STORE_STORAGE'],
     );
   }

@@ -49,7 +49,8 @@ export function planUpload(adapters: readonly ModelAdapter[], options: UploadOpt
   const seen = new Map<string, string>();
   (options.extraFiles ?? []).forEach((file, index) => {
     const other = seen.get(extraPaths[index]!);
-    if (other !== undefined) throw new InvalidArgumentError(`upload: extra files ${JSON.stringify(other)} and ${JSON.stringify(file)} would both be stored as ${JSON.stringify(extraPaths[index])}: rename one, or upload a folder`, { argument: 'extraFiles' });
+    if (other !== undefined)
+      throw new InvalidArgumentError(`upload: extra files ${JSON.stringify(other)} and ${JSON.stringify(file)} would both be stored as ${JSON.stringify(extraPaths[index])}: rename one, or upload a folder`, { argument: 'extraFiles' });
     seen.set(extraPaths[index]!, file);
   });
   // Metadata this library writes stays strict JSON that JSON.parse reads back exactly.

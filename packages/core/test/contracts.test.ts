@@ -3,8 +3,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { MemoryStorage, ModelStore, type ModelAdapter } from '../src/index.js';
 
-const adapter = (fields: Record<string, unknown>) =>
-  ({ library: 'bytes', matches: () => true, save: async () => ({ files: [] }), load: async () => undefined, ...fields }) as unknown as ModelAdapter;
+const adapter = (fields: Record<string, unknown>) => ({ library: 'bytes', matches: () => true, save: async () => ({ files: [] }), load: async () => undefined, ...fields }) as unknown as ModelAdapter;
 
 describe('contract versions', () => {
   it('refuses a storage of contract v2, saying to upgrade core', () => {

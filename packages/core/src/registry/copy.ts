@@ -45,7 +45,9 @@ export async function copyModel(source: Storage, target: Storage, model: StoredM
     const { sha256, size } = hashing.result();
     const expected = metadata.archive;
     if (size !== object.size || (expected && (expected.sha256 !== sha256 || expected.size !== size))) {
-      throw new IntegrityError(`The archive of model "${modelId}" read back as ${size} bytes with sha256 ${sha256}, but ${expected ? `the metadata recorded ${expected.size} bytes, ${expected.sha256}` : `storage reported ${object.size} bytes`}: not copied`);
+      throw new IntegrityError(
+        `The archive of model "${modelId}" read back as ${size} bytes with sha256 ${sha256}, but ${expected ? `the metadata recorded ${expected.size} bytes, ${expected.sha256}` : `storage reported ${object.size} bytes`}: not copied`,
+      );
     }
     // The source document's bytes with only its `storage` member changed, so every
     // other value (Python's big integers, NaN, 1.0) reaches the target as written.

@@ -25,8 +25,7 @@ class CountingStorage extends MemoryStorage {
   }
 }
 
-const document = (id: string, createdAt: string) =>
-  JSON.stringify({ model: { domain: 'd', model_id: id, model_type: { library: 'x' } }, storage: { type: 'memory' }, code: { created_at: createdAt } });
+const document = (id: string, createdAt: string) => JSON.stringify({ model: { domain: 'd', model_id: id, model_type: { library: 'x' } }, storage: { type: 'memory' }, code: { created_at: createdAt } });
 
 async function commit(storage: MemoryStorage, id: string, createdAt = '2024-01-01T00:00:00.000Z'): Promise<StoredModel> {
   await storage.put(layout.version('d', id), document(id, createdAt));

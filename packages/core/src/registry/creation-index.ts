@@ -76,7 +76,10 @@ export async function timesOf(storage: Storage, domain: string, objects: { name:
     if (entry && entry.etag === object.info.etag) times.set(object.name, entry.time);
     else unknown.push(object);
   }
-  const models = await readModels(storage, unknown.map(({ name }) => layout.version(domain, name)));
+  const models = await readModels(
+    storage,
+    unknown.map(({ name }) => layout.version(domain, name)),
+  );
   unknown.forEach(({ name }, position) => {
     const model = models[position];
     if (model !== undefined) times.set(name, model ? modelTime(model) : 0);

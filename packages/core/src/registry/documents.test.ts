@@ -20,8 +20,7 @@ class PagingStorage extends MemoryStorage {
   }
 }
 
-const metadataText = (id: string, extra = '') =>
-  `{"model": {"domain": "d", "model_id": "${id}", "model_type": {"library": "x"}}, "storage": {"type": "file_system"}${extra}}`;
+const metadataText = (id: string, extra = '') => `{"model": {"domain": "d", "model_id": "${id}", "model_type": {"library": "x"}}, "storage": {"type": "file_system"}${extra}}`;
 
 describe('listAll', () => {
   it('follows the cursor through every page, in order, with a page size of 2', async () => {
@@ -55,7 +54,7 @@ describe('listObjects and listNames', () => {
     expect(await listNames(storage, 'v/prod/', '.json', 'model id')).toEqual(['a', 'c']);
   });
 
-  it('leaves out names that break their kind\'s rule, and keeps the others', async () => {
+  it("leaves out names that break their kind's rule, and keeps the others", async () => {
     const storage = new PagingStorage(2);
     for (const key of ['v/.json', 'v/good.json', 'v/has space.json', 'v/a#b.json', 'v/ok-2.json']) await storage.put(key, '{}');
     expect(await listNames(storage, 'v/', '.json', 'model id')).toEqual(['good', 'ok-2']);

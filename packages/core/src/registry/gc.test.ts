@@ -52,8 +52,7 @@ describe('checkGarbageOptions', () => {
 });
 
 const archiveOf = (id: string, domain = 'd') => `operatorai-model-store/${domain}/2024.01.01-00.00.00/${id}/artifacts.tar.gz`;
-const documentText = (id: string, domain = 'd') =>
-  JSON.stringify({ model: { domain, model_id: id, model_type: { library: 'x' } }, storage: { type: 'file_system', path: `/somewhere/${archiveOf(id, domain)}` } });
+const documentText = (id: string, domain = 'd') => JSON.stringify({ model: { domain, model_id: id, model_type: { library: 'x' } }, storage: { type: 'file_system', path: `/somewhere/${archiveOf(id, domain)}` } });
 
 async function commit(storage: MemoryStorage, id: string, domain = 'd'): Promise<void> {
   await storage.put(archiveOf(id, domain), 'archive');

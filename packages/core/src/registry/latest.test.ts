@@ -99,7 +99,7 @@ describe('latest', () => {
     expect(await pointerText(storage)).toBe(reuploaded.text);
   });
 
-  it("trusts a Python pointer (no upload_id) naming the same archive, and not one naming an earlier archive of the id", async () => {
+  it('trusts a Python pointer (no upload_id) naming the same archive, and not one naming an earlier archive of the id', async () => {
     const python = (stamp: string) =>
       `{"model": {"domain": "d", "model_id": "p", "model_type": {"library": "sklearn"}}, "storage": {"type": "file_system", "root": "/old", "path": "/old/operatorai-model-store/d/${stamp}/p/artifacts.tar.gz"}, "code": {"created": "2024/01/05/10:00:00"}}`;
     const storage = new CountingStorage();

@@ -33,7 +33,11 @@ function recording(storage: MemoryStorage): { storage: Storage; calls: string[] 
   return { storage: proxy, calls };
 }
 
-const failure = (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => error);
+const failure = (promise: Promise<unknown>) =>
+  promise.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
 
 describe('modelOrThrow', () => {
   it('returns the committed document with its version and text', async () => {

@@ -36,7 +36,10 @@ export async function requireState(storage: Storage, state: string): Promise<voi
 export async function modelsInState(storage: Storage, domain: string, state: string): Promise<{ id: string; model: StoredModel | null }[]> {
   await requireState(storage, state);
   const ids = (await listObjects(storage, layout.stateVersions(domain, state), '.json', 'model id')).map(({ name }) => name);
-  const models = await readModels(storage, ids.map((id) => layout.version(domain, id)));
+  const models = await readModels(
+    storage,
+    ids.map((id) => layout.version(domain, id)),
+  );
   const times = new Map<string, number>();
   const byId = new Map<string, StoredModel | null>();
   ids.forEach((id, position) => {
