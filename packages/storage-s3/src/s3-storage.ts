@@ -88,10 +88,10 @@ export class S3Storage extends ScopedStorage {
   private readonly transfer: { partSize: number; queueSize: number; idleTimeoutMs: number };
 
   constructor(options: S3StorageOptions) {
+    if (options?.backblaze && options.minio) throw new InvalidOptionError('backblaze', 'S3Storage: `minio` and `backblaze` describe different stores; set one of them');
     const bucket = requiredName(options, 'bucket', 'S3Storage needs a bucket: new S3Storage({ bucket: "my-models" })');
     super(storageScope({ rootPrefix: options.rootPrefix, errors: s3Errors(bucket), location: (name) => `s3://${bucket}/${name}` }));
     this.bucket = bucket;
-    if (options.backblaze && options.minio) throw new InvalidOptionError('backblaze', 'S3Storage: `minio` and `backblaze` describe different stores; set one of them');
     this.locationType = options.backblaze ? 'backblaze:b2' : options.minio ? `minio:${(options.endpoint ?? 'unknown').replace(/^https?:\/\//, '')}` : 'aws:s3';
     this.client =
       options.client ??
