@@ -220,6 +220,32 @@ describe.each(backends().map((backend) => [backend.name, backend] as const))('Py
     expect(await store.listModels('ghost')).toEqual(['kept']);
   });
 
+  it('a leftover state copy of an id Python deleted and uploaded again holds the old document: Node never serves it as the model in that state', async () => {
+    const registry = backend.create();
+    const files = writeFiles({ 'v1.bin': 'version 1', 'v2.bin': 'version 2' });
+    const results = await py(registry.python, [
+      { op: 'create_model_state', state: 'staging' },
+      { op: 'upload', domain: 'stale', model_id: 'x', model: path.join(files, 'v1.bin'), extra_metadata: { version: 1 } },
+      { op: 'set_model_state', domain: 'stale', model_id: 'x', state: 'staging' },
+      { op: 'delete_model_state', state: 'staging' },
+      { op: 'delete_model', domain: 'stale', model_id: 'x' },
+      { op: 'upload', domain: 'stale', model_id: 'x', model: path.join(files, 'v2.bin'), extra_metadata: { version: 2 } },
+      { op: 'create_model_state', state: 'staging' },
+      { op: 'list_models', domain: 'stale', state: 'staging' },
+    ]);
+    results.forEach((result) => ok(result));
+    // Python lists x in staging, from the copy of the deleted first upload.
+    expect(ok(results[7])).toEqual(['x']);
+    const store = nodeStore(registry.node);
+    // Listed (the id is live and its copy is in the state, as for Python), but served as the live document:
+    // the copy of the deleted first upload names an archive that is gone.
+    expect(await store.listModels('stale', { state: 'staging' })).toEqual(['x']);
+    const latest = await store.getLatestModel('stale', { state: 'staging' });
+    expect(latest.extra).toEqual({ version: 2 });
+    expect(latest.storage).toEqual((await store.getModelInfo('stale', 'x')).storage);
+    expect((await store.getModelInfo('stale', 'x')).extra).toEqual({ version: 2 });
+  });
+
   it('Python lets a user set the reserved modelstore-deleted state on a live model: it stays listed and readable for both libraries; Node never reports that state', async () => {
     const registry = backend.create();
     const files = writeFiles({ 'a.bin': 'a' });
