@@ -84,6 +84,8 @@ describe('the retry table', () => {
     expect(isTransientError(notFound, http)).toBe(false);
     expect(isRetryableError(notFound, http)).toBe(false);
     expect((map(errnoError('ENOTFOUND')) as StorageError).retryable).toBe(false);
+    // An SDK that kept only the message (the AWS SDK's wrapper for a value from another realm).
+    expect(isRetryableError(new Error('AWS SDK error wrapper for Error: getaddrinfo ENOTFOUND no-such-host.invalid'), http)).toBe(false);
   });
 
   it("adds the backend's own throttling codes and transport messages", () => {

@@ -141,6 +141,17 @@ const transientCodes = new Set([
  */
 const permanentCodes = new Set(['ENOTFOUND']);
 
+/**
+ * Node's message for a host that does not resolve, for SDKs that keep only the message:
+ * the AWS SDK's retry layer rewraps a thrown value that is not an `Error` of its realm
+ * (as under jest's VM) as `AWS SDK error wrapper for Error: getaddrinfo ENOTFOUND host`.
+ */
+const permanentMessage = /\bgetaddrinfo ENOTFOUND\b/;
+
+function isPermanent(facts: SdkErrorFacts): boolean {
+  return facts.codes.some((code) => permanentCodes.has(code)) || permanentMessage.test(facts.message);
+}
+
 function stringOf(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
@@ -182,7 +193,7 @@ export function isAbortError(error: unknown): boolean {
 export function isTransientError(error: unknown, backend: SdkErrors): boolean {
   if (isAbortError(error) || ModelStoreError.isInstance(error)) return false;
   const facts = errorFacts(error, backend);
-  if (facts.codes.some((code) => permanentCodes.has(code))) return false;
+  if (isPermanent(facts)) return false;
   if (facts.status !== undefined && isRetryableStatus(facts.status)) return true;
   if (facts.codes.some((code) => transientCodes.has(code) || backend.retryableCodes?.includes(code))) return true;
   return facts.status === undefined && backend.retryableMessage !== undefined && backend.retryableMessage.test(facts.message);
@@ -197,7 +208,7 @@ export function isRetryableError(error: unknown, backend: SdkErrors): boolean {
   if (isTransientError(error, backend)) return true;
   if (isAbortError(error) || ModelStoreError.isInstance(error)) return false;
   const facts = errorFacts(error, backend);
-  if (facts.status !== undefined || facts.codes.some((code) => permanentCodes.has(code))) return false;
+  if (facts.status !== undefined || isPermanent(facts)) return false;
   // A code the table does not name, on a backend whose errors all carry codes (the file system): not retryable.
   return backend.noAnswerRetryable ?? true;
 }
@@ -434,8 +445,7 @@ export function storageScope(options: { rootPrefix?: string | undefined; errors:
   const rootPrefix = rootPrefixOf(options.rootPrefix);
   const { errors, location } = options;
   const where = (key: string) => location(joinRoot(rootPrefix, key));
-  const error = (operation: string, key: string, cause: unknown, notFound?: 'precondition') =>
-    toStorageError(cause, { operation, key, where: where(key), backend: errors, ...(notFound ? { notFound } : {}) });
+  const error = (operation: string, key: string, cause: unknown, notFound?: 'precondition') => toStorageError(cause, { operation, key, where: where(key), backend: errors, ...(notFound ? { notFound } : {}) });
   return {
     rootPrefix,
     errors,

@@ -86,4 +86,17 @@ describe('AzureBlobStorage errors', () => {
     const storage = new AzureBlobStorage({ container: 'models', rootPrefix: 'team', connectionString: azurite().connectionString });
     expect(storage.describe('operatorai-model-store/d/x.tar.gz')).toEqual({ type: 'azure:blob-storage', container: 'models', prefix: 'team/operatorai-model-store/d/x.tar.gz' });
   });
+
+  it('does not call a host that does not resolve retryable', async () => {
+    // The SDK's own retry policy retries ENOTFOUND; one attempt keeps the test fast.
+    const connectionString = azurite().connectionString.replace(/BlobEndpoint=[^;]+/, 'BlobEndpoint=http://no-such-host.invalid:9999/devstoreaccount1');
+    expect(connectionString).toMatch(/no-such-host/);
+    const storage = new AzureBlobStorage({ container: 'c', connectionString, maxAttempts: 1 });
+    for (const call of [() => storage.head('a/b'), () => storage.get('a/b'), () => storage.put('a/b', 'x'), () => storage.list('')]) {
+      const error = await errorOf(call());
+      expect(StorageError.isInstance(error)).toBe(true);
+      expect((error as StorageError).retryable).toBe(false);
+      expect(error.message).toMatch(/failed \(ENOTFOUND\)/);
+    }
+  });
 });

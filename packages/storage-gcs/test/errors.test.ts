@@ -74,4 +74,18 @@ describe('GcsStorage errors and access modes', () => {
     const storage = new GcsStorage({ bucket: 'models', rootPrefix: 'team', projectId: 'p', apiEndpoint: server().endpoint });
     expect(storage.describe('operatorai-model-store/d/x.tar.gz')).toEqual({ type: 'google:cloud-storage', bucket: 'models', prefix: 'team/operatorai-model-store/d/x.tar.gz' });
   });
+
+  it('does not call a host that does not resolve retryable, and stops retrying it at once', async () => {
+    // ENOTFOUND: the name will not resolve on the next attempt either. Before, media reads
+    // retried it with the SDK's backoff (1 s, 2 s, 4 s, 8 s at five attempts).
+    const storage = new GcsStorage({ bucket: 'b', projectId: 'p', apiEndpoint: 'http://no-such-host.invalid:9999', maxAttempts: 5 });
+    for (const call of [() => storage.get('a/b'), () => storage.put('a/b', 'x')]) {
+      const started = Date.now();
+      const error = await errorOf(call());
+      expect(Date.now() - started).toBeLessThan(900);
+      expect(StorageError.isInstance(error)).toBe(true);
+      expect((error as StorageError).retryable).toBe(false);
+      expect(error.message).toMatch(/^GCS (read|write) of gs:\/\/b\/a\/b failed .*ENOTFOUND/);
+    }
+  });
 });

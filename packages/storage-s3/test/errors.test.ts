@@ -93,4 +93,15 @@ describe('S3Storage on a server that drops connections mid-upload', () => {
     expect(await store.listModels('flaky')).toEqual(['dropped']);
     storage.client.destroy();
   }, 60_000);
+
+  it('does not call a host that does not resolve retryable', async () => {
+    const storage = new S3Storage({ bucket: 'b', endpoint: 'http://no-such-host.invalid:9999', forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+    for (const call of [() => storage.head('a/b'), () => storage.get('a/b'), () => storage.put('a/b', 'x'), () => storage.list('')]) {
+      const error = await errorOf(call());
+      expect(StorageError.isInstance(error)).toBe(true);
+      expect((error as StorageError).retryable).toBe(false);
+      expect(error.message).toMatch(/ENOTFOUND/);
+    }
+    storage.client.destroy();
+  });
 });
