@@ -7,7 +7,7 @@ import { GcsStorage } from '@modelstore/storage-gcs';
 import { S3Storage } from '@modelstore/storage-s3';
 import { execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -242,6 +242,7 @@ const cliBin = path.resolve(__dirname, '../../cli/dist/bin.js');
 
 /** Runs the built `modelstore` CLI (`pnpm --filter @modelstore/cli build` first); its exit code and output. */
 export function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  if (!existsSync(cliBin)) throw new Error(`The modelstore CLI is not built (${cliBin} is missing): run \`pnpm --filter @modelstore/cli... build\` (turbo's test task builds it first)`);
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [cliBin, ...args], { env: { PATH: process.env.PATH ?? '', HOME: workDir('home') }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
