@@ -19,19 +19,34 @@ import {
   checkStorage,
   cleanModelCache,
   defaultCacheDir,
+  ModelStore,
+  archiveKeyFromLocation,
+  checkJsonValue,
+  createdTime,
+  layout,
+  parseJson,
+  parseStoreUri,
+  registryRoot,
+  validateDomain,
+  validateModelId,
+  validateStateName,
   type ModelMetadata,
-  type ModelStore,
+  type Storage,
+  type StoredObject,
 } from '@modelstore/core';
 import cliProgress from 'cli-progress';
 import { Command, CommanderError, Option } from 'commander';
 import ms from 'ms';
 import { readdirSync, statSync } from 'node:fs';
+import { PassThrough } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { version } from './version.js';
 import { formatStorageReport } from './doctor.js';
+import { cliMessage, shellWord, type CommandContext } from './words.js';
 
 /** Exit codes: what a script can tell apart. */
 export const exitCodes = { ok: 0, failure: 1, usage: 2, notFound: 3, conflict: 4 } as const;
@@ -49,7 +64,36 @@ interface GlobalOptions {
   cacheDir?: string;
 }
 
-class UsageError extends Error {}
+/** A bad command line: exit 2, `--json` code `USAGE` (with `argument` when one option or argument is at fault). */
+class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly argument?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** An error of the CLI's own with its `--json` code and exit code (e.g. `REGISTRY_NOT_FOUND`, 3). */
+class CliError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}
+
+/** A command that changed the store and then failed: the message says what was done (e.g. the uploaded model's id) before the error. */
+class PartialError extends Error {
+  constructor(
+    readonly done: string,
+    readonly inner: unknown,
+  ) {
+    super(`${done}, but ${inner instanceof Error ? inner.message : String(inner)}`);
+  }
+}
 
 const examples = `
 Examples:
@@ -105,20 +149,39 @@ function progressBar(io: CliIo, label: string, total: number): { update(bytes: n
   };
 }
 
-function parseMeta(pairs: string[]): Record<string, unknown> | undefined {
-  if (pairs.length === 0) return undefined;
+/**
+ * `--meta key=value` (values stay strings, exactly as typed) and `--meta-json key=<json>`
+ * (typed values: numbers, booleans, null, arrays, objects; refused as core refuses them:
+ * NaN, Infinity, integers beyond 2^53...). Checked before any I/O.
+ */
+function parseMeta(pairs: string[], jsonPairs: string[]): Record<string, unknown> | undefined {
+  if (pairs.length === 0 && jsonPairs.length === 0) return undefined;
   const meta: Record<string, unknown> = {};
-  for (const pair of pairs) {
+  const split = (option: string, pair: string): [string, string] => {
     const at = pair.indexOf('=');
-    if (at <= 0) throw new UsageError(`--meta takes key=value, got "${pair}"`);
-    const raw = pair.slice(at + 1);
-    let value: unknown = raw;
+    if (at <= 0) throw new UsageError(`${option} takes key=value, got "${pair}"`, option);
+    const key = pair.slice(0, at);
+    if (Object.hasOwn(meta, key)) throw new UsageError(`${option}: the key "${key}" is given twice`, option);
+    return [key, pair.slice(at + 1)];
+  };
+  for (const pair of pairs) {
+    const [key, value] = split('--meta', pair);
+    meta[key] = value;
+  }
+  for (const pair of jsonPairs) {
+    const [key, text] = split('--meta-json', pair);
+    let value: unknown;
     try {
-      value = JSON.parse(raw);
-    } catch {
-      // A plain string.
+      value = parseJson(text);
+    } catch (error) {
+      throw new UsageError(`--meta-json ${key}: ${JSON.stringify(text)} is not JSON (${(error as Error).message}); a string needs its quotes, e.g. --meta-json '${key}="text"', or use --meta ${key}=text`, '--meta-json');
     }
-    meta[pair.slice(0, at)] = value;
+    meta[key] = value;
+  }
+  try {
+    checkJsonValue(meta, 'extraMetadata');
+  } catch (error) {
+    throw new UsageError(`--meta-json: ${(error as Error).message.replace(/^extraMetadata\.?/, '')}`, '--meta-json');
   }
   return meta;
 }
@@ -147,12 +210,16 @@ export function defaultDownloadFolder(domain: string, modelId: string): string {
   return `model-${createHash('sha256').update(`${domain}/${modelId}`).digest('hex').slice(0, 16)}`;
 }
 
-function createdOf(metadata: ModelMetadata): string {
-  return metadata.code?.created_at ?? metadata.code?.created ?? '';
+/** A model's creation time as ISO 8601 UTC (core's `createdTime`: the precise time, else Python's stamp read against the document's storage time); null when unknown. */
+function createdIso(metadata: ModelMetadata, documentTime?: Date): string | null {
+  const time = createdTime(metadata, documentTime);
+  return time > 0 && Number.isFinite(time) ? new Date(time).toISOString() : null;
 }
 
 /** The exit code for an error, and whether it is a usage error. */
 function exitCodeOf(error: unknown): number {
+  if (error instanceof PartialError) return exitCodeOf(error.inner);
+  if (error instanceof CliError) return error.exitCode;
   // A bad store URI or option (unknown scheme or query option, file://relative) and missing store settings
   // (no store, MODEL_STORE_ROOT_PREFIX unset) are usage errors: the command line or the variables must change.
   if (error instanceof UsageError || InvalidNameError.isInstance(error) || InvalidArgumentError.isInstance(error) || StoreConfigurationError.isInstance(error)) return exitCodes.usage;
@@ -161,36 +228,167 @@ function exitCodeOf(error: unknown): number {
   return exitCodes.failure;
 }
 
+/** Every page of a listing under `prefix`. */
+async function listAll(storage: Storage, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await storage.list(prefix, cursor === undefined ? {} : { cursor });
+    keys.push(...page.objects.map((object) => object.key));
+    cursor = page.cursor;
+  } while (cursor !== undefined);
+  return keys;
+}
+
+/** `fn` over `items`, at most `limit` at a time, results in order. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+/** sha256 of a stored object's bytes, streamed. */
+async function objectSha256(storage: Storage, key: string): Promise<string | undefined> {
+  const object = await storage.get(key);
+  if (!object) return undefined;
+  const hash = createHash('sha256');
+  for await (const chunk of object.body as AsyncIterable<Uint8Array>) hash.update(chunk);
+  return hash.digest('hex');
+}
+
+/** A view of `storage` whose reads of `key` report the bytes that pass (for `cp`'s progress bar). */
+function countingReads(storage: Storage, key: string, onBytes: (bytes: number) => void): Storage {
+  return {
+    specificationVersion: storage.specificationVersion,
+    capabilities: storage.capabilities,
+    describe: (name) => storage.describe(name),
+    put: (name, body, options) => storage.put(name, body, options),
+    head: (name) => storage.head(name),
+    list: (prefix, options) => storage.list(prefix, options),
+    delete: (name) => storage.delete(name),
+    get: async (name, options): Promise<StoredObject | undefined> => {
+      const object = await storage.get(name, options);
+      if (!object || name !== key) return object;
+      let bytes = options?.range?.start ?? 0;
+      const counter = new PassThrough();
+      counter.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+        onBytes(bytes);
+      });
+      object.body.on('error', (error) => counter.destroy(error));
+      object.body.pipe(counter);
+      return { ...object, body: counter };
+    },
+  };
+}
+
+const helpConfiguration = { showGlobalOptions: true, sortSubcommands: false } as const;
+
 /** Runs the `modelstore` command with `argv` (without `node` and the script); resolves to the exit code. */
 export async function run(argv: string[], io: CliIo): Promise<number> {
   const write = (text: string) => io.stdout.write(text);
+  const note = (text: string) => io.stderr.write(`modelstore: ${text}\n`);
   const program = new Command('modelstore');
-  let json = false;
+  // --json is known before commander parses, so that usage errors are JSON too.
+  const ended = argv.indexOf('--');
+  let json = (ended === -1 ? argv : argv.slice(0, ended)).includes('--json');
   let code: number = exitCodes.ok;
+  let context: CommandContext = 'other';
 
-  const open = async (target?: string): Promise<ModelStore> => {
+  /** The store as given (`--store`, else `MODELSTORE_STORE`), or undefined when it comes from Python's MODEL_STORE_* variables. */
+  const storeUri = (): string | undefined => program.opts<GlobalOptions>().store || io.env.MODELSTORE_STORE || undefined;
+  const describeStore = (uri: string | undefined) => uri ?? `the store of MODEL_STORE_STORAGE=${io.env.MODEL_STORE_STORAGE ?? ''}`;
+
+  /**
+   * Checks a store URI before any I/O: it parses (scheme, options), it does not point inside
+   * a registry (the `operatorai-model-store` folder Python users see), and a local path is not a file.
+   */
+  const checkStoreUri = (uri: string | undefined, option: string): void => {
+    if (uri === undefined) return;
+    const target = parseStoreUri(uri);
+    const local = target.uri.protocol === 'file:' ? fileURLToPath(target.uri) : undefined;
+    const segments = (local ?? decodeURIComponent(target.uri.pathname)).split(/[\\/]+/);
+    if (segments.includes(registryRoot)) {
+      const at = uri.indexOf(registryRoot);
+      const parent = at > 0 ? uri.slice(0, at).replace(/[\\/]+$/, '') || '/' : '.';
+      throw new UsageError(
+        `${option} ${uri} points inside a registry (its ${registryRoot} folder): give the folder or prefix that holds ${registryRoot}, e.g. ${option} ${shellWord(parent)}${target.uri.search && at > 0 && !parent.includes('?') ? shellWord(target.uri.search) : ''}`,
+        option,
+      );
+    }
+    if (local !== undefined) {
+      const info = statSync(local, { throwIfNoEntry: false });
+      if (info && !info.isDirectory()) throw new UsageError(`${option} ${uri} is a file, not a registry folder: give the folder that holds ${registryRoot}`, option);
+    }
+  };
+
+  /** Opens a store (after `checkStoreUri`). */
+  const openStore = (uri: string | undefined): Promise<ModelStore> => {
     const options = program.opts<GlobalOptions>();
-    // openModelStore reads MODELSTORE_STORE, then Python's MODEL_STORE_* variables, from io.env when no URI is given.
-    return openModelStore(target ?? options.store, {
+    return openModelStore(uri, {
       adapters: [new RawAdapter()],
       env: io.env,
       importer: (name) => import(name),
       ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
     });
   };
+
+  /** Whether the store holds a registry (any key under `operatorai-model-store/`). */
+  const hasRegistry = async (store: ModelStore): Promise<boolean> => (await store.storage.list(`${registryRoot}/`, { limit: 1 })).objects.length > 0;
+
+  /** Opens the store of a command that reads: a store that holds no registry is an error that says what is there instead. */
+  const openExisting = async (uri: string | undefined = storeUri(), option = '--store'): Promise<ModelStore> => {
+    checkStoreUri(uri, option);
+    const store = await openStore(uri);
+    if (await hasRegistry(store)) return store;
+    const inner = await Promise.all(['domains/', 'model_states/'].map((prefix) => store.storage.list(prefix, { limit: 1 })));
+    if (inner.some((page) => page.objects.length > 0)) {
+      throw new UsageError(`${option} ${describeStore(uri)} is the inside of a registry (it holds domains/ and model_states/): give the folder or prefix above it`, option);
+    }
+    const target = uri === undefined ? undefined : parseStoreUri(uri);
+    if (target?.uri.protocol === 'file:' && statSync(fileURLToPath(target.uri), { throwIfNoEntry: false }) === undefined) {
+      throw new CliError(`${option} ${uri}: no such folder. Check the path; a first \`modelstore upload\` there creates a registry`, 'REGISTRY_NOT_FOUND', exitCodes.notFound);
+    }
+    throw new CliError(`No modelstore registry at ${describeStore(uri)}: it holds no ${registryRoot}/ folder. Check the path; a first \`modelstore upload\` there creates a registry`, 'REGISTRY_NOT_FOUND', exitCodes.notFound);
+  };
+
+  /** Opens the store of a command that writes; `announce()` says so on stderr when the command created the registry. */
+  const openForWriting = async (uri: string | undefined = storeUri(), option = '--store'): Promise<{ store: ModelStore; announce(): void }> => {
+    checkStoreUri(uri, option);
+    const store = await openStore(uri);
+    const existed = await hasRegistry(store);
+    return { store, announce: () => (existed ? undefined : note(`created a new registry at ${describeStore(uri)}`)) };
+  };
+
+  /** Creates a state that does not exist yet; true when this call created it. */
+  const ensureState = async (store: ModelStore, name: string): Promise<boolean> => {
+    if ((await store.listModelStates()).includes(name)) return false;
+    await store.createModelState(name);
+    return true;
+  };
+
   // Python's JSON dialect: metadata Python wrote (NaN, Infinity, integers of any size) is printed as stored.
   const output = (value: unknown, human: () => string) => write(json ? `${stringifyJson(value, { indent: 2 })}\n` : human());
+  const repeatable = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
   program
     .name('modelstore')
     .description('Version, list, label, copy and download models in a modelstore registry (Python modelstore compatible).')
     .version(version)
-    .option('--store <uri>', 'the registry: file:///path or a path, s3://bucket/prefix, gs://bucket/prefix, azure://container/prefix')
-    .option('--json', 'machine-readable output on stdout')
+    .option('--store <uri>', 'the registry: file:///path or a path, s3://bucket/prefix, gs://bucket/prefix, azure://container/prefix (default: MODELSTORE_STORE, else MODEL_STORE_*)')
+    .option('--json', 'machine-readable output on stdout, errors included')
     .option('--cache-dir <dir>', 'where loaded models are cached')
     .addHelpText('after', examples)
     .showHelpAfterError('(run modelstore --help for usage)')
     .exitOverride()
+    .configureHelp(helpConfiguration)
     .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
     .hook('preAction', () => {
       json = program.opts<GlobalOptions>().json ?? false;
@@ -198,57 +396,89 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
 
   program
     .command('upload')
-    .description('upload a model: one file, a directory, or several files')
-    .argument('<domain>')
-    .argument('<paths...>')
+    .description('upload a model: one file, a directory, or several files; prints its id')
+    .argument('<domain>', 'the domain (a model family, e.g. churn)')
+    .argument('<paths...>', 'the model: a file, a directory, or several files')
     .option('--id <modelId>', 'model id (default: a new UUID)')
-    .option('--extra <file>', 'an extra file, stored under extras/ (repeatable)', (value: string, previous: string[]) => [...previous, value], [] as string[])
-    .option('--meta <key=value>', 'extra metadata; values are JSON when they parse as JSON (repeatable)', (value: string, previous: string[]) => [...previous, value], [] as string[])
-    .option('--state <state>', 'put the model in this state, creating the state if needed')
-    .action(async (domain: string, paths: string[], options: { id?: string; extra: string[]; meta: string[]; state?: string }) => {
-      const extraMetadata = parseMeta(options.meta);
-      const store = await open();
-      for (const file of [...paths, ...options.extra]) {
-        if (!(await stat(file).catch(() => undefined))) throw new UsageError(`No such file or directory: ${file}`);
+    .option('--extra <file>', 'an extra file, stored under extras/ (repeatable; files only)', repeatable)
+    .option('--meta <key=value>', 'extra metadata, the value stored as a string (repeatable)', repeatable)
+    .option('--meta-json <key=json>', 'extra metadata with a JSON value: a number, true, null, a list, an object (repeatable)', repeatable)
+    .option('--state <state>', 'put the model in this state (created if it does not exist, as state set does)')
+    .action(async (domain: string, paths: string[], options: { id?: string; extra?: string[]; meta?: string[]; metaJson?: string[]; state?: string }) => {
+      // Every argument is checked before the store is touched.
+      validateDomain(domain);
+      if (options.id !== undefined) validateModelId(options.id);
+      if (options.state !== undefined) validateStateName(options.state);
+      const extraMetadata = parseMeta(options.meta ?? [], options.metaJson ?? []);
+      const extras = options.extra ?? [];
+      for (const file of paths) {
+        if (!(await stat(file).catch(() => undefined))) throw new UsageError(`No such file or directory: ${file}`, 'paths');
       }
-      const total = paths.reduce((sum, file) => sum + sizeOf(file), 0) + options.extra.reduce((sum, file) => sum + sizeOf(file), 0);
+      for (const file of extras) {
+        const info = await stat(file).catch(() => undefined);
+        if (!info) throw new UsageError(`--extra ${file}: no such file`, '--extra');
+        if (info.isDirectory()) throw new UsageError(`--extra ${file} is a directory: --extra takes files (give each file with its own --extra, or upload the directory as part of the model)`, '--extra');
+        if (!info.isFile()) throw new UsageError(`--extra ${file} is not a regular file`, '--extra');
+      }
+      const { store, announce } = await openForWriting();
+      const total = paths.reduce((sum, file) => sum + sizeOf(file), 0) + extras.reduce((sum, file) => sum + sizeOf(file), 0);
       const bar = progressBar(io, 'upload', total);
       let metadata: ModelMetadata;
       try {
         metadata = await store.upload(domain, {
           model: paths.length === 1 ? paths[0]! : paths,
           ...(options.id ? { modelId: options.id } : {}),
-          extraFiles: options.extra,
+          extraFiles: extras,
           ...(extraMetadata ? { extraMetadata } : {}),
-          onProgress: (bytes) => bar.update(bytes),
+          // Core reports bytes (a number) or a progress record with them.
+          onProgress: (progress: unknown) => bar.update(typeof progress === 'number' ? progress : ((progress as { bytes?: number })?.bytes ?? 0)),
         });
       } finally {
         bar.stop();
       }
+      announce();
+      const id = metadata.model.model_id;
       if (options.state) {
-        await store.createModelState(options.state);
-        await store.setModelState(domain, metadata.model.model_id, options.state);
+        try {
+          const created = await ensureState(store, options.state);
+          await store.setModelState(domain, id, options.state);
+          note(`${domain}/${id} is in state ${options.state}${created ? ` (state ${options.state} created)` : ''}`);
+        } catch (error) {
+          throw new PartialError(`uploaded model ${id} to ${domain}`, error);
+        }
       }
-      output(metadata, () => `${metadata.model.model_id}\n`);
+      output(metadata, () => `${id}\n`);
     });
 
   program
     .command('download')
-    .description('download a model (default: the latest) and verify it')
-    .argument('<domain>')
-    .argument('[modelId]')
+    .description('download a model (default: the latest) and verify every file; prints the directory')
+    .argument('<domain>', 'the domain')
+    .argument('[modelId]', 'the model (default: the latest, or the newest in --state)')
     .option('--to <dir>', 'directory to create (default: ./<domain>-<modelId>, shortened when over 200 bytes)')
     .option('--overwrite', 'replace the directory if it exists and is not empty')
     .option('--state <state>', 'the newest model in this state (e.g. production) instead of the latest')
     .action(async (domain: string, modelId: string | undefined, options: { to?: string; overwrite?: boolean; state?: string }) => {
-      if (modelId !== undefined && options.state !== undefined) throw new UsageError('give a model id or --state, not both: --state picks the newest model in that state');
-      const store = await open();
+      validateDomain(domain);
+      if (modelId !== undefined) validateModelId(modelId);
+      if (options.state !== undefined) validateStateName(options.state);
+      if (modelId !== undefined && options.state !== undefined) throw new UsageError('give a model id or --state, not both: --state picks the newest model in that state', '--state');
+      if (options.to !== undefined) {
+        const info = statSync(options.to, { throwIfNoEntry: false });
+        if (info && !info.isDirectory()) throw new UsageError(`--to ${options.to} is a file: give a directory to create (or an empty one)`, '--to');
+      }
+      const store = await openExisting();
       const metadata = modelId !== undefined ? await store.getModelInfo(domain, modelId) : options.state !== undefined ? await store.getLatestModel(domain, { state: options.state }) : await store.getDomain(domain);
       const id = metadata.model.model_id;
       const bar = progressBar(io, 'download', metadata.archive?.size ?? 0);
       let directory: string;
       try {
-        directory = await store.download(domain, { modelId: id, to: options.to ?? defaultDownloadFolder(domain, id), overwrite: options.overwrite ?? false, onProgress: (bytes) => bar.update(bytes) });
+        directory = await store.download(domain, {
+          modelId: id,
+          to: options.to ?? defaultDownloadFolder(domain, id),
+          overwrite: options.overwrite ?? false,
+          onProgress: (bytes: unknown) => bar.update(typeof bytes === 'number' ? bytes : ((bytes as { bytes?: number })?.bytes ?? 0)),
+        });
       } finally {
         bar.stop();
       }
@@ -257,117 +487,242 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
 
   program
     .command('ls')
-    .description('list domains, or the models of a domain (newest first)')
-    .argument('[domain]')
+    .description('list the domains, or the models of a domain newest first (id, created, library, size, states)')
+    .argument('[domain]', 'the domain whose models to list (default: list the domains)')
     .option('--state <state>', 'only models in this state')
     .action(async (domain: string | undefined, options: { state?: string }) => {
-      const store = await open();
+      if (domain !== undefined) validateDomain(domain);
+      if (options.state !== undefined) validateStateName(options.state);
+      if (domain === undefined && options.state) throw new UsageError('--state needs a domain: modelstore ls <domain> --state <state>', '--state');
+      const store = await openExisting();
+      /** The creation time, reading the document's storage time only when the metadata has no precise time (Python-written models). */
+      const created = async (metadata: ModelMetadata) => {
+        if (typeof metadata.code?.created_at === 'string' && !Number.isNaN(Date.parse(metadata.code.created_at))) return createdIso(metadata);
+        const info = await store.storage.head(layout.version(metadata.model.domain, metadata.model.model_id));
+        return createdIso(metadata, info?.lastModified);
+      };
       if (domain === undefined) {
-        if (options.state) throw new UsageError('--state needs a domain: modelstore ls <domain> --state <state>');
         const domains = await store.listDomains();
         // One domain that cannot be read (a damaged pointer, every model deleted) does not hide the others.
-        const latest = await Promise.all(
-          domains.map((name) =>
-            store.getDomain(name).then(
-              (metadata) => ({ domain: name, latest: metadata.model.model_id, created: createdOf(metadata) }),
-              (error: unknown) => {
-                if (!ModelStoreError.isInstance(error) || StorageError.isInstance(error)) throw error;
-                return { domain: name, latest: null, created: null, error: { code: (error as ModelStoreError).code, message: (error as Error).message } };
-              },
-            ),
+        const latest = await mapLimit(domains, 16, (name) =>
+          store.getDomain(name).then(
+            async (metadata) => ({ domain: name, latest: metadata.model.model_id, created: await created(metadata) }),
+            (error: unknown) => {
+              if (!ModelStoreError.isInstance(error) || StorageError.isInstance(error)) throw error;
+              return { domain: name, latest: null, created: null, error: { code: (error as ModelStoreError).code, message: cliMessage(error) } };
+            },
           ),
         );
         output(latest, () => table([['DOMAIN', 'LATEST MODEL', 'CREATED'], ...latest.map((row) => [row.domain, row.latest ?? `- (${row.error!.code.toLowerCase()})`, row.created ?? '-'])]));
         return;
       }
       const ids = await store.listModels(domain, options.state ? { state: options.state } : {});
-      const infos = await Promise.all(ids.map((id) => store.getModelInfo(domain, id)));
-      output(
-        infos.map((metadata) => ({ modelId: metadata.model.model_id, created: createdOf(metadata), library: metadata.model.model_type.library, size: metadata.archive?.size ?? null })),
-        () => table([['MODEL ID', 'CREATED', 'LIBRARY', 'SIZE'], ...infos.map((metadata) => [metadata.model.model_id, createdOf(metadata), metadata.model.model_type.library, metadata.archive ? formatBytes(metadata.archive.size) : '-'])]),
+      const [infos, defined] = await Promise.all([mapLimit(ids, 16, (id) => store.getModelInfo(domain, id)), store.listModelStates()]);
+      // The states of every model from one listing per state (not one read per model).
+      const statesOf = new Map<string, string[]>();
+      for (const [name, keys] of await mapLimit(defined.sort(), 8, async (name) => [name, await listAll(store.storage, layout.stateVersions(domain, name))] as const)) {
+        const prefix = layout.stateVersions(domain, name);
+        for (const key of keys) {
+          const rest = key.slice(prefix.length);
+          if (rest.includes('/') || !rest.endsWith('.json')) continue;
+          const id = rest.slice(0, -'.json'.length);
+          statesOf.set(id, [...(statesOf.get(id) ?? []), name]);
+        }
+      }
+      const rows = await mapLimit(infos, 16, async (metadata) => {
+        const archiveKey = metadata.archive ? undefined : archiveKeyFromLocation(metadata.storage);
+        const size = metadata.archive?.size ?? (archiveKey ? ((await store.storage.head(archiveKey).catch(() => undefined))?.size ?? null) : null);
+        return { modelId: metadata.model.model_id, created: await created(metadata), library: metadata.model.model_type?.library ?? null, size, states: statesOf.get(metadata.model.model_id) ?? [] };
+      });
+      output(rows, () =>
+        table([['MODEL ID', 'CREATED', 'LIBRARY', 'SIZE', 'STATES'], ...rows.map((row) => [row.modelId, row.created ?? '-', row.library ?? '-', row.size === null ? '-' : formatBytes(row.size), row.states.join(',') || '-'])]),
       );
     });
 
   program
     .command('info')
-    .description("show a model's metadata (default: the latest)")
-    .argument('<domain>')
-    .argument('[modelId]')
+    .description("show a model's summary: id, creation time, library, size, states, files, metadata (--json: the whole document)")
+    .argument('<domain>', 'the domain')
+    .argument('[modelId]', 'the model (default: the latest)')
     .action(async (domain: string, modelId: string | undefined) => {
-      const store = await open();
+      validateDomain(domain);
+      if (modelId !== undefined) validateModelId(modelId);
+      const store = await openExisting();
       const metadata = modelId === undefined ? await store.getDomain(domain) : await store.getModelInfo(domain, modelId);
-      const states = await store.getModelStates(domain, metadata.model.model_id);
-      output({ ...metadata, states }, () => `${stringifyJson({ ...metadata, states }, { indent: 2 })}\n`);
+      const id = metadata.model.model_id;
+      const states = await store.getModelStates(domain, id);
+      if (json) {
+        output({ ...metadata, states }, () => '');
+        return;
+      }
+      const documentTime = metadata.code?.created_at ? undefined : (await store.storage.head(layout.version(domain, id)))?.lastModified;
+      const archiveKey = archiveKeyFromLocation(metadata.storage);
+      const size = metadata.archive?.size ?? (archiveKey ? (await store.storage.head(archiveKey).catch(() => undefined))?.size : undefined);
+      const type = metadata.model.model_type;
+      const lines: Array<[string, string]> = [
+        ['domain', domain],
+        ['model id', id],
+        ['created', createdIso(metadata, documentTime) ?? '-'],
+        ['library', `${type?.library ?? '-'}${type?.type ? ` (${type.type})` : ''}`],
+        ['size', size === undefined ? '-' : `${formatBytes(size)} archive${metadata.archive ? `, sha256 ${metadata.archive.sha256}` : ''}`],
+        ['states', states.length ? states.join(', ') : '-'],
+        ['written by', [metadata.modelstore ? `modelstore ${metadata.modelstore}` : '', metadata.code?.runtime ?? '', metadata.code?.user ? `user ${metadata.code.user}` : ''].filter(Boolean).join(', ') || '-'],
+        ['storage', `${metadata.storage?.type ?? '-'}${archiveKey ? ` ${archiveKey}` : ''}`],
+      ];
+      const width = Math.max(...lines.map(([label]) => label.length)) + 1;
+      let text = lines.map(([label, value]) => `${`${label}:`.padEnd(width)} ${value}\n`).join('');
+      const files = Object.entries(metadata.archive?.files ?? {});
+      if (files.length) text += `files:\n${files.map(([name, digest]) => `  ${name}  ${formatBytes(digest.size)}\n`).join('')}`;
+      for (const [label, value] of [
+        ['parameters', metadata.model.parameters],
+        ['data', metadata.model.data],
+        ['extra', metadata.extra],
+      ] as const) {
+        if (value && typeof value === 'object' && Object.keys(value).length)
+          text += `${label}:\n${Object.entries(value)
+            .map(([key, item]) => `  ${key}: ${stringifyJson(item)}\n`)
+            .join('')}`;
+      }
+      write(`${text}(modelstore --json info ${shellWord(domain)} ${shellWord(id)} prints the whole metadata document)\n`);
     });
 
   const state = program.command('state').description('create, remove and list model states; set and unset them on models');
   state
     .command('create')
-    .argument('<state>')
+    .description('create a model state (nothing happens if it exists)')
+    .argument('<state>', 'the state name (at least 3 characters), e.g. production')
     .action(async (name: string) => {
-      await (await open()).createModelState(name);
-      output({ state: name, created: true }, () => '');
+      validateStateName(name);
+      const { store, announce } = await openForWriting();
+      const created = await ensureState(store, name);
+      announce();
+      output({ state: name, created }, () => (created ? `created state ${name}\n` : `state ${name} already exists\n`));
     });
   state
     .command('rm')
-    .argument('<state>')
+    .description('remove a model state (models keep their copies, but the state can no longer be listed or set)')
+    .argument('<state>', 'the state name')
     .action(async (name: string) => {
-      await (await open()).deleteModelState(name);
-      output({ state: name, removed: true }, () => '');
+      validateStateName(name);
+      context = 'state rm';
+      await (await openExisting()).deleteModelState(name);
+      output({ state: name, removed: true }, () => `removed state ${name}\n`);
     });
-  state.command('ls').action(async () => {
-    const states = (await (await open()).listModelStates()).sort();
-    output(states, () => (states.length ? `${states.join('\n')}\n` : ''));
-  });
+  state
+    .command('ls')
+    .description('list the model states')
+    .action(async () => {
+      const states = (await (await openExisting()).listModelStates()).sort();
+      output(states, () => (states.length ? `${states.join('\n')}\n` : ''));
+    });
   state
     .command('set')
-    .argument('<domain>')
-    .argument('<modelId>')
-    .argument('<state>')
+    .description('put a model in a state (the state is created if it does not exist, as upload --state does)')
+    .argument('<domain>', 'the domain')
+    .argument('<modelId>', 'the model')
+    .argument('<state>', 'the state name')
     .action(async (domain: string, modelId: string, name: string) => {
-      await (await open()).setModelState(domain, modelId, name);
-      output({ domain, modelId, state: name, set: true }, () => '');
+      validateDomain(domain);
+      validateModelId(modelId);
+      validateStateName(name);
+      const store = await openExisting();
+      // The model first: a missing model creates no state.
+      await store.getModelInfo(domain, modelId);
+      const stateCreated = await ensureState(store, name);
+      await store.setModelState(domain, modelId, name);
+      output({ domain, modelId, state: name, set: true, stateCreated }, () => `${domain}/${modelId} is in state ${name}${stateCreated ? ` (state ${name} created)` : ''}\n`);
     });
   state
     .command('unset')
-    .argument('<domain>')
-    .argument('<modelId>')
-    .argument('<state>')
+    .description('take a model out of a state')
+    .argument('<domain>', 'the domain')
+    .argument('<modelId>', 'the model')
+    .argument('<state>', 'the state name')
     .action(async (domain: string, modelId: string, name: string) => {
-      await (await open()).removeModelState(domain, modelId, name);
-      output({ domain, modelId, state: name, set: false }, () => '');
+      validateDomain(domain);
+      validateModelId(modelId);
+      validateStateName(name);
+      const store = await openExisting();
+      const was = (await store.getModelStates(domain, modelId)).includes(name);
+      await store.removeModelState(domain, modelId, name);
+      output({ domain, modelId, state: name, set: false, wasSet: was }, () => (was ? `${domain}/${modelId} is no longer in state ${name}\n` : `${domain}/${modelId} was not in state ${name}\n`));
     });
 
   program
     .command('rm')
-    .description('delete a model (soft delete, as Python modelstore does)')
-    .argument('<domain>')
-    .argument('<modelId>')
+    .description('delete a model (soft delete, as Python modelstore does); asks on a terminal, --yes otherwise')
+    .argument('<domain>', 'the domain')
+    .argument('<modelId>', 'the model')
     .option('--yes', 'do not ask for confirmation')
     .action(async (domain: string, modelId: string, options: { yes?: boolean }) => {
-      const store = await open();
+      validateDomain(domain);
+      validateModelId(modelId);
+      if (!options.yes && !io.stdin.isTTY) throw new UsageError(`Deleting ${domain}/${modelId} needs confirmation: pass --yes`, '--yes');
+      const store = await openExisting();
       await store.getModelInfo(domain, modelId);
       if (!options.yes) {
-        if (!io.stdin.isTTY) throw new UsageError(`Deleting ${domain}/${modelId} needs confirmation: pass --yes`);
         const prompt = createInterface({ input: io.stdin, output: io.stderr });
-        const answer = await prompt.question(`Delete model ${modelId} from ${domain}? [y/N] `);
+        const answer = await prompt.question(`Delete model ${modelId} from ${domain}? [y/N] `).catch(() => '');
         prompt.close();
-        if (!/^y(es)?$/i.test(answer.trim())) throw new UsageError('Not deleted');
+        if (!/^y(es)?$/i.test(answer.trim())) {
+          output({ domain, modelId, deleted: false }, () => `not deleted: ${domain}/${modelId} is unchanged\n`);
+          return;
+        }
       }
       await store.deleteModel(domain, modelId);
-      output({ domain, modelId, deleted: true }, () => '');
+      output({ domain, modelId, deleted: true }, () => `deleted ${domain}/${modelId}\n`);
     });
 
   program
     .command('cp')
-    .description('copy a model to another store, verified (any pair of backends)')
-    .argument('<domain>')
-    .argument('<modelId>')
-    .requiredOption('--to <uri>', 'the target store')
-    .option('--state <state>', 'put the copy in this state (repeatable)', (value: string, previous: string[]) => [...previous, value], [] as string[])
-    .action(async (domain: string, modelId: string, options: { to: string; state: string[] }) => {
-      const [source, target] = await Promise.all([open(), open(options.to)]);
-      const copy = await source.copyModel(domain, modelId, target, { states: options.state });
+    .description('copy a model to another store, hash-verified (any pair of backends); a copy already there with the same digests is not copied again')
+    .argument('<domain>', 'the domain')
+    .argument('<modelId>', 'the model')
+    .requiredOption('--to <uri>', 'the target store (a URI or path, as --store)')
+    .option('--state <state>', 'put the copy in this state, created if needed (repeatable)', repeatable)
+    .action(async (domain: string, modelId: string, options: { to: string; state?: string[] }) => {
+      validateDomain(domain);
+      validateModelId(modelId);
+      const states = options.state ?? [];
+      for (const name of states) validateStateName(name);
+      checkStoreUri(storeUri(), '--store');
+      checkStoreUri(options.to, '--to');
+      const source = await openExisting();
+      const metadata = await source.getModelInfo(domain, modelId);
+      const { store: target, announce } = await openForWriting(options.to, '--to');
+      const archiveKey = archiveKeyFromLocation(metadata.storage);
+      const existing = await target.getModelInfo(domain, modelId).catch((error: unknown) => {
+        if (ModelNotFoundError.isInstance(error) || DomainNotFoundError.isInstance(error)) return undefined;
+        throw error;
+      });
+      if (existing) {
+        const theirs = existing.archive?.sha256 ?? (await objectSha256(target.storage, archiveKeyFromLocation(existing.storage) ?? ''));
+        const ours = metadata.archive?.sha256 ?? (archiveKey ? await objectSha256(source.storage, archiveKey) : undefined);
+        if (theirs === undefined || theirs !== ours) {
+          throw new CliError(
+            `Model "${modelId}" already exists in domain "${domain}" of ${options.to} with different contents (archive sha256 ${theirs ?? 'unknown'}, this one ${ours ?? 'unknown'}): model ids are never reused`,
+            'MODEL_EXISTS',
+            exitCodes.conflict,
+          );
+        }
+        for (const name of states) {
+          await ensureState(target, name);
+          await target.setModelState(domain, modelId, name);
+        }
+        note(`${domain}/${modelId} is already there in ${options.to} (same archive sha256); nothing copied`);
+        output(existing, () => `${modelId}\n`);
+        return;
+      }
+      const size = metadata.archive?.size ?? (archiveKey ? (await source.storage.head(archiveKey))?.size : undefined) ?? 0;
+      const bar = progressBar(io, 'copy', size);
+      const counted = archiveKey && io.stderr.isTTY ? new ModelStore({ storage: countingReads(source.storage, archiveKey, (bytes) => bar.update(bytes)), adapters: [...source.adapters], cacheDir: source.cacheDir }) : source;
+      let copy: ModelMetadata;
+      try {
+        copy = await counted.copyModel(domain, modelId, target, { states });
+      } finally {
+        bar.stop();
+      }
+      announce();
       output(copy, () => `${modelId}\n`);
     });
 
@@ -386,10 +741,11 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
         return;
       }
       const olderThan = parseDuration(options.olderThan);
-      const result = await (await open()).collectGarbage({ olderThan, dryRun: options.dryRun ?? false, quiesced: options.quiesced ?? false }).catch((error: unknown) => {
+      const result = await (await openExisting()).collectGarbage({ olderThan, dryRun: options.dryRun ?? false, quiesced: options.quiesced ?? false }).catch((error: unknown) => {
         if (!InvalidOptionError.isInstance(error)) throw error;
         throw new UsageError(
           `--older-than ${options.olderThan} is below the minimum of 15m: an upload's commit still in flight could land after its archive was removed. Add --quiesced only when no upload is running and none was interrupted in the last 15 minutes`,
+          '--older-than',
         );
       });
       output(
@@ -412,7 +768,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     .command('doctor')
     .description('check that the store does what it claims (conditional writes, range reads, listings); exit 1 if not')
     .action(async () => {
-      const store = await open();
+      checkStoreUri(storeUri(), '--store');
+      const store = await openStore(storeUri());
       const report = await checkStorage(store.storage);
       const uri = program.opts<GlobalOptions>().store ?? io.env.MODELSTORE_STORE ?? `MODEL_STORE_STORAGE=${io.env.MODEL_STORE_STORAGE ?? ''}`;
       output(report, () => formatStorageReport(report, uri));
@@ -423,13 +780,16 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {
     if (error instanceof CommanderError) {
-      // Help and version exit 0; commander has already printed its message.
-      return error.exitCode === 0 ? exitCodes.ok : exitCodes.usage;
+      // Help and version exit 0; commander has already printed its message on stderr.
+      if (error.exitCode === 0 || error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return exitCodes.ok;
+      if (json) write(`${JSON.stringify({ error: { code: 'USAGE', message: error.message.replace(/^error: /, '').replace(/\n/g, ' ') } })}\n`);
+      return exitCodes.usage;
     }
     code = exitCodeOf(error);
-    const message = error instanceof Error ? error.message : String(error);
-    const errorCode = ModelStoreError.isInstance(error) ? error.code : error instanceof UsageError ? 'USAGE' : 'ERROR';
-    if (json) write(`${JSON.stringify({ error: { code: errorCode, message, ...errorDetails(error) } })}\n`);
+    const message = error instanceof PartialError ? `${error.done}, but ${cliMessage(error.inner, context)}` : cliMessage(error, context);
+    const inner = error instanceof PartialError ? error.inner : error;
+    const errorCode = ModelStoreError.isInstance(inner) ? inner.code : inner instanceof CliError ? inner.code : inner instanceof UsageError ? 'USAGE' : 'ERROR';
+    if (json) write(`${JSON.stringify({ error: { code: errorCode, message, ...errorDetails(inner) } })}\n`);
     io.stderr.write(`modelstore: ${message}\n`);
   }
   return code;
@@ -440,6 +800,7 @@ function errorDetails(error: unknown): Record<string, unknown> {
   if (MissingDependencyError.isInstance(error)) return { packageName: error.packageName };
   if (StoreConfigurationError.isInstance(error)) return { settings: error.settings };
   if (InvalidArgumentError.isInstance(error) && error.argument !== undefined) return { argument: error.argument };
+  if (error instanceof UsageError && error.argument !== undefined) return { argument: error.argument };
   return {};
 }
 

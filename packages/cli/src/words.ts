@@ -1,0 +1,48 @@
+import { DestinationExistsError, DomainNotFoundError, ModelExistsError, ModelNotFoundError, ModelStoreError, StateNotFoundError } from '@modelstore/core';
+
+/** What the failing command was doing, for the errors whose advice depends on it. */
+export type CommandContext = 'state rm' | 'other';
+
+/** A word as it would be typed in a shell: bare when safe, else in single quotes. */
+export function shellWord(value: string): string {
+  return /^[A-Za-z0-9._,:@%+=/-]+$/.test(value) ? value : `'${value.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * The message of an error in the CLI's words. Core's errors name its JavaScript API
+ * (`listModels("churn")`, `createModelState("x")`, `overwrite: true`); the CLI says the
+ * command to run instead. Errors are mapped by their code and typed fields, so core's
+ * messages can change without the CLI repeating them; any other mention of the API left
+ * in a message is translated last.
+ */
+export function cliMessage(error: unknown, context: CommandContext = 'other'): string {
+  const message = error instanceof Error ? error.message : String(error);
+  if (!ModelStoreError.isInstance(error)) return message;
+  if (ModelNotFoundError.isInstance(error)) {
+    return `Model "${error.modelId}" does not exist in domain "${error.domain}": list its models with \`modelstore ls ${shellWord(error.domain)}\``;
+  }
+  if (DomainNotFoundError.isInstance(error)) {
+    return `Domain "${error.domain}" does not exist: list the domains with \`modelstore ls\`, or upload a model to create it`;
+  }
+  if (StateNotFoundError.isInstance(error)) {
+    return context === 'state rm'
+      ? `Model state "${error.state}" does not exist: list the states with \`modelstore state ls\``
+      : `Model state "${error.state}" does not exist: create it with \`modelstore state create ${shellWord(error.state)}\`, or list the states with \`modelstore state ls\``;
+  }
+  if (ModelExistsError.isInstance(error)) {
+    return `Model "${error.modelId}" already exists in domain "${error.domain}": model ids are never reused, choose another --id or leave it out`;
+  }
+  if (DestinationExistsError.isInstance(error)) return apiToCli(message).replace(/choose a new directory/, 'choose another --to');
+  return apiToCli(message);
+}
+
+/** Rewrites mentions of the JavaScript API in a message as the matching command or option. */
+export function apiToCli(message: string): string {
+  return message
+    .replace(/listModels\("([^"]*)"\)/g, (_, domain: string) => `\`modelstore ls ${shellWord(domain)}\``)
+    .replace(/createModelState\("([^"]*)"\)/g, (_, state: string) => `\`modelstore state create ${shellWord(state)}\``)
+    .replace(/listDomains\(\)/g, '`modelstore ls`')
+    .replace(/listModelStates\(\)/g, '`modelstore state ls`')
+    .replace(/pass overwrite: true/g, 'pass --overwrite')
+    .replace(/\boverwrite: true\b/g, '--overwrite');
+}
