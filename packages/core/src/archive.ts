@@ -296,7 +296,19 @@ async function* readSource(file: string, before: Stats): AsyncGenerator<Buffer> 
  * stream may wrap that error: `digest` holds the original, so callers rethrow it
  * (`SourceFileError.isInstance(await digest.catch(e => e))`).
  */
-export function packArchive(entries: ArchiveEntry[], options: { mtime: Date; compressionLevel: CompressionLevel }): { stream: Readable; digest: Promise<ArchiveDigest> } {
+export function packArchive(
+  entries: ArchiveEntry[],
+  options: {
+    mtime: Date;
+    compressionLevel: CompressionLevel;
+    /**
+     * Source bytes packed so far (file contents, before compression) against their total,
+     * the sum of the files' sizes as stat'd when packing starts: called once with
+     * `bytes: 0` once every source is checked, then after each chunk read.
+     */
+    onSourceBytes?(bytes: number, totalBytes: number): void;
+  },
+): { stream: Readable; digest: Promise<ArchiveDigest> } {
   const planned = planEntries(entries);
   const pack = tar.pack();
   // Packing may fail before the compressor listens: the error is handled where it is raised.
@@ -320,8 +332,25 @@ export function packArchive(entries: ArchiveEntry[], options: { mtime: Date; com
   let packError: unknown;
   const archive: ArchiveDigest = { sha256: '', size: 0, files: {}, directories: [] };
   const archiveDigest = digesting(archive);
+  let sourceBytes = 0;
+  let sourceTotal = 0;
+  const counted = options.onSourceBytes
+    ? async function* (chunks: AsyncIterable<unknown>): AsyncGenerator<Buffer> {
+        for await (const chunk of chunks as AsyncIterable<Buffer>) {
+          sourceBytes += chunk.length;
+          options.onSourceBytes!(sourceBytes, sourceTotal);
+          yield chunk;
+        }
+      }
+    : async function* (chunks: AsyncIterable<unknown>): AsyncGenerator<Buffer> {
+        yield* chunks as AsyncIterable<Buffer>;
+      };
   const packing = (async () => {
     await statted;
+    if (options.onSourceBytes) {
+      for (const entry of planned) if (entry.type === 'file') sourceTotal += entry.stat ? entry.stat.size : (entry.source as Buffer).length;
+      options.onSourceBytes(0, sourceTotal);
+    }
     for (const entry of planned) {
       if (entry.type === 'directory') {
         await new Promise<void>((resolve, reject) => {
@@ -334,10 +363,10 @@ export function packArchive(entries: ArchiveEntry[], options: { mtime: Date; com
       const fileDigest = digesting(file);
       if (typeof entry.source === 'string') {
         const header = { name: entry.path, size: entry.stat!.size, mode: tarMode(entry.mode), mtime: options.mtime, uid: 0, gid: 0, type: 'file' as const };
-        await pipeline(readSource(entry.source, entry.stat!), fileDigest.transform, pack.entry(header) as unknown as NodeJS.WritableStream);
+        await pipeline(readSource(entry.source, entry.stat!), counted, fileDigest.transform, pack.entry(header) as unknown as NodeJS.WritableStream);
       } else {
         const header = { name: entry.path, size: entry.source.length, mode: tarMode(entry.mode), mtime: options.mtime, uid: 0, gid: 0, type: 'file' as const };
-        await pipeline(Readable.from([entry.source]), fileDigest.transform, pack.entry(header) as unknown as NodeJS.WritableStream);
+        await pipeline(Readable.from([entry.source]), counted, fileDigest.transform, pack.entry(header) as unknown as NodeJS.WritableStream);
       }
       archive.files[entry.path] = file;
     }

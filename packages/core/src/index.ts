@@ -22,3 +22,5 @@ export { parseJson, stringifyJson, checkJsonValue, replaceMember, JsonSyntaxErro
 export type { StringifyJsonOptions } from './json.js';
 export { checkStorage, ensureConditionalWrites, conditionalWritesAdvice, probeKeyPrefix, staleProbeAge } from './check-storage.js';
 export type { CheckStorageOptions, StorageCheck, StorageCheckName, StorageCheckReport } from './check-storage.js';
+export { listCache, pruneCache } from './model-store.js';
+export type { CacheEntry, LoadOptions, PruneCacheOptions, PruneCacheReport, TransferProgress } from './model-store.js';

@@ -13,7 +13,7 @@ import { ensureConditionalWrites } from './check-storage.js';
 import { readGitInfo, type GitInfo } from './code-info.js';
 import { AdapterNotFoundError, DomainNotFoundError, IncompatibleContractError, IntegrityError, InvalidOptionError, StateNotFoundError } from './errors.js';
 import { version } from './version.js';
-import { cachedModel, cleanModelCache, defaultCacheDir } from './local/cache.js';
+import { cachedModel, cleanModelCache, defaultCacheDir, pruneCache } from './local/cache.js';
 import { archiveKeyOf, extractModel } from './local/extract.js';
 import type { ModelMetadata } from './metadata.js';
 import { deletedState, validateDomain, validateModelId, validateStateName } from './names.js';
@@ -28,12 +28,13 @@ import { modelTime, sortByTime } from './registry/order.js';
 import { ensureState, modelsInState, newestInState, requireState, statesOf } from './registry/states.js';
 import { layout } from './registry-layout.js';
 import type { Storage } from './storage.js';
-import { planUpload, runUpload, type UploadOptions } from './upload.js';
+import { planUpload, runUpload, type TransferProgress, type UploadOptions } from './upload.js';
 
 export { createdTime } from './registry/order.js';
 export { defaultGarbageAge, minimumGarbageAge } from './registry/gc.js';
-export { cleanModelCache, defaultCacheDir } from './local/cache.js';
-export type { UploadOptions } from './upload.js';
+export { cleanModelCache, defaultCacheDir, listCache, pruneCache } from './local/cache.js';
+export type { CacheEntry, PruneCacheOptions, PruneCacheReport } from './local/cache.js';
+export type { TransferProgress, UploadOptions } from './upload.js';
 
 export interface ModelStoreOptions {
   /** Where the registry lives. */
@@ -42,6 +43,14 @@ export interface ModelStoreOptions {
   adapters?: ModelAdapter[];
   /** Where `load` keeps extracted models. Default: `$XDG_CACHE_HOME/modelstore` or the platform's cache folder. */
   cacheDir?: string;
+  /**
+   * A size limit for `cacheDir`, in bytes (the sizes of the extracted files). After each
+   * `load` that extracts a model, the least recently used models are removed until the
+   * cache fits (as `pruneCache(cacheDir, { maxBytes })`); models a running load holds —
+   * the one just loaded included — are kept, so the cache may exceed the limit by them.
+   * Default: no limit.
+   */
+  cacheMaxBytes?: number;
   /**
    * gzip level of new archives: 0-9, or `'auto'` (default): per file, level 0 for
    * data that barely compresses (float weights: deflating them costs 10x the time
@@ -70,8 +79,18 @@ export interface DownloadOptions {
   to: string;
   /** Replace a non-empty `to` (swapped in only once the new copy is complete and verified). */
   overwrite?: boolean;
-  /** Called with the archive bytes read so far. */
-  onProgress?(bytes: number): void;
+  /** Archive bytes read against the archive's size: `{ phase: 'downloading', bytes, totalBytes }` (see {@link TransferProgress}). */
+  onProgress?(progress: TransferProgress): void;
+  signal?: AbortSignal;
+}
+
+export interface LoadOptions {
+  /** Default: the domain's latest model. */
+  modelId?: string;
+  /** The newest model in this state (e.g. `production`) instead of the latest; not with `modelId`. */
+  state?: string;
+  /** Archive bytes read when the model is not in the local cache: `{ phase: 'downloading', bytes, totalBytes }`; nothing on a cache hit. */
+  onProgress?(progress: TransferProgress): void;
   signal?: AbortSignal;
 }
 
@@ -87,12 +106,17 @@ export class ModelStore {
   readonly storage: Storage;
   readonly adapters: readonly ModelAdapter[];
   readonly cacheDir: string;
+  /** `ModelStoreOptions.cacheMaxBytes`: undefined for no limit. */
+  readonly cacheMaxBytes: number | undefined;
   private readonly compressionLevel: CompressionLevel;
   private readonly checkConditionalWrites: boolean;
   private gitInfo: Promise<GitInfo | undefined> | undefined;
 
   constructor(options: ModelStoreOptions) {
-    checkOptions('new ModelStore', options, { storage: 'object', cacheDir: 'string' }, ['storage']);
+    checkOptions('new ModelStore', options, { storage: 'object', cacheDir: 'string', cacheMaxBytes: 'number' }, ['storage']);
+    if (options.cacheMaxBytes !== undefined && !(Number.isFinite(options.cacheMaxBytes) && options.cacheMaxBytes >= 0)) {
+      throw new InvalidOptionError('cacheMaxBytes', `new ModelStore: cacheMaxBytes must be a number of bytes, 0 or more, got ${String(options.cacheMaxBytes)}`);
+    }
     const storageMethods = ['put', 'get', 'head', 'list', 'delete', 'describe'] as const;
     const missing = storageMethods.filter((method) => typeof (options.storage as unknown as Record<string, unknown>)[method] !== 'function');
     if (missing.length > 0 || typeof options.storage.capabilities !== 'object' || options.storage.capabilities === null) {
@@ -115,6 +139,7 @@ export class ModelStore {
     this.storage = options.storage;
     this.adapters = [...(options.adapters ?? [])];
     this.cacheDir = path.resolve(options.cacheDir ?? defaultCacheDir());
+    this.cacheMaxBytes = options.cacheMaxBytes;
     this.compressionLevel = options.compressionLevel ?? 'auto';
     this.checkConditionalWrites = options.checkConditionalWrites ?? true;
   }
@@ -231,18 +256,31 @@ export class ModelStore {
   /**
    * Loads a model through its adapter, from the local cache when the same model was
    * loaded before: the latest (default), `modelId`, or the newest model in `state`.
+   * The cached folder is held while the adapter loads it, so `pruneCache` (and
+   * `cacheMaxBytes`) never removes it meanwhile; after each extraction the cache is
+   * brought under `cacheMaxBytes` when set.
    * @throws InvalidOptionError when both `modelId` and `state` are given
+   * @throws LocalFileError when the cache folder cannot be written; the message says how to choose another
+   *   (the `cacheDir` option, `XDG_CACHE_HOME`, or the CLI's `--cache-dir`)
    */
-  async load<T = unknown>(domain: string, options: { modelId?: string; state?: string; signal?: AbortSignal } = {}): Promise<T> {
+  async load<T = unknown>(domain: string, options: LoadOptions = {}): Promise<T> {
     validateDomain(domain);
-    checkOptions('load', options, { modelId: 'string', state: 'string', signal: 'signal' });
+    checkOptions('load', options, { modelId: 'string', state: 'string', onProgress: 'function', signal: 'signal' });
     if (options.modelId !== undefined) validateModelId(options.modelId);
     if (options.state !== undefined) validateStateName(options.state);
-    const { metadata, directory } = await cachedModel(this.storage, this.cacheDir, domain, options);
-    const library = metadata.model.model_type.library;
-    const adapter = this.adapters.find((candidate) => candidate.library === library);
-    if (!adapter) throw new AdapterNotFoundError(`No adapter for library "${library}" is registered: ${installHint(library)}`);
-    return (await adapter.load(directory, metadata)) as T;
+    const { metadata, directory, extracted, release } = await cachedModel(this.storage, this.cacheDir, domain, options);
+    try {
+      if (extracted && this.cacheMaxBytes !== undefined) {
+        // Best effort: the model is loaded whether or not older ones could be removed.
+        await pruneCache(this.cacheDir, { maxBytes: this.cacheMaxBytes }).catch(() => undefined);
+      }
+      const library = metadata.model.model_type.library;
+      const adapter = this.adapters.find((candidate) => candidate.library === library);
+      if (!adapter) throw new AdapterNotFoundError(`No adapter for library "${library}" is registered: ${installHint(library)}`);
+      return (await adapter.load(directory, metadata)) as T;
+    } finally {
+      await release();
+    }
   }
 
   /** Removes what killed `load`s left in `cacheDir`; see {@link cleanModelCache}. */

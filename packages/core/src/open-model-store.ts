@@ -76,6 +76,8 @@ export interface OpenModelStoreOptions {
   adapters?: ModelAdapter[];
   /** Passed to `ModelStore`. */
   cacheDir?: string;
+  /** Passed to `ModelStore`: a size limit for `cacheDir` in bytes, kept by `load`. */
+  cacheMaxBytes?: number;
   /** Passed to `ModelStore` (default `true`): check once, before the first write, that a store claiming conditional writes honours them. */
   checkConditionalWrites?: boolean;
   /** Variables to read when `target` is omitted (default `process.env`): `MODELSTORE_STORE`, else Python's `MODEL_STORE_*`. */
@@ -348,6 +350,7 @@ export async function openModelStore(target?: string, options: OpenModelStoreOpt
     storage,
     adapters: options.adapters ?? [],
     ...(options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir }),
+    ...(options.cacheMaxBytes === undefined ? {} : { cacheMaxBytes: options.cacheMaxBytes }),
     ...(options.checkConditionalWrites === undefined ? {} : { checkConditionalWrites: options.checkConditionalWrites }),
   });
 }

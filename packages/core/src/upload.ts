@@ -28,9 +28,38 @@ export interface UploadOptions {
   extraFiles?: string[];
   /** Your JSON metadata, stored under `extra`. */
   extraMetadata?: Record<string, unknown>;
-  /** Called with the archive bytes written so far. */
-  onProgress?(bytes: number): void;
+  /**
+   * Progress in the model's own bytes (the files' contents, before compression) against
+   * their total: `{ phase: 'packing', bytes: 0, totalBytes }` once the adapter has listed
+   * the files and each was stat'd, then `phase: 'uploading'` as bytes are read into the
+   * archive on its way to the storage, and `{ phase: 'committing', bytes: totalBytes }`
+   * once the archive is stored and the metadata is being written. See {@link TransferProgress}.
+   */
+  onProgress?(progress: TransferProgress): void;
   signal?: AbortSignal;
+}
+
+/**
+ * What `onProgress` of `upload`, `download` and `load` receives.
+ *
+ * - upload: `bytes` and `totalBytes` count the model's files (every file of the archive,
+ *   `model-info.json` and extra files included) before compression, so a bar reaches 100%
+ *   however well the data compresses. Phases: `packing` (once, `bytes: 0`: the files are
+ *   listed and stat'd), `uploading` (bytes read and packed; the storage may still be
+ *   sending the last part when this reaches `totalBytes`), `committing` (once: the archive
+ *   is stored, the metadata is being written).
+ * - download and load: `phase: 'downloading'`, `bytes` of the archive (compressed, as
+ *   stored) read from the storage, `totalBytes` its size (the metadata's `archive.size`,
+ *   else the stored object's size). A `load` served from the local cache reports nothing.
+ *
+ * Since 0.1 (before: a bare number of archive bytes).
+ */
+export interface TransferProgress {
+  phase: 'packing' | 'uploading' | 'committing' | 'downloading';
+  /** Bytes done so far (see the phases). */
+  bytes: number;
+  /** Bytes in all; `bytes` reaches it when the phase's transfer is complete. */
+  totalBytes: number;
 }
 
 /** What an upload needs from its `ModelStore`. */
@@ -89,7 +118,21 @@ export async function runUpload(context: UploadContext, domain: string, plan: Re
   const created = new Date();
   const entries = [{ path: 'model-info.json', source: Buffer.from(JSON.stringify(modelInfo)) }, ...saved.files, ...(options.extraFiles ?? []).map((file, index) => ({ path: extraPaths[index]!, source: file }))];
   const archiveKey = layout.archive(domain, created, modelId);
-  const { stream, digest } = packArchive(entries, { mtime: created, compressionLevel: context.compressionLevel });
+  const { onProgress } = options;
+  let sourceTotal: number | undefined;
+  const { stream, digest } = packArchive(entries, {
+    mtime: created,
+    compressionLevel: context.compressionLevel,
+    ...(onProgress
+      ? {
+          onSourceBytes: (bytes: number, totalBytes: number) => {
+            const phase = sourceTotal === undefined ? 'packing' : 'uploading';
+            sourceTotal = totalBytes;
+            onProgress({ phase, bytes, totalBytes });
+          },
+        }
+      : {}),
+  });
   let packed: ArchiveDigest | undefined;
   void digest.then(
     (value) => (packed = value),
@@ -99,7 +142,6 @@ export async function runUpload(context: UploadContext, domain: string, plan: Re
     await storage.put(archiveKey, stream, {
       contentType: 'application/gzip',
       ...(storage.capabilities.conditionalWrites ? { ifNoneMatch: '*' as const } : {}),
-      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     });
   } catch (error) {
@@ -123,6 +165,7 @@ export async function runUpload(context: UploadContext, domain: string, plan: Re
     await storage.delete(archiveKey).catch(() => undefined);
     throw abortReason(options.signal);
   }
+  if (onProgress && sourceTotal !== undefined) onProgress({ phase: 'committing', bytes: sourceTotal, totalBytes: sourceTotal });
   const git = await context.git();
   const metadata: ModelMetadata = {
     model: { domain, model_id: modelId, model_type: modelInfo, parameters: saved.parameters ?? {} },

@@ -31,7 +31,7 @@ export interface Destination {
 
 const marker = '.modelstore-staging-';
 // The host, hashed to 8 characters: host names run to 64 bytes, and file names stop at 255.
-const host = createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
+export const host = createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
 
 /**
  * The part of a destination's name that its staging folder repeats: the name itself up to
@@ -49,11 +49,11 @@ function shortName(name: string): string {
 }
 
 /** `<prefix><host>-<pid>-<random>`: a staging (or replaced-entries) folder name owned by this process. */
-function ownName(prefix: string): string {
+export function ownName(prefix: string): string {
   return `${prefix}${host}-${process.pid}-${randomBytes(6).toString('hex')}`;
 }
 
-function isAlive(pid: number): boolean {
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -77,12 +77,14 @@ describe('extractModel', () => {
   it('extracts and verifies into a new folder, reporting progress in archive bytes', async () => {
     const storage = new MemoryStorage();
     const { metadata: value, bytes } = await upload(storage);
-    const progress: number[] = [];
+    const progress: Array<{ phase: string; bytes: number; totalBytes: number }> = [];
     const to = path.join(work, 'out', 'model');
-    expect(await extractModel(storage, value, to, { onProgress: (read) => progress.push(read) })).toBe(to);
+    expect(await extractModel(storage, value, to, { onProgress: (event) => progress.push(event) })).toBe(to);
     expect(readdirSync(to).sort()).toEqual(['extras', 'model-info.json', 'weights.bin']);
     expect(readFileSync(path.join(to, 'extras', 'notes.txt'), 'utf8')).toBe('notes');
-    expect(progress.at(-1)).toBe(bytes.length);
+    expect(progress[0]).toEqual({ phase: 'downloading', bytes: 0, totalBytes: bytes.length });
+    expect(progress.at(-1)).toEqual({ phase: 'downloading', bytes: bytes.length, totalBytes: bytes.length });
+    expect(progress.every((event, index) => index === 0 || event.bytes >= progress[index - 1]!.bytes)).toBe(true);
     expect(readdirSync(path.join(work, 'out'))).toEqual(['model']);
   });
 

@@ -8,6 +8,7 @@ import { IntegrityError } from '../errors.js';
 import type { ModelMetadata } from '../metadata.js';
 import { archiveKeyFromLocation } from '../registry-layout.js';
 import type { Storage } from '../storage.js';
+import type { TransferProgress } from '../upload.js';
 import { localError, placeVerified, prepareDestination } from './destination.js';
 
 /** What `extractModel` does with the destination and the transfer. */
@@ -16,7 +17,8 @@ export interface ExtractOptions {
   overwrite?: boolean;
   /** A non-empty destination is kept as it is (another process filled the cache entry with the same model). */
   keepExisting?: boolean;
-  onProgress?(bytes: number): void;
+  /** `phase: 'downloading'`: archive bytes read against the archive's size (see `TransferProgress`). */
+  onProgress?(progress: TransferProgress): void;
   signal?: AbortSignal;
 }
 
@@ -45,11 +47,14 @@ export async function extractModel(storage: Storage, metadata: ModelMetadata, to
     const object = await storage.get(archiveKey, options.signal ? { signal: options.signal } : {});
     if (!object) throw new IntegrityError(`The archive of model "${metadata.model.model_id}" is missing from storage (${archiveKey})`);
     let read = 0;
-    const body = options.onProgress
+    const { onProgress } = options;
+    const totalBytes = typeof metadata.archive?.size === 'number' ? metadata.archive.size : object.size;
+    onProgress?.({ phase: 'downloading', bytes: 0, totalBytes });
+    const body = onProgress
       ? (async function* () {
           for await (const chunk of object.body as AsyncIterable<Buffer>) {
             read += chunk.length;
-            options.onProgress!(read);
+            onProgress({ phase: 'downloading', bytes: read, totalBytes });
             yield chunk;
           }
         })()
