@@ -37,7 +37,7 @@ import {
 import cliProgress from 'cli-progress';
 import { Command, CommanderError, Option } from 'commander';
 import ms from 'ms';
-import { readdirSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { stat } from 'node:fs/promises';
@@ -122,8 +122,9 @@ function formatBytes(bytes: number): string {
   return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
 }
 
-/** A progress bar on stderr with speed and ETA, only when stderr is a terminal. */
-function progressBar(io: CliIo, label: string, total: number): { update(bytes: number): void; stop(): void } {
+/** A progress bar on stderr with speed and ETA, only when stderr is a terminal. `update` takes the total too when core reports one. */
+function progressBar(io: CliIo, label: string, initialTotal: number): { update(bytes: number, totalBytes?: number): void; stop(): void } {
+  let total = initialTotal;
   if (!io.stderr.isTTY) return { update() {}, stop() {} };
   const bar = new cliProgress.SingleBar(
     {
@@ -139,7 +140,12 @@ function progressBar(io: CliIo, label: string, total: number): { update(bytes: n
   const started = Date.now();
   bar.start(Math.max(total, 1), 0, { done: formatBytes(0), size: formatBytes(total), speed: '-' });
   return {
-    update(bytes: number) {
+    update(bytes: number, totalBytes?: number) {
+      if (totalBytes !== undefined && totalBytes !== total) {
+        total = totalBytes;
+        bar.setTotal(Math.max(total, 1));
+        bar.update({ size: formatBytes(total) });
+      }
       const seconds = (Date.now() - started) / 1000;
       bar.update(Math.min(bytes, Math.max(total, 1)), { done: formatBytes(bytes), speed: seconds > 0 ? `${formatBytes(bytes / seconds)}/s` : '-' });
     },
@@ -421,8 +427,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
         if (!info.isFile()) throw new UsageError(`--extra ${file} is not a regular file`, '--extra');
       }
       const { store, announce } = await openForWriting();
-      const total = paths.reduce((sum, file) => sum + sizeOf(file), 0) + extras.reduce((sum, file) => sum + sizeOf(file), 0);
-      const bar = progressBar(io, 'upload', total);
+      // The total comes from core: the model's bytes, once the adapter has listed its files.
+      const bar = progressBar(io, 'upload', 0);
       let metadata: ModelMetadata;
       try {
         metadata = await store.upload(domain, {
@@ -430,8 +436,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
           ...(options.id ? { modelId: options.id } : {}),
           extraFiles: extras,
           ...(extraMetadata ? { extraMetadata } : {}),
-          // Core reports bytes (a number) or a progress record with them.
-          onProgress: (progress: unknown) => bar.update(typeof progress === 'number' ? progress : ((progress as { bytes?: number })?.bytes ?? 0)),
+          onProgress: (progress) => bar.update(progress.bytes, progress.totalBytes),
         });
       } finally {
         bar.stop();
@@ -477,7 +482,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
           modelId: id,
           to: options.to ?? defaultDownloadFolder(domain, id),
           overwrite: options.overwrite ?? false,
-          onProgress: (bytes: unknown) => bar.update(typeof bytes === 'number' ? bytes : ((bytes as { bytes?: number })?.bytes ?? 0)),
+          onProgress: (progress) => bar.update(progress.bytes, progress.totalBytes),
         });
       } finally {
         bar.stop();
@@ -802,16 +807,4 @@ function errorDetails(error: unknown): Record<string, unknown> {
   if (InvalidArgumentError.isInstance(error) && error.argument !== undefined) return { argument: error.argument };
   if (error instanceof UsageError && error.argument !== undefined) return { argument: error.argument };
   return {};
-}
-
-/** Bytes under a file or directory, for the progress bar's total. */
-function sizeOf(file: string): number {
-  try {
-    const info = statSync(file);
-    if (info.isFile()) return info.size;
-    if (!info.isDirectory()) return 0;
-    return readdirSync(file).reduce((sum, name) => sum + sizeOf(path.join(file, name)), 0);
-  } catch {
-    return 0;
-  }
 }
