@@ -44,17 +44,17 @@ const store = new ModelStore({
 
 step(`Registry: ${registry}`);
 step(`upload("iris", ${path.relative(process.cwd(), modelFile)} + MODEL_CARD.md)`);
-let progress = 0;
+let progress = { bytes: 0, totalBytes: 0 };
 const metadata = await store.upload('iris', {
   model: modelFile,
   extraFiles: [card],
   extraMetadata: { test_accuracy: samples.test_accuracy, trained_with: samples.generated_with, classes: species },
-  onProgress: (bytes) => {
-    progress = bytes;
+  onProgress: (event) => {
+    progress = event;
   },
 });
 const modelId = metadata.model.model_id;
-console.log(`  progress reported up to ${progress} bytes (archive: model.onnx, MODEL_CARD.md, model-info.json)`);
+console.log(`  progress reported up to ${progress.bytes} of ${progress.totalBytes} bytes (model.onnx, MODEL_CARD.md, model-info.json, before compression)`);
 console.log(`  model id: ${modelId}`);
 console.log(`  archive: ${metadata.archive.size} bytes, sha256 ${metadata.archive.sha256.slice(0, 16)}...`);
 
