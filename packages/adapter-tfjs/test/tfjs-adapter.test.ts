@@ -33,7 +33,8 @@ describe('TfjsAdapter', () => {
     work = mkdtempSync(path.join(tmpdir(), 'modelstore-tfjs-'));
     server = await startS3Server({ buckets: ['models'] });
     model = await trainedModel();
-  });
+    // Training on the CPU backend takes seconds, and more on a busy machine.
+  }, 60_000);
   afterAll(async () => {
     rmSync(work, { recursive: true, force: true });
     await server.close();
