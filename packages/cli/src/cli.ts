@@ -38,7 +38,7 @@ import cliProgress from 'cli-progress';
 import { Command, CommanderError, Option } from 'commander';
 import ms from 'ms';
 import { statSync } from 'node:fs';
-import { PassThrough } from 'node:stream';
+import { Transform } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
@@ -283,10 +283,13 @@ function countingReads(storage: Storage, key: string, onBytes: (bytes: number) =
       const object = await storage.get(name, options);
       if (!object || name !== key) return object;
       let bytes = options?.range?.start ?? 0;
-      const counter = new PassThrough();
-      counter.on('data', (chunk: Buffer) => {
-        bytes += chunk.length;
-        onBytes(bytes);
+      // Counted as the consumer pulls, so no byte is read before it is wanted.
+      const counter = new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          bytes += chunk.length;
+          onBytes(bytes);
+          done(null, chunk);
+        },
       });
       object.body.on('error', (error) => counter.destroy(error));
       object.body.pipe(counter);
