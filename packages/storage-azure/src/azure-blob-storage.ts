@@ -94,9 +94,7 @@ function containerErrors(container: string): SdkErrors {
     refusedHint: "check the account name and key in the connection string (AZURE_STORAGE_CONNECTION_STRING) or the SAS token's permissions and expiry",
     missingRoot: (facts) => (facts.code === 'ContainerNotFound' ? `the container "${container}" does not exist. Create it (az storage container create --name ${container}) or check the name` : undefined),
     explain: (facts) =>
-      facts.code === 'InvalidBlockList'
-        ? { hint: 'another writer committed the same blob while this one was staging blocks (InvalidBlockList); nothing was changed by this write, try it again', retryable: true }
-        : undefined,
+      facts.code === 'InvalidBlockList' ? { hint: 'another writer committed the same blob while this one was staging blocks (InvalidBlockList); nothing was changed by this write, try it again', retryable: true } : undefined,
   };
 }
 
@@ -209,8 +207,7 @@ export class AzureBlobStorage extends ScopedStorage {
     const { range, signal } = options;
     validateRange(key, range);
     // Resumption is done by resumingBody, the same way for every backend.
-    const download = (from: number, to: number | undefined, conditions = {}) =>
-      blob.download(from, to === undefined ? undefined : to - from + 1, { ...(signal ? { abortSignal: signal } : {}), maxRetryRequests: 0, conditions });
+    const download = (from: number, to: number | undefined, conditions = {}) => blob.download(from, to === undefined ? undefined : to - from + 1, { ...(signal ? { abortSignal: signal } : {}), maxRetryRequests: 0, conditions });
     return this.scope.run(
       'read',
       key,

@@ -48,10 +48,9 @@ export function fromEnvironment(env: Environment): AzureBlobStorageOptions | und
  */
 export function createStorage(options: AzureBlobStorageOptions): AzureBlobStorage {
   if (options.client === undefined && !options.connectionString && !process.env.AZURE_STORAGE_CONNECTION_STRING) {
-    throw new StoreConfigurationError(
-      'azure:// stores need a connection string: set AZURE_STORAGE_CONNECTION_STRING (as Python modelstore reads it), or create AzureBlobStorage with a client built with a credential',
-      ['AZURE_STORAGE_CONNECTION_STRING'],
-    );
+    throw new StoreConfigurationError('azure:// stores need a connection string: set AZURE_STORAGE_CONNECTION_STRING (as Python modelstore reads it), or create AzureBlobStorage with a client built with a credential', [
+      'AZURE_STORAGE_CONNECTION_STRING',
+    ]);
   }
   return new AzureBlobStorage(options);
 }

@@ -42,11 +42,7 @@ const fileErrors: SdkErrors = {
   refusedHint: 'check the permissions of the registry folder',
   noAnswerRetryable: false,
   explain: ({ code }) =>
-    code === 'ENOTDIR' || code === 'EEXIST' || code === 'EISDIR'
-      ? { hint: 'a file system cannot hold both "a/b" and "a/b/c"; one key is a prefix "directory" of the other' }
-      : code === 'ENOSPC'
-        ? { hint: 'the disk is full' }
-        : undefined,
+    code === 'ENOTDIR' || code === 'EEXIST' || code === 'EISDIR' ? { hint: 'a file system cannot hold both "a/b" and "a/b/c"; one key is a prefix "directory" of the other' } : code === 'ENOSPC' ? { hint: 'the disk is full' } : undefined,
 };
 
 /** Keys name files under the root directory; messages name keys in quotes (`File system write of "a/b" failed ...`). */
@@ -272,7 +268,13 @@ export class FileSystemStorage implements Storage {
     } catch (error) {
       if (isMissing(error)) {
         // A missing folder lists nothing; a root that is a file is a misconfiguration, not an empty store.
-        if (errorCode(error) === 'ENOTDIR' && !(await stat(this.root).then((info) => info.isDirectory(), () => true))) {
+        if (
+          errorCode(error) === 'ENOTDIR' &&
+          !(await stat(this.root).then(
+            (info) => info.isDirectory(),
+            () => true,
+          ))
+        ) {
           throw new StorageError(`FileSystemStorage root "${this.root}" is not a directory: point root at a folder (it is created on the first write if missing)`, { cause: error });
         }
         return;

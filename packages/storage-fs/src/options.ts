@@ -10,9 +10,7 @@ export const uriSchemes: readonly string[] = ['file'];
 export const pythonStorageNames: readonly string[] = ['filesystem'];
 
 /** The query options of `file://` URIs. */
-export const describeOptions: readonly StoreUriOption[] = [
-  { name: 'staleLockMs', type: 'number', description: 'milliseconds after which a per-key lock left by a dead process may be broken (default 10000)' },
-];
+export const describeOptions: readonly StoreUriOption[] = [{ name: 'staleLockMs', type: 'number', description: 'milliseconds after which a per-key lock left by a dead process may be broken (default 10000)' }];
 
 /**
  * `file:///absolute/path?staleLockMs=20000` → `{ root: '/absolute/path', staleLockMs: 20000 }`.
@@ -22,10 +20,9 @@ export const describeOptions: readonly StoreUriOption[] = [
 export function fromStoreUri(url: URL): FileSystemStorageOptions {
   if (url.protocol !== 'file:') throw new InvalidArgumentError(`@modelstore/storage-fs opens file:// URIs, not ${url.protocol}//`, { argument: 'uri' });
   if (url.host !== '' && url.host !== 'localhost') {
-    throw new InvalidArgumentError(
-      `file:// URIs name an absolute local path: file:///absolute/path (got host "${url.host}"); give a relative path without file://, e.g. ./${url.host}${url.pathname === '/' ? '' : url.pathname}`,
-      { argument: 'uri' },
-    );
+    throw new InvalidArgumentError(`file:// URIs name an absolute local path: file:///absolute/path (got host "${url.host}"); give a relative path without file://, e.g. ./${url.host}${url.pathname === '/' ? '' : url.pathname}`, {
+      argument: 'uri',
+    });
   }
   const options = readStoreUriOptions(url, describeOptions);
   let root: string;

@@ -170,7 +170,12 @@ export class GcsStorage extends ScopedStorage {
     const name = this.scope.name(key);
     // One request: the object's generation and size come from the media response's
     // headers, so what is described is exactly what is read, even under concurrent writes.
-    const opened = await this.scope.run('read', key, () => this.open(name, range, undefined, signal), () => undefined);
+    const opened = await this.scope.run(
+      'read',
+      key,
+      () => this.open(name, range, undefined, signal),
+      () => undefined,
+    );
     if (!opened) return undefined;
     const { header } = opened;
     const size = Number(header('x-goog-stored-content-length') ?? header('content-range')?.split('/')[1] ?? header('content-length') ?? 0);
@@ -197,7 +202,12 @@ export class GcsStorage extends ScopedStorage {
 
   async head(key: string): Promise<ObjectInfo | undefined> {
     const file = this.file(key);
-    return this.scope.run('head', key, async () => infoOf(key, (await file.getMetadata())[0]), () => undefined);
+    return this.scope.run(
+      'head',
+      key,
+      async () => infoOf(key, (await file.getMetadata())[0]),
+      () => undefined,
+    );
   }
 
   async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {

@@ -9,11 +9,11 @@ export const pythonStorageNames: readonly string[] = ['aws-s3', 'minio', 'backbl
 
 /** The query options of `s3://` URIs (secrets never: credentials come from the AWS SDK's chain). */
 export const describeOptions: readonly StoreUriOption[] = [
-  { name: 'region', type: 'string', description: 'the bucket\'s region (default: the SDK\'s, else us-east-1)' },
+  { name: 'region', type: 'string', description: "the bucket's region (default: the SDK's, else us-east-1)" },
   { name: 'endpoint', type: 'url', description: 'an S3-compatible endpoint, http:// or https://' },
   { name: 'forcePathStyle', type: 'boolean', description: 'path-style addressing, as most S3-compatible stores want' },
-  { name: 'minio', type: 'boolean', description: 'describe objects as Python modelstore\'s MinIO storage does' },
-  { name: 'backblaze', type: 'boolean', description: 'describe objects as Python modelstore\'s Backblaze B2 storage does' },
+  { name: 'minio', type: 'boolean', description: "describe objects as Python modelstore's MinIO storage does" },
+  { name: 'backblaze', type: 'boolean', description: "describe objects as Python modelstore's Backblaze B2 storage does" },
   { name: 'conditionalWrites', type: 'boolean', description: 'false for a store that ignores If-None-Match and If-Match' },
   { name: 'partSize', type: 'number', description: 'bytes per multipart part, at least 5 MiB' },
   { name: 'queueSize', type: 'number', description: 'parts uploaded at once' },

@@ -122,9 +122,7 @@ export class S3Storage extends ScopedStorage {
     const Key = this.scope.name(key);
     const { signal } = options;
     signal?.throwIfAborted();
-    const conditions = this.capabilities.conditionalWrites
-      ? { ...(options.ifNoneMatch === '*' ? { IfNoneMatch: '*' } : {}), ...(options.ifMatch !== undefined ? { IfMatch: options.ifMatch } : {}) }
-      : {};
+    const conditions = this.capabilities.conditionalWrites ? { ...(options.ifNoneMatch === '*' ? { IfNoneMatch: '*' } : {}), ...(options.ifMatch !== undefined ? { IfMatch: options.ifMatch } : {}) } : {};
     const contentType = options.contentType === undefined ? {} : { ContentType: options.contentType };
     let size = 0;
     try {
