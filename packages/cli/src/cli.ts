@@ -47,6 +47,7 @@ import { createInterface } from 'node:readline/promises';
 import { version } from './version.js';
 import { formatStorageReport } from './doctor.js';
 import { cliMessage, shellWord, type CommandContext } from './words.js';
+import { registerCacheCommands } from './cache-commands.js';
 
 /** Exit codes: what a script can tell apart. */
 export const exitCodes = { ok: 0, failure: 1, usage: 2, notFound: 3, conflict: 4 } as const;
@@ -783,6 +784,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       output(report, () => formatStorageReport(report, uri));
       if (!report.ok) code = exitCodes.failure;
     });
+
+  registerCacheCommands(program, { cacheDir: () => path.resolve(program.opts<GlobalOptions>().cacheDir ?? defaultCacheDir()), output });
 
   try {
     await program.parseAsync(argv, { from: 'user' });
