@@ -98,7 +98,7 @@ class PartialError extends Error {
 
 const examples = `
 Examples:
-  $ modelstore --store ./models upload churn model.bin --extra README.md --meta accuracy=0.93 --state production
+  $ modelstore --store ./models upload churn model.bin --extra README.md --meta git_sha=4e81234 --meta-json accuracy=0.93 --state production
   $ modelstore --store s3://my-bucket/registry?region=eu-west-1 ls churn
   $ modelstore ls churn --state production --json
   $ modelstore download churn --to ./churn-latest

@@ -37,7 +37,10 @@ describe('the modelstore command', () => {
         return JSON.parse(result.stdout);
       };
 
-      const first = await json('upload', 'churn', 'model.bin', '--id', 'churn-v1', '--extra', 'README.md', '--meta', 'accuracy=0.93', '--meta', 'owner=ml-team', '--state', 'production');
+      const uploaded = await cli('--json', 'upload', 'churn', 'model.bin', '--id', 'churn-v1', '--extra', 'README.md', '--meta-json', 'accuracy=0.93', '--meta', 'owner=ml-team', '--state', 'production');
+      // The first write to an empty store creates the registry, and says so.
+      expect({ code: uploaded.code, stderr: uploaded.stderr }).toEqual({ code: 0, stderr: `modelstore: created a new registry at ${store}\nmodelstore: churn/churn-v1 is in state production (state production created)\n` });
+      const first = JSON.parse(uploaded.stdout);
       expect(first.model.model_id).toBe('churn-v1');
       expect(first.extra).toEqual({ accuracy: 0.93, owner: 'ml-team' });
       const second = await cli('upload', 'churn', 'dir');
@@ -49,7 +52,7 @@ describe('the modelstore command', () => {
       expect((await json('ls', 'churn')).map((row: { modelId: string }) => row.modelId)).toEqual([secondId, 'churn-v1']);
       expect((await json('ls', 'churn', '--state', 'production')).map((row: { modelId: string }) => row.modelId)).toEqual(['churn-v1']);
       const table = await cli('ls', 'churn');
-      expect(table.stdout.split('\n')[0]).toMatch(/^MODEL ID\s+CREATED\s+LIBRARY\s+SIZE$/);
+      expect(table.stdout.split('\n')[0]).toMatch(/^MODEL ID\s+CREATED\s+LIBRARY\s+SIZE\s+STATES$/);
       expect(table.stdout).toContain('churn-v1');
 
       const info = await json('info', 'churn', 'churn-v1');
