@@ -138,7 +138,11 @@ describe('5. a store that holds no registry', () => {
       [
         './models/operatorai-model-store',
         2,
-        { code: 'USAGE', argument: '--store', message: '--store ./models/operatorai-model-store points inside a registry (its operatorai-model-store folder): give the folder or prefix that holds operatorai-model-store, e.g. --store ./models' },
+        {
+          code: 'USAGE',
+          argument: '--store',
+          message: '--store ./models/operatorai-model-store points inside a registry (its operatorai-model-store folder): give the folder or prefix that holds operatorai-model-store, e.g. --store ./models',
+        },
       ],
       ['./models/operatorai-model-store/churn', 2, { code: 'USAGE', argument: '--store' }],
       ['./model.bin', 2, { code: 'USAGE', argument: '--store', message: '--store ./model.bin is a file, not a registry folder: give the folder that holds operatorai-model-store' }],
@@ -255,39 +259,43 @@ describe('10. ls, info and state as users read them', () => {
     ({ python } = await ensurePythonEnv());
   }, 20 * 60_000);
 
-  it('ls <domain>: STATES, sizes of Python-written models from their archive, CREATED in ISO 8601 UTC', async () => {
-    const started = Date.now();
-    // Python writes its stamp in local time: a zone 5h30 east of UTC must not shift the listed time.
-    await run(python, [path.join(__dirname, 'python', 'fs_registry.py'), path.join(work, 'models'), 'churn', path.join(work, 'model.bin'), 'py-1', 'production'], {
-      env: { PATH: process.env.PATH ?? '', HOME: work, TZ: 'Asia/Kolkata' },
-      timeout: 120_000,
-    });
-    await new Promise((resolve) => setTimeout(resolve, 1100));
-    expect((await cli('upload', 'churn', 'model.bin', '--id', 'node-1', '--state', 'staging')).code).toBe(0);
-    const rows = JSON.parse((await cli('--json', 'ls', 'churn')).stdout) as Array<{ modelId: string; created: string; library: string; size: number; states: string[] }>;
-    expect(rows.map((row) => [row.modelId, row.library, row.states])).toEqual([
-      ['node-1', 'model_file', ['staging']],
-      ['py-1', 'model_file', ['production']],
-    ]);
-    const archive = readdirSync(path.join(registry(), 'churn')).flatMap((folder) => (existsSync(path.join(registry(), 'churn', folder, 'py-1')) ? [path.join(registry(), 'churn', folder, 'py-1', 'artifacts.tar.gz')] : []));
-    expect(rows[1]!.size).toBe(readFileSync(archive[0]!).length);
-    for (const row of rows) {
-      expect(row.created).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
-      expect(Date.parse(row.created)).toBeGreaterThanOrEqual(Math.floor(started / 1000) * 1000 - 1000);
-      expect(Date.parse(row.created)).toBeLessThanOrEqual(Date.now());
-    }
-    const text = (await cli('ls', 'churn')).stdout.split('\n');
-    expect(text[0]).toMatch(/^MODEL ID\s+CREATED\s+LIBRARY\s+SIZE\s+STATES$/);
-    expect(text[2]).toMatch(/^py-1\s+\d{4}-\d{2}-\d{2}T[\d:.]+Z\s+model_file\s+[\d.]+ K?i?B\s+production$/);
-    const domains = JSON.parse((await cli('--json', 'ls')).stdout);
-    expect(domains).toEqual([{ domain: 'churn', latest: 'node-1', created: rows[0]!.created }]);
+  it(
+    'ls <domain>: STATES, sizes of Python-written models from their archive, CREATED in ISO 8601 UTC',
+    async () => {
+      const started = Date.now();
+      // Python writes its stamp in local time: a zone 5h30 east of UTC must not shift the listed time.
+      await run(python, [path.join(__dirname, 'python', 'fs_registry.py'), path.join(work, 'models'), 'churn', path.join(work, 'model.bin'), 'py-1', 'production'], {
+        env: { PATH: process.env.PATH ?? '', HOME: work, TZ: 'Asia/Kolkata' },
+        timeout: 120_000,
+      });
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      expect((await cli('upload', 'churn', 'model.bin', '--id', 'node-1', '--state', 'staging')).code).toBe(0);
+      const rows = JSON.parse((await cli('--json', 'ls', 'churn')).stdout) as Array<{ modelId: string; created: string; library: string; size: number; states: string[] }>;
+      expect(rows.map((row) => [row.modelId, row.library, row.states])).toEqual([
+        ['node-1', 'model_file', ['staging']],
+        ['py-1', 'model_file', ['production']],
+      ]);
+      const archive = readdirSync(path.join(registry(), 'churn')).flatMap((folder) => (existsSync(path.join(registry(), 'churn', folder, 'py-1')) ? [path.join(registry(), 'churn', folder, 'py-1', 'artifacts.tar.gz')] : []));
+      expect(rows[1]!.size).toBe(readFileSync(archive[0]!).length);
+      for (const row of rows) {
+        expect(row.created).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+        expect(Date.parse(row.created)).toBeGreaterThanOrEqual(Math.floor(started / 1000) * 1000 - 1000);
+        expect(Date.parse(row.created)).toBeLessThanOrEqual(Date.now());
+      }
+      const text = (await cli('ls', 'churn')).stdout.split('\n');
+      expect(text[0]).toMatch(/^MODEL ID\s+CREATED\s+LIBRARY\s+SIZE\s+STATES$/);
+      expect(text[2]).toMatch(/^py-1\s+\d{4}-\d{2}-\d{2}T[\d:.]+Z\s+model_file\s+[\d.]+ K?i?B\s+production$/);
+      const domains = JSON.parse((await cli('--json', 'ls')).stdout);
+      expect(domains).toEqual([{ domain: 'churn', latest: 'node-1', created: rows[0]!.created }]);
 
-    const info = await cli('info', 'churn', 'py-1');
-    expect(info.code).toBe(0);
-    expect(info.stdout).toMatch(/^domain: +churn\nmodel id: +py-1\ncreated: +\d{4}-.*Z\nlibrary: +model_file\nsize: +[\d.]+ K?i?B archive\nstates: +production\nwritten by: +modelstore 0\.0\.82, python:3\.11/);
-    const document = JSON.parse((await cli('--json', 'info', 'churn', 'py-1')).stdout);
-    expect(document).toMatchObject({ model: { model_id: 'py-1' }, modelstore: '0.0.82', states: ['production'] });
-  }, 20 * 60_000);
+      const info = await cli('info', 'churn', 'py-1');
+      expect(info.code).toBe(0);
+      expect(info.stdout).toMatch(/^domain: +churn\nmodel id: +py-1\ncreated: +\d{4}-.*Z\nlibrary: +model_file\nsize: +[\d.]+ K?i?B archive\nstates: +production\nwritten by: +modelstore 0\.0\.82, python:3\.11/);
+      const document = JSON.parse((await cli('--json', 'info', 'churn', 'py-1')).stdout);
+      expect(document).toMatchObject({ model: { model_id: 'py-1' }, modelstore: '0.0.82', states: ['production'] });
+    },
+    20 * 60_000,
+  );
 
   it('state create/set/unset/rm and rm confirm what they did; --json state create says whether it was created; state set and upload --state both create a missing state', async () => {
     expect((await cli('upload', 'churn', 'model.bin', '--id', 'm1')).code).toBe(0);
@@ -326,13 +334,20 @@ describe('11. cp', () => {
     writeFileSync(path.join(work, 'other.bin'), randomBytes(1000));
     expect((await modelstore(['--store', './elsewhere', 'upload', 'churn', 'other.bin', '--id', 'm1'], { cwd: work })).code).toBe(0);
     const clash = await modelstore(['--json', '--store', './elsewhere', 'cp', 'churn', 'm1', '--to', s3], { cwd: work, env });
-    expect({ code: clash.code, error: jsonError(clash) }).toEqual({ code: 4, error: { code: 'MODEL_EXISTS', message: expect.stringMatching(/^Model "m1" already exists in domain "churn" of s3:\/\/.* with different contents \(archive sha256 [0-9a-f]{64}, this one [0-9a-f]{64}\)/) } });
+    expect({ code: clash.code, error: jsonError(clash) }).toEqual({
+      code: 4,
+      error: { code: 'MODEL_EXISTS', message: expect.stringMatching(/^Model "m1" already exists in domain "churn" of s3:\/\/.* with different contents \(archive sha256 [0-9a-f]{64}, this one [0-9a-f]{64}\)/) },
+    });
   }, 60_000);
 
   it('shows a progress bar on a terminal', async () => {
     writeFileSync(path.join(work, 'big.bin'), randomBytes(12 * 1024 * 1024));
     expect((await cli('upload', 'big', 'big.bin', '--id', 'b1')).code).toBe(0);
-    const { stdout: screen } = await run('script', ['-qfec', `${process.execPath} ${bin} --store ./models cp big b1 --to ./target`, '/dev/null'], { cwd: work, env: { PATH: process.env.PATH ?? '', HOME: work, TERM: 'xterm' }, timeout: 120_000 });
+    const { stdout: screen } = await run('script', ['-qfec', `${process.execPath} ${bin} --store ./models cp big b1 --to ./target`, '/dev/null'], {
+      cwd: work,
+      env: { PATH: process.env.PATH ?? '', HOME: work, TERM: 'xterm' },
+      timeout: 120_000,
+    });
     expect(screen).toMatch(/copy .*100% \| [\d.]+ \w+\/12\.0 MiB/);
     expect(screen).toContain('b1');
   }, 120_000);
