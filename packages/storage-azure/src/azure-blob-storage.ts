@@ -1,10 +1,33 @@
-import { BlobServiceClient, RestError, newPipeline, type RequestPolicyFactory, type BlobItem, type BlobRequestConditions, type ContainerClient, type ContainerListBlobFlatSegmentResponse } from '@azure/storage-blob';
-import { StorageError } from '@modelstore/core';
+import {
+  AnonymousCredential,
+  BlobServiceClient,
+  RestError,
+  type StorageSharedKeyCredential,
+  newPipeline,
+  type RequestPolicyFactory,
+  type BlobItem,
+  type BlobRequestConditions,
+  type ContainerClient,
+  type ContainerListBlobFlatSegmentResponse,
+} from '@azure/storage-blob';
+import { MissingDependencyError, StorageError } from '@modelstore/core';
 import type { Body, GetOptions, ListOptions, ListResult, ObjectInfo, PutOptions, StorageLocation, StoredObject } from '@modelstore/core';
 import { ScopedStorage, abortReason, bodyBytes, listPageSize, peekBody, requiredName, storageScope, validateRange, type SdkErrors } from '@modelstore/core/storage-kit';
 import http from 'node:http';
 import https from 'node:https';
+import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
+
+/**
+ * A Microsoft Entra ID credential (`@azure/core-auth`'s `TokenCredential`), such as
+ * `@azure/identity`'s `DefaultAzureCredential`, `ManagedIdentityCredential` or
+ * `WorkloadIdentityCredential`: an object whose `getToken(scopes)` resolves to
+ * `{ token, expiresOnTimestamp }` (milliseconds since the epoch).
+ */
+export type AzureTokenCredential = Exclude<Parameters<typeof newPipeline>[0], StorageSharedKeyCredential | AnonymousCredential | undefined>;
+
+/** The credentials `AzureBlobStorage` accepts with `account` or `endpoint`. */
+export type AzureCredential = AzureTokenCredential | StorageSharedKeyCredential | AnonymousCredential;
 
 export interface AzureBlobStorageOptions {
   /** The container. It must exist: the storage never creates containers. */
@@ -13,8 +36,32 @@ export interface AzureBlobStorageOptions {
   rootPrefix?: string;
   /** Default: `AZURE_STORAGE_CONNECTION_STRING`, as Python modelstore reads it. */
   connectionString?: string;
-  /** A client you configured yourself (any credential); `connectionString` is then ignored. */
+  /** A client you configured yourself (any credential); every other connection option is then ignored. */
   client?: BlobServiceClient;
+  /**
+   * The storage account's name: the blob service is `https://<account>.blob.core.windows.net`.
+   * With `account` (or `endpoint`) and no `connectionString`, the credential is `credential`, else
+   * the SAS token (`sasToken`, default `AZURE_STORAGE_SAS_TOKEN`), else Microsoft Entra ID through
+   * `@azure/identity`'s `DefaultAzureCredential` (environment, workload identity, managed identity,
+   * Azure CLI login...; `@azure/identity` is an optional peer dependency, loaded only then).
+   */
+  account?: string;
+  /**
+   * The blob service URL, for endpoints other than `https://<account>.blob.core.windows.net`
+   * (sovereign clouds, Azurite: `http://127.0.0.1:10000/devstoreaccount1`). Wins over `account`.
+   */
+  endpoint?: string;
+  /**
+   * The credential for `account` / `endpoint`: a Microsoft Entra ID `TokenCredential` (any
+   * `@azure/identity` credential), a `StorageSharedKeyCredential` or an `AnonymousCredential`.
+   * Default: a SAS token if there is one, else `DefaultAzureCredential`.
+   */
+  credential?: AzureCredential;
+  /**
+   * A shared access signature (`sv=...&sig=...`, with or without the leading `?`) appended to
+   * every request to `account` / `endpoint`. Default: `AZURE_STORAGE_SAS_TOKEN`. Ignored with `credential`.
+   */
+  sasToken?: string;
   /** Block size of streamed uploads (default 8 MiB). Bodies of known size up to one block use a single PUT. */
   blockSize?: number;
   /** Blocks uploaded at once (default 4). An upload holds about `blockSize * (concurrency + 1)` in memory. */
@@ -22,7 +69,7 @@ export interface AzureBlobStorageOptions {
   /**
    * Attempts per request, the first included (default 5). The SDK retries 500, 503,
    * timeouts and broken connections with exponential backoff from `retryDelayMs`.
-   * Ignored with `client`.
+   * Ignored with `client`; applies to every client this storage builds (connection string, SAS, Entra ID).
    */
   maxAttempts?: number;
   /** First retry delay of the exponential backoff (default 1 000 ms; at most 30 s between attempts). Ignored with `client`. */
@@ -98,6 +145,96 @@ function containerErrors(container: string): SdkErrors {
   };
 }
 
+/**
+ * A pipeline with this library's retry options and the idle timeout in front, for any credential:
+ * every client the storage builds (connection string, SAS token, Entra ID) keeps them.
+ */
+function storagePipeline(credential: AzureCredential | undefined, options: AzureBlobStorageOptions) {
+  const pipeline = newPipeline(credential, {
+    retryOptions: {
+      maxTries: Math.max(1, options.maxAttempts ?? azureDefaults.maxAttempts),
+      retryDelayInMs: options.retryDelayMs ?? azureDefaults.retryDelayMs,
+      maxRetryDelayInMs: 30_000,
+    },
+  });
+  pipeline.factories.unshift(idleTimeoutPolicy(options.idleTimeoutMs ?? azureDefaults.idleTimeoutMs));
+  return pipeline;
+}
+
+/** `require` for optional peers, from this module (ESM build and jest alike). */
+const requireOptional = createRequire(import.meta.url);
+
+/**
+ * `@azure/identity`'s `DefaultAzureCredential`, loaded only when a storage needs it.
+ * @throws MissingDependencyError (`packageName: '@azure/identity'`) when it is not installed.
+ */
+export function defaultAzureCredential(): AzureTokenCredential {
+  let identity: { DefaultAzureCredential: new () => AzureTokenCredential };
+  try {
+    identity = requireOptional('@azure/identity') as typeof identity;
+  } catch (error) {
+    throw new MissingDependencyError(
+      '@azure/identity',
+      'Signing in to Azure with Microsoft Entra ID (an account and no SAS token or connection string) needs @azure/identity: npm install @azure/identity@4.13.1. Or set AZURE_STORAGE_SAS_TOKEN, or AZURE_STORAGE_CONNECTION_STRING without an account',
+      { cause: error },
+    );
+  }
+  return new identity.DefaultAzureCredential();
+}
+
+/** The blob service URL of `account` / `endpoint`, without a trailing `/`. */
+function serviceUrl(options: AzureBlobStorageOptions): string {
+  if (options.endpoint) {
+    let url: URL;
+    try {
+      url = new URL(options.endpoint);
+    } catch {
+      throw new StorageError(`The Azure endpoint "${options.endpoint}" is not a URL: expected https://<account>.blob.core.windows.net or, for Azurite, http://127.0.0.1:10000/devstoreaccount1`);
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new StorageError(`The Azure endpoint "${options.endpoint}" must be an http:// or https:// URL`);
+    if (url.search) throw new StorageError('The Azure endpoint must not carry a query: give a SAS token as sasToken or AZURE_STORAGE_SAS_TOKEN');
+    return url.href.replace(/\/+$/, '');
+  }
+  const account = options.account ?? '';
+  // Storage account names: 3 to 24 lower-case letters and digits.
+  if (!/^[a-z0-9]{3,24}$/.test(account)) {
+    throw new StorageError(`"${account}" is not a storage account name: 3 to 24 lower-case letters and digits (the <name> of https://<name>.blob.core.windows.net)`);
+  }
+  return `https://${account}.blob.core.windows.net`;
+}
+
+/** The client for options without `client`: a connection string, or `account` / `endpoint` with a credential. */
+function buildClient(options: AzureBlobStorageOptions): BlobServiceClient {
+  const byAccount = !options.connectionString && (options.account !== undefined || options.endpoint !== undefined);
+  if (byAccount) {
+    const url = serviceUrl(options);
+    if (options.credential) return new BlobServiceClient(url, storagePipeline(options.credential, options));
+    const sas = (options.sasToken ?? process.env.AZURE_STORAGE_SAS_TOKEN ?? '').replace(/^\?/, '');
+    if (sas) return new BlobServiceClient(`${url}?${sas}`, storagePipeline(new AnonymousCredential(), options));
+    return new BlobServiceClient(url, storagePipeline(defaultAzureCredential(), options));
+  }
+  if (options.credential) {
+    throw new StorageError('AzureBlobStorage uses a credential with an account or an endpoint: new AzureBlobStorage({ container, account: "<name>", credential })');
+  }
+  const connectionString = options.connectionString ?? process.env.AZURE_STORAGE_CONNECTION_STRING;
+  if (!connectionString) {
+    throw new StorageError(
+      'AzureBlobStorage needs a connection string or an account: pass connectionString or set AZURE_STORAGE_CONNECTION_STRING (as Python modelstore does), or pass account (Microsoft Entra ID, or a SAS token from AZURE_STORAGE_SAS_TOKEN), or a client',
+    );
+  }
+  try {
+    // The client the connection string describes (URL, credential), on this library's pipeline.
+    const base = BlobServiceClient.fromConnectionString(connectionString);
+    return new BlobServiceClient(base.url, storagePipeline(base.credential, options));
+  } catch (error) {
+    // The SDK's message may quote the string; ours never does, since it holds the account key.
+    throw new StorageError(
+      'The Azure Storage connection string is not valid: expected "DefaultEndpointsProtocol=https;AccountName=...;AccountKey=...;EndpointSuffix=core.windows.net" (copy it from the storage account\'s "Access keys" page), or a SAS form with BlobEndpoint and SharedAccessSignature',
+      { cause: new Error(errorCodeOf(error) ?? 'invalid connection string') },
+    );
+  }
+}
+
 /** ETags in one form: listings return them bare, other responses quoted. */
 function quoted(etag: string | undefined): string {
   if (!etag) return '';
@@ -121,34 +258,7 @@ export class AzureBlobStorage extends ScopedStorage {
     const container = requiredName(options, 'container', 'AzureBlobStorage needs a container: new AzureBlobStorage({ container: "models" })');
     super(storageScope({ rootPrefix: options.rootPrefix, errors: containerErrors(container), location: (name) => `azure://${container}/${name}` }));
     this.container = container;
-    if (options.client) {
-      this.client = options.client;
-    } else {
-      const connectionString = options.connectionString ?? process.env.AZURE_STORAGE_CONNECTION_STRING;
-      if (!connectionString) {
-        throw new StorageError('AzureBlobStorage needs a connection string: pass connectionString, set AZURE_STORAGE_CONNECTION_STRING (as Python modelstore does), or pass a client built with a credential');
-      }
-      try {
-        // The client the connection string describes (URL, credential), on a pipeline
-        // with this library's retry options and the idle timeout in front.
-        const base = BlobServiceClient.fromConnectionString(connectionString);
-        const pipeline = newPipeline(base.credential, {
-          retryOptions: {
-            maxTries: Math.max(1, options.maxAttempts ?? azureDefaults.maxAttempts),
-            retryDelayInMs: options.retryDelayMs ?? azureDefaults.retryDelayMs,
-            maxRetryDelayInMs: 30_000,
-          },
-        });
-        pipeline.factories.unshift(idleTimeoutPolicy(options.idleTimeoutMs ?? azureDefaults.idleTimeoutMs));
-        this.client = new BlobServiceClient(base.url, pipeline);
-      } catch (error) {
-        // The SDK's message may quote the string; ours never does, since it holds the account key.
-        throw new StorageError(
-          'The Azure Storage connection string is not valid: expected "DefaultEndpointsProtocol=https;AccountName=...;AccountKey=...;EndpointSuffix=core.windows.net" (copy it from the storage account\'s "Access keys" page), or a SAS form with BlobEndpoint and SharedAccessSignature',
-          { cause: new Error(errorCodeOf(error) ?? 'invalid connection string') },
-        );
-      }
-    }
+    this.client = options.client ?? buildClient(options);
     this.containerClient = this.client.getContainerClient(this.container);
     this.transfer = {
       blockSize: options.blockSize ?? 8 * 1024 * 1024,

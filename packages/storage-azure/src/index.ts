@@ -1,3 +1,3 @@
-export { AzureBlobStorage } from './azure-blob-storage.js';
-export type { AzureBlobStorageOptions } from './azure-blob-storage.js';
+export { AzureBlobStorage, defaultAzureCredential } from './azure-blob-storage.js';
+export type { AzureBlobStorageOptions, AzureCredential, AzureTokenCredential } from './azure-blob-storage.js';
 export { uriSchemes, pythonStorageNames, describeOptions, fromStoreUri, fromEnvironment, createStorage } from './options.js';

@@ -7,8 +7,15 @@ export const uriSchemes: readonly string[] = ['azure'];
 /** Python modelstore's `MODEL_STORE_STORAGE` value this package reads (0.0.82, `AzureBlobStorage.NAME`). */
 export const pythonStorageNames: readonly string[] = ['azure-container'];
 
-/** The query options of `azure://` URIs (the connection string never: it comes from `AZURE_STORAGE_CONNECTION_STRING`). */
+/**
+ * The query options of `azure://` URIs. Secrets never: the connection string comes from
+ * `AZURE_STORAGE_CONNECTION_STRING`, a SAS token from `AZURE_STORAGE_SAS_TOKEN`.
+ * With `account` (or `endpoint`) the credential is the SAS token if one is set, else
+ * Microsoft Entra ID (`@azure/identity`'s `DefaultAzureCredential`).
+ */
 export const describeOptions: readonly StoreUriOption[] = [
+  { name: 'account', type: 'string', description: 'the storage account (https://<account>.blob.core.windows.net), signed in with AZURE_STORAGE_SAS_TOKEN or Microsoft Entra ID' },
+  { name: 'endpoint', type: 'url', description: 'the blob service URL, for other clouds and Azurite (instead of account)' },
   { name: 'blockSize', type: 'number', description: 'bytes per block of streamed uploads' },
   { name: 'concurrency', type: 'number', description: 'blocks uploaded at once' },
   { name: 'maxAttempts', type: 'number', description: 'attempts per request, the first included' },
@@ -17,7 +24,7 @@ export const describeOptions: readonly StoreUriOption[] = [
 ];
 
 /**
- * `azure://container/prefix?blockSize=4194304` → `{ container, rootPrefix, blockSize }`.
+ * `azure://container/prefix?account=myaccount&blockSize=4194304` → `{ container, rootPrefix, account, blockSize }`.
  * @throws InvalidArgumentError for a missing container, an unknown option (listing `describeOptions`), a secret, or a bad value.
  */
 export function fromStoreUri(url: URL): AzureBlobStorageOptions {
@@ -44,13 +51,16 @@ export function fromEnvironment(env: Environment): AzureBlobStorageOptions | und
 
 /**
  * The storage for options from `fromStoreUri` or `fromEnvironment`.
- * @throws StoreConfigurationError when neither the options nor `AZURE_STORAGE_CONNECTION_STRING` give a connection string.
+ * @throws StoreConfigurationError when there is neither an `account` / `endpoint` nor a connection string (options or `AZURE_STORAGE_CONNECTION_STRING`).
+ * @throws MissingDependencyError when `account` needs Microsoft Entra ID and `@azure/identity` is not installed.
  */
 export function createStorage(options: AzureBlobStorageOptions): AzureBlobStorage {
-  if (options.client === undefined && !options.connectionString && !process.env.AZURE_STORAGE_CONNECTION_STRING) {
-    throw new StoreConfigurationError('azure:// stores need a connection string: set AZURE_STORAGE_CONNECTION_STRING (as Python modelstore reads it), or create AzureBlobStorage with a client built with a credential', [
-      'AZURE_STORAGE_CONNECTION_STRING',
-    ]);
+  const byAccount = options.account !== undefined || options.endpoint !== undefined;
+  if (options.client === undefined && !byAccount && !options.connectionString && !process.env.AZURE_STORAGE_CONNECTION_STRING) {
+    throw new StoreConfigurationError(
+      'azure:// stores need a connection string or an account: set AZURE_STORAGE_CONNECTION_STRING (as Python modelstore reads it), or name the account (azure://container/prefix?account=<name>) to sign in with AZURE_STORAGE_SAS_TOKEN or Microsoft Entra ID (@azure/identity)',
+      ['AZURE_STORAGE_CONNECTION_STRING'],
+    );
   }
   return new AzureBlobStorage(options);
 }

@@ -30,7 +30,7 @@ async function withConnectionString<T>(value: string | undefined, run: () => Pro
 describe('azure:// URIs and MODEL_STORE_STORAGE=azure-container map onto AzureBlobStorageOptions', () => {
   it('declares the scheme and MODEL_STORE_STORAGE value core routes to this package', () => {
     expect(storeBackendPackages.find((entry) => entry.package === '@modelstore/storage-azure')).toEqual({ package: '@modelstore/storage-azure', uriSchemes, pythonStorageNames });
-    expect(describeOptions.map((option) => option.name)).toEqual(['blockSize', 'concurrency', 'maxAttempts', 'retryDelayMs', 'idleTimeoutMs']);
+    expect(describeOptions.map((option) => option.name)).toEqual(['account', 'endpoint', 'blockSize', 'concurrency', 'maxAttempts', 'retryDelayMs', 'idleTimeoutMs']);
   });
 
   it('reads the container, the prefix and every known option as numbers', () => {
@@ -47,7 +47,7 @@ describe('azure:// URIs and MODEL_STORE_STORAGE=azure-container map onto AzureBl
   });
 
   it('refuses an unknown option, the connection string, and a missing container', () => {
-    expect(thrown(() => fromStoreUri(new URL('azure://models?blocksize=1'))).message).toBe('unknown option "blocksize" for azure:// URIs (known: blockSize, concurrency, maxAttempts, retryDelayMs, idleTimeoutMs)');
+    expect(thrown(() => fromStoreUri(new URL('azure://models?blocksize=1'))).message).toBe('unknown option "blocksize" for azure:// URIs (known: account, endpoint, blockSize, concurrency, maxAttempts, retryDelayMs, idleTimeoutMs)');
     const secret = thrown(() => fromStoreUri(new URL('azure://models?connectionString=AccountKey%3Dx')));
     expect(secret).toBeInstanceOf(InvalidArgumentError);
     expect(secret.message).toMatch(/^Store URIs do not carry secrets/);
