@@ -20,7 +20,7 @@ export function registryFailureTests<S extends Storage>(ctx: RegistryConformance
         model: big,
         modelId: 'aborted',
         signal: controller.signal,
-        onProgress: (bytes) => {
+        onProgress: ({ bytes }) => {
           if (bytes > 0) controller.abort();
         },
       });
