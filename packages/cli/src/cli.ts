@@ -247,6 +247,15 @@ async function listAll(storage: Storage, prefix: string): Promise<string[]> {
   return keys;
 }
 
+/** The local path of a file:// URL, or undefined when it has none (a host other than localhost). */
+function localPath(url: URL): string | undefined {
+  try {
+    return fileURLToPath(url);
+  } catch {
+    return undefined;
+  }
+}
+
 /** `fn` over `items`, at most `limit` at a time, results in order. */
 async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
@@ -323,7 +332,9 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   const checkStoreUri = (uri: string | undefined, option: string): void => {
     if (uri === undefined) return;
     const target = parseStoreUri(uri);
-    const local = target.uri.protocol === 'file:' ? fileURLToPath(target.uri) : undefined;
+    const local = target.uri.protocol === 'file:' ? localPath(target.uri) : undefined;
+    // A file:// URI with a host (file://relative) is refused by the store's opening, with its advice.
+    if (target.uri.protocol === 'file:' && local === undefined) return;
     const segments = (local ?? decodeURIComponent(target.uri.pathname)).split(/[\\/]+/);
     if (segments.includes(registryRoot)) {
       const at = uri.indexOf(registryRoot);
@@ -363,7 +374,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       throw new UsageError(`${option} ${describeStore(uri)} is the inside of a registry (it holds domains/ and model_states/): give the folder or prefix above it`, option);
     }
     const target = uri === undefined ? undefined : parseStoreUri(uri);
-    if (target?.uri.protocol === 'file:' && statSync(fileURLToPath(target.uri), { throwIfNoEntry: false }) === undefined) {
+    const local = target?.uri.protocol === 'file:' ? localPath(target.uri) : undefined;
+    if (local !== undefined && statSync(local, { throwIfNoEntry: false }) === undefined) {
       throw new CliError(`${option} ${uri}: no such folder. Check the path; a first \`modelstore upload\` there creates a registry`, 'REGISTRY_NOT_FOUND', exitCodes.notFound);
     }
     throw new CliError(`No modelstore registry at ${describeStore(uri)}: it holds no ${registryRoot}/ folder. Check the path; a first \`modelstore upload\` there creates a registry`, 'REGISTRY_NOT_FOUND', exitCodes.notFound);

@@ -36,7 +36,11 @@ describe('modelstore cp', () => {
       expect(result.code).toBe(0);
       expect(treeDigest(JSON.parse(result.stdout).directory)).toEqual(original);
     }
-    // A second promotion of the same id is refused.
-    expect((await run('--store', './dev', 'cp', 'churn', 'candidate', '--to', s3)).code).toBe(4);
+    // A second promotion of the same model is "already there"; the same id with other contents is refused.
+    const again = await run('--store', './dev', 'cp', 'churn', 'candidate', '--to', s3);
+    expect(again).toEqual({ code: 0, stdout: 'candidate\n', stderr: `modelstore: churn/candidate is already there in ${s3} (same archive sha256); nothing copied\n` });
+    writeFileSync(path.join(work, 'model.bin'), randomBytes(1024));
+    expect((await run('--store', './other', 'upload', 'churn', 'model.bin', '--id', 'candidate')).code).toBe(0);
+    expect((await run('--store', './other', 'cp', 'churn', 'candidate', '--to', s3)).code).toBe(4);
   }, 120_000);
 });
