@@ -19,6 +19,7 @@ import {
   checkStorage,
   cleanModelCache,
   defaultCacheDir,
+  minimumGarbageAge,
   ModelStore,
   archiveKeyFromLocation,
   checkJsonValue,
@@ -762,12 +763,16 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
         return;
       }
       const olderThan = parseDuration(options.olderThan);
-      const result = await (await openExisting()).collectGarbage({ olderThan, dryRun: options.dryRun ?? false, quiesced: options.quiesced ?? false }).catch((error: unknown) => {
-        if (!InvalidOptionError.isInstance(error)) throw error;
-        throw new UsageError(
+      const belowMinimum = () =>
+        new UsageError(
           `--older-than ${options.olderThan} is below the minimum of 15m: an upload's commit still in flight could land after its archive was removed. Add --quiesced only when no upload is running and none was interrupted in the last 15 minutes`,
           '--older-than',
         );
+      // Checked before the store is touched (core checks it again).
+      if (olderThan < minimumGarbageAge && !options.quiesced) throw belowMinimum();
+      const result = await (await openExisting()).collectGarbage({ olderThan, dryRun: options.dryRun ?? false, quiesced: options.quiesced ?? false }).catch((error: unknown) => {
+        if (!InvalidOptionError.isInstance(error)) throw error;
+        throw belowMinimum();
       });
       output(
         {

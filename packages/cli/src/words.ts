@@ -44,5 +44,6 @@ export function apiToCli(message: string): string {
     .replace(/listDomains\(\)/g, '`modelstore ls`')
     .replace(/listModelStates\(\)/g, '`modelstore state ls`')
     .replace(/pass overwrite: true/g, 'pass --overwrite')
-    .replace(/\boverwrite: true\b/g, '--overwrite');
+    .replace(/\boverwrite: true\b/g, '--overwrite')
+    .replace(/\bquiesced: true\b/g, '--quiesced');
 }

@@ -73,6 +73,7 @@ describe('1. every argument is checked before any I/O', () => {
       ['cp', 'churn', 'm1', '--to', './other', '--state', 'xy'],
       ['cp', 'churn', 'm1', '--to', 'ftp://x/y'],
       ['gc', '--older-than', 'soon'],
+      ['gc', '--older-than', '5m'],
     ]) {
       const result = await modelstore(['--json', '--store', './not-there', ...args], { cwd: work });
       expect({ args, code: result.code }).toEqual({ args, code: 2 });
