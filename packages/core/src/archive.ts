@@ -334,17 +334,18 @@ export function packArchive(
   const archiveDigest = digesting(archive);
   let sourceBytes = 0;
   let sourceTotal = 0;
-  const counted = options.onSourceBytes
-    ? async function* (chunks: AsyncIterable<unknown>): AsyncGenerator<Buffer> {
-        for await (const chunk of chunks as AsyncIterable<Buffer>) {
-          sourceBytes += chunk.length;
-          options.onSourceBytes!(sourceBytes, sourceTotal);
-          yield chunk;
-        }
-      }
-    : async function* (chunks: AsyncIterable<unknown>): AsyncGenerator<Buffer> {
-        yield* chunks as AsyncIterable<Buffer>;
-      };
+  const { onSourceBytes } = options;
+  /** The source's chunks, counted for `onSourceBytes` when it is given (no extra stage otherwise). */
+  const counted = (chunks: AsyncIterable<Buffer>): AsyncIterable<Buffer> =>
+    onSourceBytes
+      ? (async function* () {
+          for await (const chunk of chunks) {
+            sourceBytes += chunk.length;
+            onSourceBytes(sourceBytes, sourceTotal);
+            yield chunk;
+          }
+        })()
+      : chunks;
   const packing = (async () => {
     await statted;
     if (options.onSourceBytes) {
@@ -363,10 +364,10 @@ export function packArchive(
       const fileDigest = digesting(file);
       if (typeof entry.source === 'string') {
         const header = { name: entry.path, size: entry.stat!.size, mode: tarMode(entry.mode), mtime: options.mtime, uid: 0, gid: 0, type: 'file' as const };
-        await pipeline(readSource(entry.source, entry.stat!), counted, fileDigest.transform, pack.entry(header) as unknown as NodeJS.WritableStream);
+        await pipeline(counted(readSource(entry.source, entry.stat!)), fileDigest.transform, pack.entry(header) as unknown as NodeJS.WritableStream);
       } else {
         const header = { name: entry.path, size: entry.source.length, mode: tarMode(entry.mode), mtime: options.mtime, uid: 0, gid: 0, type: 'file' as const };
-        await pipeline(Readable.from([entry.source]), counted, fileDigest.transform, pack.entry(header) as unknown as NodeJS.WritableStream);
+        await pipeline(counted(Readable.from([entry.source])), fileDigest.transform, pack.entry(header) as unknown as NodeJS.WritableStream);
       }
       archive.files[entry.path] = file;
     }
