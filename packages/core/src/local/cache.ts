@@ -177,12 +177,7 @@ export interface CachedModel {
  * (a lease `pruneCache` respects) until `release()`.
  * @throws LocalFileError saying how to choose another cache folder when it cannot be written
  */
-export async function cachedModel(
-  storage: Storage,
-  cacheDir: string,
-  domain: string,
-  options: { modelId?: string; state?: string; signal?: AbortSignal; onProgress?(progress: TransferProgress): void },
-): Promise<CachedModel> {
+export async function cachedModel(storage: Storage, cacheDir: string, domain: string, options: { modelId?: string; state?: string; signal?: AbortSignal; onProgress?(progress: TransferProgress): void }): Promise<CachedModel> {
   const pointerKey = options.state !== undefined ? undefined : options.modelId === undefined ? layout.domain(domain) : layout.version(domain, options.modelId);
   const pointer = pointerKey === undefined ? undefined : await storage.head(pointerKey);
   const refFile = path.join(cacheDir, 'refs', `${cacheName(storage, pointerKey ?? '')}.json`);
@@ -283,10 +278,11 @@ async function folderBytes(directory: string): Promise<number> {
   for (const entry of await readdir(directory, { withFileTypes: true }).catch(() => [])) {
     const full = path.join(directory, entry.name);
     if (entry.isDirectory()) total += await folderBytes(full);
-    else total += await lstat(full).then(
-      (info) => info.size,
-      () => 0,
-    );
+    else
+      total += await lstat(full).then(
+        (info) => info.size,
+        () => 0,
+      );
   }
   return total;
 }
@@ -294,7 +290,8 @@ async function folderBytes(directory: string): Promise<number> {
 function parseEntryRecord(text: string): EntryRecord | undefined {
   try {
     const record = JSON.parse(text) as Partial<EntryRecord>;
-    if (typeof record !== 'object' || record === null || typeof record.domain !== 'string' || typeof record.modelId !== 'string' || typeof record.library !== 'string' || typeof record.store !== 'object' || record.store === null) return undefined;
+    if (typeof record !== 'object' || record === null || typeof record.domain !== 'string' || typeof record.modelId !== 'string' || typeof record.library !== 'string' || typeof record.store !== 'object' || record.store === null)
+      return undefined;
     return record as EntryRecord;
   } catch {
     return undefined;
@@ -415,7 +412,14 @@ export async function pruneCache(cacheDir: string = defaultCacheDir(), options: 
 async function removeStaleLeases(root: string): Promise<string[]> {
   const { stale } = await readLeases(root);
   const removed: string[] = [];
-  for (const file of stale) if (await rm(file, { force: true }).then(() => true, () => false)) removed.push(file);
+  for (const file of stale)
+    if (
+      await rm(file, { force: true }).then(
+        () => true,
+        () => false,
+      )
+    )
+      removed.push(file);
   return removed;
 }
 
