@@ -24,3 +24,4 @@ export { checkStorage, ensureConditionalWrites, conditionalWritesAdvice, probeKe
 export type { CheckStorageOptions, StorageCheck, StorageCheckName, StorageCheckReport } from './check-storage.js';
 export { listCache, pruneCache } from './model-store.js';
 export type { CacheEntry, LoadOptions, PruneCacheOptions, PruneCacheReport, TransferProgress } from './model-store.js';
+export type { GarbageOptions, GarbageReport } from './registry/gc.js';
