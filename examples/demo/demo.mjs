@@ -4,12 +4,15 @@
 // rows with onnxruntime-node, checking the predictions against scikit-learn's.
 //
 //   pnpm demo [work-directory]
+//
+// The work directory (created if it does not exist; relative to where pnpm was run) keeps
+// the registry, the download and the cache; without one, a new temporary directory.
 import { ModelStore } from '@modelstore/core';
 import { OnnxAdapter } from '@modelstore/adapter-onnx';
 import { FileSystemStorage } from '@modelstore/storage-fs';
 import * as ort from 'onnxruntime-node';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +24,9 @@ const modelFile = path.join(data, samples.model_file);
 const species = samples.class_names;
 const tolerance = 1e-5;
 
-const work = process.argv[2] ? path.resolve(process.argv[2]) : mkdtempSync(path.join(tmpdir(), 'modelstore-demo-'));
+// pnpm runs scripts from the package's folder; INIT_CWD is where the user ran pnpm.
+const work = process.argv[2] ? path.resolve(process.env.INIT_CWD ?? process.cwd(), process.argv[2]) : mkdtempSync(path.join(tmpdir(), 'modelstore-demo-'));
+mkdirSync(work, { recursive: true });
 const registry = path.join(work, 'registry');
 const sha256 = (file) => createHash('sha256').update(readFileSync(file)).digest('hex');
 const step = (text) => console.log(`\n> ${text}`);
@@ -78,7 +83,8 @@ console.log(`  opsets: ${opsets.map((o) => `${o.domain || 'ai.onnx'} ${o.version
 console.log(`  extra: accuracy ${info.extra.test_accuracy.toFixed(3)}, trained with scikit-learn ${info.extra.trained_with['scikit-learn']}`);
 
 step('download("iris", { to })');
-const to = await store.download('iris', { modelId, to: path.join(work, 'downloaded') });
+// overwrite: a second run in the same directory replaces the first run's download.
+const to = await store.download('iris', { modelId, to: path.join(work, 'downloaded'), overwrite: true });
 console.log(`  written to ${to}`);
 const same = sha256(path.join(to, 'model.onnx')) === sha256(modelFile);
 console.log(`  model.onnx byte-identical to the original: ${same}`);
