@@ -12,7 +12,7 @@ import { LocalFileError } from '../errors.js';
 import { MemoryStorage } from '../memory-storage.js';
 import { ModelStore } from '../model-store.js';
 import type { GetOptions } from '../storage.js';
-import { cachedModel, listCache, pruneCache } from './cache.js';
+import { cacheFolderError, cachedModel, listCache, pruneCache } from './cache.js';
 
 /** Counts reads of archives. */
 class CountingStorage extends MemoryStorage {
@@ -250,5 +250,13 @@ describe('load with a cache folder it cannot write', () => {
     expect(error).toMatchObject({ code: 'LOCAL_FILE', errno: 'EACCES', path: folder });
     expect((error as Error).message).toMatch(/permission denied/);
     expect((error as Error).message).toMatch(hint);
+  });
+
+  it('maps a full disk to freeing space or another disk, and passes other errors through (the mapping itself)', () => {
+    const full = cacheFolderError(Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }), '/c');
+    expect(full).toMatchObject({ code: 'LOCAL_FILE', errno: 'ENOSPC', path: '/c' });
+    expect((full as Error).message).toMatch(/Free space \(modelstore cache prune, or pruneCache\), or choose a folder on another disk: the cacheDir option/);
+    const io = Object.assign(new Error('EIO'), { code: 'EIO' });
+    expect(cacheFolderError(io, '/c')).toBe(io);
   });
 });

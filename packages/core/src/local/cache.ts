@@ -95,7 +95,7 @@ export function cacheFolderError(error: unknown, cacheDir: string): unknown {
   };
   return new LocalFileError(
     `load could not write its model cache in ${JSON.stringify(cacheDir)} (${errno}: ${what[errno]}). ` +
-      'Choose a folder you can write to: the cacheDir option (new ModelStore({ storage, cacheDir }) or openModelStore(uri, { cacheDir })), ' +
+      `${errno === 'ENOSPC' || errno === 'EDQUOT' ? 'Free space (modelstore cache prune, or pruneCache), or choose a folder on another disk' : 'Choose a folder you can write to'}: the cacheDir option (new ModelStore({ storage, cacheDir }) or openModelStore(uri, { cacheDir })), ` +
       'the XDG_CACHE_HOME environment variable (the cache is then $XDG_CACHE_HOME/modelstore), or --cache-dir <dir> on the modelstore command line.',
     cacheDir,
     { cause: error, errno },
