@@ -142,6 +142,17 @@ def train_iris(expected_path):
     return model
 
 
+def train_iris_pickle():
+    """A scikit-learn classifier fitted on the iris data, uploaded as it is: Python modelstore
+    stores it as a joblib pickle (library "sklearn"), which Node can download but not load."""
+    # pylint: disable=import-outside-toplevel
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
+
+    iris = load_iris()
+    return LogisticRegression(max_iter=1000).fit(iris.data, iris.target)
+
+
 def run_op(store, op):
     name = op["op"]
     if name == "version":
@@ -156,6 +167,8 @@ def run_op(store, op):
             model = onnx_linear_model()
         elif isinstance(model, dict) and "sklearn_iris" in model:
             model = train_iris(model["sklearn_iris"])
+        elif isinstance(model, dict) and model.get("sklearn_pickle"):
+            model = train_iris_pickle()
         kwargs["model"] = model
         if "extra_files" in op:
             kwargs["extra_files"] = op["extra_files"]
