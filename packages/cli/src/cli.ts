@@ -38,6 +38,7 @@ import {
 import cliProgress from 'cli-progress';
 import { Command, CommanderError, Option } from 'commander';
 import ms from 'ms';
+import pMap from 'p-map';
 import { statSync } from 'node:fs';
 import { Transform } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -255,20 +256,6 @@ function localPath(url: URL): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** `fn` over `items`, at most `limit` at a time, results in order. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 /** sha256 of a stored object's bytes, streamed. */
@@ -526,23 +513,26 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       if (domain === undefined) {
         const domains = await store.listDomains();
         // One domain that cannot be read (a damaged pointer, every model deleted) does not hide the others.
-        const latest = await mapLimit(domains, 16, (name) =>
-          store.getDomain(name).then(
-            async (metadata) => ({ domain: name, latest: metadata.model.model_id, created: await created(metadata) }),
-            (error: unknown) => {
-              if (!ModelStoreError.isInstance(error) || StorageError.isInstance(error)) throw error;
-              return { domain: name, latest: null, created: null, error: { code: (error as ModelStoreError).code, message: cliMessage(error) } };
-            },
-          ),
+        const latest = await pMap(
+          domains,
+          (name) =>
+            store.getDomain(name).then(
+              async (metadata) => ({ domain: name, latest: metadata.model.model_id, created: await created(metadata) }),
+              (error: unknown) => {
+                if (!ModelStoreError.isInstance(error) || StorageError.isInstance(error)) throw error;
+                return { domain: name, latest: null, created: null, error: { code: (error as ModelStoreError).code, message: cliMessage(error) } };
+              },
+            ),
+          { concurrency: 16 },
         );
         output(latest, () => table([['DOMAIN', 'LATEST MODEL', 'CREATED'], ...latest.map((row) => [row.domain, row.latest ?? `- (${row.error!.code.toLowerCase()})`, row.created ?? '-'])]));
         return;
       }
       const ids = await store.listModels(domain, options.state ? { state: options.state } : {});
-      const [infos, defined] = await Promise.all([mapLimit(ids, 16, (id) => store.getModelInfo(domain, id)), store.listModelStates()]);
+      const [infos, defined] = await Promise.all([pMap(ids, (id) => store.getModelInfo(domain, id), { concurrency: 16 }), store.listModelStates()]);
       // The states of every model from one listing per state (not one read per model).
       const statesOf = new Map<string, string[]>();
-      for (const [name, keys] of await mapLimit(defined.sort(), 8, async (name) => [name, await listAll(store.storage, layout.stateVersions(domain, name))] as const)) {
+      for (const [name, keys] of await pMap(defined.sort(), async (name) => [name, await listAll(store.storage, layout.stateVersions(domain, name))] as const, { concurrency: 8 })) {
         const prefix = layout.stateVersions(domain, name);
         for (const key of keys) {
           const rest = key.slice(prefix.length);
@@ -551,11 +541,15 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
           statesOf.set(id, [...(statesOf.get(id) ?? []), name]);
         }
       }
-      const rows = await mapLimit(infos, 16, async (metadata) => {
-        const archiveKey = metadata.archive ? undefined : archiveKeyFromLocation(metadata.storage);
-        const size = metadata.archive?.size ?? (archiveKey ? ((await store.storage.head(archiveKey).catch(() => undefined))?.size ?? null) : null);
-        return { modelId: metadata.model.model_id, created: await created(metadata), library: metadata.model.model_type?.library ?? null, size, states: statesOf.get(metadata.model.model_id) ?? [] };
-      });
+      const rows = await pMap(
+        infos,
+        async (metadata) => {
+          const archiveKey = metadata.archive ? undefined : archiveKeyFromLocation(metadata.storage);
+          const size = metadata.archive?.size ?? (archiveKey ? ((await store.storage.head(archiveKey).catch(() => undefined))?.size ?? null) : null);
+          return { modelId: metadata.model.model_id, created: await created(metadata), library: metadata.model.model_type?.library ?? null, size, states: statesOf.get(metadata.model.model_id) ?? [] };
+        },
+        { concurrency: 16 },
+      );
       output(rows, () =>
         table([['MODEL ID', 'CREATED', 'LIBRARY', 'SIZE', 'STATES'], ...rows.map((row) => [row.modelId, row.created ?? '-', row.library ?? '-', row.size === null ? '-' : formatBytes(row.size), row.states.join(',') || '-'])]),
       );

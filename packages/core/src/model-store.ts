@@ -6,6 +6,7 @@
  * extraction, destinations and the load cache.
  */
 import path from 'node:path';
+import pMap from 'p-map';
 import type { ModelAdapter } from './adapter.js';
 import type { CompressionLevel } from './archive.js';
 import { checkOptions, guardMethods } from './arguments.js';
@@ -19,7 +20,7 @@ import type { ModelMetadata } from './metadata.js';
 import { deletedState, validateDomain, validateModelId, validateStateName } from './names.js';
 import { copyModel } from './registry/copy.js';
 import { deleteModel } from './registry/delete.js';
-import { listNames, listObjects, mapConcurrently, writeText } from './registry/documents.js';
+import { listNames, listObjects, writeText } from './registry/documents.js';
 import { timesOf } from './registry/creation-index.js';
 import { collectGarbage, type GarbageOptions, type GarbageReport } from './registry/gc.js';
 import { latest, latestOrThrow } from './registry/latest.js';
@@ -170,11 +171,14 @@ export class ModelStore {
    */
   async listDomains(): Promise<string[]> {
     const names = await listNames(this.storage, layout.domains(), '.json', 'domain');
-    const latestTimes = await mapConcurrently(names, 16, (name) =>
-      latest(this.storage, name).then(
-        ({ model, pointer }) => (pointer === undefined && model === undefined ? undefined : model ? modelTime(model) : 0),
-        (error: unknown) => (IntegrityError.isInstance(error) ? 0 : Promise.reject(error)),
-      ),
+    const latestTimes = await pMap<string, number | undefined>(
+      names,
+      (name) =>
+        latest(this.storage, name).then(
+          ({ model, pointer }) => (pointer === undefined && model === undefined ? undefined : model ? modelTime(model) : 0),
+          (error: unknown) => (IntegrityError.isInstance(error) ? 0 : Promise.reject(error)),
+        ),
+      { concurrency: 16 },
     );
     const times = new Map(names.map((name, index) => [name, latestTimes[index]]));
     // Pointers deleted since the listing (undefined) are left out.

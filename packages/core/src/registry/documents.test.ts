@@ -6,7 +6,7 @@ import { IntegrityError, PreconditionFailedError, StorageError } from '../errors
 import { JsonSyntaxError } from '../json.js';
 import { MemoryStorage } from '../memory-storage.js';
 import type { ListOptions, ListResult, PutOptions, Body, ObjectInfo } from '../storage.js';
-import { listAll, listNames, listObjects, mapConcurrently, readDocument, readMetadata, readModel, readModels, readValidDocument, writeJson, writeText } from './documents.js';
+import { listAll, listNames, listObjects, readDocument, readMetadata, readModel, readModels, readValidDocument, writeJson, writeText } from './documents.js';
 
 /** A storage that answers listings `pageSize` keys at a time and counts the calls. */
 class PagingStorage extends MemoryStorage {
@@ -186,26 +186,5 @@ describe('writeJson and writeText', () => {
     expect(PreconditionFailedError.isInstance(stale)).toBe(true);
     expect(await text((await storage.get('a.json'))!.body)).toBe('{"x": 2.0}');
     expect(storage.options.every((options) => options.contentType === 'application/json')).toBe(true);
-  });
-});
-
-describe('mapConcurrently', () => {
-  it('keeps results in order with at most `concurrency` calls in flight', async () => {
-    let inFlight = 0;
-    let most = 0;
-    const results = await mapConcurrently([5, 1, 4, 2, 3, 0, 6], 3, async (value) => {
-      inFlight++;
-      most = Math.max(most, inFlight);
-      await new Promise((resolve) => setTimeout(resolve, value));
-      inFlight--;
-      return value * 10;
-    });
-    expect(results).toEqual([50, 10, 40, 20, 30, 0, 60]);
-    expect(most).toBe(3);
-  });
-
-  it('returns an empty array for no items and rejects with the first failure', async () => {
-    expect(await mapConcurrently([], 4, async () => 1)).toEqual([]);
-    await expect(mapConcurrently([1, 2], 2, async (value) => (value === 2 ? Promise.reject(new Error('two')) : value))).rejects.toThrow('two');
   });
 });

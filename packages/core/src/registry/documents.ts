@@ -6,6 +6,7 @@
  * copies are written with the very text read.
  */
 import { text as readText } from 'node:stream/consumers';
+import pMap from 'p-map';
 import { IntegrityError } from '../errors.js';
 import { parseJson } from '../json.js';
 import { checkModelMetadata, type ModelMetadata } from '../metadata.js';
@@ -120,23 +121,9 @@ export function writeText(storage: Storage, key: string, text: string, options: 
   return storage.put(key, text, { contentType: 'application/json', ...options });
 }
 
-/** `map` over `items` with at most `concurrency` calls in flight; results in order. */
-export async function mapConcurrently<T, R>(items: T[], concurrency: number, map: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await map(items[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
-  return results;
-}
-
 /** Reads many models' documents, 16 at a time: `null` for a damaged one, `undefined` for one deleted meanwhile. */
 export function readModels(storage: Storage, keys: string[]): Promise<(StoredModel | null | undefined)[]> {
-  return mapConcurrently(keys, 16, (key) => readModel(storage, key).catch((error: unknown) => (IntegrityError.isInstance(error) ? null : Promise.reject(error))));
+  return pMap(keys, (key) => readModel(storage, key).catch((error: unknown) => (IntegrityError.isInstance(error) ? null : Promise.reject(error))), { concurrency: 16 });
 }
 
 /** Random backoff before retrying a compare-and-swap: up to 200 ms, growing with the attempt. */
