@@ -5,18 +5,9 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { appendFileSync, createReadStream, existsSync, readFileSync } from 'node:fs';
 import { readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { seededRandom } from './seeded-random.js';
 
-/** A seeded pseudo-random generator (mulberry32): the same seed replays the same run. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from './seeded-random.js';
 
 async function sha256(file: string): Promise<string> {
   const hash = createHash('sha256');
