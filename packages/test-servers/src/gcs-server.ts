@@ -1,7 +1,7 @@
 import { countingInFlight } from './in-flight.js';
 import { crc32c } from '@node-rs/crc32';
 import { createHash, randomBytes, type Hash } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdtempSync, openSync, rmSync, unlink } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync, unlink } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,7 +9,7 @@ import { truncate } from 'node:fs/promises';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { parseByteRange } from './byte-range.js';
+import { parseByteRange, sendByteRange } from './byte-range.js';
 import { listPage, tokenStart } from './list-page.js';
 import { splitMultipart } from './multipart-related.js';
 
@@ -477,18 +477,7 @@ export async function startGcsServer(options: GcsServerOptions = {}): Promise<Gc
       response.end();
       return;
     }
-    const { start, end } = range;
-    const status = range.partial ? 206 : 200;
-    if (range.partial) headers['content-range'] = `bytes ${start}-${end}/${object.size}`;
-    headers['content-length'] = object.size === 0 ? 0 : end - start + 1;
-    if (object.size === 0) {
-      response.writeHead(status, headers);
-      response.end();
-      return;
-    }
-    const fd = openSync(object.file, 'r');
-    response.writeHead(status, headers);
-    pipeline(createReadStream('', { fd, start, end }), response).catch(() => undefined);
+    sendByteRange(response, object, range, headers);
   }
 
   function listObjects(bucketName: string, query: URLSearchParams, response: ServerResponse): void {

@@ -1,6 +1,6 @@
 import { countingInFlight } from './in-flight.js';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdtempSync, openSync, rmSync, unlink } from 'node:fs';
+import { createReadStream, createWriteStream, mkdtempSync, rmSync, unlink } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,7 +9,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { crc32 } from 'node:zlib';
 import { decodeAwsChunked } from './aws-chunked.js';
-import { parseByteRange } from './byte-range.js';
+import { parseByteRange, sendByteRange } from './byte-range.js';
 import { listPage, tokenStart } from './list-page.js';
 import { verifySigV4 } from './sigv4.js';
 
@@ -337,20 +337,7 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
     }
     const range = parseByteRange(request.headers.range, object.size);
     if (range === 'unsatisfiable') throw new S3Error(416, 'InvalidRange', 'The requested range is not satisfiable', key);
-    const { start, end } = range;
-    const status = range.partial ? 206 : 200;
-    const headers: Record<string, string | number> = objectHeaders(object);
-    if (range.partial) headers['content-range'] = `bytes ${start}-${end}/${object.size}`;
-    headers['content-length'] = object.size === 0 ? 0 : end - start + 1;
-    if (method === 'HEAD' || object.size === 0) {
-      response.writeHead(status, headers);
-      response.end();
-      return;
-    }
-    // Opened synchronously, so a concurrent overwrite cannot remove the file first.
-    const fd = openSync(object.file, 'r');
-    response.writeHead(status, headers);
-    pipeline(createReadStream('', { fd, start, end }), response).catch(() => undefined);
+    sendByteRange(response, object, range, objectHeaders(object), method === 'HEAD');
   }
 
   function listObjectsV2(bucketName: string, query: URLSearchParams, response: ServerResponse): void {
