@@ -23,3 +23,5 @@ export type { FakeGcsServerHandle } from './fake-gcs-server.js';
 export { startMoto } from './moto.js';
 export type { MotoHandle } from './moto.js';
 export { inFlightPath, requestsInFlight } from './in-flight.js';
+export { launchServer, createS3Bucket } from './launcher.js';
+export type { ServerHandle, SpawnedServer, LaunchOptions } from './launcher.js';
