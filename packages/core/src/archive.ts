@@ -380,7 +380,11 @@ export function packArchive(
   });
   async function* compressed(): AsyncGenerator<Buffer> {
     try {
-      const compressor = createGzip({ level: await levelChosen, chunkSize: 256 * 1024 });
+      const level = await levelChosen;
+      // Packing may have failed while the level was chosen (a source that changed at
+      // once): piping a destroyed tar stream would never end, so fail here instead.
+      if (packError !== undefined || pack.destroyed) throw packError ?? new ModelStoreError('The archive could not be packed');
+      const compressor = createGzip({ level, chunkSize: 256 * 1024 });
       gzip = compressor;
       pack.on('error', (error) => compressor.destroy(error));
       yield* archiveDigest.transform(pack.pipe(compressor));

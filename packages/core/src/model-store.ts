@@ -15,6 +15,7 @@ import { readGitInfo, type GitInfo } from './code-info.js';
 import { AdapterNotFoundError, DomainNotFoundError, IncompatibleContractError, IntegrityError, InvalidOptionError, StateNotFoundError } from './errors.js';
 import { version } from './version.js';
 import { cachedModel, cleanModelCache, defaultCacheDir, pruneCache } from './local/cache.js';
+import { checkDestination } from './local/destination.js';
 import { archiveKeyOf, extractModel } from './local/extract.js';
 import type { ModelMetadata } from './metadata.js';
 import { deletedState, validateDomain, validateModelId, validateStateName } from './names.js';
@@ -27,7 +28,7 @@ import { latest, latestOrThrow } from './registry/latest.js';
 import { modelOrThrow, resolveModel } from './registry/models.js';
 import { modelTime, sortByTime } from './registry/order.js';
 import { ensureState, modelsInState, newestInState, requireState, statesOf } from './registry/states.js';
-import { layout } from './registry-layout.js';
+import { layout, registryRoot } from './registry-layout.js';
 import type { Storage } from './storage.js';
 import { planUpload, runUpload, type TransferProgress, type UploadOptions } from './upload.js';
 
@@ -115,6 +116,7 @@ export class ModelStore {
 
   constructor(options: ModelStoreOptions) {
     checkOptions('new ModelStore', options, { storage: 'object', cacheDir: 'string', cacheMaxBytes: 'number' }, ['storage']);
+    if (options.cacheDir !== undefined && options.cacheDir.trim() === '') throw new InvalidOptionError('cacheDir', 'new ModelStore: cacheDir is empty: give a folder for the load cache, or omit it for the default');
     if (options.cacheMaxBytes !== undefined && !(Number.isFinite(options.cacheMaxBytes) && options.cacheMaxBytes >= 0)) {
       throw new InvalidOptionError('cacheMaxBytes', `new ModelStore: cacheMaxBytes must be a number of bytes, 0 or more, got ${String(options.cacheMaxBytes)}`);
     }
@@ -248,6 +250,8 @@ export class ModelStore {
     checkOptions('download', options, { modelId: 'string', state: 'string', to: 'string', overwrite: 'boolean', onProgress: 'function', signal: 'signal' }, ['to']);
     if (options.modelId !== undefined) validateModelId(options.modelId);
     if (options.state !== undefined) validateStateName(options.state);
+    const location = this.storage.describe(registryRoot);
+    await checkDestination(options.to, { method: 'download', ...(options.overwrite ? { overwrite: true } : {}), storeRoot: location.type === 'file_system' && typeof location.root === 'string' ? location.root : undefined });
     const { metadata } = await resolveModel(this.storage, domain, options, 'download');
     const to = path.resolve(options.to);
     return extractModel(this.storage, metadata, to, {

@@ -342,6 +342,9 @@ export async function openStorage(target: StorageTarget, importer: (name: string
  * @throws MissingDependencyError when the backend package is not installed (`packageName`).
  */
 export async function openModelStore(target?: string, options: OpenModelStoreOptions = {}): Promise<ModelStore> {
+  if (target !== undefined && typeof target !== 'string')
+    throw new InvalidArgumentError(`openModelStore: the store must be a URI or path string (e.g. "s3://bucket/prefix" or "./models"), got ${target === null ? 'null' : typeof target}`, { argument: 'target' });
+  if (options === null || typeof options !== 'object') throw new InvalidArgumentError(`openModelStore: options must be an object, got ${options === null ? 'null' : typeof options}`, { argument: 'options' });
   const env = options.env ?? process.env;
   const uri = target === undefined || target === '' ? env.MODELSTORE_STORE : target;
   const storageTarget = uri === undefined || uri === '' ? storeTargetFromEnv(env, options.backends) : parseStoreUri(uri, options.backends);

@@ -23,7 +23,7 @@
  */
 import { Readable } from 'node:stream';
 import { abortReason, bodyToReadable, resumingBody, type ResumingBodyOptions } from './body.js';
-import { InvalidOptionError, ModelStoreError, PreconditionFailedError, StorageError } from './errors.js';
+import { InvalidOptionError, ModelStoreError, PreconditionFailedError, StorageError, InvalidArgumentError } from './errors.js';
 import { validateKey, validatePrefix } from './keys.js';
 import type { Body, GetOptions, ListOptions, ListResult, ObjectInfo, PutOptions, Storage, StorageCapabilities, StorageLocation, StoredObject } from './storage.js';
 
@@ -312,6 +312,7 @@ export function countingBytes(onProgress: ((bytes: number) => void) | undefined,
  * under (an empty or `..` segment, a backslash, control characters).
  */
 export function rootPrefixOf(option: string | undefined): string {
+  if (option !== undefined && typeof option !== 'string') throw new InvalidArgumentError(`rootPrefix must be a string (a key prefix such as "team/models"), got ${typeof option}`, { argument: 'rootPrefix' });
   const root = (option ?? '').replace(/^\/+|\/+$/g, '');
   if (root !== '') validatePrefix(`${root}/`);
   return root;

@@ -167,3 +167,42 @@ describe('a source that cannot be read as listed', () => {
     expect(await store.listDomains()).toEqual([]);
   });
 });
+
+describe('a source that fails before the storage reads the archive', () => {
+  it('fails the upload with SourceFileError, never hangs, when the store starts reading late', async () => {
+    // A store that does I/O of its own before it reads the body (as the file system's put
+    // does: stat, mkdir, open): packing has already failed when the body is first read.
+    class LateReader extends MemoryStorage {
+      override async put(...args: Parameters<MemoryStorage['put']>) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        return super.put(...args);
+      }
+    }
+    const pathAdapter: ModelAdapter<string, string> = {
+      specificationVersion: 'v1',
+      library: 'file',
+      matches: (model) => typeof model === 'string',
+      save: async (model) => ({ files: [{ path: 'weights.ckpt', source: model }] }),
+      load: async (directory) => directory,
+    };
+    const cache = mkdtempSync(path.join(tmpdir(), 'modelstore-late-reader-'));
+    const storage = new LateReader();
+    const store = new ModelStore({ storage, adapters: [pathAdapter], cacheDir: cache });
+    try {
+      for (let attempt = 0; attempt < 5; attempt++) {
+        // /proc/self/status is stat'd at 0 bytes and reads as more: it "grows" at once.
+        const outcome = await Promise.race([
+          store.upload('d', { model: '/proc/self/status' }).then(
+            () => 'committed',
+            (error: unknown) => error,
+          ),
+          new Promise((resolve) => setTimeout(() => resolve('hung'), 5000)),
+        ]);
+        expect(SourceFileError.isInstance(outcome)).toBe(true);
+      }
+      expect((await storage.list('')).objects.filter((object) => object.key.includes('/versions/'))).toEqual([]);
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
+    }
+  }, 60_000);
+});

@@ -466,8 +466,9 @@ async function removeDanglingRefs(root: string): Promise<void> {
  * @returns the paths removed
  */
 export async function cleanModelCache(cacheDir: string = defaultCacheDir()): Promise<{ removed: string[] }> {
-  const removed = await removeStaleStaging(path.join(cacheDir, 'models'));
-  const refs = path.join(cacheDir, 'refs');
+  const root = checkCacheDir(cacheDir, 'cleanModelCache');
+  const removed = await removeStaleStaging(path.join(root, 'models'));
+  const refs = path.join(root, 'refs');
   const hourAgo = Date.now() - 60 * 60 * 1000;
   for (const name of await readdir(refs).catch(() => [] as string[])) {
     if (!name.endsWith('.tmp')) continue;

@@ -11,7 +11,7 @@ import { constants } from 'node:fs';
 import { access, lstat, mkdir, readdir, realpath, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { DestinationExistsError, LocalFileError, ModelStoreError } from '../errors.js';
+import { DestinationExistsError, InvalidOptionError, LocalFileError, ModelStoreError } from '../errors.js';
 
 /** How a verified staging folder becomes the destination. */
 export interface Destination {
@@ -201,4 +201,45 @@ export async function placeVerified(destination: Destination, options: { overwri
   await rename(staging, directory);
   await rm(old, { recursive: true, force: true });
   return true;
+}
+
+const isWithin = (inner: string, outer: string) => inner === outer || inner.startsWith(outer.endsWith(path.sep) ? outer : outer + path.sep);
+
+/** `target` with symlinks of its existing part resolved (the rest appended as given). */
+async function resolvedPath(target: string): Promise<string> {
+  const missing: string[] = [];
+  let current = path.resolve(target);
+  for (;;) {
+    const real = await realpath(current).catch(() => undefined);
+    if (real !== undefined) return path.join(real, ...missing.reverse());
+    const parent = path.dirname(current);
+    if (parent === current) return path.resolve(target);
+    missing.push(path.basename(current));
+    current = parent;
+  }
+}
+
+/**
+ * Refuses destinations whose replacement would destroy something other than a previous
+ * download: an empty path, the file system's root, the current folder or one holding
+ * it (with `overwrite`), and the registry itself — a folder that is, holds or sits
+ * inside the root of a file-system store (`storeRoot`).
+ * @throws InvalidOptionError
+ */
+export async function checkDestination(to: string, options: { overwrite?: boolean; storeRoot?: string | undefined; method: string }): Promise<string> {
+  if (to.trim() === '') throw new InvalidOptionError('to', `${options.method}: to is empty: give the folder to create, e.g. to: './models/churn'`);
+  const target = await resolvedPath(to);
+  if (path.dirname(target) === target) throw new InvalidOptionError('to', `${options.method}: to is the root of the file system (${target}): give a folder of its own`);
+  if (options.storeRoot !== undefined) {
+    const root = await resolvedPath(options.storeRoot);
+    if (isWithin(target, root) || isWithin(root, target)) {
+      const relation = target === root ? 'is' : isWithin(target, root) ? 'is inside' : 'holds';
+      throw new InvalidOptionError('to', `${options.method}: to (${target}) ${relation} the registry's own folder (${root}), which overwrite or extraction would damage: download into a folder outside the store`);
+    }
+  }
+  if (options.overwrite) {
+    const cwd = await resolvedPath(process.cwd());
+    if (isWithin(cwd, target)) throw new InvalidOptionError('to', `${options.method}: to (${target}) is the current folder or holds it, and overwrite would replace it: give a folder of its own`);
+  }
+  return target;
 }

@@ -1,0 +1,71 @@
+// download refuses destinations whose replacement would destroy something other than a
+// previous download: an empty path, the current folder or one holding it, the root of
+// the file system, and the registry's own folder (inside it, or holding it).
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ModelStore, type ModelAdapter, type Storage } from '../src/index.js';
+
+const bytesAdapter: ModelAdapter<Buffer, Buffer> = {
+  specificationVersion: 'v1',
+  library: 'bytes',
+  matches: (model) => Buffer.isBuffer(model),
+  save: async (model) => ({ files: [{ path: 'model.bin', source: model }] }),
+  load: async (directory) => readFileSync(path.join(directory, 'model.bin')),
+};
+
+let work: string;
+let cwd: string;
+
+beforeEach(() => {
+  work = mkdtempSync(path.join(tmpdir(), 'modelstore-destination-guards-'));
+  cwd = process.cwd();
+});
+
+afterEach(() => {
+  process.chdir(cwd);
+  rmSync(work, { recursive: true, force: true });
+});
+
+async function fileSystemStore(root: string): Promise<ModelStore> {
+  // The file-system backend lives in another package; core's tests describe a folder store the same way.
+  const { MemoryStorage } = await import('../src/index.js');
+  const memory = new MemoryStorage();
+  const storage = Object.assign(Object.create(memory) as Storage, { describe: (key: string) => ({ type: 'file_system', root, path: path.join(root, key) }) });
+  return new ModelStore({ storage, adapters: [bytesAdapter], cacheDir: path.join(work, 'cache') });
+}
+
+describe('download destinations that must not be replaced', () => {
+  it('refuses an empty path and the root, before reading anything', async () => {
+    const store = await fileSystemStore(path.join(work, 'registry'));
+    await store.upload('d', { model: Buffer.from('weights'), modelId: 'm' });
+    for (const to of ['', '   ']) await expect(store.download('d', { to, overwrite: true })).rejects.toMatchObject({ code: 'INVALID_OPTION', option: 'to' });
+    await expect(store.download('d', { to: '/', overwrite: true })).rejects.toMatchObject({ code: 'INVALID_OPTION', message: expect.stringMatching(/root of the file system/) });
+  });
+
+  it('refuses, with overwrite, the current folder and its parents, and leaves them as they were', async () => {
+    const store = await fileSystemStore(path.join(work, 'registry'));
+    await store.upload('d', { model: Buffer.from('weights'), modelId: 'm' });
+    const here = path.join(work, 'project', 'here');
+    mkdirSync(here, { recursive: true });
+    writeFileSync(path.join(here, 'p.txt'), 'keep me');
+    process.chdir(here);
+    for (const to of ['.', '..', here]) {
+      await expect(store.download('d', { to, overwrite: true })).rejects.toMatchObject({ code: 'INVALID_OPTION', message: expect.stringMatching(/current folder/) });
+    }
+    expect(readFileSync(path.join(here, 'p.txt'), 'utf8')).toBe('keep me');
+    // Into a folder of its own it works.
+    await store.download('d', { to: 'model', overwrite: true });
+    expect(readdirSync(path.join(here, 'model')).sort()).toEqual(['model-info.json', 'model.bin']);
+  });
+
+  it("refuses the registry's own folder, a folder inside it, and a folder holding it", async () => {
+    const registry = path.join(work, 'outer', 'registry');
+    const store = await fileSystemStore(registry);
+    await store.upload('d', { model: Buffer.from('weights'), modelId: 'm' });
+    for (const to of [registry, path.join(registry, 'operatorai-model-store', 'd', 'versions'), path.join(work, 'outer')]) {
+      await expect(store.download('d', { to, overwrite: true })).rejects.toMatchObject({ code: 'INVALID_OPTION', message: expect.stringMatching(/the registry's own folder/) });
+    }
+  });
+});
