@@ -166,4 +166,13 @@ export interface Storage {
 
   /** Deletes `key`. `true` if it existed, `false` if it was not there; never throws for a missing key. */
   delete(key: string): Promise<boolean>;
+
+  /**
+   * Optional. Removes what writes that never finished left behind and `list` does not
+   * show — e.g. a file-system backend's temporary file of a process killed mid-write —
+   * when it was last written before `before`. `collectGarbage` calls it with its cutoff
+   * and reports what it returns among the removed objects (keys of the leftovers, as
+   * paths relative to the backend's root). With `dryRun`, removes nothing.
+   */
+  removeAbandonedWrites?(options: { before: Date; dryRun?: boolean }): Promise<ObjectInfo[]>;
 }

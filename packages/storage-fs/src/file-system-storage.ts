@@ -259,6 +259,33 @@ export class FileSystemStorage implements Storage {
     }
   }
 
+  /**
+   * Removes the temporary files (`.<name>.<random>.modelstore-tmp`) of writes that never
+   * finished — a process killed while writing — last written before `before`; `collectGarbage`
+   * calls it with its grace period. A write in progress keeps writing its file, so its time
+   * stays recent. Keys returned are the files' paths relative to the root.
+   */
+  async removeAbandonedWrites(options: { before: Date; dryRun?: boolean }): Promise<ObjectInfo[]> {
+    const found: ObjectInfo[] = [];
+    const names = await readdir(this.root, { recursive: true }).catch((error: unknown) => (isMissing(error) ? [] : Promise.reject(error)));
+    for (const name of names.map(String)) {
+      if (!name.endsWith(tempSuffix)) continue;
+      const file = path.join(this.root, name);
+      const stats = await stat(file).catch(() => undefined);
+      if (!stats?.isFile() || stats.mtime.getTime() >= options.before.getTime()) continue;
+      if (
+        !options.dryRun &&
+        !(await unlink(file).then(
+          () => true,
+          (error: unknown) => (isMissing(error) ? false : Promise.reject(error)),
+        ))
+      )
+        continue;
+      found.push({ key: name.split(path.sep).join('/'), size: stats.size, etag: '', lastModified: stats.mtime });
+    }
+    return found;
+  }
+
   /** Yields files under `directoryKey` whose first name starts with `namePrefix`, in key order, after `startAfter`. */
   private async *walk(directoryKey: string, namePrefix: string, startAfter: string | undefined): AsyncGenerator<{ key: string; stats: BigIntStats }> {
     const directory = directoryKey === '' ? this.root : path.join(this.root, ...directoryKey.slice(0, -1).split('/'));

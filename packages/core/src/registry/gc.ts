@@ -140,5 +140,7 @@ export async function collectGarbage(storage: Storage, options: GarbageOptions):
     if (!options.dryRun) await storage.delete(object.key);
     removed.push(object);
   }
+  // What writes that never finished left (a killed upload's temporary file on a folder store).
+  if (storage.removeAbandonedWrites) removed.push(...(await storage.removeAbandonedWrites({ before: new Date(cutoff), dryRun: options.dryRun ?? false })));
   return { removed, kept, unreadable, dryRun: options.dryRun ?? false };
 }
