@@ -140,8 +140,13 @@ function containerErrors(container: string): SdkErrors {
     refusedCodes: ['AuthenticationFailed', 'AuthorizationFailure'],
     refusedHint: "check the account name and key in the connection string (AZURE_STORAGE_CONNECTION_STRING) or the SAS token's permissions and expiry",
     missingRoot: (facts) => (facts.code === 'ContainerNotFound' ? `the container "${container}" does not exist. Create it (az storage container create --name ${container}) or check the name` : undefined),
-    explain: (facts) =>
-      facts.code === 'InvalidBlockList' ? { hint: 'another writer committed the same blob while this one was staging blocks (InvalidBlockList); nothing was changed by this write, try it again', retryable: true } : undefined,
+    explain: (facts, error) => {
+      if (facts.code === 'InvalidBlockList') {
+        return { hint: 'another writer committed the same blob while this one was staging blocks (InvalidBlockList); nothing was changed by this write, try it again', retryable: true };
+      }
+      if (isCredentialFailure(error)) return { hint: entraIdHint(error), retryable: false };
+      return undefined;
+    },
   };
 }
 
@@ -208,10 +213,14 @@ function buildClient(options: AzureBlobStorageOptions): BlobServiceClient {
   const byAccount = !options.connectionString && (options.account !== undefined || options.endpoint !== undefined);
   if (byAccount) {
     const url = serviceUrl(options);
-    if (options.credential) return new BlobServiceClient(url, storagePipeline(options.credential, options));
-    const sas = (options.sasToken ?? process.env.AZURE_STORAGE_SAS_TOKEN ?? '').replace(/^\?/, '');
+    const sas = options.credential ? '' : (options.sasToken ?? process.env.AZURE_STORAGE_SAS_TOKEN ?? '').replace(/^\?/, '');
     if (sas) return new BlobServiceClient(`${url}?${sas}`, storagePipeline(new AnonymousCredential(), options));
-    return new BlobServiceClient(url, storagePipeline(defaultAzureCredential(), options));
+    const credential = options.credential ?? defaultAzureCredential();
+    if (url.startsWith('http:') && typeof (credential as { getToken?: unknown }).getToken === 'function') {
+      // The SDK would refuse every request ("Bearer token authentication is not permitted for non-TLS protected URLs").
+      throw new StorageError(`Microsoft Entra ID tokens are sent only over https, and the endpoint ${url} is http: give an https:// endpoint, or use a SAS token (AZURE_STORAGE_SAS_TOKEN) or a shared key`);
+    }
+    return new BlobServiceClient(url, storagePipeline(credential, options));
   }
   if (options.credential) {
     throw new StorageError('AzureBlobStorage uses a credential with an account or an endpoint: new AzureBlobStorage({ container, account: "<name>", credential })');
@@ -233,6 +242,25 @@ function buildClient(options: AzureBlobStorageOptions): BlobServiceClient {
       { cause: new Error(errorCodeOf(error) ?? 'invalid connection string') },
     );
   }
+}
+
+/** `@azure/identity`'s errors for a sign-in that failed (https://aka.ms/azsdk/js/identity/troubleshoot). */
+const credentialErrorNames = new Set(['CredentialUnavailableError', 'AuthenticationError', 'AggregateAuthenticationError', 'AuthenticationRequiredError']);
+
+function isCredentialFailure(error: unknown): boolean {
+  return credentialErrorNames.has((error as { name?: unknown } | null)?.name as string);
+}
+
+/** What to do when Microsoft Entra ID sign-in fails, with the first lines of the credential's own report. */
+function entraIdHint(error: unknown): string {
+  const report = String((error as Error).message ?? '')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean)
+    .slice(0, 4)
+    .join(' | ')
+    .slice(0, 600);
+  return `Microsoft Entra ID sign-in failed (${report}). Sign in with \`az login\`, run where a managed or workload identity is assigned, or set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET; or use AZURE_STORAGE_SAS_TOKEN or AZURE_STORAGE_CONNECTION_STRING instead`;
 }
 
 /** ETags in one form: listings return them bare, other responses quoted. */

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { StorageSharedKeyCredential, AccountSASPermissions, AccountSASResourceTypes, AccountSASServices, generateAccountSASQueryParameters } from '@azure/storage-blob';
-import { DefaultAzureCredential } from '@azure/identity';
+import { CredentialUnavailableError, DefaultAzureCredential } from '@azure/identity';
 import { MissingDependencyError, ModelStoreError, StorageError, openModelStore } from '@modelstore/core';
 import { RawAdapter } from '@modelstore/adapter-raw';
 import { startFaultProxy, type FaultProxy } from '@modelstore/test-servers';
@@ -114,6 +114,35 @@ describe('azure:// with an account: a SAS token from AZURE_STORAGE_SAS_TOKEN, el
     expect(() => new AzureBlobStorage({ container: 'models', credential })).toThrow(StorageError);
     expect(() => new AzureBlobStorage({ container: 'models', account: 'My_Account' })).toThrow(/is not a storage account name/);
     expect(() => new AzureBlobStorage({ container: 'models', endpoint: 'http://127.0.0.1:1/a?sig=x' })).toThrow(/must not carry a query/);
+  });
+
+  it('a failed Microsoft Entra ID sign-in is a StorageError that says what to do, not retried', async () => {
+    // The credential fails before any request is sent, so nothing leaves the machine.
+    let calls = 0;
+    const credential: AzureTokenCredential = {
+      getToken: async () => {
+        calls++;
+        throw new CredentialUnavailableError('ManagedIdentityCredential: no managed identity endpoint found.\nAzureCliCredential: Please run az login.');
+      },
+    };
+    const storage = new AzureBlobStorage({ container: 'models', account: 'myaccount', credential, retryDelayMs: 1 });
+    const error = await storage.head('k').then(
+      () => undefined,
+      (thrown: unknown) => thrown,
+    );
+    expect(error).toBeInstanceOf(StorageError);
+    expect((error as StorageError).retryable).toBe(false);
+    expect((error as Error).message).toBe(
+      'Azure head of azure://models/k failed (error): Microsoft Entra ID sign-in failed (ManagedIdentityCredential: no managed identity endpoint found. | AzureCliCredential: Please run az login.). Sign in with `az login`, run where a managed or workload identity is assigned, or set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET; or use AZURE_STORAGE_SAS_TOKEN or AZURE_STORAGE_CONNECTION_STRING instead',
+    );
+    expect(calls).toBe(1);
+  });
+
+  it('an Entra ID credential with an http endpoint is refused at construction (tokens go only over https)', () => {
+    const credential: AzureTokenCredential = { getToken: async () => ({ token: 't', expiresOnTimestamp: Date.now() + 60_000 }) };
+    expect(() => new AzureBlobStorage({ container: 'models', endpoint: 'http://127.0.0.1:10000/devstoreaccount1', credential })).toThrow(
+      'Microsoft Entra ID tokens are sent only over https, and the endpoint http://127.0.0.1:10000/devstoreaccount1 is http: give an https:// endpoint, or use a SAS token (AZURE_STORAGE_SAS_TOKEN) or a shared key',
+    );
   });
 
   it.each(['credential', 'SAS token'])(
