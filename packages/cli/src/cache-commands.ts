@@ -6,6 +6,7 @@
 import { InvalidArgumentError, listCache, pruneCache, type CacheEntry, type StorageLocation } from '@modelstore/core';
 import type { Command } from 'commander';
 import ms from 'ms';
+import { formatBytes } from './words.js';
 
 /** What the cache commands need from the `modelstore` program. */
 export interface CacheCommandContext {
@@ -52,17 +53,6 @@ function parseAge(text: string): number {
     throw new InvalidArgumentError(`--older-than takes a duration such as 30m, 12h or 7d, got "${text}"`, { argument: '--older-than' });
   }
   return value;
-}
-
-function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
 }
 
 /** A registry location in one short phrase: `file_system /srv/models`, `aws:s3 bucket/prefix`. */

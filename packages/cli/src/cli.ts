@@ -48,7 +48,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { version } from './version.js';
 import { formatStorageReport } from './doctor.js';
-import { cliMessage, shellWord, type CommandContext } from './words.js';
+import { cliMessage, formatBytes, shellWord, type CommandContext } from './words.js';
 import { registerCacheCommands } from './cache-commands.js';
 
 /** Exit codes: what a script can tell apart. */
@@ -113,17 +113,6 @@ The store is --store <uri> (file:///path or a path, s3://bucket/prefix, gs://buc
 azure://container/prefix), else MODELSTORE_STORE, else Python modelstore's MODEL_STORE_* variables.
 
 Exit codes: 0 ok, 1 failure, 2 usage error, 3 not found, 4 already exists or lost a race.`;
-
-function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
-}
 
 /** A progress bar on stderr with speed and ETA, only when stderr is a terminal. `update` takes the total too when core reports one. */
 function progressBar(io: CliIo, label: string, initialTotal: number): { update(bytes: number, totalBytes?: number): void; stop(): void } {
@@ -631,38 +620,32 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       const states = (await (await openExisting()).listModelStates()).sort();
       output(states, () => (states.length ? `${states.join('\n')}\n` : ''));
     });
-  state
-    .command('set')
-    .description('put a model in a state (the state is created if it does not exist, as upload --state does)')
-    .argument('<domain>', 'the domain')
-    .argument('<modelId>', 'the model')
-    .argument('<state>', 'the state name')
-    .action(async (domain: string, modelId: string, name: string) => {
-      validateDomain(domain);
-      validateModelId(modelId);
-      validateStateName(name);
-      const store = await openExisting();
-      // The model first: a missing model creates no state.
-      await store.getModelInfo(domain, modelId);
-      const stateCreated = await ensureState(store, name);
-      await store.setModelState(domain, modelId, name);
-      output({ domain, modelId, state: name, set: true, stateCreated }, () => `${domain}/${modelId} is in state ${name}${stateCreated ? ` (state ${name} created)` : ''}\n`);
-    });
-  state
-    .command('unset')
-    .description('take a model out of a state')
-    .argument('<domain>', 'the domain')
-    .argument('<modelId>', 'the model')
-    .argument('<state>', 'the state name')
-    .action(async (domain: string, modelId: string, name: string) => {
-      validateDomain(domain);
-      validateModelId(modelId);
-      validateStateName(name);
-      const store = await openExisting();
-      const was = (await store.getModelStates(domain, modelId)).includes(name);
-      await store.removeModelState(domain, modelId, name);
-      output({ domain, modelId, state: name, set: false, wasSet: was }, () => (was ? `${domain}/${modelId} is no longer in state ${name}\n` : `${domain}/${modelId} was not in state ${name}\n`));
-    });
+  /** `state set` and `state unset`: a model and a state, checked before the store is opened. */
+  const modelStateCommand = (verb: string, description: string, run: (store: ModelStore, domain: string, modelId: string, name: string) => Promise<void>) =>
+    state
+      .command(verb)
+      .description(description)
+      .argument('<domain>', 'the domain')
+      .argument('<modelId>', 'the model')
+      .argument('<state>', 'the state name')
+      .action(async (domain: string, modelId: string, name: string) => {
+        validateDomain(domain);
+        validateModelId(modelId);
+        validateStateName(name);
+        await run(await openExisting(), domain, modelId, name);
+      });
+  modelStateCommand('set', 'put a model in a state (the state is created if it does not exist, as upload --state does)', async (store, domain, modelId, name) => {
+    // The model first: a missing model creates no state.
+    await store.getModelInfo(domain, modelId);
+    const stateCreated = await ensureState(store, name);
+    await store.setModelState(domain, modelId, name);
+    output({ domain, modelId, state: name, set: true, stateCreated }, () => `${domain}/${modelId} is in state ${name}${stateCreated ? ` (state ${name} created)` : ''}\n`);
+  });
+  modelStateCommand('unset', 'take a model out of a state', async (store, domain, modelId, name) => {
+    const was = (await store.getModelStates(domain, modelId)).includes(name);
+    await store.removeModelState(domain, modelId, name);
+    output({ domain, modelId, state: name, set: false, wasSet: was }, () => (was ? `${domain}/${modelId} is no longer in state ${name}\n` : `${domain}/${modelId} was not in state ${name}\n`));
+  });
 
   program
     .command('rm')

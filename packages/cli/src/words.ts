@@ -47,3 +47,15 @@ export function apiToCli(message: string): string {
     .replace(/\boverwrite: true\b/g, '--overwrite')
     .replace(/\bquiesced: true\b/g, '--quiesced');
 }
+
+/** A byte count in binary units, as tables and summaries print it: `512 B`, `1.5 KiB`, `22.0 MiB` (one decimal above bytes; up to TiB). */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
+}
