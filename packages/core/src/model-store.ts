@@ -303,13 +303,17 @@ export class ModelStore {
    * and checking its sha256 on the way; the copy's metadata names the target's
    * location and is committed create-only, then the target's latest pointer moves
    * forward if the copy is newer. `states` are set on the copy (created if needed).
-   * @throws ModelExistsError when the target already has this model id.
+   * `targetModelId` copies it under another id (the target may then be this very store):
+   * the archive gets its own key and the document's `model.model_id` the new id; every
+   * other value is kept.
+   * @throws ModelExistsError when the target already has this model id (or `targetModelId`).
    */
-  async copyModel(domain: string, modelId: string, target: ModelStore, options: { states?: string[]; signal?: AbortSignal } = {}): Promise<ModelMetadata> {
+  async copyModel(domain: string, modelId: string, target: ModelStore, options: { states?: string[]; signal?: AbortSignal; targetModelId?: string } = {}): Promise<ModelMetadata> {
     validateDomain(domain);
     validateModelId(modelId);
     if (!(target instanceof ModelStore)) throw new InvalidOptionError('target', `copyModel: target must be a ModelStore (the store to copy into), got ${target === null ? 'null' : typeof target}`);
-    checkOptions('copyModel', options, { states: 'string[]', signal: 'signal' });
+    checkOptions('copyModel', options, { states: 'string[]', signal: 'signal', targetModelId: 'string' });
+    if (options.targetModelId !== undefined) validateModelId(options.targetModelId);
     for (const state of options.states ?? []) validateStateName(state);
     const model = await modelOrThrow(this.storage, domain, modelId);
     await this.guard(target.storage, target.checkConditionalWrites);

@@ -4,7 +4,7 @@
  * committed on the target like an upload.
  */
 import { IntegrityError, ModelExistsError, PreconditionFailedError } from '../errors.js';
-import { parseJson, replaceMember } from '../json.js';
+import { parseJson, replaceMember, stringifyJson } from '../json.js';
 import { checkModelMetadata, type ModelMetadata } from '../metadata.js';
 import { deletedState } from '../names.js';
 import { layout } from '../registry-layout.js';
@@ -15,17 +15,23 @@ import { writeText, type StoredModel } from './documents.js';
 import { ensureState } from './states.js';
 
 /**
- * Copies `model` (read from `source`, its archive at `archiveKey`) into `target`.
+ * Copies `model` (read from `source`, its archive at `sourceArchiveKey`) into `target`,
+ * under `targetModelId` when given (default: the same id).
  * @throws ModelExistsError when the target already has this model id; IntegrityError when the archive read back differs from its metadata
  */
-export async function copyModel(source: Storage, target: Storage, model: StoredModel, archiveKey: string, options: { states?: string[]; signal?: AbortSignal }): Promise<ModelMetadata> {
-  const { metadata, text } = model;
-  const { domain, model_id: modelId } = metadata.model;
+export async function copyModel(source: Storage, target: Storage, model: StoredModel, sourceArchiveKey: string, options: { states?: string[]; signal?: AbortSignal; targetModelId?: string }): Promise<ModelMetadata> {
+  const { metadata } = model;
+  const { domain } = metadata.model;
+  const modelId = options.targetModelId ?? metadata.model.model_id;
+  // Under another id the archive gets a key of its own, and the document names the new id
+  // (its `model` member rewritten in Python's dialect; every other byte kept).
+  const archiveKey = modelId === metadata.model.model_id ? sourceArchiveKey : layout.archive(domain, new Date(), modelId);
+  const text = modelId === metadata.model.model_id ? model.text : replaceMember(model.text, 'model', stringifyJson({ ...metadata.model, model_id: modelId }));
   if ((await target.head(layout.version(domain, modelId))) || (await target.head(layout.stateVersion(domain, deletedState, modelId)))) {
     throw new ModelExistsError(domain, modelId);
   }
-  const object = await source.get(archiveKey, options.signal ? { signal: options.signal } : {});
-  if (!object) throw new IntegrityError(`The archive of model "${modelId}" is missing from the source store (${archiveKey})`);
+  const object = await source.get(sourceArchiveKey, options.signal ? { signal: options.signal } : {});
+  if (!object) throw new IntegrityError(`The archive of model "${metadata.model.model_id}" is missing from the source store (${sourceArchiveKey})`);
   const hashing = sha256PassThrough(object.body as AsyncIterable<Uint8Array>);
   let written = false;
   try {
