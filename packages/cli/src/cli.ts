@@ -677,11 +677,13 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     .description('copy a model to another store, hash-verified (any pair of backends); a copy already there with the same digests is not copied again')
     .argument('<domain>', 'the domain')
     .argument('<modelId>', 'the model')
-    .requiredOption('--to <uri>', 'the target store (a URI or path, as --store)')
+    .requiredOption('--to <uri>', 'the target store (a URI or path, as --store; the same store with --id)')
+    .option('--id <newId>', 'the id of the copy (default: the same id)')
     .option('--state <state>', 'put the copy in this state, created if needed (repeatable)', repeatable)
-    .action(async (domain: string, modelId: string, options: { to: string; state?: string[] }) => {
+    .action(async (domain: string, modelId: string, options: { to: string; id?: string; state?: string[] }) => {
       validateDomain(domain);
       validateModelId(modelId);
+      const copyId = options.id === undefined ? modelId : validateModelId(options.id);
       const states = options.state ?? [];
       for (const name of states) validateStateName(name);
       checkStoreUri(storeUri(), '--store');
@@ -690,7 +692,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       const metadata = await source.getModelInfo(domain, modelId);
       const { store: target, announce } = await openForWriting(options.to, '--to');
       const archiveKey = archiveKeyFromLocation(metadata.storage);
-      const existing = await target.getModelInfo(domain, modelId).catch((error: unknown) => {
+      const existing = await target.getModelInfo(domain, copyId).catch((error: unknown) => {
         if (ModelNotFoundError.isInstance(error) || DomainNotFoundError.isInstance(error)) return undefined;
         throw error;
       });
@@ -699,17 +701,17 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
         const ours = metadata.archive?.sha256 ?? (archiveKey ? await objectSha256(source.storage, archiveKey) : undefined);
         if (theirs === undefined || theirs !== ours) {
           throw new CliError(
-            `Model "${modelId}" already exists in domain "${domain}" of ${options.to} with different contents (archive sha256 ${theirs ?? 'unknown'}, this one ${ours ?? 'unknown'}): model ids are never reused`,
+            `Model "${copyId}" already exists in domain "${domain}" of ${options.to} with different contents (archive sha256 ${theirs ?? 'unknown'}, this one ${ours ?? 'unknown'}): model ids are never reused`,
             'MODEL_EXISTS',
             exitCodes.conflict,
           );
         }
         for (const name of states) {
           await ensureState(target, name);
-          await target.setModelState(domain, modelId, name);
+          await target.setModelState(domain, copyId, name);
         }
-        note(`${domain}/${modelId} is already there in ${options.to} (same archive sha256); nothing copied`);
-        output(existing, () => `${modelId}\n`);
+        note(`${domain}/${copyId} is already there in ${options.to} (same archive sha256); nothing copied`);
+        output(existing, () => `${copyId}\n`);
         return;
       }
       const size = metadata.archive?.size ?? (archiveKey ? (await source.storage.head(archiveKey))?.size : undefined) ?? 0;
@@ -717,12 +719,12 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       const counted = archiveKey && io.stderr.isTTY ? new ModelStore({ storage: countingReads(source.storage, archiveKey, (bytes) => bar.update(bytes)), adapters: [...source.adapters], cacheDir: source.cacheDir }) : source;
       let copy: ModelMetadata;
       try {
-        copy = await counted.copyModel(domain, modelId, target, { states });
+        copy = await counted.copyModel(domain, modelId, target, { states, ...(options.id === undefined ? {} : { targetModelId: copyId }) });
       } finally {
         bar.stop();
       }
       announce();
-      output(copy, () => `${modelId}\n`);
+      output(copy, () => `${copyId}\n`);
     });
 
   program

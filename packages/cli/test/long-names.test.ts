@@ -56,3 +56,30 @@ describe('modelstore download --state', () => {
     }
   }, 60_000);
 });
+
+describe('modelstore cp --id', () => {
+  it('copies a model under another id, into the same store or another one', async () => {
+    const work = mkdtempSync(path.join(tmpdir(), 'modelstore-cli-cp-id-'));
+    try {
+      const cli = (...args: string[]) => modelstore(['--store', './registry', ...args], { cwd: work });
+      writeFileSync(path.join(work, 'model.bin'), 'weights of v1');
+      expect((await cli('upload', 'churn', 'model.bin', '--id', 'v1')).code).toBe(0);
+      const same = await cli('--json', 'cp', 'churn', 'v1', '--to', './registry', '--id', 'v1-pinned', '--state', 'production');
+      expect(same.code).toBe(0);
+      expect(JSON.parse(same.stdout).model.model_id).toBe('v1-pinned');
+      const other = await cli('cp', 'churn', 'v1', '--to', './other', '--id', 'release');
+      expect(other.code).toBe(0);
+      expect(other.stdout).toBe('release\n');
+      const listed = JSON.parse((await cli('--json', 'ls', 'churn')).stdout)
+        .map((row: { modelId: string }) => row.modelId)
+        .sort();
+      expect(listed).toEqual(['v1', 'v1-pinned']);
+      const fetched = await modelstore(['--store', './other', '--json', 'download', 'churn', 'release', '--to', 'out'], { cwd: work });
+      expect(fetched.code).toBe(0);
+      expect(readFileSync(path.join(work, 'out', 'model.bin'), 'utf8')).toBe('weights of v1');
+      expect((await cli('cp', 'churn', 'v1', '--to', './registry', '--id', 'bad id')).code).toBe(2);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
