@@ -8,13 +8,25 @@
 // Imports a snippet may use: `@modelstore/*` (and `@modelstore/core/storage-kit`), any
 // package installed at the root or in the package whose README holds the block, and
 // `./my-storage.js`, which stands for the reader's own backend (a `MyStorage` class).
+//
+//   node scripts/check-snippets.mjs                       # every README and docs page
+//   node scripts/check-snippets.mjs --files a.md,b.md     # only these (scripts/check-snippets.test.mjs)
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const out = path.join(root, '.cache', 'snippets');
+const argument = (name) => {
+  const index = process.argv.indexOf(name);
+  return index === -1 ? undefined : process.argv[index + 1];
+};
+const only = argument('--files')
+  ?.split(',')
+  .filter(Boolean)
+  .map((file) => path.relative(root, path.resolve(file)));
+// Each run writes its own folder, so runs on different files can go at once.
+const out = path.join(root, '.cache', 'snippets', only ? `only-${process.pid}` : 'all');
 const skipMarker = '<!-- snippet: skip -->';
 
 /** The Markdown files whose snippets are checked, relative to the root. */
@@ -33,7 +45,7 @@ function markdownFiles() {
 
 /** The ```ts / ```js blocks of one file: { language, line (1-based, of the first code line), code, skipped }. */
 function blocks(file) {
-  const lines = readFileSync(path.join(root, file), 'utf8').split('\n');
+  const lines = readFileSync(path.resolve(root, file), 'utf8').split('\n');
   const found = [];
   for (let index = 0; index < lines.length; index++) {
     const fence = /^```(ts|typescript|js|javascript|mjs)\s*$/.exec(lines[index]);
@@ -80,14 +92,15 @@ writeFileSync(
   "import { MemoryStorage } from '@modelstore/core';\n\n/** Stands for the reader's backend in README snippets. */\nexport class MyStorage extends MemoryStorage {\n  constructor(_options: { bucket: string } = { bucket: 'test' }) {\n    super();\n  }\n}\n",
 );
 
-const paths = { '@modelstore/core/storage-kit': ['../../packages/core/src/storage-kit.ts'] };
+const fromOut = (target) => path.relative(out, path.join(root, target)).split(path.sep).join('/');
+const paths = { '@modelstore/core/storage-kit': [fromOut('packages/core/src/storage-kit.ts')] };
 for (const entry of readdirSync(path.join(root, 'packages'))) {
-  if (existsSync(path.join(root, 'packages', entry, 'src', 'index.ts'))) paths[`@modelstore/${entry}`] = [`../../packages/${entry}/src/index.ts`];
+  if (existsSync(path.join(root, 'packages', entry, 'src', 'index.ts'))) paths[`@modelstore/${entry}`] = [fromOut(`packages/${entry}/src/index.ts`)];
 }
 
 const sources = new Map(); // written file → { file, line }
 let skipped = 0;
-for (const file of markdownFiles()) {
+for (const file of only ?? markdownFiles()) {
   const folder = packageFolder(file);
   blocks(file).forEach((block, index) => {
     if (block.skipped) {
@@ -112,8 +125,8 @@ writeFileSync(
   path.join(out, 'tsconfig.json'),
   `${JSON.stringify(
     {
-      extends: '../../tsconfig.base.json',
-      compilerOptions: { noEmit: true, allowJs: true, checkJs: true, declaration: false, declarationMap: false, sourceMap: false, noUnusedLocals: false, paths, types: ['node'], typeRoots: ['../../node_modules/@types'] },
+      extends: fromOut('tsconfig.base.json'),
+      compilerOptions: { noEmit: true, allowJs: true, checkJs: true, declaration: false, declarationMap: false, sourceMap: false, noUnusedLocals: false, paths, types: ['node'], typeRoots: [fromOut('node_modules/@types')] },
       include: ['*.ts', '*.mjs'],
     },
     null,
@@ -136,6 +149,7 @@ for (const line of output.split('\n')) {
   problems.push(source && path.dirname(path.resolve(out, match[1])) === out ? `${source.file}:${source.line + Number(match[2]) - 2}:${match[3]} ${match[4]}` : line);
 }
 const seconds = ((Date.now() - started) / 1000).toFixed(1);
+if (only) rmSync(out, { recursive: true, force: true });
 if (result.status !== 0 || problems.length > 0) {
   console.error(`README snippets: ${problems.length} problem(s) (tsc exit ${result.status}, ${seconds} s). Fix the snippet, or mark a fragment with ${skipMarker} on the line before its fence:\n${problems.join('\n')}`);
   process.exit(1);
