@@ -1,4 +1,4 @@
-import { InvalidArgumentError, MissingDependencyError, type ModelAdapter, type ModelMetadata, type SavedModel } from '@modelstore/core';
+import { importOptional, InvalidArgumentError, type ModelAdapter, type ModelMetadata, type SavedModel } from '@modelstore/core';
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';
@@ -14,12 +14,8 @@ export interface OnnxAdapterOptions {
 
 type OnnxRuntime = typeof import('onnxruntime-node');
 
-async function runtime(): Promise<OnnxRuntime> {
-  try {
-    return await import('onnxruntime-node');
-  } catch (error) {
-    throw new MissingDependencyError('onnxruntime-node', 'OnnxAdapter needs onnxruntime-node: npm install onnxruntime-node', { cause: error });
-  }
+function runtime(): Promise<OnnxRuntime> {
+  return importOptional(() => import('onnxruntime-node'), 'onnxruntime-node', 'OnnxAdapter');
 }
 
 function isOnnxPath(model: unknown): model is string {

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, MissingDependencyError, type ArchiveEntry, type ModelAdapter, type ModelMetadata, type SavedModel } from '@modelstore/core';
+import { importOptional, InvalidArgumentError, type ArchiveEntry, type ModelAdapter, type ModelMetadata, type SavedModel } from '@modelstore/core';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -14,12 +14,8 @@ export type TfjsModel = tf.LayersModel | tf.GraphModel | TfjsModelFiles;
 
 type Tfjs = typeof import('@tensorflow/tfjs');
 
-async function tfjs(): Promise<Tfjs> {
-  try {
-    return await import('@tensorflow/tfjs');
-  } catch (error) {
-    throw new MissingDependencyError('@tensorflow/tfjs', 'TfjsAdapter needs @tensorflow/tfjs: npm install @tensorflow/tfjs', { cause: error });
-  }
+function tfjs(): Promise<Tfjs> {
+  return importOptional(() => import('@tensorflow/tfjs'), '@tensorflow/tfjs', 'TfjsAdapter');
 }
 
 interface ModelJson {

@@ -25,3 +25,4 @@ export type { CheckStorageOptions, StorageCheck, StorageCheckName, StorageCheckR
 export { listCache, pruneCache } from './model-store.js';
 export type { CacheEntry, LoadOptions, PruneCacheOptions, PruneCacheReport, TransferProgress } from './model-store.js';
 export type { GarbageOptions, GarbageReport } from './registry/gc.js';
+export { importOptional } from './optional-dependency.js';
