@@ -161,6 +161,21 @@ const enum Ch {
 
 type Container = unknown[] | Record<string, unknown>;
 
+/** What `\<c>` stands for in a JSON string, by the character code of `c` (`\u` is read apart). */
+const simpleEscapes: (string | undefined)[] = [];
+for (const [c, value] of [
+  [Ch.Quote, '"'],
+  [Ch.Backslash, '\\'],
+  [Ch.Slash, '/'],
+  [0x62, '\b'],
+  [Ch.LowerF, '\f'],
+  [Ch.LowerN, '\n'],
+  [0x72, '\r'],
+  [Ch.LowerT, '\t'],
+] as const) {
+  simpleEscapes[c] = value;
+}
+
 // Globals read once: inside a vm context (jest, some sandboxes) every global lookup is an
 // interceptor call, which made the exact parser about 20 times slower there.
 const isArray = Array.isArray;
@@ -371,53 +386,22 @@ class Parser {
         result += text.slice(chunkStart, i);
         // biome-ignore lint/suspicious/noShadowRestrictedNames: the deprecated global escape() is never used here
         const escape = text.charCodeAt(i + 1);
-        switch (escape) {
-          case Ch.Quote:
-            result += '"';
-            i += 2;
-            break;
-          case Ch.Backslash:
-            result += '\\';
-            i += 2;
-            break;
-          case Ch.Slash:
-            result += '/';
-            i += 2;
-            break;
-          case 0x62:
-            result += '\b';
-            i += 2;
-            break; // b
-          case Ch.LowerF:
-            result += '\f';
-            i += 2;
-            break;
-          case Ch.LowerN:
-            result += '\n';
-            i += 2;
-            break;
-          case 0x72:
-            result += '\r';
-            i += 2;
-            break; // r
-          case Ch.LowerT:
-            result += '\t';
-            i += 2;
-            break;
-          case 0x75: {
-            // u
-            let code = 0;
-            for (let k = 2; k < 6; k++) {
-              const h = hexValue(text.charCodeAt(i + k));
-              if (h < 0) this.fail('Invalid \\uXXXX escape', i + 1); // where Python reports it
-              code = code * 16 + h;
-            }
-            result += fromCharCode(code);
-            i += 6;
-            break;
+        const simple = simpleEscapes[escape];
+        if (simple !== undefined) {
+          result += simple;
+          i += 2;
+        } else if (escape === 0x75) {
+          // \uXXXX
+          let code = 0;
+          for (let k = 2; k < 6; k++) {
+            const h = hexValue(text.charCodeAt(i + k));
+            if (h < 0) this.fail('Invalid \\uXXXX escape', i + 1); // where Python reports it
+            code = code * 16 + h;
           }
-          default:
-            this.fail(isNaNNumber(escape) ? 'Unterminated string starting' : 'Invalid \\escape', isNaNNumber(escape) ? start - 1 : i);
+          result += fromCharCode(code);
+          i += 6;
+        } else {
+          this.fail(isNaNNumber(escape) ? 'Unterminated string starting' : 'Invalid \\escape', isNaNNumber(escape) ? start - 1 : i);
         }
         chunkStart = i;
         continue;
