@@ -20,16 +20,25 @@ export const minimumGarbageAge = 15 * 60 * 1000;
 
 /** What `collectGarbage` removed (or would remove), kept, and could not read. */
 export interface GarbageReport {
+  /** Unreferenced archives older than `olderThan`, and what unfinished writes left (a killed upload's temporary file), removed (with `dryRun`: that would be). */
   removed: ObjectInfo[];
+  /** Unreferenced archives kept because they are younger than `olderThan`. */
   kept: ObjectInfo[];
+  /** Keys of metadata documents that could not be read (their archives are kept). */
   unreadable: string[];
+  /** Whether this was a dry run (nothing removed). */
   dryRun: boolean;
 }
 
+/** Options of `collectGarbage`. */
 export interface GarbageOptions {
+  /** Grace period in milliseconds, by the archive's `lastModified` (default {@link defaultGarbageAge}, at least {@link minimumGarbageAge} unless `quiesced`). */
   olderThan?: number;
+  /** Report what would be removed without removing it (default `false`). */
   dryRun?: boolean;
+  /** The current time to measure ages against (default: now; not ahead of this machine's clock unless `quiesced`). */
   now?: Date;
+  /** No upload is running and none was interrupted recently: allows an `olderThan` below the minimum (default `false`). */
   quiesced?: boolean;
 }
 
