@@ -18,24 +18,19 @@ export class CountingStorage implements Storage {
     return this.inner.describe(key);
   }
   put(...args: Parameters<Storage['put']>) {
-    this.calls.push(`put ${args[0]}`);
-    return this.inner.put(...args);
+    return this.forward('put', args);
   }
   head(key: string) {
-    this.calls.push(`head ${key}`);
-    return this.inner.head(key);
+    return this.forward('head', [key]);
   }
   list(...args: Parameters<Storage['list']>) {
-    this.calls.push(`list ${args[0]}`);
-    return this.inner.list(...args);
+    return this.forward('list', args);
   }
   delete(key: string) {
-    this.calls.push(`delete ${key}`);
-    return this.inner.delete(key);
+    return this.forward('delete', [key]);
   }
   async get(...args: Parameters<Storage['get']>) {
-    this.calls.push(`get ${args[0]}`);
-    const object = await this.inner.get(...args);
+    const object = await this.forward('get', args);
     if (!object) return undefined;
     const counter = this;
     async function* counted() {
@@ -45,5 +40,10 @@ export class CountingStorage implements Storage {
       }
     }
     return { ...object, body: Readable.from(counted(), { objectMode: false }) };
+  }
+  /** Records `<method> <key>` in `calls`, then makes the call on the wrapped storage. */
+  private forward<M extends 'put' | 'get' | 'head' | 'list' | 'delete'>(method: M, args: Parameters<Storage[M]>): ReturnType<Storage[M]> {
+    this.calls.push(`${method} ${args[0]}`);
+    return (this.inner[method] as (...args: Parameters<Storage[M]>) => ReturnType<Storage[M]>).apply(this.inner, args);
   }
 }
