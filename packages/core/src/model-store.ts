@@ -430,34 +430,55 @@ export class ModelStore {
 /** The contract versions this core implements. */
 const contractVersion = 'v1';
 
+/** How a contract check speaks of the plugin it refuses. */
+interface ContractWords {
+  /** The plugin, first word of the message: `S3Storage`, `The adapter for "onnx"`. */
+  subject: string;
+  /** What to upgrade when the plugin implements an older contract. */
+  upgradePlugin: string;
+  /** Appended to the message of a plugin with another version. */
+  suffix: string;
+  /** The rule a plugin with no version breaks, up to the contract's name. */
+  rule: string;
+  /** The last advice to a plugin with no version. */
+  own: string;
+}
+
 /**
- * Refuses a storage or adapter that implements another version of its contract, or
- * declares none, naming what to upgrade. @throws IncompatibleContractError
+ * Refuses a plugin (a storage or an adapter) that implements another version of its
+ * contract than this core, or declares none, naming what to upgrade. @throws IncompatibleContractError
  */
+function checkContract(contract: 'Storage' | 'ModelAdapter', plugin: object, words: ContractWords): void {
+  const found = (plugin as { specificationVersion?: unknown }).specificationVersion;
+  if (found === contractVersion) return;
+  throw new IncompatibleContractError(
+    contract,
+    contractVersion,
+    typeof found === 'string' ? found : undefined,
+    typeof found === 'string'
+      ? `${words.subject} implements the ${contract} contract ${found}, but this @modelstore/core (${version}) implements ${contractVersion}: ${found > contractVersion ? 'upgrade @modelstore/core' : words.upgradePlugin}${words.suffix}`
+      : `${words.subject} declares no specificationVersion: ${words.rule} of this @modelstore/core, ${version}); upgrade its package, or ${words.own}`,
+  );
+}
+
+/** The storage's and every adapter's contract version. @throws IncompatibleContractError */
 function checkContracts(storage: Storage, adapters: readonly ModelAdapter[]): void {
-  const found = (storage as { specificationVersion?: unknown }).specificationVersion;
-  if (found !== contractVersion) {
-    const name = storage.constructor?.name ?? 'the storage';
-    throw new IncompatibleContractError(
-      'Storage',
-      contractVersion,
-      typeof found === 'string' ? found : undefined,
-      typeof found === 'string'
-        ? `${name} implements the Storage contract ${found}, but this @modelstore/core (${version}) implements ${contractVersion}: ${found > contractVersion ? 'upgrade @modelstore/core' : `upgrade the package of ${name}`} so that both speak the same version`
-        : `${name} declares no specificationVersion: a Storage must declare specificationVersion: '${contractVersion}' (the contract of this @modelstore/core, ${version}); upgrade its package, or add the field to your own storage after checking it with @modelstore/storage-conformance`,
-    );
-  }
+  const name = storage.constructor?.name ?? 'the storage';
+  checkContract('Storage', storage, {
+    subject: name,
+    upgradePlugin: `upgrade the package of ${name}`,
+    suffix: ' so that both speak the same version',
+    rule: `a Storage must declare specificationVersion: '${contractVersion}' (the contract`,
+    own: 'add the field to your own storage after checking it with @modelstore/storage-conformance',
+  });
   for (const adapter of adapters) {
-    const declared = (adapter as { specificationVersion?: unknown }).specificationVersion;
-    if (declared === contractVersion) continue;
-    throw new IncompatibleContractError(
-      'ModelAdapter',
-      contractVersion,
-      typeof declared === 'string' ? declared : undefined,
-      typeof declared === 'string'
-        ? `The adapter for "${adapter.library}" implements the ModelAdapter contract ${declared}, but this @modelstore/core (${version}) implements ${contractVersion}: ${declared > contractVersion ? 'upgrade @modelstore/core' : 'upgrade the adapter package'}`
-        : `The adapter for "${adapter.library}" declares no specificationVersion: an adapter must declare specificationVersion: '${contractVersion}' (the ModelAdapter contract of this @modelstore/core, ${version}); upgrade its package, or add the field to your own adapter`,
-    );
+    checkContract('ModelAdapter', adapter, {
+      subject: `The adapter for "${adapter.library}"`,
+      upgradePlugin: 'upgrade the adapter package',
+      suffix: '',
+      rule: `an adapter must declare specificationVersion: '${contractVersion}' (the ModelAdapter contract`,
+      own: 'add the field to your own adapter',
+    });
   }
 }
 
