@@ -215,27 +215,17 @@ class Parser {
     for (;;) {
       // Read a value; containers are pushed and their members read by the same loop.
       const c = text.charCodeAt(this.i);
-      if (c === Ch.OpenBrace) {
+      if (c === Ch.OpenBrace || c === Ch.OpenBracket) {
         this.i++;
-        const object: Record<string, unknown> = {};
+        const container: Container = c === Ch.OpenBrace ? {} : [];
         this.skipWhitespace();
-        if (text.charCodeAt(this.i) === Ch.CloseBrace) {
+        // `}` and `]` are two code points after `{` and `[`.
+        if (text.charCodeAt(this.i) === c + 2) {
           this.i++;
-          value = object;
+          value = container;
         } else {
-          stack.push(object);
-          keys.push(this.readKey());
-          continue;
-        }
-      } else if (c === Ch.OpenBracket) {
-        this.i++;
-        const array: unknown[] = [];
-        this.skipWhitespace();
-        if (text.charCodeAt(this.i) === Ch.CloseBracket) {
-          this.i++;
-          value = array;
-        } else {
-          stack.push(array);
+          stack.push(container);
+          if (c === Ch.OpenBrace) keys.push(this.readKey());
           continue;
         }
       } else {

@@ -396,24 +396,25 @@ export class ModelStore {
     return (await listNames(this.storage, layout.states(), '.json', 'state')).filter((state) => state !== deletedState);
   }
 
-  /** Puts a model in a state (idempotent): a byte copy of its document, as Python modelstore's set_model_state makes. @throws StateNotFoundError, ModelNotFoundError, ModelDeletedError */
-  async setModelState(domain: string, modelId: string, state: string): Promise<void> {
+  /** What setting or removing a model's state checks first: the names, the conditional-writes guard, the state's existence. @throws StateNotFoundError */
+  private async beforeStateChange(domain: string, modelId: string, state: string): Promise<void> {
     validateDomain(domain);
     validateModelId(modelId);
     validateStateName(state);
     await this.guard();
     await requireState(this.storage, state);
+  }
+
+  /** Puts a model in a state (idempotent): a byte copy of its document, as Python modelstore's set_model_state makes. @throws StateNotFoundError, ModelNotFoundError, ModelDeletedError */
+  async setModelState(domain: string, modelId: string, state: string): Promise<void> {
+    await this.beforeStateChange(domain, modelId, state);
     const { text } = await modelOrThrow(this.storage, domain, modelId);
     await writeText(this.storage, layout.stateVersion(domain, state, modelId), text);
   }
 
   /** Takes a model out of a state; nothing happens if it was not in it. @throws StateNotFoundError */
   async removeModelState(domain: string, modelId: string, state: string): Promise<void> {
-    validateDomain(domain);
-    validateModelId(modelId);
-    validateStateName(state);
-    await this.guard();
-    await requireState(this.storage, state);
+    await this.beforeStateChange(domain, modelId, state);
     await this.storage.delete(layout.stateVersion(domain, state, modelId));
   }
 
