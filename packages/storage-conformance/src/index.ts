@@ -4,7 +4,7 @@ export { describeRegistryConformance, registryConformanceGroups } from './descri
 export { CountingStorage } from './counting-storage.js';
 export type { RegistryConformanceContext, RegistryConformanceGroup, RegistryConformanceOptions, RegistryUploadOptions } from './describe-registry-conformance.js';
 export { eachCase, resolveTestApi } from './test-api.js';
-export type { ConformanceAssertions, ConformanceExpect, ConformanceMatchers, ConformanceTestApi, ConformanceTestBody } from './test-api.js';
+export type { ConformanceAssertions, ConformanceContext, ConformanceExpect, ConformanceMatchers, ConformanceTestApi, ConformanceTestBody } from './test-api.js';
 export { storageAbortTests } from './storage/abort.js';
 export { storageConcurrencyTests } from './storage/concurrency.js';
 export { storageConditionalWriteTests } from './storage/conditional.js';

@@ -1,4 +1,4 @@
-import { MissingDependencyError } from '@modelstore/core';
+import { MissingDependencyError, type Storage } from '@modelstore/core';
 import { createRequire } from 'node:module';
 
 /**
@@ -85,4 +85,18 @@ export function resolveTestApi(api: ConformanceTestApi | undefined): Conformance
 // biome-ignore lint/suspicious/noConfusingVoidType: a synchronous body returns void, as in ConformanceTestBody
 export function eachCase<T extends readonly unknown[]>(api: ConformanceTestApi, rows: ReadonlyArray<T>, title: (row: NoInfer<T>) => string, body: (row: NoInfer<T>) => void | Promise<unknown>, timeout?: number): void {
   for (const row of rows) api.it(title(row), () => body(row), timeout);
+}
+
+/**
+ * What the groups of either suite register their tests with: the suite's options, the
+ * test functions, and the current test's fresh store (`storage` is only valid inside a
+ * running test). Extended by `StorageConformanceContext` and `RegistryConformanceContext`.
+ */
+export interface ConformanceContext<O, S extends Storage = Storage> {
+  /** The options the suite was called with. */
+  readonly options: O;
+  /** The test functions in use. */
+  readonly test: ConformanceTestApi;
+  /** The current test's fresh store. */
+  readonly storage: S;
 }

@@ -1,5 +1,5 @@
 import type { ModelStore, Storage } from '@modelstore/core';
-import type { ConformanceTestApi } from '../test-api.js';
+import type { ConformanceContext, ConformanceTestApi } from '../test-api.js';
 
 /** Test groups of the registry suite; each can be switched off with `skip`. */
 export type RegistryConformanceGroup = 'round trips' | 'states' | 'names' | 'listing' | 'races' | 'failures' | 'archives' | 'copy' | 'garbage collection' | 'cache' | 'python fixture';
@@ -40,15 +40,9 @@ export type RegistryUploadOptions = Parameters<ModelStore['upload']>[1];
  * `options`, `test`, `timeout` and the functions is only valid inside a running test
  * (it is set in `beforeEach`).
  */
-export interface RegistryConformanceContext<S extends Storage = Storage> {
-  /** The options the suite was called with. */
-  readonly options: RegistryConformanceOptions<S>;
-  /** The test functions in use. */
-  readonly test: ConformanceTestApi;
+export interface RegistryConformanceContext<S extends Storage = Storage> extends ConformanceContext<RegistryConformanceOptions<S>, S> {
   /** Milliseconds for each test. */
   readonly timeout: number;
-  /** The current test's fresh store. */
-  readonly storage: S;
   /** A `ModelStore` with the `RawAdapter` on `storage`, caching under `work`. */
   readonly store: ModelStore;
   /** The current test's own temporary folder (removed after the test). */

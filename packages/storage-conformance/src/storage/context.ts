@@ -1,5 +1,5 @@
 import type { Storage, StorageCapabilities } from '@modelstore/core';
-import type { ConformanceTestApi } from '../test-api.js';
+import type { ConformanceContext, ConformanceTestApi } from '../test-api.js';
 
 /** Test groups of the storage suite; each can be switched off with `skip`. */
 export type ConformanceGroup = 'round trips' | 'large objects' | 'head' | 'list' | 'delete' | 'keys' | 'range reads' | 'conditional writes' | 'concurrency' | 'abort';
@@ -51,17 +51,11 @@ export interface StorageConformanceOptions<S extends Storage = Storage> {
  * What a group of the storage suite registers its tests with. `storage`, `prefix`
  * and `key` are only valid inside a running test (they are set in `beforeEach`).
  */
-export interface StorageConformanceContext<S extends Storage = Storage> {
-  /** The options the suite was called with. */
-  readonly options: StorageConformanceOptions<S>;
-  /** The test functions in use. */
-  readonly test: ConformanceTestApi;
+export interface StorageConformanceContext<S extends Storage = Storage> extends ConformanceContext<StorageConformanceOptions<S>, S> {
   /** The capabilities every store must declare. */
   readonly capabilities: StorageCapabilities;
   /** Milliseconds for large-object and concurrency tests. */
   readonly slowTestTimeout: number;
-  /** The current test's fresh store. */
-  readonly storage: S;
   /** The current test's private key prefix, ending in `/`. */
   readonly prefix: string;
   /** A key inside the current test's prefix. */
