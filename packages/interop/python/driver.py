@@ -203,6 +203,14 @@ def run_op(store, op):
         return store.delete_model_state(op["state"], skip_prompt=True)
     if name == "state_exists":
         return store.storage.state_exists(op["state"])
+    if name == "load":
+        # Python's managers warn when code.runtime differs from this interpreter's "python:X.Y.Z".
+        import warnings  # pylint: disable=import-outside-toplevel
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            loaded = store.load(op["domain"], op["model_id"])
+        return {"runtime_warnings": [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)], "loaded": str(loaded)}
     if name == "download":
         os.makedirs(op["to"], exist_ok=True)
         archive = store.download(op["to"], op["domain"], op.get("model_id"))
