@@ -78,7 +78,8 @@ describe('GcsStorage errors and access modes', () => {
   it('does not call a host that does not resolve retryable, and stops retrying it at once', async () => {
     // ENOTFOUND: the name will not resolve on the next attempt either. Before, media reads
     // retried it with the SDK's backoff (1 s, 2 s, 4 s, 8 s at five attempts).
-    const storage = new GcsStorage({ bucket: 'b', projectId: 'p', apiEndpoint: 'http://no-such-host.invalid:9999', maxAttempts: 5 });
+    // A 64-character label: getaddrinfo refuses it (ENOTFOUND) without asking a DNS server, so no request leaves the machine.
+    const storage = new GcsStorage({ bucket: 'b', projectId: 'p', apiEndpoint: 'http://xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx.invalid:9999', maxAttempts: 5 });
     for (const call of [() => storage.get('a/b'), () => storage.put('a/b', 'x')]) {
       const started = Date.now();
       const error = await errorOf(call());
