@@ -7,6 +7,9 @@ module.exports = function jestConfig(packageDir, overrides = {}) {
   return {
     rootDir: packageDir,
     testEnvironment: 'node',
+    // Tests start servers and child processes; on a busy 2-core machine (turbo runs packages in
+    // parallel) jest's default 5 s per test is too short. Tests that need more say so.
+    testTimeout: 30_000,
     testMatch: ['<rootDir>/src/**/*.test.ts', '<rootDir>/test/**/*.test.ts'],
     transform: {
       '^.+\\.(t|j)s$': [
