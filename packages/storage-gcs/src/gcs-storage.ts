@@ -5,6 +5,8 @@ import { ScopedStorage, abortReason, bodyBytes, bodyToReadable, isTransientError
 import { gcsErrors } from './errors.js';
 import { openMedia, type MediaResponse } from './media.js';
 import { resumableUpload } from './resumable.js';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 
 export interface GcsStorageOptions {
   /** The bucket. It must exist: the storage never creates buckets. */
@@ -200,12 +202,30 @@ export class GcsStorage extends ScopedStorage {
     });
   }
 
+  /**
+   * Checks once that the API endpoint's host resolves. The SDK retries a request that got
+   * no answer whatever `retryableErrorFn` says (about 30 s at five attempts), and a host that
+   * does not resolve will not resolve on the next attempt either: this fails it at once
+   * (ENOTFOUND, not retryable). A success is remembered; a literal address needs no lookup.
+   */
+  private async hostResolves(): Promise<void> {
+    if (this.resolved) return;
+    const host = new URL(this.client.apiEndpoint).hostname.replace(/^\[|\]$/g, '');
+    if (isIP(host) === 0) await lookup(host);
+    this.resolved = true;
+  }
+
+  private resolved = false;
+
   async head(key: string): Promise<ObjectInfo | undefined> {
     const file = this.file(key);
     return this.scope.run(
       'head',
       key,
-      async () => infoOf(key, (await file.getMetadata())[0]),
+      async () => {
+        await this.hostResolves();
+        return infoOf(key, (await file.getMetadata())[0]);
+      },
       () => undefined,
     );
   }
@@ -213,6 +233,7 @@ export class GcsStorage extends ScopedStorage {
   async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
     const fullPrefix = this.scope.prefix(prefix);
     return this.scope.run('list', prefix, async () => {
+      await this.hostResolves();
       const page = { maxResults: listPageSize(options.limit), ...(options.cursor === undefined ? {} : { pageToken: options.cursor }) };
       const [files, next] = await this.client.bucket(this.bucket).getFiles({ prefix: fullPrefix, autoPaginate: false, ...page });
       const objects = files.map((file) => infoOf(this.scope.key(file.name), file.metadata));
