@@ -96,7 +96,13 @@ describe('S3Storage on a server that drops connections mid-upload', () => {
 
   it('does not call a host that does not resolve retryable', async () => {
     // A 64-character label: getaddrinfo refuses it (ENOTFOUND) without asking a DNS server, so no request leaves the machine.
-    const storage = new S3Storage({ bucket: 'b', endpoint: 'http://xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx.invalid:9999', forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+    const storage = new S3Storage({
+      bucket: 'b',
+      endpoint: 'http://xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx.invalid:9999',
+      forcePathStyle: true,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+    });
     for (const call of [() => storage.head('a/b'), () => storage.get('a/b'), () => storage.put('a/b', 'x'), () => storage.list('')]) {
       const error = await errorOf(call());
       expect(StorageError.isInstance(error)).toBe(true);
