@@ -148,6 +148,20 @@ function progressBar(io: CliIo, label: string, initialTotal: number): { update(b
 }
 
 /**
+ * What is at a path the user gave: `undefined` when nothing is there; a usage error saying
+ * what is wrong when the path cannot be looked at (a part of it is a file, no permission).
+ */
+function inspectPath(target: string, option: string): ReturnType<typeof statSync> | undefined {
+  try {
+    return statSync(target, { throwIfNoEntry: false });
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    const why = code === 'ENOTDIR' ? 'a part of the path is a file, not a folder' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ENAMETOOLONG' ? 'the path is too long' : (error as Error).message;
+    throw new UsageError(`${option} ${target} cannot be used: ${why}`, option);
+  }
+}
+
+/**
  * `--meta key=value` (values stay strings, exactly as typed) and `--meta-json key=<json>`
  * (typed values: numbers, booleans, null, arrays, objects; refused as core refuses them:
  * NaN, Infinity, integers beyond 2^53...). Checked before any I/O.
@@ -162,9 +176,11 @@ function parseMeta(pairs: string[], jsonPairs: string[]): Record<string, unknown
     if (Object.hasOwn(meta, key)) throw new UsageError(`${option}: the key "${key}" is given twice`, option);
     return [key, pair.slice(at + 1)];
   };
+  // defineProperty, not assignment: a key "__proto__" is data, never the prototype.
+  const set = (key: string, value: unknown) => Object.defineProperty(meta, key, { value, enumerable: true, writable: true, configurable: true });
   for (const pair of pairs) {
     const [key, value] = split('--meta', pair);
-    meta[key] = value;
+    set(key, value);
   }
   for (const pair of jsonPairs) {
     const [key, text] = split('--meta-json', pair);
@@ -174,7 +190,7 @@ function parseMeta(pairs: string[], jsonPairs: string[]): Record<string, unknown
     } catch (error) {
       throw new UsageError(`--meta-json ${key}: ${JSON.stringify(text)} is not JSON (${(error as Error).message}); a string needs its quotes, e.g. --meta-json '${key}="text"', or use --meta ${key}=text`, '--meta-json');
     }
-    meta[key] = value;
+    set(key, value);
   }
   try {
     checkJsonValue(meta, 'extraMetadata');
@@ -322,7 +338,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       );
     }
     if (local !== undefined) {
-      const info = statSync(local, { throwIfNoEntry: false });
+      const info = inspectPath(local, option);
       if (info && !info.isDirectory()) throw new UsageError(`${option} ${uri} is a file, not a registry folder: give the folder that holds ${registryRoot}`, option);
     }
   };
@@ -352,7 +368,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     }
     const target = uri === undefined ? undefined : parseStoreUri(uri);
     const local = target?.uri.protocol === 'file:' ? localPath(target.uri) : undefined;
-    if (local !== undefined && statSync(local, { throwIfNoEntry: false }) === undefined) {
+    if (local !== undefined && inspectPath(local, option) === undefined) {
       throw new CliError(`${option} ${uri}: no such folder. Check the path; a first \`modelstore upload\` there creates a registry`, 'REGISTRY_NOT_FOUND', exitCodes.notFound);
     }
     throw new CliError(`No modelstore registry at ${describeStore(uri)}: it holds no ${registryRoot}/ folder. Check the path; a first \`modelstore upload\` there creates a registry`, 'REGISTRY_NOT_FOUND', exitCodes.notFound);
@@ -462,7 +478,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       if (options.state !== undefined) validateStateName(options.state);
       if (modelId !== undefined && options.state !== undefined) throw new UsageError('give a model id or --state, not both: --state picks the newest model in that state', '--state');
       if (options.to !== undefined) {
-        const info = statSync(options.to, { throwIfNoEntry: false });
+        const info = inspectPath(options.to, '--to');
         if (info && !info.isDirectory()) throw new UsageError(`--to ${options.to} is a file: give a directory to create (or an empty one)`, '--to');
       }
       const store = await openExisting();
@@ -737,8 +753,9 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     .action(async (options: { olderThan: string; dryRun?: boolean; quiesced?: boolean; local?: boolean }) => {
       if (options.local) {
         const cacheDir = path.resolve(program.opts<GlobalOptions>().cacheDir ?? defaultCacheDir());
-        const { removed } = await cleanModelCache(cacheDir);
-        output({ cacheDir, removed }, () => `removed ${removed.length} leftover(s) of killed loads from ${cacheDir}\n${removed.map((file) => `  ${file}\n`).join('')}`);
+        const dryRun = options.dryRun ?? false;
+        const { removed } = await cleanModelCache(cacheDir, { dryRun });
+        output({ cacheDir, removed, dryRun }, () => `${dryRun ? 'would remove' : 'removed'} ${removed.length} leftover(s) of killed loads from ${cacheDir}\n${removed.map((file) => `  ${file}\n`).join('')}`);
         return;
       }
       const olderThan = parseDuration(options.olderThan);
@@ -789,7 +806,9 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     if (error instanceof CommanderError) {
       // Help and version exit 0; commander has already printed its message on stderr.
       if (error.exitCode === 0 || error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return exitCodes.ok;
-      if (json) write(`${JSON.stringify({ error: { code: 'USAGE', message: error.message.replace(/^error: /, '').replace(/\n/g, ' ') } })}\n`);
+      // Commander's own text for "help shown because a command is missing" is an internal marker.
+      const usage = error.code === 'commander.help' ? 'a command is needed: see modelstore --help (or modelstore <command> --help)' : error.message.replace(/^error: /, '').replace(/\n/g, ' ');
+      if (json) write(`${JSON.stringify({ error: { code: 'USAGE', message: usage } })}\n`);
       return exitCodes.usage;
     }
     code = exitCodeOf(error);

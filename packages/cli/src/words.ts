@@ -45,7 +45,13 @@ export function apiToCli(message: string): string {
     .replace(/listModelStates\(\)/g, '`modelstore state ls`')
     .replace(/pass overwrite: true/g, 'pass --overwrite')
     .replace(/\boverwrite: true\b/g, '--overwrite')
-    .replace(/\bquiesced: true\b/g, '--quiesced');
+    .replace(/\bquiesced: true\b/g, '--quiesced')
+    .replace(/use deleteModel\(\)/g, 'use `modelstore rm`')
+    .replace(/^download: to \(/, 'download: --to (')
+    .replace(/^download: to is /, 'download: --to is ')
+    .replace(/e\.g\. to: '([^']*)'/g, (_, example: string) => `e.g. --to ${shellWord(example)}`)
+    .replace(/\band overwrite would replace it/g, 'and --overwrite would replace it')
+    .replace(/\bwhich overwrite or extraction would damage/g, 'which --overwrite or extraction would damage');
 }
 
 /** A byte count in binary units, as tables and summaries print it: `512 B`, `1.5 KiB`, `22.0 MiB` (one decimal above bytes; up to TiB). */

@@ -2,8 +2,10 @@
 // temporary names the CLI and the library derive from them stay within the file system's
 // 255-byte limit for a file name.
 import { describe, expect, it } from '@jest/globals';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { modelstore } from './helpers.js';
 
@@ -82,4 +84,45 @@ describe('modelstore cp --id', () => {
       rmSync(work, { recursive: true, force: true });
     }
   }, 60_000);
+});
+
+describe('what a new user tried', () => {
+  it('gc --local --dry-run removes nothing; --meta keeps a "__proto__" key; paths that cannot be used are usage errors; --json with no command says so', async () => {
+    const work = mkdtempSync(path.join(tmpdir(), 'modelstore-cli-trial-'));
+    try {
+      const cli = (...args: string[]) => modelstore(['--store', './registry', ...args], { cwd: work });
+      // A dead process's staging folder in the load cache.
+      const gone = spawn(process.execPath, ['-e', '']);
+      await new Promise((resolve) => gone.on('exit', resolve));
+      const host = createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
+      const staging = path.join(work, 'cache', 'models', `.abc.modelstore-staging-${host}-${gone.pid}-0123456789ab`);
+      mkdirSync(staging, { recursive: true });
+      const dry = await modelstore(['--json', '--cache-dir', path.join(work, 'cache'), 'gc', '--local', '--dry-run'], { cwd: work });
+      expect(dry.code).toBe(0);
+      expect(JSON.parse(dry.stdout)).toMatchObject({ dryRun: true, removed: [staging] });
+      expect(existsSync(staging)).toBe(true);
+
+      writeFileSync(path.join(work, 'model.bin'), 'w');
+      const uploaded = await cli('--json', 'upload', 'churn', 'model.bin', '--meta', '__proto__=x', '--meta', 'v=2.0');
+      expect(uploaded.code).toBe(0);
+      expect(JSON.parse(readFileSync(path.join(work, 'registry', 'operatorai-model-store', 'churn', 'versions', `${JSON.parse(uploaded.stdout).model.model_id}.json`), 'utf8')).extra).toEqual(JSON.parse('{"__proto__":"x","v":"2.0"}'));
+
+      const underFile = await modelstore(['--json', '--store', './model.bin/sub', 'ls'], { cwd: work });
+      expect(underFile.code).toBe(2);
+      expect(JSON.parse(underFile.stdout).error.message).toMatch(/a part of the path is a file/);
+      const noCommand = await modelstore(['--json'], { cwd: work });
+      expect(noCommand.code).toBe(2);
+      expect(noCommand.stdout).not.toContain('outputHelp');
+      const emptyTo = await cli('download', 'churn', '--to', '');
+      expect(emptyTo.code).toBe(2);
+      expect(emptyTo.stderr).toMatch(/--to/);
+      expect(emptyTo.stderr).not.toMatch(/\bto: '/);
+      // A model folder holding the store: refused, nothing packed.
+      const inside = await modelstore(['--store', './registry', 'upload', 'churn', '.'], { cwd: work });
+      expect(inside.code).toBe(2);
+      expect(inside.stderr).toMatch(/registry's own folder/);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

@@ -12,7 +12,7 @@ import { AdapterNotFoundError, CommittedWithErrorsError, InvalidArgumentError, M
 import { checkJsonValue } from './json.js';
 import type { ModelMetadata } from './metadata.js';
 import { deletedState, validateModelId } from './names.js';
-import { createdStamp, layout } from './registry-layout.js';
+import { createdStamp, layout, registryRoot } from './registry-layout.js';
 import { announceModel, commitModel, holdsArchive } from './registry/commit.js';
 import type { Storage } from './storage.js';
 import { version } from './version.js';
@@ -102,6 +102,21 @@ function adapterFor(adapters: readonly ModelAdapter[], options: UploadOptions): 
 }
 
 /**
+ * A model folder that holds a file-system store (`modelstore --store ./models upload churn .`
+ * from a project root) would pack the registry into the model, every upload larger than the
+ * last. @throws InvalidArgumentError before anything is written
+ */
+function refuseStoreInsideModel(storage: Storage, sources: Array<string | Uint8Array>): void {
+  const location = storage.describe(registryRoot);
+  if (location.type !== 'file_system' || typeof location.root !== 'string') return;
+  const root = path.resolve(location.root);
+  const inside = sources.find((source) => typeof source === 'string' && (path.resolve(source) === root || path.resolve(source).startsWith(root + path.sep)));
+  if (inside !== undefined) {
+    throw new InvalidArgumentError(`upload: the model holds the registry's own folder (${root}; ${String(inside)} is in it): upload a folder that does not contain the store, or keep the store elsewhere`, { argument: 'model' });
+  }
+}
+
+/**
  * Runs a planned upload.
  * @returns the committed model's metadata
  * @throws ModelExistsError, SourceFileError, StorageError, the signal's reason; CommittedWithErrorsError when a step after the commit failed
@@ -114,6 +129,7 @@ export async function runUpload(context: UploadContext, domain: string, plan: Re
     throw new ModelExistsError(domain, modelId);
   }
   const saved = await adapter.save(options.model);
+  refuseStoreInsideModel(storage, [...saved.files.map((entry) => entry.source), ...(options.extraFiles ?? [])]);
   const modelInfo = { library: adapter.library, ...(saved.type === undefined ? {} : { type: saved.type }) };
   const created = new Date();
   const entries = [{ path: 'model-info.json', source: Buffer.from(JSON.stringify(modelInfo)) }, ...saved.files, ...(options.extraFiles ?? []).map((file, index) => ({ path: extraPaths[index]!, source: file }))];

@@ -2,7 +2,7 @@
 // previous download: an empty path, the current folder or one holding it, the root of
 // the file system, and the registry's own folder (inside it, or holding it).
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ModelStore, type ModelAdapter, type Storage } from '../src/index.js';
@@ -67,5 +67,53 @@ describe('download destinations that must not be replaced', () => {
     for (const to of [registry, path.join(registry, 'operatorai-model-store', 'd', 'versions'), path.join(work, 'outer')]) {
       await expect(store.download('d', { to, overwrite: true })).rejects.toMatchObject({ code: 'INVALID_OPTION', message: expect.stringMatching(/the registry's own folder/) });
     }
+  });
+});
+
+describe('an existing folder as the destination', () => {
+  it('is filled in place: same inode and mode, and a shell standing in it keeps its folder', async () => {
+    const store = await fileSystemStore(path.join(work, 'registry'));
+    await store.upload('d', { model: Buffer.from('weights'), modelId: 'm' });
+    const folder = path.join(work, 'serving');
+    mkdirSync(folder);
+    chmodSync(folder, 0o2770);
+    const before = statSync(folder);
+    process.chdir(folder);
+    await store.download('d', { to: '.' });
+    const after = statSync(folder);
+    expect(after.ino).toBe(before.ino);
+    expect(after.mode & 0o7777).toBe(0o2770);
+    expect(readdirSync(process.cwd()).sort()).toEqual(['model-info.json', 'model.bin']);
+    // Replaced with overwrite (from elsewhere: the current folder is never overwritten), still in place.
+    process.chdir(work);
+    await store.download('d', { to: folder, overwrite: true });
+    expect(statSync(folder).ino).toBe(before.ino);
+    expect(readdirSync(folder).sort()).toEqual(['model-info.json', 'model.bin']);
+  });
+});
+
+describe('a model folder that holds the store', () => {
+  it('is refused before anything is written (it would pack the registry into the model)', async () => {
+    const project = path.join(work, 'project');
+    mkdirSync(project);
+    writeFileSync(path.join(project, 'weights.bin'), 'w');
+    const root = path.join(project, 'models');
+    const store = await fileSystemStore(root);
+    const folderAdapter: ModelAdapter<string, string> = {
+      specificationVersion: 'v1',
+      library: 'folder',
+      matches: (model) => typeof model === 'string',
+      save: async (model) => ({
+        files: [
+          { path: 'weights.bin', source: path.join(model, 'weights.bin') },
+          { path: 'models/x', source: path.join(model, 'models', 'x') },
+        ],
+      }),
+      load: async (directory) => directory,
+    };
+    const withFolders = new ModelStore({ storage: store.storage, adapters: [folderAdapter], cacheDir: path.join(work, 'cache') });
+    const error = await withFolders.upload('d', { model: project }).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/holds the registry's own folder/) });
+    expect((await store.storage.list('')).objects.filter((object) => !object.key.includes('.modelstore-probe'))).toEqual([]);
   });
 });

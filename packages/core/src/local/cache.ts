@@ -463,11 +463,12 @@ async function removeDanglingRefs(root: string): Promise<void> {
  * staging folders of processes on this host that are gone (never one in use), and cache
  * records half-written more than an hour ago. Cached models themselves are kept. The
  * CLI runs it as `modelstore gc --local`.
+ * With `dryRun`, removes nothing and returns what it would remove.
  * @returns the paths removed
  */
-export async function cleanModelCache(cacheDir: string = defaultCacheDir()): Promise<{ removed: string[] }> {
+export async function cleanModelCache(cacheDir: string = defaultCacheDir(), options: { dryRun?: boolean } = {}): Promise<{ removed: string[] }> {
   const root = checkCacheDir(cacheDir, 'cleanModelCache');
-  const removed = await removeStaleStaging(path.join(root, 'models'));
+  const removed = await removeStaleStaging(path.join(root, 'models'), undefined, options);
   const refs = path.join(root, 'refs');
   const hourAgo = Date.now() - 60 * 60 * 1000;
   for (const name of await readdir(refs).catch(() => [] as string[])) {
@@ -477,7 +478,8 @@ export async function cleanModelCache(cacheDir: string = defaultCacheDir()): Pro
       (info) => info.mtimeMs < hourAgo,
       () => false,
     );
-    if (
+    if (old && options.dryRun) removed.push(file);
+    else if (
       old &&
       (await rm(file, { force: true }).then(
         () => true,

@@ -98,7 +98,8 @@ describe('prepareDestination', () => {
     mkdirSync(to);
     writeFileSync(path.join(to, 'old.bin'), 'old');
     expect(await refusal(prepareDestination(to, {}))).toBeInstanceOf(DestinationExistsError);
-    expect((await prepareDestination(to, { overwrite: true })).mode).toBe('rename');
+    // An existing folder is filled in place (its inode, owner, mode, mounts and anyone's cwd kept).
+    expect((await prepareDestination(to, { overwrite: true })).mode).toBe('in-place');
     expect((await prepareDestination(to, { keepExisting: true })).mode).toBe('rename');
   });
 

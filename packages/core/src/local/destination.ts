@@ -70,7 +70,7 @@ export function isAlive(pid: number): boolean {
  * Without `prefix`, every staging folder in `folder` is considered.
  * @returns the paths removed
  */
-export async function removeStaleStaging(folder: string, prefix?: string): Promise<string[]> {
+export async function removeStaleStaging(folder: string, prefix?: string, options: { dryRun?: boolean } = {}): Promise<string[]> {
   const names = await readdir(folder).catch(() => [] as string[]);
   const removed: string[] = [];
   for (const name of names) {
@@ -80,6 +80,10 @@ export async function removeStaleStaging(folder: string, prefix?: string): Promi
     const match = /^(.*)-(\d+)-[0-9a-f]{12}(?:-old)?$/.exec(name.slice(prefix === undefined ? at + marker.length : prefix.length));
     if (!match || match[1] !== host || isAlive(Number(match[2]))) continue;
     const full = path.join(folder, name);
+    if (options.dryRun) {
+      removed.push(full);
+      continue;
+    }
     if (
       await rm(full, { recursive: true, force: true }).then(
         () => true,
@@ -136,15 +140,20 @@ export async function prepareDestination(to: string, options: { overwrite?: bool
     const names = await readdir(directory).catch((error: unknown) => Promise.reject(localError(error, directory, 'read the download destination')));
     const entries = names.filter((name) => !name.startsWith(marker));
     if (entries.length > 0 && !options.overwrite && !options.keepExisting) throw new DestinationExistsError(to);
-    // A mount point (another device than its parent) cannot be renamed or removed, and a
-    // folder in a read-only parent cannot be replaced: fill it in place.
-    const parent = path.dirname(directory);
-    const [self, above] = await Promise.all([stat(directory), stat(parent).catch(() => undefined)]);
-    const parentWritable = await access(parent, constants.W_OK).then(
-      () => true,
-      () => false,
-    );
-    if (!above || self.dev !== above.dev || !parentWritable) mode = 'in-place';
+    // An existing folder is filled in place, never replaced: it may be a mount point (a
+    // Kubernetes volume, a bind mount: they cannot be renamed or removed), someone's current
+    // folder, or carry its own owner, group and mode. The load cache's own entries (which
+    // this process creates) are renamed into place unless they cannot be.
+    if (!options.keepExisting) mode = 'in-place';
+    else {
+      const parent = path.dirname(directory);
+      const [self, above] = await Promise.all([stat(directory), stat(parent).catch(() => undefined)]);
+      const parentWritable = await access(parent, constants.W_OK).then(
+        () => true,
+        () => false,
+      );
+      if (!above || self.dev !== above.dev || !parentWritable) mode = 'in-place';
+    }
   }
   let createdParent: string | undefined;
   if (mode === 'rename') {
