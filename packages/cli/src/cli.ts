@@ -791,6 +791,12 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     .description('check that the store does what it claims (conditional writes, range reads, listings); exit 1 if not')
     .action(async () => {
       checkStoreUri(storeUri(), '--store');
+      // A folder that does not exist is a mistyped path, not a store to probe (probing would create it).
+      const target = storeUri() === undefined ? undefined : parseStoreUri(storeUri()!);
+      const local = target?.uri.protocol === 'file:' ? localPath(target.uri) : undefined;
+      if (local !== undefined && inspectPath(local, '--store') === undefined) {
+        throw new CliError(`--store ${storeUri()}: no such folder. Check the path; a first \`modelstore upload\` there creates a registry`, 'REGISTRY_NOT_FOUND', exitCodes.notFound);
+      }
       const store = await openStore(storeUri());
       const report = await checkStorage(store.storage);
       const uri = program.opts<GlobalOptions>().store ?? io.env.MODELSTORE_STORE ?? `MODEL_STORE_STORAGE=${io.env.MODEL_STORE_STORAGE ?? ''}`;

@@ -3,7 +3,7 @@
 // (exit 1, and the output says what to set).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startS3rver, type S3rverHandle } from '@modelstore/test-servers';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { modelstore } from './helpers.js';
@@ -25,6 +25,12 @@ const s3rverEnv = () => ({ AWS_ACCESS_KEY_ID: s3rver.credentials.accessKeyId, AW
 
 describe('modelstore doctor', () => {
   it('exits 0 on a local folder, with every check ok, and leaves no file', async () => {
+    // A folder that does not exist is a mistyped path: exit 3, and nothing is created.
+    const missing = await modelstore(['--store', './registry', 'doctor'], { cwd: work });
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toMatch(/no such folder/);
+    expect(existsSync(path.join(work, 'registry'))).toBe(false);
+    mkdirSync(path.join(work, 'registry'));
     const result = await modelstore(['--store', './registry', 'doctor'], { cwd: work });
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
