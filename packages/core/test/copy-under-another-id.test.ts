@@ -1,17 +1,10 @@
 // copyModel under another id: into another store, or into the same one.
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { MemoryStorage, ModelStore, layout, type ModelAdapter } from '../src/index.js';
-
-const bytesAdapter: ModelAdapter<Buffer, string> = {
-  specificationVersion: 'v1',
-  library: 'bytes',
-  matches: (model) => Buffer.isBuffer(model),
-  save: async (model) => ({ files: [{ path: 'model.bin', source: model }] }),
-  load: async (directory) => readFileSync(path.join(directory, 'model.bin'), 'utf8'),
-};
+import { MemoryStorage, ModelStore, layout } from '../src/index.js';
+import { textAdapter } from './bytes-adapter.js';
 
 let work: string;
 beforeEach(() => {
@@ -23,8 +16,8 @@ afterEach(() => {
 
 describe('copyModel with targetModelId', () => {
   it('copies under the new id, into another store and into the same one, leaving the source as it was', async () => {
-    const source = new ModelStore({ storage: new MemoryStorage(), adapters: [bytesAdapter], cacheDir: path.join(work, 'a') });
-    const target = new ModelStore({ storage: new MemoryStorage(), adapters: [bytesAdapter], cacheDir: path.join(work, 'b') });
+    const source = new ModelStore({ storage: new MemoryStorage(), adapters: [textAdapter], cacheDir: path.join(work, 'a') });
+    const target = new ModelStore({ storage: new MemoryStorage(), adapters: [textAdapter], cacheDir: path.join(work, 'b') });
     const original = await source.upload('churn', { model: Buffer.from('weights'), modelId: 'v1', extraMetadata: { auc: 0.9 } });
     const copy = await source.copyModel('churn', 'v1', target, { targetModelId: 'release-2026', states: ['production'] });
     expect(copy.model.model_id).toBe('release-2026');

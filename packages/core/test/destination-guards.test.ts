@@ -6,14 +6,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, s
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ModelStore, type ModelAdapter, type Storage } from '../src/index.js';
-
-const bytesAdapter: ModelAdapter<Buffer, Buffer> = {
-  specificationVersion: 'v1',
-  library: 'bytes',
-  matches: (model) => Buffer.isBuffer(model),
-  save: async (model) => ({ files: [{ path: 'model.bin', source: model }] }),
-  load: async (directory) => readFileSync(path.join(directory, 'model.bin')),
-};
+import { bytesAdapter } from './bytes-adapter.js';
 
 let work: string;
 let cwd: string;

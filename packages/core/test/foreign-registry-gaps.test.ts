@@ -6,18 +6,11 @@
 // - a domain holding a model whose id no key may hold (Python writes ids with a tab) makes
 //   listModels throw, hiding every other model of the domain.
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { InvalidNameError, MemoryStorage, ModelStore, layout, type ModelAdapter, type ObjectInfo } from '../src/index.js';
-
-const bytesAdapter: ModelAdapter<Buffer, Buffer> = {
-  specificationVersion: 'v1',
-  library: 'bytes',
-  matches: (model) => Buffer.isBuffer(model),
-  save: async (model) => ({ files: [{ path: 'model.bin', source: model }] }),
-  load: async (directory) => readFileSync(path.join(directory, 'model.bin')),
-} as ModelAdapter<Buffer, Buffer>;
+import { InvalidNameError, MemoryStorage, ModelStore, layout, type ObjectInfo } from '../src/index.js';
+import { bytesAdapter } from './bytes-adapter.js';
 
 let work: string;
 

@@ -6,15 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { MemoryStorage, ModelStore, StorageError, type GetOptions, type ModelAdapter, type StoredObject } from '../src/index.js';
-
-const bytesAdapter: ModelAdapter<Buffer, Buffer> = {
-  specificationVersion: 'v1',
-  library: 'bytes',
-  matches: (model) => Buffer.isBuffer(model),
-  save: async (model) => ({ files: [{ path: 'model.bin', source: model }] }),
-  load: async (directory) => readFileSync(path.join(directory, 'model.bin')),
-};
+import { MemoryStorage, ModelStore, StorageError, type GetOptions, type StoredObject } from '../src/index.js';
+import { bytesAdapter } from './bytes-adapter.js';
 
 /** A storage whose reads of metadata documents fail, as a store answering 503 after every retry. */
 class FailingReads extends MemoryStorage {

@@ -6,15 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { InvalidOptionError, MemoryStorage, ModelStore, defaultGarbageAge, minimumGarbageAge, type Body, type ModelAdapter, type ObjectInfo, type PutOptions } from '../src/index.js';
-
-const bytesAdapter: ModelAdapter<Buffer, Buffer> = {
-  specificationVersion: 'v1',
-  library: 'bytes',
-  matches: (model) => Buffer.isBuffer(model),
-  save: async (model) => ({ files: [{ path: 'model.bin', source: model }] }),
-  load: async (directory) => readFileSync(path.join(directory, 'model.bin')),
-};
+import { InvalidOptionError, MemoryStorage, ModelStore, defaultGarbageAge, minimumGarbageAge, type Body, type ObjectInfo, type PutOptions } from '../src/index.js';
+import { bytesAdapter } from './bytes-adapter.js';
 
 /** Holds the next commit (`<domain>/versions/<id>.json`) in the store until released. */
 class DelayingStorage extends MemoryStorage {

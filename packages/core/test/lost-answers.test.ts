@@ -1,20 +1,13 @@
 // Writes whose answer is lost: the request was applied, but the client saw a failure
 // (a reset or a timeout), and the SDK's retry then reported "already exists".
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { MemoryStorage, ModelExistsError, ModelStore, PreconditionFailedError, StorageError, layout, type Body, type ModelAdapter, type ObjectInfo, type PutOptions } from '../src/index.js';
+import { MemoryStorage, ModelExistsError, ModelStore, PreconditionFailedError, StorageError, layout, type Body, type ObjectInfo, type PutOptions } from '../src/index.js';
+import { bytesAdapter } from './bytes-adapter.js';
 
 /** A model that is a buffer, saved as one file. */
-const bytesAdapter: ModelAdapter<Buffer, Buffer> = {
-  specificationVersion: 'v1',
-  library: 'bytes',
-  matches: (model) => Buffer.isBuffer(model),
-  save: async (model) => ({ files: [{ path: 'model.bin', source: model }] }),
-  load: async (directory) => readFileSync(path.join(directory, 'model.bin')),
-};
-
 type Mode = 'applied-then-412' | 'applied-then-error' | 'not-applied';
 
 /** Fails the next put of a key matching `pattern` in the way `mode` says. */

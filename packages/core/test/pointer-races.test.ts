@@ -2,18 +2,11 @@
 // the version that was read: another writer acting between the read and the write
 // must make the write fail and be retried, never be overwritten.
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { MemoryStorage, ModelStore, layout, type GetOptions, type ModelAdapter, type StoredObject } from '../src/index.js';
-
-const bytesAdapter: ModelAdapter<Buffer, Buffer> = {
-  specificationVersion: 'v1',
-  library: 'bytes',
-  matches: (model) => Buffer.isBuffer(model),
-  save: async (model) => ({ files: [{ path: 'model.bin', source: model }] }),
-  load: async (directory) => readFileSync(path.join(directory, 'model.bin')),
-};
+import { MemoryStorage, ModelStore, layout, type GetOptions, type StoredObject } from '../src/index.js';
+import { bytesAdapter } from './bytes-adapter.js';
 
 /** Runs `meanwhile` once: right after the next read of `key` (before the reader sees it), or right before its next delete. */
 class InterleavingStorage extends MemoryStorage {

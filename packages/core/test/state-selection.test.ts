@@ -3,22 +3,15 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { MemoryStorage, ModelStore, type ModelAdapter } from '../src/index.js';
-
-const bytesAdapter: ModelAdapter<Buffer, string> = {
-  specificationVersion: 'v1',
-  library: 'bytes',
-  matches: (model) => Buffer.isBuffer(model),
-  save: async (model) => ({ files: [{ path: 'model.bin', source: model }] }),
-  load: async (directory) => readFileSync(path.join(directory, 'model.bin'), 'utf8'),
-};
+import { MemoryStorage, ModelStore } from '../src/index.js';
+import { textAdapter } from './bytes-adapter.js';
 
 let work: string;
 let store: ModelStore;
 
 beforeEach(async () => {
   work = mkdtempSync(path.join(tmpdir(), 'modelstore-state-selection-'));
-  store = new ModelStore({ storage: new MemoryStorage(), adapters: [bytesAdapter], cacheDir: path.join(work, 'cache') });
+  store = new ModelStore({ storage: new MemoryStorage(), adapters: [textAdapter], cacheDir: path.join(work, 'cache') });
   await store.createModelState('production');
   for (const id of ['m1', 'm2', 'm3']) await store.upload('churn', { model: Buffer.from(`weights of ${id}`), modelId: id });
   await store.setModelState('churn', 'm1', 'production');
