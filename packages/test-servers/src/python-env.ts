@@ -13,18 +13,20 @@ export interface PythonEnv {
   binDir: string;
 }
 
-/** Which environment to build: the main lock, or the one with Python modelstore 0.0.81. */
+/** Which environment to build: the main lock, the one with Python modelstore 0.0.81, or the benchmark's peers. */
 export interface PythonEnvOptions {
   /**
    * `'default'` (the default): `python/requirements.txt` -> `.cache/python/venv`.
    * `'modelstore-0.0.81'`: `python/requirements-modelstore-0.0.81.txt` -> `.cache/python/venv-modelstore-0.0.81`.
+   * `'bench'`: `python/requirements-bench.txt` -> `.cache/python/venv-bench` (MLflow, for `pnpm bench`).
    */
-  variant?: 'default' | 'modelstore-0.0.81';
+  variant?: 'default' | 'modelstore-0.0.81' | 'bench';
 }
 
 const variants = {
   default: { requirements: 'requirements.txt', venv: 'venv' },
   'modelstore-0.0.81': { requirements: 'requirements-modelstore-0.0.81.txt', venv: 'venv-modelstore-0.0.81' },
+  bench: { requirements: 'requirements-bench.txt', venv: 'venv-bench' },
 } as const;
 
 const installHint = 'Install CPython 3.11 with venv and pip (Debian: `apt-get install python3 python3-venv python3-pip`; or pyenv: `pyenv install 3.11`), ' + 'or point MODELSTORE_TEST_PYTHON at a python3.11 executable.';
