@@ -66,12 +66,12 @@ export type NameKind = 'key' | 'prefix' | 'domain' | 'model id' | 'state' | 'pat
 
 /** A storage key, domain, model id, state name or archive path is not allowed. Thrown before any I/O. */
 export class InvalidNameError extends ModelStoreError {
-  readonly kind: NameKind;
-  readonly value: string;
-  constructor(kind: NameKind, value: string, reason: string) {
+  constructor(
+    readonly kind: NameKind,
+    readonly value: string,
+    reason: string,
+  ) {
     super(`Invalid ${kind} ${JSON.stringify(value)}: ${reason}`, 'INVALID_NAME');
-    this.kind = kind;
-    this.value = value;
   }
   static override isInstance(error: unknown): error is InvalidNameError {
     return ModelStoreError.hasCode(error, 'INVALID_NAME');
@@ -80,10 +80,8 @@ export class InvalidNameError extends ModelStoreError {
 
 /** The domain has no models (no `domains/<domain>.json`). */
 export class DomainNotFoundError extends ModelStoreError {
-  readonly domain: string;
-  constructor(domain: string) {
+  constructor(readonly domain: string) {
     super(`Domain "${domain}" does not exist: upload a model to it first, or check the name with listDomains()`, 'DOMAIN_NOT_FOUND');
-    this.domain = domain;
   }
   static override isInstance(error: unknown): error is DomainNotFoundError {
     return ModelStoreError.hasCode(error, 'DOMAIN_NOT_FOUND');
@@ -92,12 +90,11 @@ export class DomainNotFoundError extends ModelStoreError {
 
 /** No model with this id in the domain. */
 export class ModelNotFoundError extends ModelStoreError {
-  readonly domain: string;
-  readonly modelId: string;
-  constructor(domain: string, modelId: string) {
+  constructor(
+    readonly domain: string,
+    readonly modelId: string,
+  ) {
     super(`Model "${modelId}" does not exist in domain "${domain}": check the id with listModels("${domain}")`, 'MODEL_NOT_FOUND');
-    this.domain = domain;
-    this.modelId = modelId;
   }
   static override isInstance(error: unknown): error is ModelNotFoundError {
     return ModelStoreError.hasCode(error, 'MODEL_NOT_FOUND');
@@ -106,12 +103,11 @@ export class ModelNotFoundError extends ModelStoreError {
 
 /** The model was soft-deleted (Python modelstore: ModelDeletedException). */
 export class ModelDeletedError extends ModelStoreError {
-  readonly domain: string;
-  readonly modelId: string;
-  constructor(domain: string, modelId: string) {
+  constructor(
+    readonly domain: string,
+    readonly modelId: string,
+  ) {
     super(`Model "${modelId}" has been deleted from domain "${domain}"`, 'MODEL_DELETED');
-    this.domain = domain;
-    this.modelId = modelId;
   }
   static override isInstance(error: unknown): error is ModelDeletedError {
     return ModelStoreError.hasCode(error, 'MODEL_DELETED');
@@ -120,10 +116,8 @@ export class ModelDeletedError extends ModelStoreError {
 
 /** The model state was never created. */
 export class StateNotFoundError extends ModelStoreError {
-  readonly state: string;
-  constructor(state: string) {
+  constructor(readonly state: string) {
     super(`Model state "${state}" does not exist: create it first with createModelState("${state}")`, 'STATE_NOT_FOUND');
-    this.state = state;
   }
   static override isInstance(error: unknown): error is StateNotFoundError {
     return ModelStoreError.hasCode(error, 'STATE_NOT_FOUND');
@@ -132,12 +126,12 @@ export class StateNotFoundError extends ModelStoreError {
 
 /** A model with this id already exists in the domain (ids are never overwritten). */
 export class ModelExistsError extends ModelStoreError {
-  readonly domain: string;
-  readonly modelId: string;
-  constructor(domain: string, modelId: string, options: ModelStoreErrorOptions = {}) {
+  constructor(
+    readonly domain: string,
+    readonly modelId: string,
+    options: ModelStoreErrorOptions = {},
+  ) {
     super(`Model "${modelId}" already exists in domain "${domain}": model ids are never reused, choose another id or omit it`, 'MODEL_EXISTS', options);
-    this.domain = domain;
-    this.modelId = modelId;
   }
   static override isInstance(error: unknown): error is ModelExistsError {
     return ModelStoreError.hasCode(error, 'MODEL_EXISTS');
@@ -156,10 +150,11 @@ export class IntegrityError extends ModelStoreError {
 
 /** An archive entry would escape the target directory or is a link or device. Nothing was written. */
 export class UnsafeArchiveError extends ModelStoreError {
-  readonly entry: string;
-  constructor(entry: string, reason: string) {
+  constructor(
+    readonly entry: string,
+    reason: string,
+  ) {
     super(`Refusing archive entry ${JSON.stringify(entry)}: ${reason}. The archive was not extracted.`, 'UNSAFE_ARCHIVE');
-    this.entry = entry;
   }
   static override isInstance(error: unknown): error is UnsafeArchiveError {
     return ModelStoreError.hasCode(error, 'UNSAFE_ARCHIVE');
@@ -168,10 +163,12 @@ export class UnsafeArchiveError extends ModelStoreError {
 
 /** A conditional write lost: the object exists (`ifNoneMatch: '*'`) or changed since it was read (`ifMatch`). */
 export class PreconditionFailedError extends ModelStoreError {
-  readonly key: string;
-  constructor(key: string, message?: string, options: ModelStoreErrorOptions = {}) {
+  constructor(
+    readonly key: string,
+    message?: string,
+    options: ModelStoreErrorOptions = {},
+  ) {
     super(message ?? `Conditional write of "${key}" failed: the object was created or changed by another writer`, 'PRECONDITION_FAILED', options);
-    this.key = key;
   }
   static override isInstance(error: unknown): error is PreconditionFailedError {
     return ModelStoreError.hasCode(error, 'PRECONDITION_FAILED');
@@ -208,10 +205,11 @@ export class AdapterNotFoundError extends ModelStoreError {
 
 /** `download` would replace a non-empty directory; pass `overwrite: true` to replace it. */
 export class DestinationExistsError extends ModelStoreError {
-  readonly path: string;
-  constructor(path: string, reason = 'exists and is not empty: choose a new directory or pass overwrite: true') {
+  constructor(
+    readonly path: string,
+    reason = 'exists and is not empty: choose a new directory or pass overwrite: true',
+  ) {
     super(`Download destination ${JSON.stringify(path)} ${reason}`, 'DESTINATION_EXISTS');
-    this.path = path;
   }
   static override isInstance(error: unknown): error is DestinationExistsError {
     return ModelStoreError.hasCode(error, 'DESTINATION_EXISTS');
@@ -248,11 +246,12 @@ export class InvalidArgumentError extends ModelStoreError {
  * A kind of `InvalidArgumentError` (its code stays `INVALID_OPTION`).
  */
 export class InvalidOptionError extends InvalidArgumentError {
-  /** The option's name, e.g. `olderThan`. */
-  readonly option: string;
-  constructor(option: string, message: string) {
+  constructor(
+    /** The option's name, e.g. `olderThan`. */
+    readonly option: string,
+    message: string,
+  ) {
     super(message, { argument: option }, 'INVALID_OPTION');
-    this.option = option;
   }
   static override isInstance(error: unknown): error is InvalidOptionError {
     return ModelStoreError.hasCode(error, 'INVALID_OPTION');
@@ -266,11 +265,13 @@ export class InvalidOptionError extends InvalidArgumentError {
  * message says the same in words. Thrown before any I/O.
  */
 export class StoreConfigurationError extends ModelStoreError {
-  /** What to set, e.g. `['MODEL_STORE_ROOT_PREFIX']` or `['--store', 'MODELSTORE_STORE', 'MODEL_STORE_STORAGE']`. */
-  readonly settings: string[];
-  constructor(message: string, settings: string[] = [], options: ModelStoreErrorOptions = {}) {
+  constructor(
+    message: string,
+    /** What to set, e.g. `['MODEL_STORE_ROOT_PREFIX']` or `['--store', 'MODELSTORE_STORE', 'MODEL_STORE_STORAGE']`. */
+    readonly settings: string[] = [],
+    options: ModelStoreErrorOptions = {},
+  ) {
     super(message, 'STORE_CONFIGURATION', options);
-    this.settings = settings;
   }
   static override isInstance(error: unknown): error is StoreConfigurationError {
     return ModelStoreError.hasCode(error, 'STORE_CONFIGURATION');
@@ -284,11 +285,13 @@ export class StoreConfigurationError extends ModelStoreError {
  * `packageName` is what to install; the message gives the command.
  */
 export class MissingDependencyError extends ModelStoreError {
-  /** The npm package to install, e.g. `@modelstore/storage-s3`. */
-  readonly packageName: string;
-  constructor(packageName: string, message = `This needs ${packageName}: npm install ${packageName}`, options: ModelStoreErrorOptions = {}) {
+  constructor(
+    /** The npm package to install, e.g. `@modelstore/storage-s3`. */
+    readonly packageName: string,
+    message = `This needs ${packageName}: npm install ${packageName}`,
+    options: ModelStoreErrorOptions = {},
+  ) {
     super(message, 'MISSING_DEPENDENCY', options);
-    this.packageName = packageName;
   }
   static override isInstance(error: unknown): error is MissingDependencyError {
     return ModelStoreError.hasCode(error, 'MISSING_DEPENDENCY');
@@ -301,11 +304,13 @@ export class MissingDependencyError extends ModelStoreError {
  * (`ENOSPC`, `EACCES`...). Nothing was left half-written at the destination.
  */
 export class LocalFileError extends ModelStoreError {
-  readonly path: string;
   readonly errno: string | undefined;
-  constructor(message: string, path: string, options: ModelStoreErrorOptions & { errno?: string } = {}) {
+  constructor(
+    message: string,
+    readonly path: string,
+    options: ModelStoreErrorOptions & { errno?: string } = {},
+  ) {
     super(message, 'LOCAL_FILE', options);
-    this.path = path;
     this.errno = options.errno;
   }
   static override isInstance(error: unknown): error is LocalFileError {
@@ -319,10 +324,12 @@ export class LocalFileError extends ModelStoreError {
  * it again: `metadata` is the committed model. The message says what to do.
  */
 export class CommittedWithErrorsError extends ModelStoreError {
-  readonly metadata: unknown;
-  constructor(message: string, metadata: unknown, options: ModelStoreErrorOptions = {}) {
+  constructor(
+    message: string,
+    readonly metadata: unknown,
+    options: ModelStoreErrorOptions = {},
+  ) {
     super(message, 'COMMITTED_WITH_ERRORS', options);
-    this.metadata = metadata;
   }
   static override isInstance(error: unknown): error is CommittedWithErrorsError {
     return ModelStoreError.hasCode(error, 'COMMITTED_WITH_ERRORS');
@@ -343,15 +350,16 @@ export type SourceFileReason = 'missing' | 'unreadable' | 'changed' | 'special' 
  * whatever writes it has finished) and upload again.
  */
 export class SourceFileError extends ModelStoreError {
-  /** The file on disk, as given or as found in the model's folder. */
-  readonly path: string;
-  readonly reason: SourceFileReason;
   /** Always false: the same upload fails again until the file is fixed. */
   readonly retryable = false;
-  constructor(path: string, reason: SourceFileReason, message: string, options: ModelStoreErrorOptions = {}) {
+  constructor(
+    /** The file on disk, as given or as found in the model's folder. */
+    readonly path: string,
+    readonly reason: SourceFileReason,
+    message: string,
+    options: ModelStoreErrorOptions = {},
+  ) {
     super(message, 'SOURCE_FILE', options);
-    this.path = path;
-    this.reason = reason;
   }
   static override isInstance(error: unknown): error is SourceFileError {
     return ModelStoreError.hasCode(error, 'SOURCE_FILE');
@@ -366,14 +374,14 @@ export class SourceFileError extends ModelStoreError {
  * what to set (`advice`). Nothing of the registry was written.
  */
 export class StorageCapabilityError extends ModelStoreError {
-  /** The capability that does not hold. */
-  readonly capability: 'conditionalWrites' | 'rangeReads';
-  /** What to do about it, in one sentence (also the end of the message). */
-  readonly advice: string;
-  constructor(capability: 'conditionalWrites' | 'rangeReads', message: string, advice: string) {
+  constructor(
+    /** The capability that does not hold. */
+    readonly capability: 'conditionalWrites' | 'rangeReads',
+    message: string,
+    /** What to do about it, in one sentence (also the end of the message). */
+    readonly advice: string,
+  ) {
     super(`${message}. ${advice}`, 'STORAGE_CAPABILITY');
-    this.capability = capability;
-    this.advice = advice;
   }
   static override isInstance(error: unknown): error is StorageCapabilityError {
     return ModelStoreError.hasCode(error, 'STORAGE_CAPABILITY');
@@ -386,17 +394,16 @@ export class StorageCapabilityError extends ModelStoreError {
  * the package to upgrade. Nothing was read or written.
  */
 export class IncompatibleContractError extends ModelStoreError {
-  /** `'Storage'` or `'ModelAdapter'`. */
-  readonly contract: 'Storage' | 'ModelAdapter';
-  /** The version core implements. */
-  readonly expected: string;
-  /** The version the plugin declares (`undefined`: none). */
-  readonly found: string | undefined;
-  constructor(contract: 'Storage' | 'ModelAdapter', expected: string, found: string | undefined, message: string) {
+  constructor(
+    /** `'Storage'` or `'ModelAdapter'`. */
+    readonly contract: 'Storage' | 'ModelAdapter',
+    /** The version core implements. */
+    readonly expected: string,
+    /** The version the plugin declares (`undefined`: none). */
+    readonly found: string | undefined,
+    message: string,
+  ) {
     super(message, 'INCOMPATIBLE_CONTRACT');
-    this.contract = contract;
-    this.expected = expected;
-    this.found = found;
   }
   static override isInstance(error: unknown): error is IncompatibleContractError {
     return ModelStoreError.hasCode(error, 'INCOMPATIBLE_CONTRACT');
