@@ -1,15 +1,21 @@
-// `pnpm bench`: every scenario beside its baseline, in one run, as a markdown table
-// and bench/results.json. Each measured operation runs in a child process of its own.
-// Usage: node bench/run.mjs [--quick]   (--quick: smaller files and fewer models)
+// `pnpm bench`: every scenario beside its baseline and its peers, in one run, as a markdown
+// table and bench/results.json. Each measured operation runs in a child process of its own:
+// ours through bench/scenario.mjs, the Python peers (modelstore 0.0.82, MLflow) through
+// bench/peers.py with their venv's python. Every download is checked (size and sha256)
+// against the source file; a difference, a failed peer or a missing row fails the run.
+// Usage: node bench/run.mjs [--quick]   (--quick: smaller files, one repetition, and
+// bench/results-quick.json instead of results.json; `pnpm test` runs it as //#test:bench)
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { layout } from '@modelstore/core';
 import { FileSystemStorage } from '@modelstore/storage-fs';
-import { startS3Server } from '@modelstore/test-servers';
+import { ensurePythonEnv, startMinio, startS3Server } from '@modelstore/test-servers';
 import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 
 const quick = process.argv.includes('--quick');
@@ -47,16 +53,64 @@ async function weightsFile(name, mebibytes) {
   return file;
 }
 
-/** Runs a scenario in a child process; asynchronously, since the S3 server runs in this one. */
-async function scenario(name, args) {
-  const child = spawn(process.execPath, [path.join(here, 'scenario.mjs'), name, JSON.stringify(args)], { env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } });
+async function sha256Of(file) {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(file), hash);
+  return hash.digest('hex');
+}
+
+const sourceDigests = new Map();
+/** Checks that `downloaded` holds the bytes of `source` (size, then sha256), then removes it. */
+async function verifyDownload(label, source, downloaded) {
+  if (!sourceDigests.has(source)) sourceDigests.set(source, { size: statSync(source).size, sha256: await sha256Of(source) });
+  const expected = sourceDigests.get(source);
+  let size;
+  try {
+    size = statSync(downloaded).size;
+  } catch (error) {
+    throw new Error(`${label}: the download did not write ${downloaded} (${error.code ?? error.message})`);
+  }
+  if (size !== expected.size) throw new Error(`${label}: downloaded ${size} bytes, the source has ${expected.size}`);
+  const sha256 = await sha256Of(downloaded);
+  if (sha256 !== expected.sha256) throw new Error(`${label}: downloaded bytes differ from the source (sha256 ${sha256}, expected ${expected.sha256})`);
+  rmSync(downloaded, { force: true });
+  return true;
+}
+
+/** Runs a child process that prints one JSON line last; asynchronously, since the S3 server runs in this one. */
+async function child(label, command, args, options = {}) {
+  const started = performance.now();
+  const process_ = spawn(command, args, { ...options, env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (data) => (stdout += data));
-  child.stderr.on('data', (data) => (stderr += data));
-  const [code] = await once(child, 'close');
-  if (code !== 0) throw new Error(`scenario ${name} failed:\n${stderr}`);
-  return JSON.parse(stdout.trim().split('\n').pop());
+  process_.stdout.on('data', (data) => (stdout += data));
+  process_.stderr.on('data', (data) => (stderr += data));
+  const [code] = await once(process_, 'close');
+  if (code !== 0) throw new Error(`${label} failed (exit ${code}):\n${stderr.slice(-4000)}`);
+  try {
+    return { ...JSON.parse(stdout.trim().split('\n').pop()), processSeconds: (performance.now() - started) / 1000 };
+  } catch {
+    throw new Error(`${label} printed no JSON result:\n${stdout.slice(-2000)}\n${stderr.slice(-2000)}`);
+  }
+}
+
+/** One of our scenarios (bench/scenario.mjs) in a child process; its download verified against `args.file`. */
+async function scenario(name, args) {
+  const result = await child(`scenario ${name}`, process.execPath, [path.join(here, 'scenario.mjs'), name, JSON.stringify(args)]);
+  if (result.downloaded) result.verified = await verifyDownload(`scenario ${name}`, args.file, result.downloaded);
+  return result;
+}
+
+/** One Python peer (bench/peers.py) with `python`, in a fresh folder of its own; its download verified. */
+async function peer(name, python, args) {
+  const runDir = mkdtempSync(path.join(work, `${name}-`));
+  try {
+    const result = await child(`peer ${name}`, python, [path.join(here, 'peers.py'), name, JSON.stringify({ ...args, work: runDir })], { cwd: runDir });
+    result.verified = await verifyDownload(`peer ${name}`, args.file, result.downloaded);
+    return result;
+  } finally {
+    rmSync(runDir, { recursive: true, force: true });
+  }
 }
 
 function timed(command, args) {
@@ -79,46 +133,53 @@ function row(group, operation, seconds, bytes, baselineSeconds, peakRssBytes, no
   ]);
 }
 
-const s3 = await startS3Server({ buckets: ['bench'] });
+const peakOf = (runs) => Math.max(...runs.map((run) => run.peakRssBytes));
+const uploads = (runs) => runs.map((run) => run.uploadSeconds);
+const downloads = (runs) => runs.map((run) => run.downloadSeconds);
+const importNote = (runs) => `import ${median(runs.map((run) => run.importSeconds)).toFixed(2)} s not counted`;
+
+// The Python environments and MinIO, prepared at once (each is a file check once built).
+const prepared = performance.now();
+const [pythonEnv, benchEnv, minio, s3] = await Promise.all([ensurePythonEnv(), ensurePythonEnv({ variant: 'bench' }), startMinio({ buckets: ['bench'] }), startS3Server({ buckets: ['bench'] })]);
+results.prepareSeconds = (performance.now() - prepared) / 1000;
+const python = pythonEnv.python;
+const mlflowPython = benchEnv.python;
+const pythonVersions = execFileSync(python, ['-c', 'import importlib.metadata as m; print(m.version("modelstore"), m.version("minio"))'], { encoding: 'utf8' }).trim().split(' ');
+const mlflowVersions = execFileSync(mlflowPython, ['-c', 'import importlib.metadata as m; print(m.version("mlflow-skinny"), m.version("boto3"))'], { encoding: 'utf8' }).trim().split(' ');
+results.peers = { modelstore: pythonVersions[0], minioPy: pythonVersions[1], mlflowSkinny: mlflowVersions[0], boto3: mlflowVersions[1] };
 try {
-  // File system, 1 GiB: ours against cp and tar -czf of the same file.
+  // File system: ours and the Python peers against cp and tar -czf of the same file.
   const large = await weightsFile('large.bin', sizes.large);
   const bytes = sizes.large * MiB;
+  const fsGroup = `file system, ${sizes.large} MiB`;
   const cp = [];
   for (let i = 0; i < repetitions; i++) {
-    cp.push(timed('cp', [large, path.join(work, 'copy.bin')]));
-    rmSync(path.join(work, 'copy.bin'));
+    const copy = path.join(work, 'copy.bin');
+    cp.push(timed('cp', [large, copy]));
+    await verifyDownload('cp', large, copy);
   }
   const tarSeconds = [timed('tar', ['-czf', path.join(work, 'large.tar.gz'), '-C', work, 'large.bin'])];
   rmSync(path.join(work, 'large.tar.gz'));
   const fsRuns = [];
+  const pyFsRuns = [];
+  const mlflowFsRuns = [];
   for (let i = 0; i < repetitions; i++) {
     const runDir = mkdtempSync(path.join(work, 'fs-'));
     fsRuns.push(await scenario('fs-roundtrip', { work: runDir, file: large }));
     rmSync(runDir, { recursive: true, force: true });
+    pyFsRuns.push(await peer('modelstore-fs', python, { file: large }));
+    mlflowFsRuns.push(await peer('mlflow-fs', mlflowPython, { file: large }));
   }
   const cpMedian = median(cp);
-  const fsPeak = Math.max(...fsRuns.map((run) => run.peakRssBytes));
-  row(`file system, ${sizes.large} MiB`, 'cp (baseline)', cp, bytes, cpMedian);
-  row(`file system, ${sizes.large} MiB`, 'tar -czf (baseline)', tarSeconds, bytes, cpMedian);
-  row(
-    `file system, ${sizes.large} MiB`,
-    'ModelStore upload',
-    fsRuns.map((run) => run.uploadSeconds),
-    bytes,
-    cpMedian,
-    fsPeak,
-    `archive ${(fsRuns[0].archiveBytes / bytes).toFixed(3)} of the input`,
-  );
-  row(
-    `file system, ${sizes.large} MiB`,
-    'ModelStore download',
-    fsRuns.map((run) => run.downloadSeconds),
-    bytes,
-    cpMedian,
-    fsPeak,
-  );
-  results.scenarios.fileSystem = { bytes, cp, tar: tarSeconds, runs: fsRuns };
+  row(fsGroup, 'cp (baseline)', cp, bytes, cpMedian);
+  row(fsGroup, 'tar -czf (baseline)', tarSeconds, bytes, cpMedian);
+  row(fsGroup, 'ModelStore upload', uploads(fsRuns), bytes, cpMedian, peakOf(fsRuns), `archive ${(fsRuns[0].archiveBytes / bytes).toFixed(3)} of the input`);
+  row(fsGroup, 'Python modelstore upload', uploads(pyFsRuns), bytes, cpMedian, peakOf(pyFsRuns), `archive ${(pyFsRuns[0].archiveBytes / bytes).toFixed(3)} of the input (gzip level 9); ${importNote(pyFsRuns)}`);
+  row(fsGroup, 'MLflow log_artifact', uploads(mlflowFsRuns), bytes, cpMedian, peakOf(mlflowFsRuns), `a copy, no archive; ${importNote(mlflowFsRuns)}`);
+  row(fsGroup, 'ModelStore download', downloads(fsRuns), bytes, cpMedian, peakOf(fsRuns));
+  row(fsGroup, 'Python modelstore download', downloads(pyFsRuns), bytes, cpMedian, peakOf(pyFsRuns));
+  row(fsGroup, 'MLflow download_artifacts', downloads(mlflowFsRuns), bytes, cpMedian, peakOf(mlflowFsRuns));
+  results.scenarios.fileSystem = { bytes, cp, tar: tarSeconds, runs: fsRuns, pythonModelstore: pyFsRuns, mlflow: mlflowFsRuns };
 
   // 2 GiB round trip: the memory budget.
   const huge = await weightsFile('huge.bin', sizes.huge);
@@ -130,49 +191,36 @@ try {
   row(`file system, ${sizes.huge} MiB`, 'upload + download', [hugeRun.uploadSeconds + hugeRun.downloadSeconds], sizes.huge * MiB * 2, undefined, hugeRun.peakRssBytes, 'peak RSS budget: 200 MiB');
   results.scenarios.memory = { bytes: sizes.huge * MiB, run: hugeRun };
 
-  // S3 (the S3 test server in this process): ModelStore against bare lib-storage.
+  // MinIO (a real server, its own process): ours and the peers against the bare AWS SDK, same bucket, same bytes.
   const s3File = await weightsFile('s3.bin', sizes.s3);
-  const s3Args = { work, file: s3File, endpoint: s3.endpoint, credentials: s3.credentials, bucket: 'bench' };
-  const ours = [];
+  const minioGroup = `MinIO, ${sizes.s3} MiB`;
+  const minioArgs = { file: s3File, endpoint: minio.endpoint, credentials: minio.credentials, bucket: 'bench' };
+  const peerMinioArgs = { file: s3File, endpoint: minio.endpoint, ...minio.credentials, bucket: 'bench' };
   const bare = [];
+  const ours = [];
+  const pyMinio = [];
+  const mlflowMinio = [];
   for (let i = 0; i < repetitions; i++) {
-    bare.push(await scenario('s3-bare', s3Args));
-    ours.push(await scenario('s3-modelstore', s3Args));
+    const runDir = mkdtempSync(path.join(work, 'minio-'));
+    bare.push(await scenario('s3-bare', { ...minioArgs, work: runDir }));
+    ours.push(await scenario('s3-modelstore', { ...minioArgs, work: runDir }));
+    rmSync(runDir, { recursive: true, force: true });
+    pyMinio.push(await peer('modelstore-minio', python, { ...peerMinioArgs, prefix: `python-modelstore-${i}` }));
+    mlflowMinio.push(await peer('mlflow-minio', mlflowPython, { ...peerMinioArgs, prefix: `mlflow-${i}` }));
   }
   const s3Bytes = sizes.s3 * MiB;
-  row(
-    `S3 server, ${sizes.s3} MiB`,
-    'lib-storage Upload (baseline)',
-    bare.map((run) => run.uploadSeconds),
-    s3Bytes,
-    median(bare.map((run) => run.uploadSeconds)),
-    Math.max(...bare.map((run) => run.peakRssBytes)),
-  );
-  row(
-    `S3 server, ${sizes.s3} MiB`,
-    'ModelStore upload',
-    ours.map((run) => run.uploadSeconds),
-    s3Bytes,
-    median(bare.map((run) => run.uploadSeconds)),
-    Math.max(...ours.map((run) => run.peakRssBytes)),
-  );
-  row(
-    `S3 server, ${sizes.s3} MiB`,
-    'GetObject (baseline)',
-    bare.map((run) => run.downloadSeconds),
-    s3Bytes,
-    median(bare.map((run) => run.downloadSeconds)),
-  );
-  row(
-    `S3 server, ${sizes.s3} MiB`,
-    'ModelStore download',
-    ours.map((run) => run.downloadSeconds),
-    s3Bytes,
-    median(bare.map((run) => run.downloadSeconds)),
-    undefined,
-    'includes gunzip, untar, two sha256',
-  );
-  results.scenarios.s3 = { bytes: s3Bytes, bare, ours };
+  const bareUpload = median(uploads(bare));
+  const bareDownload = median(downloads(bare));
+  row(minioGroup, 'lib-storage Upload (baseline)', uploads(bare), s3Bytes, bareUpload, peakOf(bare), 'a read stream, 5 MiB parts, 4 at once');
+  row(minioGroup, 'ModelStore upload', uploads(ours), s3Bytes, bareUpload, peakOf(ours));
+  row(minioGroup, 'Python modelstore upload', uploads(pyMinio), s3Bytes, bareUpload, peakOf(pyMinio), `from_minio (minio-py ${results.peers.minioPy}); gzip level 9; ${importNote(pyMinio)}`);
+  row(minioGroup, 'MLflow log_artifact', uploads(mlflowMinio), s3Bytes, bareUpload, peakOf(mlflowMinio), `s3:// artifact location (boto3 ${results.peers.boto3}); ${importNote(mlflowMinio)}`);
+  row(minioGroup, 'GetObject (baseline)', downloads(bare), s3Bytes, bareDownload, peakOf(bare), 'piped to a file');
+  row(minioGroup, 'ModelStore download', downloads(ours), s3Bytes, bareDownload, peakOf(ours), 'includes gunzip, untar, two sha256');
+  row(minioGroup, 'Python modelstore download', downloads(pyMinio), s3Bytes, bareDownload, peakOf(pyMinio), 'includes gunzip, untar');
+  row(minioGroup, 'MLflow download_artifacts', downloads(mlflowMinio), s3Bytes, bareDownload, peakOf(mlflowMinio));
+  results.scenarios.minio = { bytes: s3Bytes, bare, ours, pythonModelstore: pyMinio, mlflow: mlflowMinio };
+  rmSync(s3File);
 
   // Scale: a domain of many models (metadata only), written in a shuffled order.
   const count = sizes.models;
@@ -218,7 +266,7 @@ try {
     const run = await scenario('scale', { backend, root: fsRoot, work, endpoint: s3.endpoint, credentials: s3.credentials, bucket: 'bench', rootPrefix: 'scale', someId: metadataOf(4321 % count).id });
     results.scenarios.scale[backend] = run;
     for (const [operation, measured] of Object.entries(run)) {
-      if (operation === 'peakRssBytes') continue;
+      if (operation === 'peakRssBytes' || operation === 'processSeconds') continue;
       row(
         `scale, ${count} models, ${backend === 'fs' ? 'file system' : 'S3 server'}`,
         operation,
@@ -242,7 +290,7 @@ try {
   row('cold start (whole process)', 'import core + storage-fs, open, listDomains', cold, undefined, median(nodeAlone), undefined, `${((median(cold) - median(nodeAlone)) * 1000).toFixed(0)} ms over bare node`);
   results.scenarios.coldStart = { nodeAlone, cold };
 } finally {
-  await s3.close();
+  await Promise.all([s3.close(), minio.close()]);
   rmSync(work, { recursive: true, force: true });
 }
 
@@ -250,4 +298,55 @@ const header = ['scenario', 'operation', 'seconds (median)', 'spread', 'MiB/s', 
 const table = [header, header.map(() => '---'), ...rows].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
 console.log(`\nmodelstore benchmarks — ${results.machine.cpus} × ${results.machine.cpu}, ${results.machine.memoryGiB} GiB, Node ${results.machine.node}${quick ? ' (quick)' : ''}\n`);
 console.log(table);
-writeFileSync(path.join(here, quick ? 'results-quick.json' : 'results.json'), `${JSON.stringify({ ...results, table }, null, 2)}\n`);
+
+// ModelStore against each peer, same bytes, same backend: the peer's median seconds over
+// ours (above 1: ModelStore is faster).
+const { fileSystem, minio: onMinio } = results.scenarios;
+results.comparisons = [];
+for (const [backend, ourRuns, pyRuns, mlflowRuns] of [
+  [`file system, ${sizes.large} MiB`, fileSystem.runs, fileSystem.pythonModelstore, fileSystem.mlflow],
+  [`MinIO, ${sizes.s3} MiB`, onMinio.ours, onMinio.pythonModelstore, onMinio.mlflow],
+]) {
+  for (const [operation, pick] of [
+    ['upload', uploads],
+    ['download', downloads],
+  ]) {
+    const oursSeconds = median(pick(ourRuns));
+    const pythonSeconds = median(pick(pyRuns));
+    const mlflowSeconds = median(pick(mlflowRuns));
+    results.comparisons.push({ backend, operation, modelstoreSeconds: oursSeconds, pythonModelstoreSeconds: pythonSeconds, mlflowSeconds, vsPythonModelstore: pythonSeconds / oursSeconds, vsMlflow: mlflowSeconds / oursSeconds });
+  }
+}
+const comparisonHeader = ['backend', 'operation', 'ModelStore s', 'Python modelstore s', 'ModelStore vs Python modelstore', 'MLflow s', 'ModelStore vs MLflow'];
+const comparisonTable = [
+  comparisonHeader,
+  comparisonHeader.map(() => '---'),
+  ...results.comparisons.map((c) => [c.backend, c.operation, c.modelstoreSeconds.toFixed(2), c.pythonModelstoreSeconds.toFixed(2), `${c.vsPythonModelstore.toFixed(2)}×`, c.mlflowSeconds.toFixed(2), `${c.vsMlflow.toFixed(2)}×`]),
+]
+  .map((cells) => `| ${cells.join(' | ')} |`)
+  .join('\n');
+console.log(`\nModelStore against its peers (peer's seconds / ModelStore's: above 1, ModelStore is faster); Python modelstore ${results.peers.modelstore}, mlflow-skinny ${results.peers.mlflowSkinny}\n`);
+console.log(comparisonTable);
+writeFileSync(path.join(here, quick ? 'results-quick.json' : 'results.json'), `${JSON.stringify({ ...results, table, comparisonTable }, null, 2)}\n`);
+
+// The smoke test's checks (`pnpm test` runs --quick): every row there, every download verified.
+const expectedRows = [
+  ...['cp (baseline)', 'tar -czf (baseline)', 'ModelStore upload', 'Python modelstore upload', 'MLflow log_artifact', 'ModelStore download', 'Python modelstore download', 'MLflow download_artifacts'].map((operation) => [`file system, ${sizes.large} MiB`, operation]),
+  [`file system, ${sizes.huge} MiB`, 'upload + download'],
+  ...['lib-storage Upload (baseline)', 'ModelStore upload', 'Python modelstore upload', 'MLflow log_artifact', 'GetObject (baseline)', 'ModelStore download', 'Python modelstore download', 'MLflow download_artifacts'].map((operation) => [`MinIO, ${sizes.s3} MiB`, operation]),
+];
+const problems = [];
+for (const [group, operation] of expectedRows) {
+  const found = rows.find((cells) => cells[0] === group && cells[1] === operation);
+  if (!found) problems.push(`missing row: ${group} / ${operation}`);
+  else if (!(Number(found[2]) >= 0) || found[2] === 'NaN') problems.push(`row without a time: ${group} / ${operation}`);
+}
+const roundTrips = [...fileSystem.runs, ...fileSystem.pythonModelstore, ...fileSystem.mlflow, results.scenarios.memory.run, ...onMinio.bare, ...onMinio.ours, ...onMinio.pythonModelstore, ...onMinio.mlflow];
+const unverified = roundTrips.filter((run) => run.verified !== true).length;
+if (unverified > 0) problems.push(`${unverified} download(s) not verified`);
+if (results.comparisons.some((c) => !Number.isFinite(c.vsPythonModelstore) || !Number.isFinite(c.vsMlflow))) problems.push('a comparison ratio is not a number');
+if (problems.length > 0) {
+  console.error(`\nbench: FAILED\n${problems.join('\n')}`);
+  process.exit(1);
+}
+console.log(`\nbench: ${expectedRows.length} rows of transfers, ${roundTrips.length} round trips, every download's size and sha256 equal to the source's`);

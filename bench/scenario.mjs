@@ -38,31 +38,32 @@ const scenarios = {
     const store = new ModelStore({ storage: new FileSystemStorage({ root: path.join(args.work, 'registry') }), adapters: [new RawAdapter()], cacheDir: path.join(args.work, 'cache') });
     const upload = await time(() => store.upload('bench', { model: args.file }));
     const download = await time(() => store.download('bench', { modelId: upload.result.model.model_id, to: path.join(args.work, `out-${Date.now()}`) }));
-    return { uploadSeconds: upload.seconds, downloadSeconds: download.seconds, archiveBytes: upload.result.archive.size };
+    return { uploadSeconds: upload.seconds, downloadSeconds: download.seconds, archiveBytes: upload.result.archive.size, downloaded: path.join(download.result, path.basename(args.file)) };
   },
 
-  /** ModelStore upload then download through S3Storage. */
+  /** ModelStore upload then download through S3Storage (MinIO in `pnpm bench`). */
   async 's3-modelstore'() {
     const storage = new S3Storage({ bucket: args.bucket, rootPrefix: `run-${Date.now()}`, ...s3Options() });
     const store = new ModelStore({ storage, adapters: [new RawAdapter()], cacheDir: path.join(args.work, 'cache') });
     const upload = await time(() => store.upload('bench', { model: args.file }));
     const download = await time(() => store.download('bench', { modelId: upload.result.model.model_id, to: path.join(args.work, `s3-out-${Date.now()}`) }));
     storage.client.destroy();
-    return { uploadSeconds: upload.seconds, downloadSeconds: download.seconds };
+    return { uploadSeconds: upload.seconds, downloadSeconds: download.seconds, downloaded: path.join(download.result, path.basename(args.file)) };
   },
 
-  /** The baseline: a bare lib-storage Upload and GetObject of the same bytes to the same server. */
+  /** The baseline: a bare lib-storage Upload of a read stream and a GetObject piped to a file, same bytes, same server. */
   async 's3-bare'() {
     const client = new S3Client(s3Options());
     const Key = `bare-${Date.now()}`;
     const upload = await time(() => new Upload({ client, params: { Bucket: args.bucket, Key, Body: createReadStream(args.file) } }).done());
     // Written to a file, as a download must be.
+    const downloaded = path.join(args.work, `bare-out-${Date.now()}.bin`);
     const download = await time(async () => {
       const object = await client.send(new GetObjectCommand({ Bucket: args.bucket, Key }));
-      await pipeline(object.Body, createWriteStream(path.join(args.work, `bare-out-${Date.now()}.bin`)));
+      await pipeline(object.Body, createWriteStream(downloaded));
     });
     client.destroy();
-    return { uploadSeconds: upload.seconds, downloadSeconds: download.seconds };
+    return { uploadSeconds: upload.seconds, downloadSeconds: download.seconds, downloaded };
   },
 
   /** Registry reads on a domain of many models: wall time and storage requests. */
