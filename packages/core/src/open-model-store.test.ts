@@ -5,13 +5,16 @@ import { InvalidArgumentError, MissingDependencyError, type ModelStoreError, Sto
 import { MemoryStorage } from './memory-storage.js';
 import {
   openModelStore,
+  optionalVariables,
   parseStoreUri,
+  readBucketStoreUri,
   readStoreUriOptions,
   requireHttpUrl,
   requireVariable,
   storeBackendPackages,
   storeTargetFromEnv,
   storeUriLocation,
+  storeUriOptions,
   type Environment,
   type StoreBackend,
   type StoreUriOption,
@@ -161,6 +164,32 @@ describe('readStoreUriOptions, storeUriLocation, requireHttpUrl: the helpers bac
     expect(credentials).toBeInstanceOf(InvalidArgumentError);
     expect(credentials.message).not.toMatch(/secret@|AKIA/);
     expect(thrown(() => storeUriLocation(new URL('s3://b/%E0%A4%A'), 'bucket'))).toBeInstanceOf(InvalidArgumentError);
+  });
+});
+
+describe('storeUriOptions, readBucketStoreUri, optionalVariables: the tables and readers backends are built from', () => {
+  it('storeUriOptions turns a table of "<type>: <description>" into describeOptions, in order', () => {
+    expect(storeUriOptions({ region: "string: the bucket's region", endpoint: 'url: an endpoint: http:// or https://', partSize: 'number: bytes per part' })).toEqual([
+      { name: 'region', type: 'string', description: "the bucket's region" },
+      { name: 'endpoint', type: 'url', description: 'an endpoint: http:// or https://' },
+      { name: 'partSize', type: 'number', description: 'bytes per part' },
+    ]);
+    const error = thrown(() => storeUriOptions({ size: 'integer: bytes' } as never));
+    expect(error).toBeInstanceOf(InvalidArgumentError);
+    expect(error.message).toBe('store URI option "size" must be described as "<type>: <description>" with a type of string, boolean, number, url, got "integer: bytes"');
+  });
+
+  it('readBucketStoreUri reads the options, the bucket under its own name and the prefix as rootPrefix', () => {
+    expect(readBucketStoreUri(new URL('s3://models/team/a/?region=eu-west-1&forcePathStyle=true'), 'bucket', s3Like)).toEqual({ region: 'eu-west-1', forcePathStyle: true, bucket: 'models', rootPrefix: 'team/a' });
+    expect(readBucketStoreUri(new URL('azure://box'), 'container', [])).toEqual({ container: 'box' });
+    expect(thrown(() => readBucketStoreUri(new URL('s3:///p'), 'bucket', s3Like)).message).toBe('s3:// URIs name a bucket: s3://<bucket>/<prefix>');
+    expect(thrown(() => readBucketStoreUri(new URL('s3://b?regoin=x'), 'bucket', s3Like))).toBeInstanceOf(InvalidArgumentError);
+  });
+
+  it('optionalVariables keeps the variables that are set and not empty', () => {
+    const env: Environment = { MODEL_STORE_GCP_PROJECT: 'p', MODEL_STORE_GCP_ROOT_PREFIX: '' };
+    expect(optionalVariables(env, { projectId: 'MODEL_STORE_GCP_PROJECT', rootPrefix: 'MODEL_STORE_GCP_ROOT_PREFIX', region: 'MODEL_STORE_REGION' })).toEqual({ projectId: 'p' });
+    expect(optionalVariables({}, { rootPrefix: 'MODEL_STORE_ROOT_PREFIX' })).toEqual({});
   });
 });
 

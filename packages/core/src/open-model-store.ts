@@ -146,6 +146,41 @@ function readValue(scheme: string, option: StoreUriOption, value: string): unkno
 }
 
 /**
+ * A backend's `describeOptions` from a table of option name to `"<type>: <description>"`,
+ * in the table's order: `{ region: "string: the bucket's region" }` is
+ * `[{ name: 'region', type: 'string', description: "the bucket's region" }]`. The type
+ * before the first `: ` is one of `StoreUriOption['type']` (checked by the compiler).
+ * @throws InvalidArgumentError for an entry whose type is not `string`, `boolean`, `number` or `url`.
+ */
+export function storeUriOptions(table: Record<string, `${StoreUriOption['type']}: ${string}`>): readonly StoreUriOption[] {
+  return Object.entries(table).map(([name, entry]) => {
+    const split = entry.indexOf(': ');
+    const type = entry.slice(0, split);
+    if (split < 0 || !optionTypes.has(type)) {
+      throw new InvalidArgumentError(`store URI option "${name}" must be described as "<type>: <description>" with a type of ${[...optionTypes].join(', ')}, got "${entry}"`, { argument: name });
+    }
+    return { name, type: type as StoreUriOption['type'], description: entry.slice(split + 2) };
+  });
+}
+
+const optionTypes = new Set<string>(['string', 'boolean', 'number', 'url']);
+
+/**
+ * The options of a bucket store URI, `<scheme>://<name>/<prefix>?<options>`, for backends'
+ * `fromStoreUri`: the query options read by {@link readStoreUriOptions}, the name (host
+ * part) under the key `what`, and the prefix as `rootPrefix` when there is one.
+ * `readBucketStoreUri(new URL('s3://models/team?region=eu-west-1'), 'bucket', describeOptions)`
+ * is `{ region: 'eu-west-1', bucket: 'models', rootPrefix: 'team' }`.
+ * @param what the option the host part names: `bucket`, `container`.
+ * @throws InvalidArgumentError as {@link storeUriLocation} and {@link readStoreUriOptions} do.
+ */
+export function readBucketStoreUri<K extends string>(url: URL, what: K, known: readonly StoreUriOption[]): Record<string, unknown> & Record<K, string> & { rootPrefix?: string } {
+  const { name, prefix } = storeUriLocation(url, what);
+  const options = readStoreUriOptions(url, known);
+  return { ...options, [what]: name, ...(prefix ? { rootPrefix: prefix } : {}) } as Record<string, unknown> & Record<K, string> & { rootPrefix?: string };
+}
+
+/**
  * Checks that `value` is an absolute `http://` or `https://` URL (an endpoint), for backends.
  * @returns `value` unchanged.
  * @throws InvalidArgumentError saying to add `http://` or `https://` when the scheme is missing.
@@ -198,6 +233,21 @@ export function requireVariable(env: Environment, name: string): string {
     throw new StoreConfigurationError(`MODEL_STORE_STORAGE=${env.MODEL_STORE_STORAGE ?? ''} needs ${name} to be set`, [name]);
   }
   return value;
+}
+
+/**
+ * The optional variables of Python modelstore's storage that are set, for backends'
+ * `fromEnvironment`: each key of `names` whose variable is set and not empty, with its
+ * value. `optionalVariables({ MODEL_STORE_GCP_PROJECT: 'p' }, { projectId: 'MODEL_STORE_GCP_PROJECT', rootPrefix: 'MODEL_STORE_GCP_ROOT_PREFIX' })`
+ * is `{ projectId: 'p' }`.
+ */
+export function optionalVariables<K extends string>(env: Environment, names: Record<K, string>): Partial<Record<K, string>> {
+  const values: Partial<Record<K, string>> = {};
+  for (const [key, name] of Object.entries(names) as [K, string][]) {
+    const value = env[name];
+    if (value !== undefined && value !== '') values[key] = value;
+  }
+  return values;
 }
 
 function allBackends(extra: readonly StoreBackendPackage[] = []): readonly StoreBackendPackage[] {

@@ -1,4 +1,4 @@
-import { StoreConfigurationError, readStoreUriOptions, requireVariable, storeUriLocation, type Environment, type StoreUriOption } from '@modelstore/core';
+import { StoreConfigurationError, requireVariable, optionalVariables, readBucketStoreUri, storeUriOptions, type Environment, type StoreUriOption } from '@modelstore/core';
 import { AzureBlobStorage, type AzureBlobStorageOptions } from './azure-blob-storage.js';
 
 /** The URI scheme this package opens: `azure://container/prefix`. */
@@ -13,24 +13,22 @@ export const pythonStorageNames: readonly string[] = ['azure-container'];
  * With `account` (or `endpoint`) the credential is the SAS token if one is set, else
  * Microsoft Entra ID (`@azure/identity`'s `DefaultAzureCredential`).
  */
-export const describeOptions: readonly StoreUriOption[] = [
-  { name: 'account', type: 'string', description: 'the storage account (https://<account>.blob.core.windows.net), signed in with AZURE_STORAGE_SAS_TOKEN or Microsoft Entra ID' },
-  { name: 'endpoint', type: 'url', description: 'the blob service URL, for other clouds and Azurite (instead of account)' },
-  { name: 'blockSize', type: 'number', description: 'bytes per block of streamed uploads' },
-  { name: 'concurrency', type: 'number', description: 'blocks uploaded at once' },
-  { name: 'maxAttempts', type: 'number', description: 'attempts per request, the first included' },
-  { name: 'retryDelayMs', type: 'number', description: 'milliseconds before the first retry' },
-  { name: 'idleTimeoutMs', type: 'number', description: 'milliseconds a connection may move no bytes' },
-];
+export const describeOptions: readonly StoreUriOption[] = storeUriOptions({
+  account: 'string: the storage account (https://<account>.blob.core.windows.net), signed in with AZURE_STORAGE_SAS_TOKEN or Microsoft Entra ID',
+  endpoint: 'url: the blob service URL, for other clouds and Azurite (instead of account)',
+  blockSize: 'number: bytes per block of streamed uploads',
+  concurrency: 'number: blocks uploaded at once',
+  maxAttempts: 'number: attempts per request, the first included',
+  retryDelayMs: 'number: milliseconds before the first retry',
+  idleTimeoutMs: 'number: milliseconds a connection may move no bytes',
+});
 
 /**
  * `azure://container/prefix?account=myaccount&blockSize=4194304` → `{ container, rootPrefix, account, blockSize }`.
  * @throws InvalidArgumentError for a missing container, an unknown option (listing `describeOptions`), a secret, or a bad value.
  */
 export function fromStoreUri(url: URL): AzureBlobStorageOptions {
-  const { name, prefix } = storeUriLocation(url, 'container');
-  const options = readStoreUriOptions(url, describeOptions) as Partial<AzureBlobStorageOptions>;
-  return { ...options, container: name, ...(prefix ? { rootPrefix: prefix } : {}) };
+  return readBucketStoreUri(url, 'container', describeOptions) as AzureBlobStorageOptions;
 }
 
 /**
@@ -44,8 +42,7 @@ export function fromEnvironment(env: Environment): AzureBlobStorageOptions | und
   if (env.MODEL_STORE_STORAGE !== 'azure-container') return undefined;
   return {
     container: requireVariable(env, 'MODEL_STORE_AZURE_CONTAINER'),
-    ...(env.MODEL_STORE_AZURE_ROOT_PREFIX ? { rootPrefix: env.MODEL_STORE_AZURE_ROOT_PREFIX } : {}),
-    ...(env.AZURE_STORAGE_CONNECTION_STRING ? { connectionString: env.AZURE_STORAGE_CONNECTION_STRING } : {}),
+    ...optionalVariables(env, { rootPrefix: 'MODEL_STORE_AZURE_ROOT_PREFIX', connectionString: 'AZURE_STORAGE_CONNECTION_STRING' }),
   };
 }
 

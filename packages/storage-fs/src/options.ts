@@ -1,4 +1,4 @@
-import { InvalidArgumentError, readStoreUriOptions, requireVariable, type Environment, type StoreUriOption } from '@modelstore/core';
+import { InvalidArgumentError, readStoreUriOptions, requireVariable, storeUriOptions, type Environment, type StoreUriOption } from '@modelstore/core';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FileSystemStorage, type FileSystemStorageOptions } from './file-system-storage.js';
@@ -10,7 +10,7 @@ export const uriSchemes: readonly string[] = ['file'];
 export const pythonStorageNames: readonly string[] = ['filesystem'];
 
 /** The query options of `file://` URIs. */
-export const describeOptions: readonly StoreUriOption[] = [{ name: 'staleLockMs', type: 'number', description: 'milliseconds after which a per-key lock left by a dead process may be broken (default 10000)' }];
+export const describeOptions: readonly StoreUriOption[] = storeUriOptions({ staleLockMs: 'number: milliseconds after which a per-key lock left by a dead process may be broken (default 10000)' });
 
 /**
  * `file:///absolute/path?staleLockMs=20000` → `{ root: '/absolute/path', staleLockMs: 20000 }`.

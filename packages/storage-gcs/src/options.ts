@@ -1,4 +1,4 @@
-import { readStoreUriOptions, requireHttpUrl, requireVariable, storeUriLocation, type Environment, type StoreUriOption } from '@modelstore/core';
+import { requireHttpUrl, requireVariable, optionalVariables, readBucketStoreUri, storeUriOptions, type Environment, type StoreUriOption } from '@modelstore/core';
 import { GcsStorage, type GcsStorageOptions } from './gcs-storage.js';
 
 /** The URI schemes this package opens: `gs://bucket/prefix` (and `gcs://bucket/prefix`). */
@@ -8,15 +8,15 @@ export const uriSchemes: readonly string[] = ['gs', 'gcs'];
 export const pythonStorageNames: readonly string[] = ['google-cloud-storage'];
 
 /** The query options of `gs://` URIs (credentials never: they come from Application Default Credentials). */
-export const describeOptions: readonly StoreUriOption[] = [
-  { name: 'projectId', type: 'string', description: 'the Google Cloud project (default: from the environment)' },
-  { name: 'apiEndpoint', type: 'url', description: 'another JSON API endpoint (an emulator), http:// or https://' },
-  { name: 'anonymous', type: 'boolean', description: 'read a public bucket without credentials' },
-  { name: 'resumableThreshold', type: 'number', description: 'bytes above which uploads are resumable' },
-  { name: 'chunkSize', type: 'number', description: 'bytes per resumable chunk, a multiple of 256 KiB' },
-  { name: 'maxAttempts', type: 'number', description: 'attempts per request, the first included' },
-  { name: 'requestTimeoutMs', type: 'number', description: 'milliseconds a request may take' },
-];
+export const describeOptions: readonly StoreUriOption[] = storeUriOptions({
+  projectId: 'string: the Google Cloud project (default: from the environment)',
+  apiEndpoint: 'url: another JSON API endpoint (an emulator), http:// or https://',
+  anonymous: 'boolean: read a public bucket without credentials',
+  resumableThreshold: 'number: bytes above which uploads are resumable',
+  chunkSize: 'number: bytes per resumable chunk, a multiple of 256 KiB',
+  maxAttempts: 'number: attempts per request, the first included',
+  requestTimeoutMs: 'number: milliseconds a request may take',
+});
 
 /**
  * `gs://bucket/prefix?projectId=p&apiEndpoint=http://127.0.0.1:4443` → `{ bucket, rootPrefix, projectId, apiEndpoint }`.
@@ -24,9 +24,7 @@ export const describeOptions: readonly StoreUriOption[] = [
  *   value: an `apiEndpoint` without `http://` or `https://` is refused here, where the SDK would retry it for ~30 s.
  */
 export function fromStoreUri(url: URL): GcsStorageOptions {
-  const { name, prefix } = storeUriLocation(url, 'bucket');
-  const options = readStoreUriOptions(url, describeOptions) as Partial<GcsStorageOptions>;
-  return { ...options, bucket: name, ...(prefix ? { rootPrefix: prefix } : {}) };
+  return readBucketStoreUri(url, 'bucket', describeOptions) as GcsStorageOptions;
 }
 
 /**
@@ -40,8 +38,7 @@ export function fromEnvironment(env: Environment): GcsStorageOptions | undefined
   if (env.MODEL_STORE_STORAGE !== 'google-cloud-storage') return undefined;
   return {
     bucket: requireVariable(env, 'MODEL_STORE_GCP_BUCKET'),
-    ...(env.MODEL_STORE_GCP_PROJECT ? { projectId: env.MODEL_STORE_GCP_PROJECT } : {}),
-    ...(env.MODEL_STORE_GCP_ROOT_PREFIX ? { rootPrefix: env.MODEL_STORE_GCP_ROOT_PREFIX } : {}),
+    ...optionalVariables(env, { projectId: 'MODEL_STORE_GCP_PROJECT', rootPrefix: 'MODEL_STORE_GCP_ROOT_PREFIX' }),
   };
 }
 

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, StoreConfigurationError, readStoreUriOptions, requireVariable, storeUriLocation, type Environment, type StoreUriOption } from '@modelstore/core';
+import { InvalidArgumentError, StoreConfigurationError, requireVariable, optionalVariables, readBucketStoreUri, storeUriOptions, type Environment, type StoreUriOption } from '@modelstore/core';
 import { S3Storage, type S3StorageOptions } from './s3-storage.js';
 
 /** The URI scheme this package opens: `s3://bucket/prefix`. */
@@ -8,19 +8,19 @@ export const uriSchemes: readonly string[] = ['s3'];
 export const pythonStorageNames: readonly string[] = ['aws-s3', 'minio', 'backblaze-b2'];
 
 /** The query options of `s3://` URIs (secrets never: credentials come from the AWS SDK's chain). */
-export const describeOptions: readonly StoreUriOption[] = [
-  { name: 'region', type: 'string', description: "the bucket's region (default: the SDK's, else us-east-1)" },
-  { name: 'endpoint', type: 'url', description: 'an S3-compatible endpoint, http:// or https://' },
-  { name: 'forcePathStyle', type: 'boolean', description: 'path-style addressing, as most S3-compatible stores want' },
-  { name: 'minio', type: 'boolean', description: "describe objects as Python modelstore's MinIO storage does" },
-  { name: 'backblaze', type: 'boolean', description: "describe objects as Python modelstore's Backblaze B2 storage does" },
-  { name: 'conditionalWrites', type: 'boolean', description: 'false for a store that ignores If-None-Match and If-Match' },
-  { name: 'partSize', type: 'number', description: 'bytes per multipart part, at least 5 MiB' },
-  { name: 'queueSize', type: 'number', description: 'parts uploaded at once' },
-  { name: 'maxAttempts', type: 'number', description: 'attempts per request, the first included' },
-  { name: 'idleTimeoutMs', type: 'number', description: 'milliseconds a request may move no bytes' },
-  { name: 'connectTimeoutMs', type: 'number', description: 'milliseconds to connect' },
-];
+export const describeOptions: readonly StoreUriOption[] = storeUriOptions({
+  region: "string: the bucket's region (default: the SDK's, else us-east-1)",
+  endpoint: 'url: an S3-compatible endpoint, http:// or https://',
+  forcePathStyle: 'boolean: path-style addressing, as most S3-compatible stores want',
+  minio: "boolean: describe objects as Python modelstore's MinIO storage does",
+  backblaze: "boolean: describe objects as Python modelstore's Backblaze B2 storage does",
+  conditionalWrites: 'boolean: false for a store that ignores If-None-Match and If-Match',
+  partSize: 'number: bytes per multipart part, at least 5 MiB',
+  queueSize: 'number: parts uploaded at once',
+  maxAttempts: 'number: attempts per request, the first included',
+  idleTimeoutMs: 'number: milliseconds a request may move no bytes',
+  connectTimeoutMs: 'number: milliseconds to connect',
+});
 
 /** Backblaze B2's default region in Python modelstore 0.0.82 (`BackblazeStorage`). */
 export const defaultB2Region = 'us-west-004';
@@ -41,9 +41,7 @@ export function b2Endpoint(region: string = defaultB2Region): string {
  * @throws InvalidArgumentError for a missing bucket, an unknown option (listing `describeOptions`), a secret, or a bad value (an endpoint without `http://`/`https://`).
  */
 export function fromStoreUri(url: URL): S3StorageOptions {
-  const { name, prefix } = storeUriLocation(url, 'bucket');
-  const options = readStoreUriOptions(url, describeOptions) as Partial<S3StorageOptions>;
-  return { ...options, bucket: name, ...(prefix ? { rootPrefix: prefix } : {}) };
+  return readBucketStoreUri(url, 'bucket', describeOptions) as S3StorageOptions;
 }
 
 /** Python passes these to boto3 as `endpoint_url`, or to MinIO as a host: a value without a scheme is HTTPS. */
@@ -65,10 +63,9 @@ function withScheme(endpoint: string): string {
  * @throws StoreConfigurationError naming the variable that is missing, empty or malformed.
  */
 export function fromEnvironment(env: Environment): S3StorageOptions | undefined {
-  const prefix = (name: string) => (env[name] ? { rootPrefix: env[name] } : {});
   switch (env.MODEL_STORE_STORAGE) {
     case 'aws-s3':
-      return { bucket: requireVariable(env, 'MODEL_STORE_AWS_BUCKET'), ...(env.MODEL_STORE_REGION ? { region: env.MODEL_STORE_REGION } : {}), ...prefix('MODEL_STORE_AWS_ROOT_PREFIX') };
+      return { bucket: requireVariable(env, 'MODEL_STORE_AWS_BUCKET'), ...optionalVariables(env, { region: 'MODEL_STORE_REGION', rootPrefix: 'MODEL_STORE_AWS_ROOT_PREFIX' }) };
     case 'minio': {
       const bucket = requireVariable(env, 'MODEL_STORE_MINIO_BUCKET');
       const credentials = { accessKeyId: requireVariable(env, 'MINIO_ACCESS_KEY'), secretAccessKey: requireVariable(env, 'MINIO_SECRET_KEY') };
@@ -77,14 +74,14 @@ export function fromEnvironment(env: Environment): S3StorageOptions | undefined 
         throw new StoreConfigurationError('MINIO_ENDPOINT is set but empty: unset it for s3.amazonaws.com, or give the server as host:port', ['MINIO_ENDPOINT']);
       }
       const endpoint = withScheme(env.MINIO_ENDPOINT ?? 's3.amazonaws.com');
-      return { bucket, endpoint, forcePathStyle: true, minio: true, credentials, ...prefix('MODEL_STORE_MINIO_ROOT_PREFIX') };
+      return { bucket, endpoint, forcePathStyle: true, minio: true, credentials, ...optionalVariables(env, { rootPrefix: 'MODEL_STORE_MINIO_ROOT_PREFIX' }) };
     }
     case 'backblaze-b2': {
       const bucket = requireVariable(env, 'MODEL_STORE_B2_BUCKET');
       const credentials = { accessKeyId: requireVariable(env, 'B2_APPLICATION_KEY_ID'), secretAccessKey: requireVariable(env, 'B2_APPLICATION_KEY') };
       const region = env.MODEL_STORE_B2_REGION || defaultB2Region;
       const endpoint = withScheme(env.MODEL_STORE_B2_ENDPOINT || b2Endpoint(region));
-      return { bucket, region, endpoint, forcePathStyle: true, backblaze: true, credentials, ...prefix('MODEL_STORE_B2_ROOT_PREFIX') };
+      return { bucket, region, endpoint, forcePathStyle: true, backblaze: true, credentials, ...optionalVariables(env, { rootPrefix: 'MODEL_STORE_B2_ROOT_PREFIX' }) };
     }
     default:
       return undefined;
