@@ -331,9 +331,15 @@ writeFileSync(path.join(here, quick ? 'results-quick.json' : 'results.json'), `$
 
 // The smoke test's checks (`pnpm test` runs --quick): every row there, every download verified.
 const expectedRows = [
-  ...['cp (baseline)', 'tar -czf (baseline)', 'ModelStore upload', 'Python modelstore upload', 'MLflow log_artifact', 'ModelStore download', 'Python modelstore download', 'MLflow download_artifacts'].map((operation) => [`file system, ${sizes.large} MiB`, operation]),
+  ...['cp (baseline)', 'tar -czf (baseline)', 'ModelStore upload', 'Python modelstore upload', 'MLflow log_artifact', 'ModelStore download', 'Python modelstore download', 'MLflow download_artifacts'].map((operation) => [
+    `file system, ${sizes.large} MiB`,
+    operation,
+  ]),
   [`file system, ${sizes.huge} MiB`, 'upload + download'],
-  ...['lib-storage Upload (baseline)', 'ModelStore upload', 'Python modelstore upload', 'MLflow log_artifact', 'GetObject (baseline)', 'ModelStore download', 'Python modelstore download', 'MLflow download_artifacts'].map((operation) => [`MinIO, ${sizes.s3} MiB`, operation]),
+  ...['lib-storage Upload (baseline)', 'ModelStore upload', 'Python modelstore upload', 'MLflow log_artifact', 'GetObject (baseline)', 'ModelStore download', 'Python modelstore download', 'MLflow download_artifacts'].map((operation) => [
+    `MinIO, ${sizes.s3} MiB`,
+    operation,
+  ]),
 ];
 const problems = [];
 for (const [group, operation] of expectedRows) {
