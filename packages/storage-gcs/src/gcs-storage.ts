@@ -217,15 +217,24 @@ export class GcsStorage extends ScopedStorage {
 
   private resolved = false;
 
-  async head(key: string): Promise<ObjectInfo | undefined> {
+  /**
+   * One call on the object at `key` (its name validated first): `action` on its `File` once
+   * the endpoint's host resolves, with `scope.run`'s error mapping (`ifMissing()` for a not-found answer).
+   */
+  private onFile<T>(operation: string, key: string, action: (file: File) => Promise<T>, ifMissing: () => T): Promise<T> {
     const file = this.file(key);
-    return this.scope.run(
+    const run = async () => {
+      await this.hostResolves();
+      return action(file);
+    };
+    return this.scope.run(operation, key, run, ifMissing);
+  }
+
+  async head(key: string): Promise<ObjectInfo | undefined> {
+    return this.onFile(
       'head',
       key,
-      async () => {
-        await this.hostResolves();
-        return infoOf(key, (await file.getMetadata())[0]);
-      },
+      async (file) => infoOf(key, (await file.getMetadata())[0]),
       () => undefined,
     );
   }
@@ -243,16 +252,11 @@ export class GcsStorage extends ScopedStorage {
   }
 
   async delete(key: string): Promise<boolean> {
-    const file = this.file(key);
-    return this.scope.run(
-      'delete',
-      key,
-      async () => {
-        await file.delete();
-        return true;
-      },
-      () => false,
-    );
+    const deleted = async (file: File) => {
+      await file.delete();
+      return true;
+    };
+    return this.onFile('delete', key, deleted, () => false);
   }
 
   private file(key: string): File {

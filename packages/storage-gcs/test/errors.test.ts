@@ -80,13 +80,13 @@ describe('GcsStorage errors and access modes', () => {
     // retried it with the SDK's backoff (1 s, 2 s, 4 s, 8 s at five attempts).
     // A 64-character label: getaddrinfo refuses it (ENOTFOUND) without asking a DNS server, so no request leaves the machine.
     const storage = new GcsStorage({ bucket: 'b', projectId: 'p', apiEndpoint: 'http://xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx.invalid:9999', maxAttempts: 5 });
-    for (const call of [() => storage.get('a/b'), () => storage.put('a/b', 'x'), () => storage.head('a/b'), () => storage.list('a/')]) {
+    for (const call of [() => storage.get('a/b'), () => storage.put('a/b', 'x'), () => storage.head('a/b'), () => storage.list('a/'), () => storage.delete('a/b')]) {
       const started = Date.now();
       const error = await errorOf(call());
       expect(Date.now() - started).toBeLessThan(900);
       expect(StorageError.isInstance(error)).toBe(true);
       expect((error as StorageError).retryable).toBe(false);
-      expect(error.message).toMatch(/^GCS (read|write|head|list) of gs:\/\/b\/a\/?b? failed .*ENOTFOUND/);
+      expect(error.message).toMatch(/^GCS (read|write|head|list|delete) of gs:\/\/b\/a\/?b? failed .*ENOTFOUND/);
     }
   });
 });
