@@ -140,7 +140,14 @@ const importNote = (runs) => `import ${median(runs.map((run) => run.importSecond
 
 // The Python environments and MinIO, prepared at once (each is a file check once built).
 const prepared = performance.now();
-const [pythonEnv, benchEnv, minio, s3] = await Promise.all([ensurePythonEnv(), ensurePythonEnv({ variant: 'bench' }), startMinio({ buckets: ['bench'] }), startS3Server({ buckets: ['bench'] })]);
+const preparing = await Promise.allSettled([ensurePythonEnv(), ensurePythonEnv({ variant: 'bench' }), startMinio({ buckets: ['bench'] }), startS3Server({ buckets: ['bench'] })]);
+if (preparing.some((outcome) => outcome.status === 'rejected')) {
+  await Promise.all(preparing.map((outcome) => (outcome.status === 'fulfilled' && outcome.value.close ? outcome.value.close() : undefined)));
+  rmSync(work, { recursive: true, force: true });
+  for (const outcome of preparing) if (outcome.status === 'rejected') console.error(`bench: ${outcome.reason?.message ?? outcome.reason}`);
+  process.exit(1);
+}
+const [pythonEnv, benchEnv, minio, s3] = preparing.map((outcome) => outcome.value);
 results.prepareSeconds = (performance.now() - prepared) / 1000;
 const python = pythonEnv.python;
 const mlflowPython = benchEnv.python;
