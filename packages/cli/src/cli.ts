@@ -35,6 +35,7 @@ import {
   type Storage,
   type StoredObject,
 } from '@modelstore/core';
+import { sha256Of } from '@modelstore/core/storage-kit';
 import cliProgress from 'cli-progress';
 import { Command, CommanderError, Option } from 'commander';
 import ms from 'ms';
@@ -267,9 +268,7 @@ function localPath(url: URL): string | undefined {
 async function objectSha256(storage: Storage, key: string): Promise<string | undefined> {
   const object = await storage.get(key);
   if (!object) return undefined;
-  const hash = createHash('sha256');
-  for await (const chunk of object.body as AsyncIterable<Uint8Array>) hash.update(chunk);
-  return hash.digest('hex');
+  return (await sha256Of(object.body as AsyncIterable<Uint8Array>, object.size)).sha256;
 }
 
 /** A view of `storage` whose reads of `key` report the bytes that pass (for `cp`'s progress bar). */

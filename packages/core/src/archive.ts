@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { constants, type Stats } from 'node:fs';
 import { access, chmod, lstat, mkdir, open, readlink, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -11,6 +10,7 @@ import type { ArchiveEntry } from './adapter.js';
 import { IntegrityError, InvalidArgumentError, InvalidNameError, InvalidOptionError, ModelStoreError, SourceFileError, UnsafeArchiveError, type SourceFileReason } from './errors.js';
 import { validateKey } from './keys.js';
 import type { FileDigest } from './metadata.js';
+import { createSha256 } from './sha256.js';
 
 /** Digests of a packed archive, complete once the archive stream has ended. */
 export interface ArchiveDigest extends FileDigest {
@@ -26,17 +26,27 @@ export interface ArchiveDigest extends FileDigest {
   directories?: string[];
 }
 
-/** Passes chunks through, hashing and counting them. */
-function digesting(digest: FileDigest) {
-  const hash = createHash('sha256');
+/**
+ * Passes chunks through, counting them into `digest.size` and, when `hashed`, hashing
+ * them into `digest.sha256` (on a worker thread when `expectedBytes` is large).
+ */
+function digesting(digest: FileDigest, expectedBytes: () => number, hashed = true) {
   return {
     transform: async function* (source: AsyncIterable<unknown>): AsyncGenerator<Buffer> {
-      for await (const chunk of source as AsyncIterable<Buffer>) {
-        hash.update(chunk);
-        digest.size += chunk.length;
-        yield chunk;
+      const hash = hashed ? createSha256(expectedBytes()) : undefined;
+      let finished = false;
+      try {
+        for await (const chunk of source as AsyncIterable<Buffer>) {
+          const wait = hash?.update(chunk);
+          if (wait) await wait;
+          digest.size += chunk.length;
+          yield chunk;
+        }
+        if (hash) digest.sha256 = await hash.digest();
+        finished = true;
+      } finally {
+        if (!finished) hash?.abort();
       }
-      digest.sha256 = hash.digest('hex');
     },
   };
 }
@@ -331,9 +341,10 @@ export function packArchive(
   let gzip: Gzip | undefined;
   let packError: unknown;
   const archive: ArchiveDigest = { sha256: '', size: 0, files: {}, directories: [] };
-  const archiveDigest = digesting(archive);
   let sourceBytes = 0;
   let sourceTotal = 0;
+  // The archive is about as large as its files (stored, or deflated: a size hint only).
+  const archiveDigest = digesting(archive, () => sourceTotal);
   const { onSourceBytes } = options;
   /** The source's chunks, counted for `onSourceBytes` when it is given (no extra stage otherwise). */
   const counted = (chunks: AsyncIterable<Buffer>): AsyncIterable<Buffer> =>
@@ -348,10 +359,8 @@ export function packArchive(
       : chunks;
   const packing = (async () => {
     await statted;
-    if (options.onSourceBytes) {
-      for (const entry of planned) if (entry.type === 'file') sourceTotal += entry.stat ? entry.stat.size : (entry.source as Buffer).length;
-      options.onSourceBytes(0, sourceTotal);
-    }
+    for (const entry of planned) if (entry.type === 'file') sourceTotal += entry.stat ? entry.stat.size : (entry.source as Buffer).length;
+    options.onSourceBytes?.(0, sourceTotal);
     for (const entry of planned) {
       if (entry.type === 'directory') {
         await new Promise<void>((resolve, reject) => {
@@ -361,7 +370,7 @@ export function packArchive(
         continue;
       }
       const file: FileDigest = { sha256: '', size: 0 };
-      const fileDigest = digesting(file);
+      const fileDigest = digesting(file, () => (entry.stat ? entry.stat.size : (entry.source as Buffer).length));
       if (typeof entry.source === 'string') {
         const header = { name: entry.path, size: entry.stat!.size, mode: tarMode(entry.mode), mtime: options.mtime, uid: 0, gid: 0, type: 'file' as const };
         await pipeline(counted(readSource(entry.source, entry.stat!)), fileDigest.transform, pack.entry(header) as unknown as NodeJS.WritableStream);
@@ -457,11 +466,24 @@ function isStreamDataError(error: unknown): boolean {
  * `(recorded & 0o755) | 0o700`, set with chmod (the umask does not narrow them
  * further); directories only implied by paths get 0o755 narrowed by the umask.
  * Nothing extracted is ever wider than 0o755. Owners and times are not restored.
+ *
+ * Each byte is hashed once: when `expected.sha256` is given, only the archive is hashed
+ * (a match fixes every file's bytes, so the files' recorded digests are implied and
+ * returned as they were recorded); else, when `expected.files` is given, each file;
+ * else nothing (an archive that recorded no digest, like Python modelstore's: gzip's
+ * CRC-32 and length and tar's header checksums are what is checked). A sha256 that was
+ * not computed is returned as `''`. A large archive is hashed on a worker thread.
  */
 export async function extractArchive(source: NodeJS.ReadableStream, directory: string, expected: ExpectedArchive = {}): Promise<ArchiveDigest> {
   const root = path.resolve(directory);
   const archive: ArchiveDigest = { sha256: '', size: 0, files: {}, directories: [] };
-  const archiveDigest = digesting(archive);
+  // One sha256 pass per byte: the archive's when it was recorded (it fixes every byte of
+  // every file, names and modes included, so each file's own digest is implied), else
+  // each file's when those were recorded, else none (Python's archives record no digest:
+  // gzip's CRC-32 and length and tar's header checksums are all there is to check).
+  const hashArchive = expected.sha256 !== undefined;
+  const hashFiles = !hashArchive && expected.files !== undefined;
+  const archiveDigest = digesting(archive, () => expected.size ?? 0, hashArchive);
   const directories = new Set<string>();
   /** Modes of directory entries, applied once everything is written (a read-only folder must still receive its files). */
   const directoryModes = new Map<string, number>();
@@ -499,13 +521,14 @@ export async function extractArchive(source: NodeJS.ReadableStream, directory: s
         conflict(name, error);
       }
       try {
-        await pipeline(entry, digesting(file).transform, fileHandleWriter(handle));
+        await pipeline(entry, digesting(file, () => header.size ?? 0, hashFiles).transform, fileHandleWriter(handle));
         await handle.chmod(fileMode(header.mode ?? undefined));
       } finally {
         await handle.close();
       }
       if (file.size !== header.size) throw new IntegrityError(`"${relative}" ended after ${file.size} of ${header.size} bytes: the archive is truncated`);
-      if (recorded && recorded.sha256 !== file.sha256) {
+      if (hashArchive && recorded) file.sha256 = recorded.sha256;
+      else if (recorded && recorded.sha256 !== file.sha256) {
         throw new IntegrityError(`"${relative}" has sha256 ${file.sha256} but the metadata recorded ${recorded.sha256}: the archive is corrupted`);
       }
       archive.files[relative] = file;

@@ -1,7 +1,9 @@
 // Unit tests of the sha256 helpers: FIPS 180-2 test vectors, chunking does not matter,
 // the pass-through passes bytes unchanged and counts them.
 import { describe, expect, it } from '@jest/globals';
-import { sha256Of, sha256PassThrough } from './sha256.js';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createSha256, sha256Of, sha256PassThrough, workerThreshold } from './sha256.js';
 
 async function* chunks(bytes: Buffer, size: number): AsyncGenerator<Uint8Array> {
   for (let start = 0; start < bytes.length; start += size) yield bytes.subarray(start, start + size);
@@ -57,6 +59,89 @@ describe('sha256PassThrough', () => {
       })(),
     ).rejects.toThrow('connection reset');
     expect(hashing.bytes()).toBe(3);
-    expect(hashing.result()).toEqual({ sha256: 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad', size: 3 });
+    // No digest of a stream that did not end: asking is a typed error, not a wrong value.
+    expect(() => hashing.result()).toThrow(expect.objectContaining({ code: 'MODELSTORE_ERROR', message: expect.stringContaining('before the stream was read to its end') }));
+  });
+});
+
+/** Pseudo-random bytes (not zeros), so a slot copied at the wrong offset changes the digest. */
+function noise(size: number, seed: number): Buffer {
+  const bytes = Buffer.allocUnsafe(size);
+  let state = seed >>> 0;
+  for (let i = 0; i + 4 <= size; i += 4) {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    bytes.writeUInt32LE(state, i);
+  }
+  return bytes;
+}
+
+describe('worker-thread hashing (streams of workerThreshold bytes and more)', () => {
+  const size = workerThreshold + 123_457;
+
+  it("gives the digest of Node's inline sha256 for any chunking, and runs on a worker", async () => {
+    const bytes = noise(size, 7);
+    const reference = createHash('sha256').update(bytes).digest('hex');
+    for (const chunkSize of [1000, 65_536, 1 << 20, 3 * (1 << 20) + 5]) {
+      const hash = createSha256(size);
+      expect(hash.constructor.name).toBe('WorkerSha256');
+      for (let offset = 0; offset < bytes.length; offset += chunkSize) {
+        const wait = hash.update(bytes.subarray(offset, offset + chunkSize));
+        if (wait) await wait;
+      }
+      expect(await hash.digest()).toBe(reference);
+    }
+  });
+
+  it('hashes many streams at once, each to its own digest', async () => {
+    const inputs = Array.from({ length: 6 }, (_, index) => noise(size, index + 1));
+    const digests = await Promise.all(inputs.map((bytes) => sha256Of(chunks(bytes, 1 << 20), bytes.length)));
+    expect(digests).toEqual(inputs.map((bytes) => ({ sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length })));
+  });
+
+  it('keeps the main thread free while a worker hashes', async () => {
+    const bytes = noise(64 << 20, 3);
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 1);
+    const started = performance.now();
+    const hash = createSha256(bytes.length);
+    for (let offset = 0; offset < bytes.length; offset += 1 << 20) {
+      const wait = hash.update(bytes.subarray(offset, offset + (1 << 20)));
+      if (wait) await wait;
+    }
+    await hash.digest();
+    clearInterval(timer);
+    // The timer ran while the bytes were hashed: the hashing did not hold the event loop.
+    expect(ticks).toBeGreaterThan((performance.now() - started) / 10);
+  });
+
+  it('frees an aborted stream, and the next stream still hashes right', async () => {
+    const hash = createSha256(size);
+    hash.update(noise(3 << 20, 9));
+    hash.abort();
+    const bytes = noise(size, 11);
+    expect((await sha256Of(chunks(bytes, 1 << 20), size)).sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+  });
+
+  it('hashes inline below the threshold and with MODELSTORE_HASH_THREADS=0', () => {
+    expect(createSha256(workerThreshold - 1).constructor.name).toBe('InlineSha256');
+    const saved = process.env.MODELSTORE_HASH_THREADS;
+    process.env.MODELSTORE_HASH_THREADS = '0';
+    try {
+      expect(createSha256(size).constructor.name).toBe('InlineSha256');
+    } finally {
+      if (saved === undefined) delete process.env.MODELSTORE_HASH_THREADS;
+      else process.env.MODELSTORE_HASH_THREADS = saved;
+    }
+  });
+
+  it('does not keep a process alive once its hashing is done', () => {
+    const script = `import { sha256Of } from ${JSON.stringify(new URL('../dist/sha256.js', import.meta.url).href)};
+      const bytes = Buffer.alloc(${size}, 1);
+      const { sha256 } = await sha256Of([bytes], bytes.length);
+      console.log(sha256);`;
+    const started = performance.now();
+    const output = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+    expect(output.trim()).toBe(createHash('sha256').update(Buffer.alloc(size, 1)).digest('hex'));
+    expect(performance.now() - started).toBeLessThan(10_000);
   });
 });

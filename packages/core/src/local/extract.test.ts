@@ -91,9 +91,20 @@ describe('extractModel', () => {
   it('is IntegrityError for an archive that differs from its digest, leaving no folder it created', async () => {
     const storage = new MemoryStorage();
     const { metadata: value } = await upload(storage);
-    const forged = { ...value, archive: { ...value.archive!, files: { ...value.archive!.files, 'weights.bin': { sha256: '0'.repeat(64), size: 20_000 } } } };
+    // The archive's recorded sha256 is what a download checks (one pass): a different one fails.
+    const forged = { ...value, archive: { ...value.archive!, sha256: '0'.repeat(64) } };
     const to = path.join(work, 'new', 'deeper', 'model');
     expect(IntegrityError.isInstance(await failure(extractModel(storage, forged, to, {})))).toBe(true);
+    expect(readdirSync(work)).toEqual([]);
+    // Without an archive digest, each file's recorded sha256 is checked instead.
+    const { sha256: _archiveDigest, ...withoutArchiveDigest } = value.archive!;
+    const forgedFile = { ...value, archive: { ...withoutArchiveDigest, files: { ...value.archive!.files, 'weights.bin': { sha256: '0'.repeat(64), size: 20_000 } } } };
+    const error = await failure(extractModel(storage, forgedFile, to, {}));
+    expect(IntegrityError.isInstance(error) && (error as Error).message).toContain('"weights.bin" has sha256');
+    expect(readdirSync(work)).toEqual([]);
+    // A file's recorded size is checked whatever is hashed.
+    const forgedSize = { ...value, archive: { ...value.archive!, files: { ...value.archive!.files, 'weights.bin': { ...value.archive!.files['weights.bin']!, size: 19_999 } } } };
+    expect(IntegrityError.isInstance(await failure(extractModel(storage, forgedSize, to, {})))).toBe(true);
     expect(readdirSync(work)).toEqual([]);
   });
 

@@ -52,7 +52,7 @@ export async function holdsArchive(storage: Storage, key: string, digest: Pick<A
       (object?.body as { destroy?(): void } | undefined)?.destroy?.();
       return false;
     }
-    return (await sha256Of(object.body as AsyncIterable<Uint8Array>)).sha256 === digest.sha256;
+    return (await sha256Of(object.body as AsyncIterable<Uint8Array>, object.size)).sha256 === digest.sha256;
   } catch {
     return false;
   }

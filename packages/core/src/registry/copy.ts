@@ -32,7 +32,7 @@ export async function copyModel(source: Storage, target: Storage, model: StoredM
   }
   const object = await source.get(sourceArchiveKey, options.signal ? { signal: options.signal } : {});
   if (!object) throw new IntegrityError(`The archive of model "${metadata.model.model_id}" is missing from the source store (${sourceArchiveKey})`);
-  const hashing = sha256PassThrough(object.body as AsyncIterable<Uint8Array>);
+  const hashing = sha256PassThrough(object.body as AsyncIterable<Uint8Array>, object.size);
   let written = false;
   try {
     try {
