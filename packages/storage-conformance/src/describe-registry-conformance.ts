@@ -15,6 +15,7 @@ import { registryPythonFixtureTests } from './registry/python-fixture.js';
 import { registryRaceTests } from './registry/races.js';
 import { registryRoundTripTests } from './registry/round-trip.js';
 import { registryStateTests } from './registry/states.js';
+import { conformanceGroups, registerGroups } from './groups.js';
 import { resolveTestApi } from './test-api.js';
 
 export type { RegistryConformanceContext, RegistryConformanceGroup, RegistryConformanceOptions, RegistryUploadOptions } from './registry/context.js';
@@ -23,19 +24,19 @@ export type { RegistryConformanceContext, RegistryConformanceGroup, RegistryConf
 export const registryConformanceGroups: ReadonlyArray<{
   name: RegistryConformanceGroup;
   register<S extends Storage>(ctx: RegistryConformanceContext<S>): void;
-}> = [
-  { name: 'round trips', register: registryRoundTripTests },
-  { name: 'states', register: registryStateTests },
-  { name: 'names', register: registryNameTests },
-  { name: 'listing', register: registryListingTests },
-  { name: 'races', register: registryRaceTests },
-  { name: 'failures', register: registryFailureTests },
-  { name: 'archives', register: registryArchiveTests },
-  { name: 'copy', register: registryCopyTests },
-  { name: 'garbage collection', register: registryGarbageCollectionTests },
-  { name: 'cache', register: registryCacheTests },
-  { name: 'python fixture', register: registryPythonFixtureTests },
-];
+}> = conformanceGroups<RegistryConformanceGroup, <S extends Storage>(ctx: RegistryConformanceContext<S>) => void>({
+  'round trips': registryRoundTripTests,
+  states: registryStateTests,
+  names: registryNameTests,
+  listing: registryListingTests,
+  races: registryRaceTests,
+  failures: registryFailureTests,
+  archives: registryArchiveTests,
+  copy: registryCopyTests,
+  'garbage collection': registryGarbageCollectionTests,
+  cache: registryCacheTests,
+  'python fixture': registryPythonFixtureTests,
+});
 
 /**
  * Registers the registry suite with the test runner (jest's `@jest/globals` unless
@@ -49,7 +50,6 @@ export const registryConformanceGroups: ReadonlyArray<{
 export function describeRegistryConformance<S extends Storage>(options: RegistryConformanceOptions<S>): void {
   const test = resolveTestApi(options.test);
   const { describe, beforeEach, afterEach } = test;
-  const skipped = new Set(options.skip ?? []);
 
   let current: { storage: S; work: string; store: ModelStore; modelFile: string; extraFiles: string[] } | undefined;
   const now = () => {
@@ -100,9 +100,7 @@ export function describeRegistryConformance<S extends Storage>(options: Registry
       await options.destroyStorage?.(done.storage);
     });
 
-    for (const group of registryConformanceGroups) {
-      if (!skipped.has(group.name)) group.register(ctx);
-    }
+    registerGroups(registryConformanceGroups, ctx, { skip: options.skip });
 
     options.additionalTests?.(ctx);
   });

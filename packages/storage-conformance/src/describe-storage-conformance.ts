@@ -11,6 +11,7 @@ import { storageLargeObjectTests } from './storage/large-objects.js';
 import { storageListTests } from './storage/list.js';
 import { storageRangeReadTests } from './storage/range-reads.js';
 import { storageRoundTripTests } from './storage/round-trips.js';
+import { conformanceGroups, registerGroups } from './groups.js';
 import { resolveTestApi } from './test-api.js';
 
 export type { ConformanceGroup, StorageConformanceContext, StorageConformanceOptions } from './storage/context.js';
@@ -34,18 +35,21 @@ export const storageConformanceGroups: ReadonlyArray<{
   name: ConformanceGroup;
   requires?: keyof StorageCapabilities;
   register<S extends Storage>(ctx: StorageConformanceContext<S>): void;
-}> = [
-  { name: 'round trips', register: storageRoundTripTests },
-  { name: 'large objects', register: storageLargeObjectTests },
-  { name: 'head', register: storageHeadTests },
-  { name: 'list', register: storageListTests },
-  { name: 'delete', register: storageDeleteTests },
-  { name: 'keys', register: storageKeyTests },
-  { name: 'range reads', requires: 'rangeReads', register: storageRangeReadTests },
-  { name: 'conditional writes', requires: 'conditionalWrites', register: storageConditionalWriteTests },
-  { name: 'concurrency', register: storageConcurrencyTests },
-  { name: 'abort', register: storageAbortTests },
-];
+}> = conformanceGroups<ConformanceGroup, <S extends Storage>(ctx: StorageConformanceContext<S>) => void>(
+  {
+    'round trips': storageRoundTripTests,
+    'large objects': storageLargeObjectTests,
+    head: storageHeadTests,
+    list: storageListTests,
+    delete: storageDeleteTests,
+    keys: storageKeyTests,
+    'range reads': storageRangeReadTests,
+    'conditional writes': storageConditionalWriteTests,
+    concurrency: storageConcurrencyTests,
+    abort: storageAbortTests,
+  },
+  { 'range reads': 'rangeReads', 'conditional writes': 'conditionalWrites' },
+);
 
 /**
  * Registers the Storage conformance suite with the test runner (jest's
@@ -63,7 +67,6 @@ export const storageConformanceGroups: ReadonlyArray<{
 export function describeStorageConformance<S extends Storage>(options: StorageConformanceOptions<S>): void {
   const test = resolveTestApi(options.test);
   const { describe, it, expect, beforeEach, afterEach } = test;
-  const skipped = new Set(options.skip ?? []);
   const capabilities = options.capabilities ?? probeCapabilities(options);
 
   let storage: S | undefined;
@@ -104,11 +107,7 @@ export function describeStorageConformance<S extends Storage>(options: StorageCo
       expect(typeof ctx.storage.describe('a/b').type).toBe('string');
     });
 
-    for (const group of storageConformanceGroups) {
-      if (skipped.has(group.name)) continue;
-      if (group.requires !== undefined && !capabilities[group.requires]) continue;
-      describe(group.name, () => group.register(ctx));
-    }
+    registerGroups(storageConformanceGroups, ctx, { skip: options.skip, capabilities, describe });
 
     options.additionalTests?.(ctx);
   });

@@ -1,9 +1,11 @@
-import type { Storage } from '@modelstore/core';
+import type { ModelStore, Storage } from '@modelstore/core';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createGzip } from 'node:zlib';
 import tar from 'tar-stream';
+import { CountingStorage } from '../counting-storage.js';
+import type { RegistryConformanceContext } from './context.js';
 
 /** The hex sha256 of `data`. */
 export function sha256(data: Buffer | string): string {
@@ -47,3 +49,18 @@ export async function copyTree(storage: Storage, directory: string, prefix = '')
 
 /** Resolves after `ms` milliseconds. */
 export const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Registers a test (with the suite's timeout) that runs on a `ModelStore` over a
+ * `CountingStorage` of the test's store, to count the calls and bytes each method makes.
+ */
+export function itCounting<S extends Storage>(ctx: RegistryConformanceContext<S>, name: string, body: (counted: CountingStorage, store: ModelStore) => Promise<void>): void {
+  ctx.test.it(
+    name,
+    async () => {
+      const counted = new CountingStorage(ctx.storage);
+      await body(counted, ctx.open(counted));
+    },
+    ctx.timeout,
+  );
+}

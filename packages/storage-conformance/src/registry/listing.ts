@@ -1,48 +1,41 @@
 import { layout, type Storage } from '@modelstore/core';
-import { CountingStorage } from '../counting-storage.js';
 import type { RegistryConformanceContext } from './context.js';
-import { pause } from './helpers.js';
+import { pause, itCounting } from './helpers.js';
 
 /**
  * The registry suite's 'listing' group: listing a domain through its index, and without it.
  * Registers its tests in the current `describe`; `describeRegistryConformance` registers each group in turn.
  */
 export function registryListingTests<S extends Storage>(ctx: RegistryConformanceContext<S>): void {
-  const { it, expect } = ctx.test;
+  const { expect } = ctx.test;
 
-  it(
-    'lists a domain in one read of its index plus listing pages, and still orders models the index lacks',
-    async () => {
-      const counted = new CountingStorage(ctx.storage);
-      const indexed = ctx.open(counted);
-      const ids: string[] = [];
-      for (let i = 0; i < 12; i++) {
-        ids.push((await indexed.upload('many', { model: ctx.extraFiles[1]!, modelId: `m${String(i).padStart(2, '0')}` })).model.model_id);
-        await pause(2);
-      }
-      await indexed.createModelState('production');
-      for (const id of ids.slice(0, 5)) await indexed.setModelState('many', id, 'production');
-      counted.reset();
-      expect(await indexed.listModels('many')).toEqual([...ids].reverse());
-      expect(counted.calls.filter((call) => call.startsWith('get '))).toEqual([`get ${layout.index('many')}`]);
-      counted.reset();
-      // A state is read member by member: each one's committed document says whether it is
-      // live and when it was made (no index entry can say that a state copy is still current).
-      expect((await indexed.getLatestModel('many', { state: 'production' })).model.model_id).toBe(ids[4]);
-      expect(counted.calls.filter((call) => call.startsWith('get ')).sort()).toEqual(
-        ids
-          .slice(0, 5)
-          .map((id) => `get ${layout.version('many', id)}`)
-          .sort(),
-      );
+  itCounting(ctx, 'lists a domain in one read of its index plus listing pages, and still orders models the index lacks', async (counted, indexed) => {
+    const ids: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      ids.push((await indexed.upload('many', { model: ctx.extraFiles[1]!, modelId: `m${String(i).padStart(2, '0')}` })).model.model_id);
+      await pause(2);
+    }
+    await indexed.createModelState('production');
+    for (const id of ids.slice(0, 5)) await indexed.setModelState('many', id, 'production');
+    counted.reset();
+    expect(await indexed.listModels('many')).toEqual([...ids].reverse());
+    expect(counted.calls.filter((call) => call.startsWith('get '))).toEqual([`get ${layout.index('many')}`]);
+    counted.reset();
+    // A state is read member by member: each one's committed document says whether it is
+    // live and when it was made (no index entry can say that a state copy is still current).
+    expect((await indexed.getLatestModel('many', { state: 'production' })).model.model_id).toBe(ids[4]);
+    expect(counted.calls.filter((call) => call.startsWith('get ')).sort()).toEqual(
+      ids
+        .slice(0, 5)
+        .map((id) => `get ${layout.version('many', id)}`)
+        .sort(),
+    );
 
-      // Models the index does not know (written by Python modelstore, or by an upload that
-      // died before indexing) are ordered from their metadata.
-      await ctx.storage.delete(layout.index('many'));
-      expect(await indexed.listModels('many')).toEqual([...ids].reverse());
-      await ctx.storage.put(layout.index('many'), 'not json');
-      expect(await indexed.listModels('many')).toEqual([...ids].reverse());
-    },
-    ctx.timeout,
-  );
+    // Models the index does not know (written by Python modelstore, or by an upload that
+    // died before indexing) are ordered from their metadata.
+    await ctx.storage.delete(layout.index('many'));
+    expect(await indexed.listModels('many')).toEqual([...ids].reverse());
+    await ctx.storage.put(layout.index('many'), 'not json');
+    expect(await indexed.listModels('many')).toEqual([...ids].reverse());
+  });
 }

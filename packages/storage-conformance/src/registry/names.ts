@@ -2,7 +2,7 @@ import { InvalidNameError, type Storage } from '@modelstore/core';
 import path from 'node:path';
 import { CountingStorage } from '../counting-storage.js';
 import type { RegistryConformanceContext } from './context.js';
-import { treeDigest } from './helpers.js';
+import { treeDigest, itCounting } from './helpers.js';
 
 /**
  * The registry suite's 'names' group: invalid names refused before any I/O; names at the 200-byte limit.
@@ -11,43 +11,37 @@ import { treeDigest } from './helpers.js';
 export function registryNameTests<S extends Storage>(ctx: RegistryConformanceContext<S>): void {
   const { it, expect } = ctx.test;
 
-  it(
-    'rejects every invalid domain, model id and state name before any I/O',
-    async () => {
-      const counted = new CountingStorage(ctx.storage);
-      const guarded = ctx.open(counted);
-      // Spaces, dots inside a name and any Unicode are valid (Python modelstore writes them).
-      const badDomains = ['', 'versions', 'domains', 'modelstore', 'operatorai-model-store', 'model_states', 'a/b', '.', '..', 'a\\b', 'tab\t'];
-      const badIds = ['', 'a b', 'a/b', '../x', '..', 'a\\b', 'tab\tx', ...'<>:"|?*#^`%~{}[]'.split('').map((c) => `id${c}x`)];
-      const badStates = ['', 'ab', 'a/bc', '../prod', 'modelstore-deleted', 'tab\tstate'];
-      const expectInvalid = async (call: () => Promise<unknown>) => {
-        const error = await call().then(
-          () => undefined,
-          (e: unknown) => e,
-        );
-        expect(InvalidNameError.isInstance(error)).toBe(true);
-      };
-      for (const domain of badDomains) {
-        await expectInvalid(() => guarded.upload(domain, { model: ctx.modelFile }));
-        await expectInvalid(() => guarded.listModels(domain));
-        await expectInvalid(() => guarded.getDomain(domain));
-        await expectInvalid(() => guarded.download(domain, { to: path.join(ctx.work, 'never') }));
-      }
-      for (const id of badIds) {
-        await expectInvalid(() => guarded.upload('churn', { model: ctx.modelFile, modelId: id }));
-        await expectInvalid(() => guarded.getModelInfo('churn', id));
-        await expectInvalid(() => guarded.deleteModel('churn', id));
-        await expectInvalid(() => guarded.load('churn', { modelId: id }));
-      }
-      for (const state of badStates) {
-        await expectInvalid(() => guarded.createModelState(state));
-        await expectInvalid(() => guarded.setModelState('churn', 'm1', state));
-        await expectInvalid(() => guarded.listModels('churn', { state }));
-      }
-      expect(counted.calls).toEqual([]);
-    },
-    ctx.timeout,
-  );
+  itCounting(ctx, 'rejects every invalid domain, model id and state name before any I/O', async (counted, guarded) => {
+    // Spaces, dots inside a name and any Unicode are valid (Python modelstore writes them).
+    const badDomains = ['', 'versions', 'domains', 'modelstore', 'operatorai-model-store', 'model_states', 'a/b', '.', '..', 'a\\b', 'tab\t'];
+    const badIds = ['', 'a b', 'a/b', '../x', '..', 'a\\b', 'tab\tx', ...'<>:"|?*#^`%~{}[]'.split('').map((c) => `id${c}x`)];
+    const badStates = ['', 'ab', 'a/bc', '../prod', 'modelstore-deleted', 'tab\tstate'];
+    const expectInvalid = async (call: () => Promise<unknown>) => {
+      const error = await call().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(InvalidNameError.isInstance(error)).toBe(true);
+    };
+    for (const domain of badDomains) {
+      await expectInvalid(() => guarded.upload(domain, { model: ctx.modelFile }));
+      await expectInvalid(() => guarded.listModels(domain));
+      await expectInvalid(() => guarded.getDomain(domain));
+      await expectInvalid(() => guarded.download(domain, { to: path.join(ctx.work, 'never') }));
+    }
+    for (const id of badIds) {
+      await expectInvalid(() => guarded.upload('churn', { model: ctx.modelFile, modelId: id }));
+      await expectInvalid(() => guarded.getModelInfo('churn', id));
+      await expectInvalid(() => guarded.deleteModel('churn', id));
+      await expectInvalid(() => guarded.load('churn', { modelId: id }));
+    }
+    for (const state of badStates) {
+      await expectInvalid(() => guarded.createModelState(state));
+      await expectInvalid(() => guarded.setModelState('churn', 'm1', state));
+      await expectInvalid(() => guarded.listModels('churn', { state }));
+    }
+    expect(counted.calls).toEqual([]);
+  });
 
   it(
     'works with names at the limit (200 UTF-8 bytes of multi-byte characters) and refuses longer ones before any I/O',

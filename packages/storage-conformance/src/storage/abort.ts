@@ -1,14 +1,13 @@
 import type { Storage } from '@modelstore/core';
 import type { StorageConformanceContext } from './context.js';
-import { readText, listAll } from './helpers.js';
+import { groupTools, readText, listAll } from './helpers.js';
 
 /**
  * The storage suite's 'abort' group: puts aborted through an AbortSignal leave the previous state.
  * Registers its tests in the current `describe`; `describeStorageConformance` wraps them in one named 'abort'.
  */
 export function storageAbortTests<S extends Storage>(ctx: StorageConformanceContext<S>): void {
-  const { it, expect } = ctx.test;
-  const k = (name: string) => ctx.key(name);
+  const { it, expect, k } = groupTools(ctx);
 
   it('leaves no object when a put is aborted mid-stream', async () => {
     const controller = new AbortController();

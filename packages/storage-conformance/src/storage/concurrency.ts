@@ -1,15 +1,14 @@
 import type { Storage } from '@modelstore/core';
 import { Readable } from 'node:stream';
 import type { StorageConformanceContext } from './context.js';
-import { readAll, readText, listAll } from './helpers.js';
+import { groupTools, readAll, readText, listAll } from './helpers.js';
 
 /**
  * The storage suite's 'concurrency' group: concurrent unconditional writes of one key and of many keys.
  * Registers its tests in the current `describe`; `describeStorageConformance` wraps them in one named 'concurrency'.
  */
 export function storageConcurrencyTests<S extends Storage>(ctx: StorageConformanceContext<S>): void {
-  const { it, expect } = ctx.test;
-  const k = (name: string) => ctx.key(name);
+  const { it, expect, k } = groupTools(ctx);
 
   it(
     'never interleaves concurrent unconditional writes of one key',

@@ -1,14 +1,13 @@
 import { PreconditionFailedError, type Storage } from '@modelstore/core';
 import type { StorageConformanceContext } from './context.js';
-import { readAll, readText } from './helpers.js';
+import { groupTools, readAll, readText } from './helpers.js';
 
 /**
  * The storage suite's 'conditional writes' group: `ifNoneMatch: "*"` and `ifMatch`, alone and under races (stores that declare `conditionalWrites`).
  * Registers its tests in the current `describe`; `describeStorageConformance` wraps them in one named 'conditional writes'.
  */
 export function storageConditionalWriteTests<S extends Storage>(ctx: StorageConformanceContext<S>): void {
-  const { it, expect } = ctx.test;
-  const k = (name: string) => ctx.key(name);
+  const { it, expect, k } = groupTools(ctx);
 
   it('creates with ifNoneMatch "*" only when the key is free', async () => {
     const created = await ctx.storage.put(k('once'), 'first', { ifNoneMatch: '*' });

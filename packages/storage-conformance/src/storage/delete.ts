@@ -1,14 +1,13 @@
 import type { Storage } from '@modelstore/core';
 import type { StorageConformanceContext } from './context.js';
-import { listAll } from './helpers.js';
+import { groupTools, listAll } from './helpers.js';
 
 /**
  * The storage suite's 'delete' group: `delete` of present and missing keys, touching nothing else.
  * Registers its tests in the current `describe`; `describeStorageConformance` wraps them in one named 'delete'.
  */
 export function storageDeleteTests<S extends Storage>(ctx: StorageConformanceContext<S>): void {
-  const { it, expect } = ctx.test;
-  const k = (name: string) => ctx.key(name);
+  const { it, expect, k } = groupTools(ctx);
 
   it('deletes an object and returns true, then false', async () => {
     await ctx.storage.put(k('gone'), 'bye');

@@ -1,13 +1,13 @@
 import type { Storage } from '@modelstore/core';
 import type { StorageConformanceContext } from './context.js';
+import { groupTools } from './helpers.js';
 
 /**
  * The storage suite's 'head' group: `head` and `get` of present, missing and prefix-only keys.
  * Registers its tests in the current `describe`; `describeStorageConformance` wraps them in one named 'head'.
  */
 export function storageHeadTests<S extends Storage>(ctx: StorageConformanceContext<S>): void {
-  const { it, expect } = ctx.test;
-  const k = (name: string) => ctx.key(name);
+  const { it, expect, k } = groupTools(ctx);
 
   it('describes an object without reading it', async () => {
     const before = Date.now();

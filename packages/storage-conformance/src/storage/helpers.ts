@@ -1,6 +1,13 @@
 import type { ObjectInfo, Storage } from '@modelstore/core';
+import type { ConformanceTestApi } from '../test-api.js';
+import type { StorageConformanceContext } from './context.js';
 
 export const MiB = 1024 * 1024;
+
+/** What a storage group registers its tests with: the runner's functions (`it`, `expect`...) and `k(name)`, the current test's key for `name` under its private prefix. */
+export function groupTools<S extends Storage>(ctx: StorageConformanceContext<S>): ConformanceTestApi & { k(name: string): string } {
+  return { ...ctx.test, k: (name: string) => ctx.key(name) };
+}
 
 /** Reads a stream to a Buffer: only for the small objects of this suite. */
 export async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {

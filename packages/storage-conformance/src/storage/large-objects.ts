@@ -1,15 +1,14 @@
 import type { Storage } from '@modelstore/core';
 import { createHash } from 'node:crypto';
 import type { StorageConformanceContext } from './context.js';
-import { MiB, patternChunk, collectGarbage } from './helpers.js';
+import { groupTools, MiB, patternChunk, collectGarbage } from './helpers.js';
 
 /**
  * The storage suite's 'large objects' group: a 64 MiB object streamed both ways within a memory budget.
  * Registers its tests in the current `describe`; `describeStorageConformance` wraps them in one named 'large objects'.
  */
 export function storageLargeObjectTests<S extends Storage>(ctx: StorageConformanceContext<S>): void {
-  const { it, expect } = ctx.test;
-  const k = (name: string) => ctx.key(name);
+  const { it, expect, k } = groupTools(ctx);
 
   it(
     'puts a 64 MiB object from a generator and reads it back by hash, streaming both ways',

@@ -1,14 +1,13 @@
 import type { ObjectInfo, Storage } from '@modelstore/core';
 import type { StorageConformanceContext } from './context.js';
-import { listAll, byteOrder } from './helpers.js';
+import { groupTools, listAll, byteOrder } from './helpers.js';
 
 /**
  * The storage suite's 'list' group: recursive listing: prefix isolation, byte order, pagination.
  * Registers its tests in the current `describe`; `describeStorageConformance` wraps them in one named 'list'.
  */
 export function storageListTests<S extends Storage>(ctx: StorageConformanceContext<S>): void {
-  const { it, expect } = ctx.test;
-  const k = (name: string) => ctx.key(name);
+  const { it, expect, k } = groupTools(ctx);
 
   it('isolates prefixes: "a/" does not return "ab/"', async () => {
     await ctx.storage.put(k('a/1'), '1');

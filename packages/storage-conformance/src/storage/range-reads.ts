@@ -1,15 +1,14 @@
 import type { Storage } from '@modelstore/core';
 import { randomBytes } from 'node:crypto';
 import type { StorageConformanceContext } from './context.js';
-import { MiB, readAll } from './helpers.js';
+import { groupTools, MiB, readAll } from './helpers.js';
 
 /**
  * The storage suite's 'range reads' group: inclusive byte ranges (stores that declare `rangeReads`).
  * Registers its tests in the current `describe`; `describeStorageConformance` wraps them in one named 'range reads'.
  */
 export function storageRangeReadTests<S extends Storage>(ctx: StorageConformanceContext<S>): void {
-  const { it, expect } = ctx.test;
-  const k = (name: string) => ctx.key(name);
+  const { it, expect, k } = groupTools(ctx);
 
   it('reads inclusive byte ranges', async () => {
     await ctx.storage.put(k('range'), '0123456789');

@@ -1,15 +1,14 @@
 import type { Storage } from '@modelstore/core';
 import { Readable } from 'node:stream';
 import type { StorageConformanceContext } from './context.js';
-import { readAll, readText, listAll } from './helpers.js';
+import { groupTools, readAll, readText, listAll } from './helpers.js';
 
 /**
  * The storage suite's 'round trips' group: put and get of bytes, strings, streams and iterables; overwrites; failed puts leave nothing.
  * Registers its tests in the current `describe`; `describeStorageConformance` wraps them in one named 'round trips'.
  */
 export function storageRoundTripTests<S extends Storage>(ctx: StorageConformanceContext<S>): void {
-  const { it, expect } = ctx.test;
-  const k = (name: string) => ctx.key(name);
+  const { it, expect, k } = groupTools(ctx);
 
   it('round-trips bytes, including a Uint8Array view into a larger buffer', async () => {
     const backing = new Uint8Array(300).map((_, i) => i % 251);
