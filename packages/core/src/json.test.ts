@@ -1,16 +1,24 @@
 import { describe, expect, it, jest } from '@jest/globals';
+import { createHash } from 'node:crypto';
 import { InvalidOptionError } from './errors.js';
 import { checkJsonValue, JsonSyntaxError, parseJson, parseJsonExact, replaceMember, stringifyJson } from './json.js';
 
-/** Seeded PRNG (mulberry32): the same documents on every run. */
+/**
+ * Seeded numbers in [0, 1), the same documents on every run: sha256 of the seed and a
+ * counter, eight numbers per digest. (The suites' `seededRandom` lives in
+ * storage-conformance, which depends on core: core's tests cannot import it.)
+ */
 function random(seed: number): () => number {
-  let a = seed >>> 0;
+  let digest = Buffer.alloc(32);
+  let block = 0;
+  let offset = 32;
   return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    if (offset === 32) {
+      digest = createHash('sha256').update(`${seed}/${block++}`).digest();
+      offset = 0;
+    }
+    offset += 4;
+    return digest.readUInt32BE(offset - 4) / 2 ** 32;
   };
 }
 
