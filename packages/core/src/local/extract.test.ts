@@ -98,7 +98,7 @@ describe('extractModel', () => {
     expect(readdirSync(work)).toEqual([]);
     // Without an archive digest, each file's recorded sha256 is checked instead.
     const { sha256: _archiveDigest, ...withoutArchiveDigest } = value.archive!;
-    const forgedFile = { ...value, archive: { ...withoutArchiveDigest, files: { ...value.archive!.files, 'weights.bin': { sha256: '0'.repeat(64), size: 20_000 } } } };
+    const forgedFile = { ...value, archive: { ...withoutArchiveDigest, files: { ...value.archive!.files, 'weights.bin': { sha256: '0'.repeat(64), size: 20_000 } } } } as unknown as typeof value;
     const error = await failure(extractModel(storage, forgedFile, to, {}));
     expect(IntegrityError.isInstance(error) && (error as Error).message).toContain('"weights.bin" has sha256');
     expect(readdirSync(work)).toEqual([]);
