@@ -10,6 +10,7 @@ import type { ModelMetadata } from './metadata.js';
 import { deletedState } from './names.js';
 import { layout } from './registry-layout.js';
 import type { Body, PutOptions, Storage } from './storage.js';
+import { recording } from '../test/support.js';
 import { planUpload, runUpload, type UploadOptions } from './upload.js';
 
 /** An adapter of byte buffers that counts how often it saves. */
@@ -26,22 +27,6 @@ function bytesAdapter(library = 'bytes'): ModelAdapter<Buffer, Buffer> & { saves
     load: async () => Buffer.alloc(0),
   };
   return adapter;
-}
-
-/** Records every storage call. */
-function recording(storage: MemoryStorage): { storage: Storage; calls: string[] } {
-  const calls: string[] = [];
-  const proxy = new Proxy(storage, {
-    get(target, property, receiver) {
-      const value = Reflect.get(target, property, receiver) as unknown;
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
-        calls.push(`${String(property)} ${String(args[0])}`);
-        return (value as (...values: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  });
-  return { storage: proxy, calls };
 }
 
 const refusal = (run: () => unknown): unknown => {

@@ -7,7 +7,7 @@ import { ModelDeletedError, StorageError } from '../errors.js';
 import { MemoryStorage } from '../memory-storage.js';
 import { deletedState } from '../names.js';
 import { layout } from '../registry-layout.js';
-import type { Body, GetOptions, ListOptions, PutOptions } from '../storage.js';
+import { InterceptedStorage } from '../../test/support.js';
 import { readIndex, updateIndex } from './creation-index.js';
 import { listAll, readModel } from './documents.js';
 import { deleteModel } from './delete.js';
@@ -17,35 +17,15 @@ import { ensureState } from './states.js';
  * Fails the `failAt`-th storage call (1-based, every kind of call counted). With
  * `crash`, every later call fails too, as if the process had died there.
  */
-class FailingStorage extends MemoryStorage {
+class FailingStorage extends InterceptedStorage {
   calls = 0;
   failAt = Number.POSITIVE_INFINITY;
   crash = false;
   log: string[] = [];
-  private step(name: string, key: string): void {
+  protected override before(name: string, key: string): void {
     this.calls++;
     this.log.push(`${name} ${key}`);
     if (this.calls === this.failAt || (this.crash && this.calls > this.failAt)) throw new StorageError(`injected failure of ${name} ${key}`, { retryable: true });
-  }
-  override async put(key: string, body: Body, options?: PutOptions) {
-    this.step('put', key);
-    return super.put(key, body, options);
-  }
-  override async get(key: string, options?: GetOptions) {
-    this.step('get', key);
-    return super.get(key, options);
-  }
-  override async head(key: string) {
-    this.step('head', key);
-    return super.head(key);
-  }
-  override async list(prefix: string, options?: ListOptions) {
-    this.step('list', prefix);
-    return super.list(prefix, options);
-  }
-  override async delete(key: string) {
-    this.step('delete', key);
-    return super.delete(key);
   }
 }
 

@@ -5,7 +5,7 @@ import { DomainNotFoundError, IntegrityError, InvalidOptionError, ModelDeletedEr
 import { MemoryStorage } from '../memory-storage.js';
 import { deletedState } from '../names.js';
 import { layout } from '../registry-layout.js';
-import type { Storage } from '../storage.js';
+import { recording, rejection } from '../../test/support.js';
 import { modelOrThrow, resolveModel } from './models.js';
 import { ensureState } from './states.js';
 
@@ -16,28 +16,6 @@ async function commit(storage: MemoryStorage, id: string, day: number, states: s
   await storage.put(layout.version('d', id), documentText(id, day));
   for (const state of states) await storage.put(layout.stateVersion('d', state, id), documentText(id, day));
 }
-
-/** Records every storage call. */
-function recording(storage: MemoryStorage): { storage: Storage; calls: string[] } {
-  const calls: string[] = [];
-  const proxy = new Proxy(storage, {
-    get(target, property, receiver) {
-      const value = Reflect.get(target, property, receiver) as unknown;
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
-        calls.push(String(property));
-        return (value as (...values: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  });
-  return { storage: proxy, calls };
-}
-
-const failure = (promise: Promise<unknown>) =>
-  promise.then(
-    () => undefined,
-    (error: unknown) => error,
-  );
 
 describe('modelOrThrow', () => {
   it('returns the committed document with its version and text', async () => {
@@ -50,25 +28,25 @@ describe('modelOrThrow', () => {
 
   it('tells a deleted model, an unknown domain and an unknown id apart', async () => {
     const storage = new MemoryStorage();
-    expect(await failure(modelOrThrow(storage, 'd', 'a'))).toBeInstanceOf(DomainNotFoundError);
+    expect(await rejection(modelOrThrow(storage, 'd', 'a'))).toBeInstanceOf(DomainNotFoundError);
     await commit(storage, 'b', 1);
     await storage.put(layout.domain('d'), documentText('b', 1));
-    expect(await failure(modelOrThrow(storage, 'd', 'a'))).toBeInstanceOf(ModelNotFoundError);
+    expect(await rejection(modelOrThrow(storage, 'd', 'a'))).toBeInstanceOf(ModelNotFoundError);
     await storage.put(layout.stateVersion('d', deletedState, 'a'), documentText('a', 1));
-    expect(await failure(modelOrThrow(storage, 'd', 'a'))).toBeInstanceOf(ModelDeletedError);
+    expect(await rejection(modelOrThrow(storage, 'd', 'a'))).toBeInstanceOf(ModelDeletedError);
   });
 
   it('is IntegrityError for a damaged document, not "not found"', async () => {
     const storage = new MemoryStorage();
     await storage.put(layout.version('d', 'a'), '{"model":');
-    expect(IntegrityError.isInstance(await failure(modelOrThrow(storage, 'd', 'a')))).toBe(true);
+    expect(IntegrityError.isInstance(await rejection(modelOrThrow(storage, 'd', 'a')))).toBe(true);
   });
 });
 
 describe('resolveModel', () => {
   it('refuses modelId and state together, naming the method, before any I/O', async () => {
     const { storage, calls } = recording(new MemoryStorage());
-    const error = await failure(resolveModel(storage, 'd', { modelId: 'a', state: 'prod' }, 'download'));
+    const error = await rejection(resolveModel(storage, 'd', { modelId: 'a', state: 'prod' }, 'download'));
     expect(InvalidOptionError.isInstance(error)).toBe(true);
     expect((error as InvalidOptionError).option).toBe('state');
     expect((error as Error).message).toMatch(/^download: pass modelId or state, not both/);
@@ -91,15 +69,15 @@ describe('resolveModel', () => {
   it('reports a state that does not exist, an empty state, and a damaged newest member', async () => {
     const storage = new MemoryStorage();
     await commit(storage, 'a', 1);
-    expect(await failure(resolveModel(storage, 'd', { state: 'prod' }, 'load'))).toBeInstanceOf(StateNotFoundError);
+    expect(await rejection(resolveModel(storage, 'd', { state: 'prod' }, 'load'))).toBeInstanceOf(StateNotFoundError);
     await ensureState(storage, 'prod');
-    expect(await failure(resolveModel(storage, 'd', { state: 'prod' }, 'load'))).toBeInstanceOf(ModelNotFoundError);
+    expect(await rejection(resolveModel(storage, 'd', { state: 'prod' }, 'load'))).toBeInstanceOf(ModelNotFoundError);
     await storage.put(layout.stateVersion('d', 'prod', 'a'), documentText('a', 1));
     await storage.put(layout.version('d', 'a'), '{"broken');
-    expect(IntegrityError.isInstance(await failure(resolveModel(storage, 'd', { state: 'prod' }, 'load')))).toBe(true);
+    expect(IntegrityError.isInstance(await rejection(resolveModel(storage, 'd', { state: 'prod' }, 'load')))).toBe(true);
   });
 
   it('is DomainNotFoundError for the latest of an empty domain', async () => {
-    expect(await failure(resolveModel(new MemoryStorage(), 'd', {}, 'load'))).toBeInstanceOf(DomainNotFoundError);
+    expect(await rejection(resolveModel(new MemoryStorage(), 'd', {}, 'load'))).toBeInstanceOf(DomainNotFoundError);
   });
 });
