@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { MemoryStorage } from '../src/memory-storage.js';
+import { layout } from '../src/registry-layout.js';
 import type { Body, GetOptions, ListOptions, PutOptions, Storage } from '../src/storage.js';
 
 /** The error `promise` rejects with, or `undefined` when it fulfils. */
@@ -79,4 +80,15 @@ export function folderPerTest(prefix: string): { readonly path: string } {
       return current;
     },
   };
+}
+
+/** The text of a small model document: model `id` of domain `d`, created on day `day` of January 2024 (UTC midnight). */
+export function documentText(id: string, day: number): string {
+  return JSON.stringify({ model: { domain: 'd', model_id: id, model_type: { library: 'x' } }, storage: { type: 'memory' }, code: { created_at: `2024-01-${String(day).padStart(2, '0')}T00:00:00.000Z` } });
+}
+
+/** Commits model `id` of domain `d` (its version document, {@link documentText}) and, for each state, its byte copy under `versions/<state>/`. */
+export async function putModel(storage: Storage, id: string, day: number, states: readonly string[] = []): Promise<void> {
+  await storage.put(layout.version('d', id), documentText(id, day));
+  for (const state of states) await storage.put(layout.stateVersion('d', state, id), documentText(id, day));
 }

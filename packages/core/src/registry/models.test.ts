@@ -5,22 +5,14 @@ import { DomainNotFoundError, IntegrityError, InvalidOptionError, ModelDeletedEr
 import { MemoryStorage } from '../memory-storage.js';
 import { deletedState } from '../names.js';
 import { layout } from '../registry-layout.js';
-import { recording, rejection } from '../../test/support.js';
+import { documentText, putModel, recording, rejection } from '../../test/support.js';
 import { modelOrThrow, resolveModel } from './models.js';
 import { ensureState } from './states.js';
-
-const documentText = (id: string, day: number) =>
-  JSON.stringify({ model: { domain: 'd', model_id: id, model_type: { library: 'x' } }, storage: { type: 'memory' }, code: { created_at: `2024-01-${String(day).padStart(2, '0')}T00:00:00.000Z` } });
-
-async function commit(storage: MemoryStorage, id: string, day: number, states: string[] = []): Promise<void> {
-  await storage.put(layout.version('d', id), documentText(id, day));
-  for (const state of states) await storage.put(layout.stateVersion('d', state, id), documentText(id, day));
-}
 
 describe('modelOrThrow', () => {
   it('returns the committed document with its version and text', async () => {
     const storage = new MemoryStorage();
-    await commit(storage, 'a', 1);
+    await putModel(storage, 'a', 1);
     const model = await modelOrThrow(storage, 'd', 'a');
     expect(model.text).toBe(documentText('a', 1));
     expect(model.info.etag).toBe((await storage.head(layout.version('d', 'a')))!.etag);
@@ -29,7 +21,7 @@ describe('modelOrThrow', () => {
   it('tells a deleted model, an unknown domain and an unknown id apart', async () => {
     const storage = new MemoryStorage();
     expect(await rejection(modelOrThrow(storage, 'd', 'a'))).toBeInstanceOf(DomainNotFoundError);
-    await commit(storage, 'b', 1);
+    await putModel(storage, 'b', 1);
     await storage.put(layout.domain('d'), documentText('b', 1));
     expect(await rejection(modelOrThrow(storage, 'd', 'a'))).toBeInstanceOf(ModelNotFoundError);
     await storage.put(layout.stateVersion('d', deletedState, 'a'), documentText('a', 1));
@@ -56,9 +48,9 @@ describe('resolveModel', () => {
   it('picks by id, the newest in a state, or the latest', async () => {
     const storage = new MemoryStorage();
     await ensureState(storage, 'prod');
-    await commit(storage, 'a', 1, ['prod']);
-    await commit(storage, 'b', 2, ['prod']);
-    await commit(storage, 'c', 3);
+    await putModel(storage, 'a', 1, ['prod']);
+    await putModel(storage, 'b', 2, ['prod']);
+    await putModel(storage, 'c', 3);
     expect((await resolveModel(storage, 'd', { modelId: 'a' }, 'load')).metadata.model.model_id).toBe('a');
     expect((await resolveModel(storage, 'd', { state: 'prod' }, 'load')).metadata.model.model_id).toBe('b');
     expect((await resolveModel(storage, 'd', {}, 'load')).metadata.model.model_id).toBe('c');
@@ -68,7 +60,7 @@ describe('resolveModel', () => {
 
   it('reports a state that does not exist, an empty state, and a damaged newest member', async () => {
     const storage = new MemoryStorage();
-    await commit(storage, 'a', 1);
+    await putModel(storage, 'a', 1);
     expect(await rejection(resolveModel(storage, 'd', { state: 'prod' }, 'load'))).toBeInstanceOf(StateNotFoundError);
     await ensureState(storage, 'prod');
     expect(await rejection(resolveModel(storage, 'd', { state: 'prod' }, 'load'))).toBeInstanceOf(ModelNotFoundError);

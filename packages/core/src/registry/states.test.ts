@@ -7,16 +7,8 @@ import { MemoryStorage } from '../memory-storage.js';
 import { deletedState } from '../names.js';
 import { layout } from '../registry-layout.js';
 import type { Body, PutOptions } from '../storage.js';
+import { documentText, putModel } from '../../test/support.js';
 import { ensureState, modelsInState, newestInState, requireState, statesOf } from './states.js';
-
-const documentText = (id: string, day: number) =>
-  JSON.stringify({ model: { domain: 'd', model_id: id, model_type: { library: 'x' } }, storage: { type: 'memory' }, code: { created_at: `2024-01-${String(day).padStart(2, '0')}T00:00:00.000Z` } });
-
-/** Commits a model and, for each state, puts its byte copy under versions/<state>/. */
-async function commit(storage: MemoryStorage, id: string, day: number, states: string[] = []): Promise<void> {
-  await storage.put(layout.version('d', id), documentText(id, day));
-  for (const state of states) await storage.put(layout.stateVersion('d', state, id), documentText(id, day));
-}
 
 describe('ensureState and requireState', () => {
   it('creates the state document once, in Python modelstore shape', async () => {
@@ -48,21 +40,25 @@ describe('ensureState and requireState', () => {
   });
 });
 
+/** A store with the state `prod` holding models of domain `d`, each `[id, day]` committed and copied into `prod`. */
+async function inProd(...models: Array<[id: string, day: number]>): Promise<MemoryStorage> {
+  const storage = new MemoryStorage();
+  await ensureState(storage, 'prod');
+  for (const [id, day] of models) await putModel(storage, id, day, ['prod']);
+  return storage;
+}
+
 describe('modelsInState and newestInState', () => {
   it('refuses a state that does not exist, even when copies are left under its folder', async () => {
     const storage = new MemoryStorage();
-    await commit(storage, 'a', 1, ['prod']);
+    await putModel(storage, 'a', 1, ['prod']);
     await expect(modelsInState(storage, 'd', 'prod')).rejects.toBeInstanceOf(StateNotFoundError);
     await expect(newestInState(storage, 'd', 'prod')).rejects.toBeInstanceOf(StateNotFoundError);
   });
 
   it('lists the live models in the state newest first, ties by id descending', async () => {
-    const storage = new MemoryStorage();
-    await ensureState(storage, 'prod');
-    await commit(storage, 'a', 1, ['prod']);
-    await commit(storage, 'b', 5, ['prod']);
-    await commit(storage, 'c', 5, ['prod']);
-    await commit(storage, 'd', 9, ['staging']);
+    const storage = await inProd(['a', 1], ['b', 5], ['c', 5]);
+    await putModel(storage, 'd', 9, ['staging']);
     const listed = await modelsInState(storage, 'd', 'prod');
     expect(listed.map(({ id }) => id)).toEqual(['c', 'b', 'a']);
     expect(listed[0]!.model?.text).toBe(documentText('c', 5));
@@ -70,20 +66,14 @@ describe('modelsInState and newestInState', () => {
   });
 
   it('orders by the committed document, not by the state copy', async () => {
-    const storage = new MemoryStorage();
-    await ensureState(storage, 'prod');
-    await commit(storage, 'a', 2, ['prod']);
-    await commit(storage, 'b', 1, ['prod']);
+    const storage = await inProd(['a', 2], ['b', 1]);
     // b's copy claims to be newest; its committed document says day 1.
     await storage.put(layout.stateVersion('d', 'prod', 'b'), documentText('b', 28));
     expect((await modelsInState(storage, 'd', 'prod')).map(({ id }) => id)).toEqual(['a', 'b']);
   });
 
   it('does not list a state copy left for a deleted model, and a state holding only that has no newest', async () => {
-    const storage = new MemoryStorage();
-    await ensureState(storage, 'prod');
-    await commit(storage, 'gone', 9, ['prod']);
-    await commit(storage, 'kept', 1, ['prod']);
+    const storage = await inProd(['gone', 9], ['kept', 1]);
     await storage.delete(layout.version('d', 'gone'));
     await storage.put(layout.stateVersion('d', deletedState, 'gone'), documentText('gone', 9));
     expect((await modelsInState(storage, 'd', 'prod')).map(({ id }) => id)).toEqual(['kept']);
@@ -93,10 +83,7 @@ describe('modelsInState and newestInState', () => {
   });
 
   it('gives null for a model whose document is damaged, ordered as oldest', async () => {
-    const storage = new MemoryStorage();
-    await ensureState(storage, 'prod');
-    await commit(storage, 'a', 1, ['prod']);
-    await commit(storage, 'z', 2, ['prod']);
+    const storage = await inProd(['a', 1], ['z', 2]);
     await storage.put(layout.version('d', 'z'), '{"model": {');
     expect(await modelsInState(storage, 'd', 'prod')).toEqual([
       { id: 'a', model: expect.objectContaining({ text: documentText('a', 1) }) },
@@ -105,9 +92,7 @@ describe('modelsInState and newestInState', () => {
   });
 
   it('ignores sub-folders and other files under the state folder', async () => {
-    const storage = new MemoryStorage();
-    await ensureState(storage, 'prod');
-    await commit(storage, 'a', 1, ['prod']);
+    const storage = await inProd(['a', 1]);
     await storage.put(`${layout.stateVersions('d', 'prod')}nested/b.json`, documentText('b', 2));
     await storage.put(`${layout.stateVersions('d', 'prod')}c.txt`, 'x');
     expect((await modelsInState(storage, 'd', 'prod')).map(({ id }) => id)).toEqual(['a']);
@@ -117,9 +102,9 @@ describe('modelsInState and newestInState', () => {
 describe('statesOf', () => {
   it('names the states holding a copy of exactly this model, never the deleted state', async () => {
     const storage = new MemoryStorage();
-    await commit(storage, 'm', 1, ['prod', 'staging', deletedState]);
-    await commit(storage, 'm2', 1, ['canary']);
-    await commit(storage, 'xm', 1, ['shadow']);
+    await putModel(storage, 'm', 1, ['prod', 'staging', deletedState]);
+    await putModel(storage, 'm2', 1, ['canary']);
+    await putModel(storage, 'xm', 1, ['shadow']);
     await storage.put(`${layout.versions('d')}deep/er/m.json`, documentText('m', 1));
     expect((await statesOf(storage, 'd', 'm')).sort()).toEqual(['prod', 'staging']);
     expect(await statesOf(storage, 'd', 'none')).toEqual([]);
