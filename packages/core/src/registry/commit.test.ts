@@ -59,36 +59,22 @@ describe('commitModel', () => {
     }
   });
 
-  it('throws ModelExistsError and removes the archive when another upload holds the id', async () => {
-    const storage = new MemoryStorage();
-    const otherArchive = layout.archive('d', new Date(Date.UTC(2023, 0, 1)), 'm');
-    await storage.put(versionKey, JSON.stringify(metadata('other', otherArchive)));
-    await storage.put(archiveKey, 'archive');
-    const value = metadata('mine');
-    const error = await commitModel(storage, value, JSON.stringify(value), archiveKey).catch((caught: unknown) => caught);
-    expect(ModelExistsError.isInstance(error)).toBe(true);
-    expect(await storage.head(archiveKey)).toBeUndefined();
-  });
-
-  it('keeps the archive when the model holding the id references that very archive key', async () => {
-    const storage = new MemoryStorage();
-    await storage.put(versionKey, JSON.stringify(metadata('other')));
-    await storage.put(archiveKey, 'archive');
-    const value = metadata('mine');
-    const error = await commitModel(storage, value, JSON.stringify(value), archiveKey).catch((caught: unknown) => caught);
-    expect(ModelExistsError.isInstance(error)).toBe(true);
-    expect(await storage.head(archiveKey)).toBeDefined();
-  });
-
-  it('keeps the archive when the document holding the id cannot be read (damaged)', async () => {
-    const storage = new MemoryStorage();
-    await storage.put(versionKey, '{"model": ');
-    await storage.put(archiveKey, 'archive');
-    const value = metadata('mine');
-    const error = await commitModel(storage, value, JSON.stringify(value), archiveKey).catch((caught: unknown) => caught);
-    expect(ModelExistsError.isInstance(error)).toBe(true);
-    expect(await storage.head(archiveKey)).toBeDefined();
-  });
+  const holders: Array<[outcome: string, holder: () => string, kept: boolean]> = [
+    ['removes the archive when another upload holds the id', () => JSON.stringify(metadata('other', layout.archive('d', new Date(Date.UTC(2023, 0, 1)), 'm'))), false],
+    ['keeps the archive when the model holding the id references that very archive key', () => JSON.stringify(metadata('other')), true],
+    ['keeps the archive when the document holding the id cannot be read (damaged)', () => '{"model": ', true],
+  ];
+  for (const [outcome, holder, kept] of holders) {
+    it(`throws ModelExistsError and ${outcome}`, async () => {
+      const storage = new MemoryStorage();
+      await storage.put(versionKey, holder());
+      await storage.put(archiveKey, 'archive');
+      const value = metadata('mine');
+      const error = await commitModel(storage, value, JSON.stringify(value), archiveKey).catch((caught: unknown) => caught);
+      expect(ModelExistsError.isInstance(error)).toBe(true);
+      expect((await storage.head(archiveKey)) !== undefined).toBe(kept);
+    });
+  }
 
   it('rethrows a failed write whose outcome is unknown and leaves the archive for collectGarbage', async () => {
     const storage = new LossyStorage();
