@@ -47,11 +47,16 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(work, { recursive: true, force: true }));
 
+/** A store whose latest model is `a` (`model.txt`: "one"), loaded once into the cache under `work`: the store and that first load. */
+async function cachedOnce(): Promise<{ storage: CountingStorage; first: Awaited<ReturnType<typeof cachedModel>> }> {
+  const storage = new CountingStorage();
+  await publish(storage, 'a', 'one');
+  return { storage, first: await cachedModel(storage, work, 'd', {}) };
+}
+
 describe('cachedModel', () => {
   it('extracts the latest once; a second load reads no archive bytes', async () => {
-    const storage = new CountingStorage();
-    await publish(storage, 'a', 'one');
-    const first = await cachedModel(storage, work, 'd', {});
+    const { storage, first } = await cachedOnce();
     expect(modelText(first.directory)).toBe('one');
     expect(first.directory.startsWith(path.join(work, 'models'))).toBe(true);
     const second = await cachedModel(storage, work, 'd', {});
@@ -61,9 +66,7 @@ describe('cachedModel', () => {
   });
 
   it('misses when the pointer etag changes (a newer upload)', async () => {
-    const storage = new CountingStorage();
-    await publish(storage, 'a', 'one');
-    await cachedModel(storage, work, 'd', {});
+    const { storage } = await cachedOnce();
     await publish(storage, 'b', 'two', { day: 2 });
     const after = await cachedModel(storage, work, 'd', {});
     expect(after.metadata.model.model_id).toBe('b');
@@ -109,18 +112,14 @@ describe('cachedModel', () => {
   });
 
   it('extracts again when the cached folder was removed', async () => {
-    const storage = new CountingStorage();
-    await publish(storage, 'a', 'one');
-    const first = await cachedModel(storage, work, 'd', {});
+    const { storage, first } = await cachedOnce();
     rmSync(first.directory, { recursive: true });
     expect(modelText((await cachedModel(storage, work, 'd', {})).directory)).toBe('one');
     expect(storage.archiveReads).toBe(2);
   });
 
   it('ignores a cache record of the wrong shape', async () => {
-    const storage = new CountingStorage();
-    await publish(storage, 'a', 'one');
-    await cachedModel(storage, work, 'd', {});
+    const { storage } = await cachedOnce();
     for (const name of readdirSync(path.join(work, 'refs'))) writeFileSync(path.join(work, 'refs', name), '{"etag": 1}');
     expect(modelText((await cachedModel(storage, work, 'd', {})).directory)).toBe('one');
     // The folder was still there: found again by its name, not extracted again.
@@ -128,9 +127,7 @@ describe('cachedModel', () => {
   });
 
   it('reads a truncated cache record, or one whose document text is not JSON, as a miss (fails today: the SyntaxError escapes)', async () => {
-    const storage = new CountingStorage();
-    await publish(storage, 'a', 'one');
-    await cachedModel(storage, work, 'd', {});
+    const { storage } = await cachedOnce();
     const [name] = readdirSync(path.join(work, 'refs'));
     const record = path.join(work, 'refs', name!);
     const whole = readFileSync(record, 'utf8');
