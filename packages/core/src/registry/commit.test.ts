@@ -37,12 +37,17 @@ class LossyStorage extends MemoryStorage {
 
 const versionKey = layout.version('d', 'm');
 
+/** A fresh store where model `m` (upload `u1`) was committed: the store, the metadata, its text and the document's info. */
+async function committed() {
+  const storage = new MemoryStorage();
+  const value = metadata('u1');
+  const body = JSON.stringify(value);
+  return { storage, value, body, info: await commitModel(storage, value, body, archiveKey) };
+}
+
 describe('commitModel', () => {
   it('creates the document with the exact text and returns its version', async () => {
-    const storage = new MemoryStorage();
-    const value = metadata('u1');
-    const body = JSON.stringify(value);
-    const info = await commitModel(storage, value, body, archiveKey);
+    const { storage, body, info } = await committed();
     expect(info.etag).toBe((await storage.head(versionKey))!.etag);
     expect(await text((await storage.get(versionKey))!.body)).toBe(body);
   });
@@ -90,10 +95,7 @@ describe('commitModel', () => {
 
 describe('announceModel', () => {
   it('moves the latest pointer to the committed model and records it in the index', async () => {
-    const storage = new MemoryStorage();
-    const value = metadata('u1');
-    const body = JSON.stringify(value);
-    const info = await commitModel(storage, value, body, archiveKey);
+    const { storage, value, body, info } = await committed();
     await announceModel(storage, { metadata: value, info, text: body });
     expect(await text((await storage.get(layout.domain('d')))!.body)).toBe(body);
     expect((await readIndex(storage, 'd')).get('m')).toEqual({ time: Date.parse('2024-01-01T00:00:00.000Z'), etag: info.etag });
