@@ -33,6 +33,13 @@ async function commit(storage: MemoryStorage, id: string, day: number, uploadId 
   return (await readModel(storage, layout.version('d', id)))!;
 }
 
+/** Commits each `[id, day]` in turn (as {@link commit}); the models in that order. */
+async function commitAll<T extends Array<[id: string, day: number]>>(storage: MemoryStorage, ...models: T): Promise<{ [K in keyof T]: StoredModel }> {
+  const committed: StoredModel[] = [];
+  for (const [id, day] of models) committed.push(await commit(storage, id, day));
+  return committed as { [K in keyof T]: StoredModel };
+}
+
 const pointerKey = layout.domain('d');
 const pointerText = async (storage: MemoryStorage) => {
   const object = await storage.get(pointerKey);
@@ -49,8 +56,7 @@ describe('latest', () => {
 
   it('trusts a pointer naming the live model, with no write', async () => {
     const storage = new CountingStorage();
-    const older = await commit(storage, 'older', 1);
-    await commit(storage, 'newer', 2);
+    const [older] = await commitAll(storage, ['older', 1], ['newer', 2]);
     await storage.put(pointerKey, older.text);
     storage.puts = [];
     // The pointer is the authority while live, even if the listing has a newer model.
@@ -71,8 +77,7 @@ describe('latest', () => {
 
   it('repairs a pointer naming a deleted model', async () => {
     const storage = new MemoryStorage();
-    const gone = await commit(storage, 'gone', 9);
-    const kept = await commit(storage, 'kept', 1);
+    const [gone, kept] = await commitAll(storage, ['gone', 9], ['kept', 1]);
     await storage.put(pointerKey, gone.text);
     await storage.delete(layout.version('d', 'gone'));
     expect((await latest(storage, 'd')).model?.metadata.model.model_id).toBe('kept');
@@ -179,8 +184,7 @@ describe('advanceLatest', () => {
 
   it('never moves back to an older model, nor rewrites for the same one', async () => {
     const storage = new CountingStorage();
-    const newer = await commit(storage, 'newer', 5);
-    const older = await commit(storage, 'older', 1);
+    const [newer, older] = await commitAll(storage, ['newer', 5], ['older', 1]);
     await advanceLatest(storage, 'd', newer);
     storage.puts = [];
     await advanceLatest(storage, 'd', older);
@@ -191,8 +195,7 @@ describe('advanceLatest', () => {
 
   it('breaks a tie of times by id: the greater id stays latest', async () => {
     const storage = new MemoryStorage();
-    const b = await commit(storage, 'b', 3);
-    const a = await commit(storage, 'a', 3);
+    const [b, a] = await commitAll(storage, ['b', 3], ['a', 3]);
     await advanceLatest(storage, 'd', b);
     await advanceLatest(storage, 'd', a);
     expect(await pointerText(storage)).toBe(b.text);
@@ -201,8 +204,7 @@ describe('advanceLatest', () => {
   it("replaces a pointer naming no live model with the listing's newest when that is newer than the candidate", async () => {
     const storage = new MemoryStorage();
     await storage.put(pointerKey, documentText('gone', 9, 'u'));
-    const newest = await commit(storage, 'newest', 5);
-    const candidate = await commit(storage, 'candidate', 2);
+    const [newest, candidate] = await commitAll(storage, ['newest', 5], ['candidate', 2]);
     await advanceLatest(storage, 'd', candidate);
     expect(await pointerText(storage)).toBe(newest.text);
   });
@@ -231,8 +233,7 @@ describe('retreatLatest', () => {
   it('points at the newest remaining model when the latest is being deleted', async () => {
     const storage = new MemoryStorage();
     await commit(storage, 'a', 1);
-    const b = await commit(storage, 'b', 3);
-    const c = await commit(storage, 'c', 2);
+    const [b, c] = await commitAll(storage, ['b', 3], ['c', 2]);
     await storage.put(pointerKey, b.text);
     await retreatLatest(storage, 'd', 'b');
     expect(await pointerText(storage)).toBe(c.text);
@@ -248,8 +249,7 @@ describe('retreatLatest', () => {
 
   it('changes nothing when the pointer names another model, is damaged, or is missing', async () => {
     const storage = new CountingStorage();
-    const a = await commit(storage, 'a', 1);
-    await commit(storage, 'b', 2);
+    const [a] = await commitAll(storage, ['a', 1], ['b', 2]);
     await storage.put(pointerKey, a.text);
     storage.puts = [];
     await retreatLatest(storage, 'd', 'b');
