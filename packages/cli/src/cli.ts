@@ -243,18 +243,6 @@ function exitCodeOf(error: unknown): number {
   return exitCodes.failure;
 }
 
-/** Every page of a listing under `prefix`. */
-async function listAll(storage: Storage, prefix: string): Promise<string[]> {
-  const keys: string[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await storage.list(prefix, cursor === undefined ? {} : { cursor });
-    keys.push(...page.objects.map((object) => object.key));
-    cursor = page.cursor;
-  } while (cursor !== undefined);
-  return keys;
-}
-
 /** The local path of a file:// URL, or undefined when it has none (a host other than localhost). */
 function localPath(url: URL): string | undefined {
   try {
@@ -532,28 +520,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
         output(latest, () => table([['DOMAIN', 'LATEST MODEL', 'CREATED'], ...latest.map((row) => [row.domain, row.latest ?? `- (${row.error!.code.toLowerCase()})`, row.created ?? '-'])]));
         return;
       }
-      const ids = await store.listModels(domain, options.state ? { state: options.state } : {});
-      const [infos, defined] = await Promise.all([pMap(ids, (id) => store.getModelInfo(domain, id), { concurrency: 16 }), store.listModelStates()]);
-      // The states of every model from one listing per state (not one read per model).
-      const statesOf = new Map<string, string[]>();
-      for (const [name, keys] of await pMap(defined.sort(), async (name) => [name, await listAll(store.storage, layout.stateVersions(domain, name))] as const, { concurrency: 8 })) {
-        const prefix = layout.stateVersions(domain, name);
-        for (const key of keys) {
-          const rest = key.slice(prefix.length);
-          if (rest.includes('/') || !rest.endsWith('.json')) continue;
-          const id = rest.slice(0, -'.json'.length);
-          statesOf.set(id, [...(statesOf.get(id) ?? []), name]);
-        }
-      }
-      const rows = await pMap(
-        infos,
-        async (metadata) => {
-          const archiveKey = metadata.archive ? undefined : archiveKeyFromLocation(metadata.storage);
-          const size = metadata.archive?.size ?? (archiveKey ? ((await store.storage.head(archiveKey).catch(() => undefined))?.size ?? null) : null);
-          return { modelId: metadata.model.model_id, created: await created(metadata), library: metadata.model.model_type?.library ?? null, size, states: statesOf.get(metadata.model.model_id) ?? [] };
-        },
-        { concurrency: 16 },
-      );
+      // From the listing, the index and the states: no read per model this library wrote.
+      const rows = (await store.listModelSummaries(domain, options.state ? { state: options.state } : {})).map(({ modelId, createdAt, library, size, states }) => ({ modelId, created: createdAt, library, size, states }));
       output(rows, () =>
         table([['MODEL ID', 'CREATED', 'LIBRARY', 'SIZE', 'STATES'], ...rows.map((row) => [row.modelId, row.created ?? '-', row.library ?? '-', row.size === null ? '-' : formatBytes(row.size), row.states.join(',') || '-'])]),
       );

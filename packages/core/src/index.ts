@@ -26,3 +26,4 @@ export { listCache, pruneCache } from './model-store.js';
 export type { CacheEntry, LoadOptions, PruneCacheOptions, PruneCacheReport, TransferProgress } from './model-store.js';
 export type { GarbageOptions, GarbageReport } from './registry/gc.js';
 export { importOptional } from './optional-dependency.js';
+export type { ModelSummary } from './registry/summaries.js';

@@ -23,6 +23,7 @@ import { copyModel } from './registry/copy.js';
 import { deleteModel } from './registry/delete.js';
 import { listNames, listObjects, writeText } from './registry/documents.js';
 import { timesOf } from './registry/creation-index.js';
+import { listSummaries, type ModelSummary } from './registry/summaries.js';
 import { collectGarbage, type GarbageOptions, type GarbageReport } from './registry/gc.js';
 import { latest, latestOrThrow } from './registry/latest.js';
 import { modelOrThrow, resolveModel } from './registry/models.js';
@@ -216,6 +217,22 @@ export class ModelStore {
     const objects = await listObjects(this.storage, layout.versions(domain), '.json', 'model id');
     if (objects.length === 0 && !(await this.storage.head(layout.domain(domain)))) throw new DomainNotFoundError(domain);
     return sortByTime(await timesOf(this.storage, domain, objects));
+  }
+
+  /**
+   * The domain's models newest first (the order of {@link ModelStore.listModels}), each
+   * with its creation time, archive size, library and states; only those in `state` if
+   * given. Answered from the listing of the domain's documents, the domain's index and
+   * the list of states: on 10,000 models this library wrote, about a dozen storage
+   * requests. A model the index does not describe (written by Python modelstore) costs
+   * one read of its document and one `head` of its archive.
+   * @throws DomainNotFoundError, StateNotFoundError, InvalidNameError
+   */
+  async listModelSummaries(domain: string, options: { state?: string } = {}): Promise<ModelSummary[]> {
+    validateDomain(domain);
+    checkOptions('listModelSummaries', options, { state: 'string' });
+    if (options.state !== undefined) validateStateName(options.state);
+    return listSummaries(this.storage, domain, options);
   }
 
   /** A model's metadata. @throws ModelNotFoundError, ModelDeletedError, DomainNotFoundError, IntegrityError */
@@ -489,6 +506,7 @@ guardMethods(ModelStore.prototype, 'ModelStore', [
   'listDomains',
   'getDomain',
   'listModels',
+  'listModelSummaries',
   'getModelInfo',
   'modelExists',
   'getLatestModel',

@@ -98,7 +98,7 @@ describe('announceModel', () => {
     const { storage, value, body, info } = await committed();
     await announceModel(storage, { metadata: value, info, text: body });
     expect(await text((await storage.get(layout.domain('d')))!.body)).toBe(body);
-    expect((await readIndex(storage, 'd')).get('m')).toEqual({ time: Date.parse('2024-01-01T00:00:00.000Z'), etag: info.etag });
+    expect((await readIndex(storage, 'd')).get('m')).toEqual({ time: Date.parse('2024-01-01T00:00:00.000Z'), etag: info.etag, size: 1, library: 'x' });
   });
 });
 

@@ -56,6 +56,16 @@ describe('readIndex', () => {
     ]);
   });
 
+  it('reads the archive size and library of an entry when recorded, and ignores malformed ones', async () => {
+    const storage = new MemoryStorage();
+    await storage.put(indexKey, JSON.stringify({ models: { a: 1, b: 2, c: 3 }, etags: { a: '"a"', b: '"b"', c: '"c"' }, sizes: { a: 10, b: -1, c: 1.5 }, libraries: { a: 'onnx', b: 7 } }));
+    expect([...(await readIndex(storage, 'd'))]).toEqual([
+      ['a', { time: 1, etag: '"a"', size: 10, library: 'onnx' }],
+      ['b', { time: 2, etag: '"b"' }],
+      ['c', { time: 3, etag: '"c"' }],
+    ]);
+  });
+
   it('reads "__proto__" and "constructor" as model ids, and an inherited etag is not an entry', async () => {
     const storage = new MemoryStorage();
     await storage.put(indexKey, '{"models": {"__proto__": 3, "constructor": 4, "toString": 5}, "etags": {"__proto__": "\\"p\\"", "constructor": "\\"c\\""}}');
@@ -71,7 +81,7 @@ describe('updateIndex', () => {
     const storage = new MemoryStorage();
     const model = await commit(storage, 'a', '2024-02-03T04:05:06.789Z');
     await updateIndex(storage, 'd', { add: model });
-    expect(JSON.parse(await indexText(storage))).toEqual({ models: { a: Date.parse('2024-02-03T04:05:06.789Z') }, etags: { a: model.info.etag } });
+    expect(JSON.parse(await indexText(storage))).toEqual({ models: { a: Date.parse('2024-02-03T04:05:06.789Z') }, etags: { a: model.info.etag }, sizes: {}, libraries: { a: 'x' } });
   });
 
   it('records "__proto__" as a model id, written as an own key that reads back', async () => {
@@ -80,7 +90,7 @@ describe('updateIndex', () => {
     const model = await commit(storage, '__proto__', '2024-05-05T00:00:00.000Z');
     await updateIndex(storage, 'd', { add: model });
     expect(await indexText(storage)).toContain('"__proto__":');
-    expect((await readIndex(storage, 'd')).get('__proto__')).toEqual({ time: Date.parse('2024-05-05T00:00:00.000Z'), etag: model.info.etag });
+    expect((await readIndex(storage, 'd')).get('__proto__')).toEqual({ time: Date.parse('2024-05-05T00:00:00.000Z'), etag: model.info.etag, library: 'x' });
     expect((await readIndex(storage, 'd')).get('a')).toBeDefined();
     await updateIndex(storage, 'd', { remove: '__proto__' });
     expect([...(await readIndex(storage, 'd')).keys()]).toEqual(['a']);
@@ -95,7 +105,7 @@ describe('updateIndex', () => {
     expect(storage.puts).toEqual([]);
     const rewritten = await commit(storage, 'a', '2025-01-01T00:00:00.000Z');
     await updateIndex(storage, 'd', { add: rewritten });
-    expect((await readIndex(storage, 'd')).get('a')).toEqual({ time: Date.parse('2025-01-01T00:00:00.000Z'), etag: rewritten.info.etag });
+    expect((await readIndex(storage, 'd')).get('a')).toEqual({ time: Date.parse('2025-01-01T00:00:00.000Z'), etag: rewritten.info.etag, library: 'x' });
   });
 
   it('loses no entry under 20 concurrent adds', async () => {
@@ -104,7 +114,7 @@ describe('updateIndex', () => {
     await Promise.all(models.map((model) => updateIndex(storage, 'd', { add: model })));
     const entries = await readIndex(storage, 'd');
     expect(entries.size).toBe(20);
-    models.forEach((model, index) => expect(entries.get(`m${index}`)).toEqual({ time: Date.UTC(2024, 0, 1) + index * 1000, etag: model.info.etag }));
+    models.forEach((model, index) => expect(entries.get(`m${index}`)).toEqual({ time: Date.UTC(2024, 0, 1) + index * 1000, etag: model.info.etag, library: 'x' }));
   }, 20_000);
 
   it('loses nothing when adds and removes race', async () => {
