@@ -58,11 +58,12 @@ class InlineSha256 implements Sha256 {
   abort(): void {}
 }
 
-/** How many hash workers the process may start: one per core beyond the first, at most 4; 0 hashes inline. */
+/** How many hash workers the process may start: one per core, at most 4, none on one core; `MODELSTORE_HASH_THREADS` overrides (0 hashes inline). */
 function workerCount(): number {
   const configured = process.env.MODELSTORE_HASH_THREADS;
   if (configured !== undefined && /^\d+$/.test(configured)) return Math.min(Number(configured), 16);
-  return Math.min(4, availableParallelism());
+  const cores = availableParallelism();
+  return cores < 2 ? 0 : Math.min(4, cores);
 }
 
 // The worker's code, evaluated: no file to resolve from a bundle or a test runner, and
