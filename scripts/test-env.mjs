@@ -23,7 +23,12 @@ const timed = async (name, task) => {
   console.log(`test-env: ${name} ready in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${typeof result === 'string' ? result : result.python}`);
   return result;
 };
-const results = await Promise.allSettled([timed('minio', servers.ensureMinio), timed('fake-gcs-server', servers.ensureFakeGcsServer), timed('python venv', () => servers.ensurePythonEnv())]);
+const results = await Promise.allSettled([
+  timed('minio', servers.ensureMinio),
+  timed('fake-gcs-server', servers.ensureFakeGcsServer),
+  timed('python venv', () => servers.ensurePythonEnv()),
+  timed('python venv (adapter test models)', () => servers.ensurePythonEnv({ variant: 'models' })),
+]);
 const failures = results.filter((result) => result.status === 'rejected');
 for (const failure of failures) console.error(`test-env: ${failure.reason?.message ?? failure.reason}`);
 console.log(`test-env: ${failures.length === 0 ? 'everything ready' : `${failures.length} tool(s) missing`} after ${((Date.now() - started) / 1000).toFixed(1)} s`);

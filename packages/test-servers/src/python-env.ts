@@ -19,14 +19,16 @@ export interface PythonEnvOptions {
    * `'default'` (the default): `python/requirements.txt` -> `.cache/python/venv`.
    * `'modelstore-0.0.81'`: `python/requirements-modelstore-0.0.81.txt` -> `.cache/python/venv-modelstore-0.0.81`.
    * `'bench'`: `python/requirements-bench.txt` -> `.cache/python/venv-bench` (MLflow, for `pnpm bench`).
+   * `'models'`: `python/requirements-models.txt` -> `.cache/python/venv-models` (gguf, safetensors, tokenizers, onnx, numpy: the adapters' test models).
    */
-  variant?: 'default' | 'modelstore-0.0.81' | 'bench';
+  variant?: 'default' | 'modelstore-0.0.81' | 'bench' | 'models';
 }
 
 const variants = {
   default: { requirements: 'requirements.txt', venv: 'venv' },
   'modelstore-0.0.81': { requirements: 'requirements-modelstore-0.0.81.txt', venv: 'venv-modelstore-0.0.81' },
   bench: { requirements: 'requirements-bench.txt', venv: 'venv-bench' },
+  models: { requirements: 'requirements-models.txt', venv: 'venv-models' },
 } as const;
 
 const installHint = 'Install CPython 3.11 with venv and pip (Debian: `apt-get install python3 python3-venv python3-pip`; or pyenv: `pyenv install 3.11`), ' + 'or point MODELSTORE_TEST_PYTHON at a python3.11 executable.';
