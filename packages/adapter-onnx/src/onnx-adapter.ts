@@ -1,4 +1,5 @@
-import { importOptional, InvalidArgumentError, type ModelAdapter, type ModelMetadata, type SavedModel } from '@modelstore/core';
+import { InvalidArgumentError, type ModelAdapter, type ModelMetadata, type SavedModel } from '@modelstore/core';
+import { importOptional } from '@modelstore/core/internal';
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';

@@ -1,4 +1,5 @@
-import { importOptional, InvalidArgumentError, type ArchiveEntry, type ModelAdapter, type ModelMetadata, type SavedModel } from '@modelstore/core';
+import { InvalidArgumentError, type ArchiveEntry, type ModelAdapter, type ModelMetadata, type SavedModel } from '@modelstore/core';
+import { importOptional } from '@modelstore/core/internal';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';

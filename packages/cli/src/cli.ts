@@ -21,13 +21,10 @@ import {
   defaultCacheDir,
   minimumGarbageAge,
   ModelStore,
-  archiveKeyFromLocation,
   checkJsonValue,
   createdTime,
-  layout,
   parseJson,
   parseStoreUri,
-  registryRoot,
   validateDomain,
   validateModelId,
   validateStateName,
@@ -35,6 +32,7 @@ import {
   type Storage,
   type StoredObject,
 } from '@modelstore/core';
+import { archiveKeyFromLocation, layout, registryRoot } from '@modelstore/core/internal';
 import { sha256Of } from '@modelstore/core/storage-kit';
 import cliProgress from 'cli-progress';
 import { Command, CommanderError, Option } from 'commander';

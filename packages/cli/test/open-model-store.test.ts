@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { RawAdapter } from '@modelstore/adapter-raw';
-import { InvalidArgumentError, MissingDependencyError, StoreConfigurationError, layout, openModelStore, parseStoreUri, storeTargetFromEnv, type ModelStore } from '@modelstore/core';
+import { InvalidArgumentError, MissingDependencyError, StoreConfigurationError, openModelStore, parseStoreUri, storeTargetFromEnv, type ModelStore } from '@modelstore/core';
+import { layout } from '@modelstore/core/internal';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -8,8 +8,9 @@ export { bodyToReadable, bodyBytes, knownBodySize, abortReason, resumingBody } f
 export type { ResumingBodyOptions } from './body.js';
 export { MemoryStorage } from './memory-storage.js';
 export { validateDomain, validateModelId, validateStateName, reservedDomains, deletedState } from './names.js';
-export { registryRoot, layout, archiveFolder, createdStamp, parseCreatedStamp, archiveKeyFromLocation } from './registry-layout.js';
-export { packArchive, extractArchive, validateArchivePath, fileHandleWriter, fileMode, directoryMode } from './archive.js';
+// `layout` is also on `@modelstore/core/internal` (where the rest of registry-layout.ts went); this root export stays while the bench script imports it from here.
+export { layout } from './registry-layout.js';
+export { packArchive, extractArchive, fileMode, directoryMode } from './archive.js';
 export type { ArchiveDigest, CompressionLevel, ExpectedArchive } from './archive.js';
 export { ModelStore, cleanModelCache, createdTime, defaultCacheDir, defaultGarbageAge, minimumGarbageAge } from './model-store.js';
 export type { ModelStoreOptions, UploadOptions, DownloadOptions } from './model-store.js';
@@ -20,10 +21,9 @@ export { storeBackendPackages, readStoreUriOptions, requireHttpUrl, storeUriLoca
 export type { Environment, StoreBackend, StoreBackendPackage, StoreUriOption } from './open-model-store.js';
 export { parseJson, stringifyJson, checkJsonValue, replaceMember, JsonSyntaxError } from './json.js';
 export type { StringifyJsonOptions } from './json.js';
-export { checkStorage, ensureConditionalWrites, conditionalWritesAdvice, probeKeyPrefix, staleProbeAge } from './check-storage.js';
+export { checkStorage, ensureConditionalWrites } from './check-storage.js';
 export type { CheckStorageOptions, StorageCheck, StorageCheckName, StorageCheckReport } from './check-storage.js';
 export { listCache, pruneCache } from './model-store.js';
 export type { CacheEntry, LoadOptions, PruneCacheOptions, PruneCacheReport, TransferProgress } from './model-store.js';
 export type { GarbageOptions, GarbageReport } from './registry/gc.js';
-export { importOptional } from './optional-dependency.js';
 export type { ModelSummary } from './registry/summaries.js';

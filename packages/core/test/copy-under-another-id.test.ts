@@ -3,7 +3,8 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { MemoryStorage, ModelStore, layout } from '../src/index.js';
+import { MemoryStorage, ModelStore } from '../src/index.js';
+import { layout } from '../src/internal.js';
 import { textAdapter } from './bytes-adapter.js';
 
 let work: string;

@@ -9,7 +9,8 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { InvalidNameError, MemoryStorage, ModelStore, layout, type ObjectInfo } from '../src/index.js';
+import { InvalidNameError, MemoryStorage, ModelStore, type ObjectInfo } from '../src/index.js';
+import { layout } from '../src/internal.js';
 import { bytesAdapter } from './bytes-adapter.js';
 
 let work: string;

@@ -16,7 +16,8 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { extractArchive, packArchive } from '../src/archive.js';
-import { MemoryStorage, ModelStore, ModelStoreError, SourceFileError, layout, type ArchiveEntry, type ModelAdapter, type ModelMetadata } from '../src/index.js';
+import { MemoryStorage, ModelStore, ModelStoreError, SourceFileError, type ArchiveEntry, type ModelAdapter, type ModelMetadata } from '../src/index.js';
+import { layout } from '../src/internal.js';
 
 const cases = Number(process.env.MODELSTORE_FUZZ_CASES ?? 200);
 const perCaseMs = 5000;

@@ -4,7 +4,8 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { MemoryStorage, ModelExistsError, ModelStore, PreconditionFailedError, StorageError, layout, type Body, type ObjectInfo, type PutOptions } from '../src/index.js';
+import { MemoryStorage, ModelExistsError, ModelStore, PreconditionFailedError, StorageError, type Body, type ObjectInfo, type PutOptions } from '../src/index.js';
+import { layout } from '../src/internal.js';
 import { bytesAdapter } from './bytes-adapter.js';
 
 /** A model that is a buffer, saved as one file. */

@@ -5,7 +5,8 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { MemoryStorage, ModelStore, layout, type GetOptions, type StoredObject } from '../src/index.js';
+import { MemoryStorage, ModelStore, type GetOptions, type StoredObject } from '../src/index.js';
+import { layout } from '../src/internal.js';
 import { bytesAdapter } from './bytes-adapter.js';
 
 /** Runs `meanwhile` once: right after the next read of `key` (before the reader sees it), or right before its next delete. */

@@ -7,7 +7,8 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { MemoryStorage, ModelStore, createdTime, layout, type ModelMetadata } from '../src/index.js';
+import { MemoryStorage, ModelStore, createdTime, type ModelMetadata } from '../src/index.js';
+import { layout } from '../src/internal.js';
 import { bytesAdapter } from './bytes-adapter.js';
 
 let work: string;

@@ -6,7 +6,7 @@
 // byte copy of that model's document, which Python's get_domain then reads. The same
 // for a pointer naming a model of another domain, or an older document of a re-used id.
 import { describe, expect, it } from '@jest/globals';
-import { layout } from '@modelstore/core';
+import { layout } from '@modelstore/core/internal';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { backends, nodeStore, objectBytes, ok, py, runCli, workDir, writeFiles } from './helpers.js';

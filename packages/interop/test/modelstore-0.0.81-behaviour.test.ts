@@ -3,7 +3,7 @@
 // the pointer its delete leaves on the deleted model, names with spaces, local-time stamps
 // under TZ=Asia/Tokyo, and the re-upload of a deleted id.
 import { describe, expect, it } from '@jest/globals';
-import { layout } from '@modelstore/core';
+import { layout } from '@modelstore/core/internal';
 import path from 'node:path';
 import { backends, interopEnv, nodeStore, objectBytes, ok, py, writeFiles } from './helpers.js';
 

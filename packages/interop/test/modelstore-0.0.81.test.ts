@@ -4,7 +4,8 @@
 // the behaviour that did change: 0.0.81's S3 storage reads one page of ListObjectsV2 (at
 // most 1000 keys), so it lists at most 1000 models of a domain; 0.0.82 pages through all.
 import { describe, expect, it } from '@jest/globals';
-import { ModelDeletedError, layout } from '@modelstore/core';
+import { ModelDeletedError } from '@modelstore/core';
+import { layout } from '@modelstore/core/internal';
 import path from 'node:path';
 import { backends, interopEnv, nodeStore, ok, py, pyOk, seeded, sha256, treeDigest, workDir, writeFiles } from './helpers.js';
 

@@ -5,7 +5,8 @@
 // characters are refused (Azurite fails a listing holding U+0001; GCS refuses CR/LF);
 // see packages/core/src/names.ts.
 import { describe, expect, it } from '@jest/globals';
-import { InvalidNameError, layout, ModelDeletedError } from '@modelstore/core';
+import { InvalidNameError, ModelDeletedError } from '@modelstore/core';
+import { layout } from '@modelstore/core/internal';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { backends, nodeStore, ok, py, workDir, writeFiles } from './helpers.js';

@@ -3,7 +3,8 @@
 // on every backend it lists domains, models and states, reads the domain and uploads
 // exactly as on a registry without them; and checkStorage passes on each backend.
 import { describe, expect, it } from '@jest/globals';
-import { checkStorage, probeKeyPrefix } from '@modelstore/core';
+import { checkStorage } from '@modelstore/core';
+import { probeKeyPrefix } from '@modelstore/core/internal';
 import { backends, nodeStore, pyOk, writeFiles } from './helpers.js';
 
 describe.each(backends().map((backend) => [backend.name, backend] as const))('probe keys and Python modelstore: %s', (_name, backend) => {

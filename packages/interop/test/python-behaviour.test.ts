@@ -2,7 +2,8 @@
 // one test per difference, on every backend. Each difference is listed in the root
 // README ("Python modelstore interoperability") with what each library does.
 import { describe, expect, it } from '@jest/globals';
-import { IntegrityError, layout, ModelDeletedError, ModelExistsError, parseJson, stringifyJson } from '@modelstore/core';
+import { IntegrityError, ModelDeletedError, ModelExistsError, parseJson, stringifyJson } from '@modelstore/core';
+import { layout } from '@modelstore/core/internal';
 import path from 'node:path';
 import { backends, nodeStore, objectBytes, ok, py, writeFiles } from './helpers.js';
 

@@ -6,7 +6,8 @@
 // and Python reads the values back unchanged. Uploads whose extraMetadata strict JSON
 // cannot hold are refused before any write.
 import { describe, expect, it } from '@jest/globals';
-import { InvalidOptionError, layout, parseJson, replaceMember } from '@modelstore/core';
+import { InvalidOptionError, parseJson, replaceMember } from '@modelstore/core';
+import { layout } from '@modelstore/core/internal';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { allKeys, backends, nodeStore, objectBytes, ok, py, runCli, workDir, writeFiles } from './helpers.js';

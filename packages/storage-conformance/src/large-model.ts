@@ -1,5 +1,6 @@
 import { RawAdapter } from '@modelstore/adapter-raw';
-import { ModelStore, layout, type Storage } from '@modelstore/core';
+import { ModelStore, type Storage } from '@modelstore/core';
+import { layout } from '@modelstore/core/internal';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, readFileSync } from 'node:fs';

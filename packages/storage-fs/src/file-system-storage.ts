@@ -1,4 +1,5 @@
-import { InvalidNameError, PreconditionFailedError, StorageError, fileHandleWriter } from '@modelstore/core';
+import { InvalidNameError, PreconditionFailedError, StorageError } from '@modelstore/core';
+import { fileHandleWriter } from '@modelstore/core/internal';
 import type { Body, GetOptions, ListOptions, ListResult, ObjectInfo, PutOptions, Storage, StorageLocation, StoredObject } from '@modelstore/core';
 import { abortReason, bodyToReadable, compareKeys, countingBytes, requiredName, storageScope, validateKey, validatePrefix, validateRange, type SdkErrors } from '@modelstore/core/storage-kit';
 import { randomBytes } from 'node:crypto';

@@ -3,7 +3,8 @@
 // listings nor collectGarbage.
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { RawAdapter } from '@modelstore/adapter-raw';
-import { checkStorage, ModelStore, probeKeyPrefix } from '@modelstore/core';
+import { checkStorage, ModelStore } from '@modelstore/core';
+import { probeKeyPrefix } from '@modelstore/core/internal';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';

@@ -1,5 +1,6 @@
 import { describe, expect, it, beforeEach, afterEach } from '@jest/globals';
-import { ModelStore, layout } from '@modelstore/core';
+import { ModelStore } from '@modelstore/core';
+import { layout } from '@modelstore/core/internal';
 import { RawAdapter } from '@modelstore/adapter-raw';
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

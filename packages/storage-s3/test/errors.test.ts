@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { RawAdapter } from '@modelstore/adapter-raw';
-import { ModelStore, PreconditionFailedError, StorageError, layout } from '@modelstore/core';
+import { ModelStore, PreconditionFailedError, StorageError } from '@modelstore/core';
+import { layout } from '@modelstore/core/internal';
 import { startS3Server, type S3Server } from '@modelstore/test-servers';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

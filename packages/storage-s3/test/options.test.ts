@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { InvalidArgumentError, StoreConfigurationError, layout, openModelStore, storeBackendPackages, type ModelStoreError } from '@modelstore/core';
+import { InvalidArgumentError, StoreConfigurationError, openModelStore, storeBackendPackages, type ModelStoreError } from '@modelstore/core';
+import { layout } from '@modelstore/core/internal';
 import { ensurePythonEnv } from '@modelstore/test-servers';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

@@ -1,4 +1,5 @@
-import { DestinationExistsError, IntegrityError, UnsafeArchiveError, layout, type Storage } from '@modelstore/core';
+import { DestinationExistsError, IntegrityError, UnsafeArchiveError, type Storage } from '@modelstore/core';
+import { layout } from '@modelstore/core/internal';
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';

@@ -1,5 +1,6 @@
 import { RawAdapter } from '@modelstore/adapter-raw';
-import { IntegrityError, MemoryStorage, ModelExistsError, ModelStore, layout, type Storage } from '@modelstore/core';
+import { IntegrityError, MemoryStorage, ModelExistsError, ModelStore, type Storage } from '@modelstore/core';
+import { layout } from '@modelstore/core/internal';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RegistryConformanceContext } from './context.js';

@@ -1,4 +1,5 @@
-import { DomainNotFoundError, IntegrityError, layout, type Storage } from '@modelstore/core';
+import { DomainNotFoundError, IntegrityError, type Storage } from '@modelstore/core';
+import { layout } from '@modelstore/core/internal';
 import { readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RegistryConformanceContext } from './context.js';

@@ -1,4 +1,5 @@
-import { layout, type Storage } from '@modelstore/core';
+import { type Storage } from '@modelstore/core';
+import { layout } from '@modelstore/core/internal';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RegistryConformanceContext } from './context.js';

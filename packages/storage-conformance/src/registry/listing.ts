@@ -1,4 +1,5 @@
-import { layout, type Storage } from '@modelstore/core';
+import { type Storage } from '@modelstore/core';
+import { layout } from '@modelstore/core/internal';
 import type { RegistryConformanceContext } from './context.js';
 import { pause, itCounting } from './helpers.js';
 

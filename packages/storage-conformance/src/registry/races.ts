@@ -1,4 +1,5 @@
-import { ModelExistsError, layout, type ModelMetadata, type Storage } from '@modelstore/core';
+import { ModelExistsError, type ModelMetadata, type Storage } from '@modelstore/core';
+import { layout } from '@modelstore/core/internal';
 import type { RegistryConformanceContext } from './context.js';
 
 /**

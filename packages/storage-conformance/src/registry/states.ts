@@ -1,4 +1,5 @@
-import { DomainNotFoundError, InvalidNameError, ModelDeletedError, ModelExistsError, StateNotFoundError, layout, type Storage } from '@modelstore/core';
+import { DomainNotFoundError, InvalidNameError, ModelDeletedError, ModelExistsError, StateNotFoundError, type Storage } from '@modelstore/core';
+import { layout } from '@modelstore/core/internal';
 import type { RegistryConformanceContext } from './context.js';
 import { pause } from './helpers.js';
 
