@@ -296,13 +296,22 @@ try {
   row('cold start (whole process)', 'node -e 0 (baseline)', nodeAlone, undefined, median(nodeAlone));
   row('cold start (whole process)', 'import core + storage-fs, open, listDomains', cold, undefined, median(nodeAlone), undefined, `${((median(cold) - median(nodeAlone)) * 1000).toFixed(0)} ms over bare node`);
   results.scenarios.coldStart = { nodeAlone, cold };
+} catch (error) {
+  // What was measured before the failure is kept on the screen (a full run is minutes long).
+  if (rows.length > 0) console.error(`\nrows measured before the failure:\n${markdownTable(rows)}\n`);
+  console.error(`bench: FAILED: ${error.stack ?? error}`);
+  process.exitCode = 1;
 } finally {
   await Promise.all([s3.close(), minio.close()]);
   rmSync(work, { recursive: true, force: true });
 }
+if (process.exitCode === 1) process.exit(1);
 
-const header = ['scenario', 'operation', 'seconds (median)', 'spread', 'MiB/s', 'speed vs baseline', 'peak RSS MiB', 'notes'];
-const table = [header, header.map(() => '---'), ...rows].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
+function markdownTable(cellRows) {
+  const header = ['scenario', 'operation', 'seconds (median)', 'spread', 'MiB/s', 'speed vs baseline', 'peak RSS MiB', 'notes'];
+  return [header, header.map(() => '---'), ...cellRows].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
+}
+const table = markdownTable(rows);
 console.log(`\nmodelstore benchmarks — ${results.machine.cpus} × ${results.machine.cpu}, ${results.machine.memoryGiB} GiB, Node ${results.machine.node}${quick ? ' (quick)' : ''}\n`);
 console.log(table);
 
