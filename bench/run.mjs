@@ -19,6 +19,7 @@ import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 
 const quick = process.argv.includes('--quick');
+const runStarted = performance.now();
 const here = path.dirname(fileURLToPath(import.meta.url));
 const work = mkdtempSync(path.join(os.tmpdir(), 'modelstore-bench-'));
 const MiB = 1024 * 1024;
@@ -371,4 +372,4 @@ if (problems.length > 0) {
   console.error(`\nbench: FAILED\n${problems.join('\n')}`);
   process.exit(1);
 }
-console.log(`\nbench: ${expectedRows.length} rows of transfers, ${roundTrips.length} round trips, every download's size and sha256 equal to the source's`);
+console.log(`\nbench: ${expectedRows.length} rows of transfers, ${roundTrips.length} round trips, every download's size and sha256 equal to the source's; ${((performance.now() - runStarted) / 1000).toFixed(0)} s in all`);
