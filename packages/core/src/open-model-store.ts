@@ -145,6 +145,8 @@ function readValue(scheme: string, option: StoreUriOption, value: string): unkno
   }
 }
 
+const optionTypes = new Set<string>(['string', 'boolean', 'number', 'url']);
+
 /**
  * A backend's `describeOptions` from a table of option name to `"<type>: <description>"`,
  * in the table's order: `{ region: "string: the bucket's region" }` is
@@ -162,8 +164,6 @@ export function storeUriOptions(table: Record<string, `${StoreUriOption['type']}
     return { name, type: type as StoreUriOption['type'], description: entry.slice(split + 2) };
   });
 }
-
-const optionTypes = new Set<string>(['string', 'boolean', 'number', 'url']);
 
 /**
  * The options of a bucket store URI, `<scheme>://<name>/<prefix>?<options>`, for backends'
