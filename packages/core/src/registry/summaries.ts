@@ -11,7 +11,7 @@ import { factsOf } from './creation-index.js';
 import { listAll, listNames } from './documents.js';
 import { sortByTime } from './order.js';
 
-/** One model of a domain, as {@link listSummaries} gives it. */
+/** One model of a domain, as `ModelStore.listModelSummaries` gives it. */
 export interface ModelSummary {
   /** The model id. */
   modelId: string;
