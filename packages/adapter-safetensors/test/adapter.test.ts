@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { IntegrityError, type ModelStore, type Storage } from '@modelstore/core';
-import { copyFileSync, cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { FileSystemStorage } from '@modelstore/storage-fs';
+import { copyFileSync, cpSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { type LoadedSafetensors, readTensorBytes, SafetensorsAdapter, SafetensorsFormatError, type SafetensorsFormatReason } from '../src/index.js';
@@ -258,6 +259,22 @@ describe('SafetensorsAdapter', () => {
     ]);
     const listed = await adapter.save([path.join(dir, 'model.safetensors'), path.join(dir, 'config.json')]);
     expect(listed.files.map((file) => file.path)).toEqual(['model.safetensors', 'config.json']);
+  });
+
+  it('follows links, as in a Hugging Face cache snapshot whose files link to ../../blobs/', async () => {
+    const cache = workDir('hf-cache');
+    mkdirSync(path.join(cache, 'blobs'));
+    mkdirSync(path.join(cache, 'snapshots', 'rev1'), { recursive: true });
+    copyFileSync(path.join(models(), 'single', 'model.safetensors'), path.join(cache, 'blobs', 'a1b2'));
+    writeFileSync(path.join(cache, 'blobs', 'c3d4'), '{"hidden_size": 4}');
+    symlinkSync('../../blobs/a1b2', path.join(cache, 'snapshots', 'rev1', 'model.safetensors'));
+    symlinkSync('../../blobs/c3d4', path.join(cache, 'snapshots', 'rev1', 'config.json'));
+    const modelStore = store(new FileSystemStorage({ root: workDir('registry') }));
+    const metadata = await modelStore.upload('cached', { model: path.join(cache, 'snapshots', 'rev1') });
+    expect(metadata.model.parameters).toMatchObject({ tensor_count: Object.keys(expected().single.tensors).length, total_parameters: expected().single.parameters });
+    const loaded = await modelStore.load<LoadedSafetensors>('cached');
+    expect(readFileSync(path.join(loaded.directory, 'config.json'), 'utf8')).toBe('{"hidden_size": 4}');
+    expect(readFileSync(path.join(loaded.directory, 'model.safetensors'))).toEqual(readFileSync(path.join(cache, 'blobs', 'a1b2')));
   });
 
   it('answers bad arguments with typed errors naming the problem', async () => {

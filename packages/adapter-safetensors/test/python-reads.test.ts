@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { store, testEnv, workDir } from './helpers.js';
 
 describe('Python modelstore 0.0.82 on a safetensors model Node stored', () => {
-  it('lists it, returns the recorded header facts unchanged from get_model_info, downloads the files, and refuses to load a library it has no manager for', async () => {
+  it('lists it, returns the recorded header facts unchanged from get_model_info, downloads the files, sets a state Node then reads, and refuses to load a library it has no manager for', async () => {
     const root = workDir('python-registry');
     const modelStore = store(new FileSystemStorage({ root }));
     const sharded = path.join(testEnv().models, 'sharded');
@@ -23,6 +23,9 @@ describe('Python modelstore 0.0.82 on a safetensors model Node stored', () => {
     expect(seen.downloaded).toEqual(
       Object.fromEntries(['model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors', 'model.safetensors.index.json', 'model-info.json'].sort().map((name) => [name, name === 'model-info.json' ? expect.any(String) : sha(name)])),
     );
+    expect(await modelStore.getModelStates('weights', 'shards-v1')).toEqual(['production']);
+    expect(await modelStore.listModels('weights', { state: 'production' })).toEqual(['shards-v1']);
+    expect((await modelStore.getModelInfo('weights', 'shards-v1')).model.parameters).toEqual(metadata.model.parameters);
     expect(seen.load_error).toEqual(['KeyError', "'safetensors'"]);
   });
 });

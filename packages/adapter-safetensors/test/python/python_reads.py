@@ -2,6 +2,7 @@
 that Node stored in a file-system registry.
 
 Usage: python python_reads.py <registry-root> <domain> <model-id> <download-dir>
+Sets the model's state to "production" (Python writes the state's copy of the metadata).
 Prints JSON: {"info": get_model_info(...), "models": list_models(...),
               "downloaded": {file name: sha256}, "load_error": [type, message] or null}
 """
@@ -23,6 +24,8 @@ def main(root, domain, model_id, target):
     for name in sorted(os.listdir(folder)):
         with open(os.path.join(folder, name), "rb") as handle:
             downloaded[name] = hashlib.sha256(handle.read()).hexdigest()
+    store.create_model_state("production")
+    store.set_model_state(domain, model_id, "production")
     load_error = None
     try:
         store.load(domain, model_id)
