@@ -1,0 +1,228 @@
+import { open, type FileHandle } from 'node:fs/promises';
+
+/**
+ * One tensor of an ONNX model whose data lives in another file (ONNX "external data").
+ *
+ * Source of the format: `TensorProto.external_data` and `TensorProto.data_location` in
+ * onnx/onnx.proto (https://github.com/onnx/onnx/blob/main/onnx/onnx.proto) and
+ * https://onnx.ai/onnx/repo-docs/ExternalData.html: `location` is a POSIX path relative to
+ * the directory of the `.onnx` file; `offset` and `length` are byte counts into that file.
+ */
+export interface OnnxExternalTensor {
+  /** The tensor's name (`TensorProto.name`), `''` when it has none. */
+  tensor: string;
+  /** `location` exactly as written in the model (not resolved, not checked). `''` when missing. */
+  location: string;
+  /** Byte offset into the file (`offset` key; 0 when absent). `undefined` when not a non-negative integer. */
+  offset: number | undefined;
+  /** Byte count (`length` key). `null` when absent (the data runs to the end of the file); `undefined` when not a non-negative integer. */
+  length: number | null | undefined;
+}
+
+/** What {@link readOnnxExternalData} found in one `.onnx` file. */
+export interface OnnxExternalDataScan {
+  /** Every tensor whose data is external, in the order they appear. */
+  tensors: OnnxExternalTensor[];
+  /** Bytes of the file read to find them (weights stored inline are skipped, not read). */
+  bytesRead: number;
+  /** The file's size in bytes. */
+  size: number;
+}
+
+/** Subgraphs (If/Loop/Scan bodies, functions) nest; a file nesting deeper than this is refused as hostile. */
+const maxDepth = 64;
+/** Read-ahead window: the protobuf's small fields are read in blocks of this many bytes, weights are skipped. */
+const windowSize = 8 * 1024;
+
+/** A malformed or hostile ONNX protobuf. */
+export class OnnxFormatError extends Error {}
+
+interface Field {
+  number: number;
+  wireType: number;
+  value?: bigint;
+  start?: number;
+  end?: number;
+}
+
+/** Random access to a file through one cached window, counting the bytes read. */
+class Reader {
+  bytesRead = 0;
+  private windowStart = 0;
+  private window = Buffer.alloc(0);
+  constructor(
+    private readonly handle: FileHandle,
+    readonly size: number,
+  ) {}
+
+  async bytes(offset: number, length: number): Promise<Buffer> {
+    if (offset < 0 || offset + length > this.size) throw new OnnxFormatError(`a field runs past the end of the file (byte ${offset + length} of ${this.size})`);
+    if (offset >= this.windowStart && offset + length <= this.windowStart + this.window.length) {
+      return this.window.subarray(offset - this.windowStart, offset - this.windowStart + length);
+    }
+    if (length > windowSize) {
+      const buffer = Buffer.alloc(length);
+      await this.read(buffer, offset);
+      return buffer;
+    }
+    const buffer = Buffer.alloc(Math.min(windowSize, this.size - offset));
+    await this.read(buffer, offset);
+    this.window = buffer;
+    this.windowStart = offset;
+    return buffer.subarray(0, length);
+  }
+
+  private async read(buffer: Buffer, offset: number): Promise<void> {
+    let done = 0;
+    while (done < buffer.length) {
+      const { bytesRead } = await this.handle.read(buffer, done, buffer.length - done, offset + done);
+      if (bytesRead === 0) throw new OnnxFormatError('the file ended early (it changed while it was read)');
+      done += bytesRead;
+      this.bytesRead += bytesRead;
+    }
+  }
+
+  async varint(offset: number): Promise<{ value: bigint; next: number }> {
+    const chunk = await this.bytes(offset, Math.min(10, this.size - offset));
+    let value = 0n;
+    for (let i = 0; i < chunk.length; i++) {
+      value |= BigInt(chunk[i]! & 0x7f) << BigInt(7 * i);
+      if ((chunk[i]! & 0x80) === 0) return { value, next: offset + i + 1 };
+    }
+    throw new OnnxFormatError('a truncated or malformed protobuf varint');
+  }
+
+  async *fields(start: number, end: number): AsyncGenerator<Field> {
+    let offset = start;
+    while (offset < end) {
+      const tag = await this.varint(offset);
+      offset = tag.next;
+      const number = Number(tag.value >> 3n);
+      const wireType = Number(tag.value & 7n);
+      if (wireType === 0) {
+        const varint = await this.varint(offset);
+        offset = varint.next;
+        yield { number, wireType, value: varint.value };
+      } else if (wireType === 1 || wireType === 5) {
+        offset += wireType === 1 ? 8 : 4;
+      } else if (wireType === 2) {
+        const length = await this.varint(offset);
+        const payloadEnd = length.next + Number(length.value);
+        if (length.value > BigInt(end - length.next)) throw new OnnxFormatError('a protobuf field runs past the message that holds it');
+        yield { number, wireType, start: length.next, end: payloadEnd };
+        offset = payloadEnd;
+      } else {
+        throw new OnnxFormatError(`an unsupported protobuf wire type ${wireType}`);
+      }
+      if (offset > end) throw new OnnxFormatError('a protobuf field runs past the message that holds it');
+    }
+  }
+
+  async text(field: Field): Promise<string> {
+    return (await this.bytes(field.start!, field.end! - field.start!)).toString('utf8');
+  }
+}
+
+function byteCount(text: string | undefined): number | undefined {
+  if (text === undefined || !/^\d{1,15}$/.test(text.trim())) return undefined;
+  return Number(text.trim());
+}
+
+/** TensorProto: name = 8, external_data = 13 (StringStringEntryProto: key = 1, value = 2), data_location = 14 (1 = EXTERNAL). */
+async function tensor(reader: Reader, field: Field, out: OnnxExternalTensor[]): Promise<void> {
+  let name = '';
+  let external = false;
+  const entries = new Map<string, string>();
+  for await (const part of reader.fields(field.start!, field.end!)) {
+    if (part.number === 8 && part.wireType === 2) name = await reader.text(part);
+    else if (part.number === 14 && part.value !== undefined) external = part.value === 1n;
+    else if (part.number === 13 && part.wireType === 2) {
+      let key = '';
+      let value = '';
+      for await (const entry of reader.fields(part.start!, part.end!)) {
+        if (entry.number === 1 && entry.wireType === 2) key = await reader.text(entry);
+        if (entry.number === 2 && entry.wireType === 2) value = await reader.text(entry);
+      }
+      entries.set(key, value);
+    }
+  }
+  // A tensor with external_data entries but no data_location is still read from outside by some runtimes: report it too.
+  if (!external && entries.size === 0) return;
+  const length = entries.get('length');
+  out.push({ tensor: name, location: entries.get('location') ?? '', offset: entries.has('offset') ? byteCount(entries.get('offset')) : 0, length: length === undefined ? null : byteCount(length) });
+}
+
+/** SparseTensorProto: values = 1, indices = 2 (TensorProtos). */
+async function sparseTensor(reader: Reader, field: Field, out: OnnxExternalTensor[]): Promise<void> {
+  for await (const part of reader.fields(field.start!, field.end!)) if ((part.number === 1 || part.number === 2) && part.wireType === 2) await tensor(reader, part, out);
+}
+
+/** AttributeProto: t = 5, g = 6, tensors = 10, graphs = 11, sparse_tensor = 22, sparse_tensors = 23. */
+async function attribute(reader: Reader, field: Field, out: OnnxExternalTensor[], depth: number): Promise<void> {
+  for await (const part of reader.fields(field.start!, field.end!)) {
+    if (part.wireType !== 2) continue;
+    if (part.number === 5 || part.number === 10) await tensor(reader, part, out);
+    else if (part.number === 6 || part.number === 11) await graph(reader, part, out, depth + 1);
+    else if (part.number === 22 || part.number === 23) await sparseTensor(reader, part, out);
+  }
+}
+
+/** NodeProto: attribute = 5. */
+async function node(reader: Reader, field: Field, out: OnnxExternalTensor[], depth: number): Promise<void> {
+  for await (const part of reader.fields(field.start!, field.end!)) if (part.number === 5 && part.wireType === 2) await attribute(reader, part, out, depth);
+}
+
+/** GraphProto: node = 1, initializer = 5, sparse_initializer = 15. */
+async function graph(reader: Reader, field: Field, out: OnnxExternalTensor[], depth: number): Promise<void> {
+  if (depth > maxDepth) throw new OnnxFormatError(`subgraphs nest deeper than ${maxDepth} levels`);
+  for await (const part of reader.fields(field.start!, field.end!)) {
+    if (part.wireType !== 2) continue;
+    if (part.number === 5) await tensor(reader, part, out);
+    else if (part.number === 15) await sparseTensor(reader, part, out);
+    else if (part.number === 1) await node(reader, part, out, depth);
+  }
+}
+
+/**
+ * Lists the tensors of an ONNX model (a `.onnx` file) whose data is stored outside it,
+ * with the `location`, `offset` and `length` each names, so that a caller can check that
+ * every location stays inside the model's folder before a runtime opens it.
+ *
+ * Walks every place a tensor can sit: the main graph's initializers and sparse
+ * initializers, tensor attributes of nodes, subgraphs (If/Loop/Scan bodies) to any depth
+ * up to 64, the nodes of model-local functions (`ModelProto.functions`) and training
+ * graphs (`ModelProto.training_info`). Weights stored inline are skipped by seeking, not
+ * read: the bytes read are the graph's structure plus at most one 8 KiB block per
+ * tensor, whatever the weights weigh (reported as `bytesRead`).
+ *
+ * @param file path of the `.onnx` file
+ * @returns the external tensors, the bytes read and the file's size (bytes)
+ * @throws OnnxFormatError when the file is not a well-formed ONNX protobuf (a field that
+ *   runs past its message or the file, an unknown wire type, nesting deeper than 64)
+ * @throws the file system's error when the file cannot be opened or read (callers map it)
+ */
+export async function readOnnxExternalData(file: string): Promise<OnnxExternalDataScan> {
+  const handle = await open(file, 'r');
+  try {
+    const { size } = await handle.stat();
+    const reader = new Reader(handle, size);
+    const tensors: OnnxExternalTensor[] = [];
+    let sawGraph = false;
+    // ModelProto: graph = 7, training_info = 20 (TrainingInfoProto: initialization = 1, algorithm = 2), functions = 25 (FunctionProto: node = 7).
+    for await (const field of reader.fields(0, size)) {
+      if (field.wireType !== 2) continue;
+      if (field.number === 7) {
+        sawGraph = true;
+        await graph(reader, field, tensors, 0);
+      } else if (field.number === 20) {
+        for await (const part of reader.fields(field.start!, field.end!)) if ((part.number === 1 || part.number === 2) && part.wireType === 2) await graph(reader, part, tensors, 1);
+      } else if (field.number === 25) {
+        for await (const part of reader.fields(field.start!, field.end!)) if (part.number === 7 && part.wireType === 2) await node(reader, part, tensors, 1);
+      }
+    }
+    if (!sawGraph) throw new OnnxFormatError('it has no graph (ModelProto.graph)');
+    return { tensors, bytesRead: reader.bytesRead, size };
+  } finally {
+    await handle.close();
+  }
+}
