@@ -2,7 +2,7 @@
 // and jest runs under `node --experimental-vm-modules` (see the test script), so the
 // adapter loads the runtime exactly as it does outside jest.
 const config = require('../../jest.preset.cjs')(__dirname, {
-  testEnvironment: require.resolve('../../jest.environment.cjs'),
+  testEnvironment: '<rootDir>/test/environment.cjs',
   globalSetup: '<rootDir>/test/global-setup.mjs',
   globalTeardown: '<rootDir>/test/global-teardown.mjs',
   testTimeout: 120_000,

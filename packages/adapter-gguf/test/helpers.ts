@@ -1,0 +1,80 @@
+import { ModelStore } from '@modelstore/core';
+import { FileSystemStorage } from '@modelstore/storage-fs';
+import { S3Storage } from '@modelstore/storage-s3';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { GgufAdapter, type GgufAdapterOptions } from '../src/index.js';
+
+export interface GgufTestEnv {
+  /** Where test/python/make_tiny_llama.py wrote the models and expected.json. */
+  models: string;
+  work: string;
+  python: string;
+  minio: { endpoint: string; accessKeyId: string; secretAccessKey: string; bucket: string };
+}
+
+export function testEnv(): GgufTestEnv {
+  const raw = process.env.MODELSTORE_GGUF_TEST;
+  if (!raw) throw new Error('MODELSTORE_GGUF_TEST is not set: run these tests with `pnpm test` in packages/adapter-gguf (its globalSetup builds the models and starts MinIO)');
+  return JSON.parse(raw) as GgufTestEnv;
+}
+
+/** What the Python script wrote and computed with numpy. */
+export interface Expected {
+  architecture: string;
+  name: string;
+  parameter_count: number;
+  tensor_count: number;
+  context_length: number;
+  embedding_length: number;
+  block_count: number;
+  vocab_size: number;
+  tokenizer_model: string;
+  file_type: string;
+  chat_template: string;
+  split_files: string[];
+  prompt: number[];
+  generated: number[];
+  probabilities: number[];
+  gguf_version: number;
+}
+
+export function expected(): Expected {
+  return JSON.parse(readFileSync(path.join(testEnv().models, 'expected.json'), 'utf8')) as Expected;
+}
+
+export function model(name: string): string {
+  return path.join(testEnv().models, name);
+}
+
+/** A fresh folder inside the run's folder (removed by globalTeardown). */
+export function workDir(name: string): string {
+  return mkdtempSync(path.join(testEnv().work, `${name}-`));
+}
+
+/** CPU only, one thread: on a busy two-core machine more threads spin-wait (8 tokens: 3 ms with one thread, 5.7 s with four). */
+export const cpuOptions: GgufAdapterOptions = { llamaOptions: { gpu: false, maxThreads: 1 } };
+
+export type BackendName = 'fs' | 'minio';
+
+/** A store on a fresh registry of `backend` (its own folder, or its own prefix in the MinIO bucket). */
+export function createStore(backend: BackendName, adapter = new GgufAdapter(cpuOptions)): { store: ModelStore; root: string } {
+  const cacheDir = workDir('cache');
+  if (backend === 'fs') {
+    const root = workDir('registry');
+    return { store: new ModelStore({ storage: new FileSystemStorage({ root }), adapters: [adapter], cacheDir }), root };
+  }
+  const { minio } = testEnv();
+  const prefix = `gguf-${randomBytes(5).toString('hex')}`;
+  const storage = new S3Storage({
+    bucket: minio.bucket,
+    rootPrefix: prefix,
+    endpoint: minio.endpoint,
+    forcePathStyle: true,
+    region: 'us-east-1',
+    credentials: { accessKeyId: minio.accessKeyId, secretAccessKey: minio.secretAccessKey },
+    minio: true,
+  });
+  return { store: new ModelStore({ storage, adapters: [adapter], cacheDir }), root: prefix };
+}
