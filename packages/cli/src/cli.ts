@@ -49,6 +49,7 @@ import { version } from './version.js';
 import { formatStorageReport } from './doctor.js';
 import { cliMessage, formatBytes, shellWord, type CommandContext } from './words.js';
 import { registerCacheCommands } from './cache-commands.js';
+import { adapterSummary } from './adapter-summaries.js';
 
 /** Exit codes: what a script can tell apart. */
 export const exitCodes = { ok: 0, failure: 1, usage: 2, notFound: 3, conflict: 4 } as const;
@@ -545,6 +546,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       const archiveKey = archiveKeyFromLocation(metadata.storage);
       const size = metadata.archive?.size ?? (archiveKey ? (await store.storage.head(archiveKey).catch(() => undefined))?.size : undefined);
       const type = metadata.model.model_type;
+      const summary = adapterSummary(metadata);
       const lines: Array<[string, string]> = [
         ['domain', domain],
         ['model id', id],
@@ -554,6 +556,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
         ['states', states.length ? states.join(', ') : '-'],
         ['written by', [metadata.modelstore ? `modelstore ${metadata.modelstore}` : '', metadata.code?.runtime ?? '', metadata.code?.user ? `user ${metadata.code.user}` : ''].filter(Boolean).join(', ') || '-'],
         ['storage', `${metadata.storage?.type ?? '-'}${archiveKey ? ` ${archiveKey}` : ''}`],
+        ...summary.lines,
       ];
       const width = Math.max(...lines.map(([label]) => label.length)) + 1;
       let text = lines.map(([label, value]) => `${`${label}:`.padEnd(width)} ${value}\n`).join('');
@@ -566,7 +569,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       ] as const) {
         if (value && typeof value === 'object' && Object.keys(value).length)
           text += `${label}:\n${Object.entries(value)
-            .map(([key, item]) => `  ${key}: ${stringifyJson(item)}\n`)
+            .map(([key, item]) => (label === 'parameters' && summary.hide.includes(key) ? `  ${key}: ${Array.isArray(item) ? `${item.length} listed` : 'summarised above'} (--json prints them)\n` : `  ${key}: ${stringifyJson(item)}\n`))
             .join('')}`;
       }
       write(`${text}(modelstore --json info ${shellWord(domain)} ${shellWord(id)} prints the whole metadata document)\n`);
