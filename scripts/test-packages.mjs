@@ -185,6 +185,39 @@ console.log('${flavour} ok', model.model_id);
     const result = run('node', [file], s3Project, { allowFailure: true, env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } });
     check(result.status === 0 && result.stdout.trim() === 'aws:s3', `${file} failed in the S3 project:\n${result.stdout}\n${result.stderr}`);
   }
+  // 6. A safetensors user's project: core, storage-fs and the adapter only (no runtime peer).
+  // A two-tensor file made byte by byte is uploaded, listed and loaded; a tensor read back
+  // through the returned offsets; a file with overlapping offsets refused, nothing committed.
+  const safetensorsProject = newProject('safetensors', [tarballs['@modelstore/core'], tarballs['@modelstore/storage-fs'], tarballs['@modelstore/adapter-safetensors']]);
+  const safetensorsInstalled = [...installedPackages(safetensorsProject)];
+  check(!safetensorsInstalled.some((name) => /^@aws-sdk\/|^@google-cloud\/|^@azure\/|^onnxruntime|^@tensorflow\/|^@huggingface\//.test(name)), `the safetensors project installed ${safetensorsInstalled.join(', ')}`);
+  const safetensorsScript = (flavour) => `
+const file = (name, header, data) => { const text = Buffer.from(JSON.stringify(header)); const size = Buffer.alloc(8); size.writeBigUInt64LE(BigInt(text.length)); writeFileSync(name, Buffer.concat([size, text, data])); };
+file('w.safetensors', { __metadata__: { format: 'pt' }, a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'U8', shape: [2], data_offsets: [8, 10] } }, Buffer.concat([Buffer.from(new Float32Array([1.5, -2]).buffer), Buffer.from([7, 9])]));
+file('bad.safetensors', { a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } }, Buffer.alloc(12));
+const store = new ModelStore({ storage: new FileSystemStorage({ root: './registry-${flavour}' }), adapters: [new SafetensorsAdapter()], cacheDir: './cache-${flavour}' });
+const refused = await store.upload('bad', { model: './bad.safetensors' }).catch((error) => error);
+if (refused?.code !== 'INTEGRITY' || (await store.listDomains()).length !== 0) throw new Error('overlap not refused: ' + refused);
+const { model } = await store.upload('weights', { model: './w.safetensors' });
+if (model.parameters.total_parameters !== 4 || model.parameters.tensor_count !== 2) throw new Error('facts: ' + JSON.stringify(model.parameters));
+const loaded = await store.load('weights');
+const bytes = await readTensorBytes(loaded.tensors.get('a'));
+const values = Array.from(new Float32Array(bytes.buffer, bytes.byteOffset, 2));
+if (values[0] !== 1.5 || values[1] !== -2 || loaded.files[0].header.metadata.format !== 'pt') throw new Error('loaded: ' + values);
+console.log('${flavour} ok', model.model_id);
+`;
+  writeFileSync(
+    path.join(safetensorsProject, 'esm.mjs'),
+    `import { ModelStore } from '@modelstore/core';\nimport { FileSystemStorage } from '@modelstore/storage-fs';\nimport { SafetensorsAdapter, readTensorBytes } from '@modelstore/adapter-safetensors';\nimport { writeFileSync } from 'node:fs';\n${safetensorsScript('esm')}`,
+  );
+  writeFileSync(
+    path.join(safetensorsProject, 'cjs.cjs'),
+    `const { ModelStore } = require('@modelstore/core');\nconst { FileSystemStorage } = require('@modelstore/storage-fs');\nconst { SafetensorsAdapter, readTensorBytes } = require('@modelstore/adapter-safetensors');\nconst { writeFileSync } = require('node:fs');\n(async () => {${safetensorsScript('cjs')}})().catch((error) => { console.error(error); process.exit(1); });\n`,
+  );
+  for (const file of ['esm.mjs', 'cjs.cjs']) {
+    const result = run('node', [file], safetensorsProject, { allowFailure: true });
+    check(result.status === 0 && /ok /.test(result.stdout), `${file} failed in the safetensors project:\n${result.stdout}\n${result.stderr}`);
+  }
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
