@@ -1,4 +1,5 @@
 import type { ModelMetadata } from '@modelstore/core';
+import { formatBytes } from './words.js';
 
 /** What `modelstore info` adds for a model of a known adapter's library: summary lines, and `model.parameters` keys too long to print as one line. */
 export interface AdapterSummary {
@@ -20,10 +21,27 @@ function safetensors(parameters: Record<string, unknown>): AdapterSummary {
   return { lines: [['safetensors', line]], hide: ['tensors', 'dtypes'] };
 }
 
+/** `@modelstore/adapter-transformers`: the architecture and task on one line, then one line per ONNX variant (dtype, file, bytes with its external data). */
+function transformersJs(parameters: Record<string, unknown>): AdapterSummary {
+  const architectures = Array.isArray(parameters.architectures) ? parameters.architectures.filter((name) => typeof name === 'string') : [];
+  const task = typeof parameters.task === 'string' ? `task ${parameters.task}${parameters.task_source === 'architectures' ? ' (inferred from architectures)' : ''}` : 'no task recorded';
+  const files = typeof parameters.files === 'number' ? `${parameters.files} file${parameters.files === 1 ? '' : 's'}${typeof parameters.size === 'number' ? `, ${formatBytes(parameters.size)}` : ''}` : '';
+  const model = `${typeof parameters.model_type === 'string' ? parameters.model_type : '?'}${architectures.length ? ` (${architectures.join(', ')})` : ''}`;
+  const lines: Array<[string, string]> = [['transformers.js', [model, task, files].filter(Boolean).join(', ')]];
+  const variants = Array.isArray(parameters.onnx) ? (parameters.onnx as Array<Record<string, unknown>>) : [];
+  for (const variant of variants) {
+    const external = Array.isArray(variant?.external_data) ? (variant.external_data as Array<{ file?: unknown }>).map((data) => String(data?.file)) : [];
+    const size = typeof variant?.total_size === 'number' ? formatBytes(variant.total_size) : '?';
+    lines.push(['onnx', `${String(variant?.dtype ?? '?')} ${String(variant?.file ?? '?')} ${size}${external.length ? ` (with ${external.join(', ')})` : ''}`]);
+  }
+  return { lines, hide: ['onnx'] };
+}
+
 /** The summary of `metadata`'s library, or none. */
 export function adapterSummary(metadata: ModelMetadata): AdapterSummary {
   const parameters = metadata.model.parameters;
   if (!parameters || typeof parameters !== 'object') return { lines: [], hide: [] };
   if (metadata.model.model_type?.library === 'safetensors') return safetensors(parameters as Record<string, unknown>);
+  if (metadata.model.model_type?.library === 'transformers.js') return transformersJs(parameters as Record<string, unknown>);
   return { lines: [], hide: [] };
 }
