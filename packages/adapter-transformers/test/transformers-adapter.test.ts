@@ -1,8 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { FeatureExtractionPipeline, PreTrainedModel, PreTrainedTokenizer, Tensor } from '@huggingface/transformers';
 import { DomainNotFoundError, InvalidArgumentError, ModelStore, SourceFileError, UnsafeArchiveError, type ModelAdapter, type SavedModel, type Storage } from '@modelstore/core';
+import { run as runCli } from '@modelstore/cli';
 import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import { pathToFileURL } from 'node:url';
 import { loadTransformersFolder, TransformersAdapter, type TransformersFolderFacts, type TransformersParts } from '../src/index.js';
 import { freshFolder, guardNetwork, listFiles, maxDifference, runPython, sizeOf, storageFor, storeFor, testEnvironment, type Backend, type Expected } from './helpers.js';
 
@@ -225,6 +228,24 @@ describe('TransformersAdapter, beyond one backend', () => {
     const extractor = await loadTransformersFolder<FeatureExtractionPipeline>(answer.folder);
     expectEmbeddings(await embed(extractor), 'fp32');
     await extractor.dispose();
+  });
+
+  it('shows the recorded facts in `modelstore info`: the architecture and task, then one line per ONNX variant', async () => {
+    const root = freshFolder(env, 'cli-registry');
+    const store = storeFor(env, new (await import('@modelstore/storage-fs')).FileSystemStorage({ root }));
+    const { model } = await store.upload('bert', { model: env.fixtures.model, modelId: 'tiny' });
+    let stdout = '';
+    let stderr = '';
+    const sink = (append: (text: string) => void) => new Writable({ write: (chunk: Buffer, _encoding, done) => (append(chunk.toString()), done()) });
+    const io = { stdout: sink((text) => (stdout += text)), stderr: sink((text) => (stderr += text)), stdin: Readable.from([]), env: {} };
+    expect(await runCli(['--store', pathToFileURL(root).href, 'info', 'bert', 'tiny'], io)).toBe(0);
+    expect(stderr).toBe('');
+    const facts = model.parameters as unknown as TransformersFolderFacts;
+    const [fp32, q8] = facts.onnx;
+    expect(stdout).toMatch(/transformers\.js: +bert \(BertModel\), task feature-extraction \(inferred from architectures\), 6 files, 5\.\d KiB\n/);
+    expect(stdout).toMatch(new RegExp(`onnx: +fp32 onnx/model\\.onnx ${fp32!.total_size >= 1024 ? '1\\.\\d KiB' : `${fp32!.total_size} B`} \\(with onnx/model\\.onnx_data\\)\n`));
+    expect(stdout).toMatch(new RegExp(`onnx: +q8 onnx/model_quantized\\.onnx ${q8!.total_size >= 1024 ? '1\\.\\d KiB' : `${q8!.total_size} B`}\n`));
+    expect(stdout).toContain('  onnx: 2 listed (--json prints them)\n');
   });
 
   it('has a network guard that does refuse a connection (to 127.0.0.2, which is not allowed)', async () => {
