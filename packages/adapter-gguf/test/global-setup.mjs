@@ -20,5 +20,6 @@ export default async function globalSetup() {
   const [python, minio] = await Promise.all([ensurePythonEnv({ variant: 'models' }), startMinio({ buckets: [bucket] }).then((server) => (globalThis.__modelstoreServers.push(server), server))]);
   const models = path.join(work, 'models');
   await promisify(execFile)(python.python, [path.join(here, 'python', 'make_tiny_llama.py'), models], { timeout: 120_000 });
+  await promisify(execFile)(python.python, [path.join(here, 'python', 'make_big_header.py'), path.join(models, 'big-header.gguf')], { timeout: 120_000 });
   process.env.MODELSTORE_GGUF_TEST = JSON.stringify({ models, work, python: python.python, minio: { endpoint: minio.endpoint, ...minio.credentials, bucket } });
 }
