@@ -528,6 +528,7 @@ const knownAdapters: Record<string, string> = {
   model_file: 'install @modelstore/adapter-raw and pass new RawAdapter()',
   onnx: 'install @modelstore/adapter-onnx and pass new OnnxAdapter()',
   tensorflowjs: 'install @modelstore/adapter-tfjs and pass new TfjsAdapter()',
+  'transformers.js': 'install @modelstore/adapter-transformers and pass new TransformersAdapter()',
   safetensors: 'install @modelstore/adapter-safetensors and pass new SafetensorsAdapter()',
 };
 
