@@ -201,13 +201,18 @@ async function walk(folderReal: string, directory: string, prefix: string, ances
         real = await realpath(source);
       } catch (error) {
         const code = (error as { code?: string }).code;
-        if (code === 'ENOENT' || code === 'ENOTDIR') throw new SourceFileError(source, 'dangling-link', `Cannot store ${JSON.stringify(source)} in the model: it is a link to ${JSON.stringify(target)}, which does not exist. Nothing was uploaded.`);
+        if (code === 'ENOENT' || code === 'ENOTDIR')
+          throw new SourceFileError(source, 'dangling-link', `Cannot store ${JSON.stringify(source)} in the model: it is a link to ${JSON.stringify(target)}, which does not exist. Nothing was uploaded.`);
         throw sourceError(source, error);
       }
       info = await stat(real).catch((error: unknown) => Promise.reject(sourceError(source, error)));
       if (info.isDirectory()) {
         if (real !== folderReal && !real.startsWith(folderReal + path.sep))
-          throw new SourceFileError(source, 'link-outside', `Cannot store ${JSON.stringify(source)} in the model: it is a link to the folder ${JSON.stringify(target)}, outside the model folder. Nothing was uploaded: copy the folder in, or remove the link.`);
+          throw new SourceFileError(
+            source,
+            'link-outside',
+            `Cannot store ${JSON.stringify(source)} in the model: it is a link to the folder ${JSON.stringify(target)}, outside the model folder. Nothing was uploaded: copy the folder in, or remove the link.`,
+          );
         if (ancestors.has(real)) throw new SourceFileError(source, 'link-cycle', `Cannot store ${JSON.stringify(source)} in the model: it is a link to ${JSON.stringify(target)}, a folder that holds the link itself. Nothing was uploaded.`);
       }
     }
@@ -244,7 +249,10 @@ function resolveLocation(onnxRelative: string, location: string): { inside: stri
   if (location.includes('\0')) return { refused: 'a location with a NUL character' };
   const parts = location.split(/[\\/]+/);
   if (location.startsWith('/') || location.startsWith('\\') || /^[A-Za-z]:/.test(location) || location.startsWith('~')) return { refused: 'an absolute location' };
-  const base = path.posix.dirname(onnxRelative).split('/').filter((part) => part !== '.' && part !== '');
+  const base = path.posix
+    .dirname(onnxRelative)
+    .split('/')
+    .filter((part) => part !== '.' && part !== '');
   for (const part of parts) {
     if (part === '' || part === '.') continue;
     if (part === '..') {
@@ -385,7 +393,11 @@ export async function inspectTransformersFolder(directory: string, task?: string
   const files: WalkedFile[] = [];
   const entries: ArchiveEntry[] = [];
   await walk(folderReal, directory, '', new Set([folderReal]), files, entries);
-  const { modelType, architectures } = await readConfig(directory, files.find((file) => file.relative === 'config.json'), 'upload');
+  const { modelType, architectures } = await readConfig(
+    directory,
+    files.find((file) => file.relative === 'config.json'),
+    'upload',
+  );
   const { variants, bytesRead } = await checkOnnxFiles(directory, files, 'upload');
   if (variants.length === 0) {
     throw new InvalidArgumentError(
@@ -424,4 +436,3 @@ export async function listExtractedFiles(directory: string): Promise<WalkedFile[
   await visit(directory, '');
   return out;
 }
-

@@ -102,7 +102,8 @@ function checkLoadOptions(options: unknown, where: string): TransformersLoadOpti
     const valid = value === undefined || typeof value === 'string' || (typeof value === 'object' && value !== null && !Array.isArray(value) && Object.values(value).every((item) => typeof item === 'string'));
     if (!valid) throw new InvalidOptionError(name, `${where}: ${name} is a string, or an object of strings by session name`);
   }
-  if (record.sessionOptions !== undefined && (typeof record.sessionOptions !== 'object' || record.sessionOptions === null)) throw new InvalidOptionError('sessionOptions', `${where}: sessionOptions is an object (onnxruntime SessionOptions)`);
+  if (record.sessionOptions !== undefined && (typeof record.sessionOptions !== 'object' || record.sessionOptions === null))
+    throw new InvalidOptionError('sessionOptions', `${where}: sessionOptions is an object (onnxruntime SessionOptions)`);
   return record as TransformersLoadOptions;
 }
 
@@ -195,14 +196,21 @@ export async function loadTransformersFolder<T = unknown>(directory: string, opt
     const code = (error as { code?: string }).code;
     throw new LocalFileError(`Cannot read the model folder ${folder} (${code ?? (error as Error).message})`, folder, { cause: error, ...(code ? { errno: code } : {}) });
   }
-  const { modelType, architectures } = await readConfig(folder, files.find((file) => file.relative === 'config.json'), 'load');
+  const { modelType, architectures } = await readConfig(
+    folder,
+    files.find((file) => file.relative === 'config.json'),
+    'load',
+  );
   const { variants } = await checkOnnxFiles(folder, files, 'load');
   if (variants.length === 0) throw new InvalidArgumentError(`${folder} holds no .onnx file: transformers.js runs ONNX models (onnx/model.onnx or a variant of it)`, { argument: 'directory' });
 
   const output = checked.output ?? 'pipeline';
   const task = checked.task ?? (recorded?.task as TransformersTask | null | undefined) ?? taskFromArchitectures(architectures, modelType);
   if (output === 'pipeline' && !task) {
-    throw new InvalidOptionError('task', `The model in ${folder} records no pipeline task and config.json's architectures (${architectures.join(', ') || 'none'}) do not name one: pass { task } (e.g. new TransformersAdapter({ task: 'feature-extraction' })), or { output: 'parts' } for the model and tokenizer`);
+    throw new InvalidOptionError(
+      'task',
+      `The model in ${folder} records no pipeline task and config.json's architectures (${architectures.join(', ') || 'none'}) do not name one: pass { task } (e.g. new TransformersAdapter({ task: 'feature-extraction' })), or { output: 'parts' } for the model and tokenizer`,
+    );
   }
   const transformers = await runtime('TransformersAdapter');
   let dtype = checked.dtype;
@@ -235,7 +243,11 @@ export async function loadTransformersFolder<T = unknown>(directory: string, opt
   } catch (error) {
     if (ModelStoreError.isInstance(error)) throw error;
     const what = output === 'parts' ? 'its model and tokenizer' : `a ${task} pipeline`;
-    throw new ModelStoreError(`transformers.js could not load ${folder} as ${what} (model_type ${JSON.stringify(modelType)}${dtype === undefined ? '' : `, dtype ${JSON.stringify(dtype)}`}): ${(error as Error)?.message ?? String(error)}`, 'MODELSTORE_ERROR', { cause: error });
+    throw new ModelStoreError(
+      `transformers.js could not load ${folder} as ${what} (model_type ${JSON.stringify(modelType)}${dtype === undefined ? '' : `, dtype ${JSON.stringify(dtype)}`}): ${(error as Error)?.message ?? String(error)}`,
+      'MODELSTORE_ERROR',
+      { cause: error },
+    );
   }
 }
 

@@ -22,11 +22,7 @@ export default async function globalSetup() {
   globalThis.__modelstoreServers = started;
   const work = mkdtempSync(path.join(tmpdir(), 'modelstore-transformers-'));
   globalThis.__modelstoreTransformersWork = work;
-  const [models, modelstore, minio] = await Promise.all([
-    ensurePythonEnv({ variant: 'models' }),
-    ensurePythonEnv(),
-    startMinio({ buckets: [bucket] }).then((server) => (started.push(server), server)),
-  ]);
+  const [models, modelstore, minio] = await Promise.all([ensurePythonEnv({ variant: 'models' }), ensurePythonEnv(), startMinio({ buckets: [bucket] }).then((server) => (started.push(server), server))]);
   const fixtures = {
     model: path.join(work, 'tiny-bert'),
     expected: path.join(work, 'expected.json'),
