@@ -5,29 +5,7 @@ import { open, type FileHandle } from 'node:fs/promises';
  * The element types a safetensors header may name, as upstream's Rust crate spells them
  * (`Dtype` in `safetensors/src/tensor.rs` of https://github.com/huggingface/safetensors).
  */
-export type SafetensorsDtype =
-  | 'BOOL'
-  | 'F4'
-  | 'F6_E2M3'
-  | 'F6_E3M2'
-  | 'U8'
-  | 'I8'
-  | 'F8_E5M2'
-  | 'F8_E4M3'
-  | 'F8_E8M0'
-  | 'F8_E4M3FNUZ'
-  | 'F8_E5M2FNUZ'
-  | 'I16'
-  | 'U16'
-  | 'F16'
-  | 'BF16'
-  | 'I32'
-  | 'U32'
-  | 'F32'
-  | 'C64'
-  | 'F64'
-  | 'I64'
-  | 'U64';
+export type SafetensorsDtype = 'BOOL' | 'F4' | 'F6_E2M3' | 'F6_E3M2' | 'U8' | 'I8' | 'F8_E5M2' | 'F8_E4M3' | 'F8_E8M0' | 'F8_E4M3FNUZ' | 'F8_E5M2FNUZ' | 'I16' | 'U16' | 'F16' | 'BF16' | 'I32' | 'U32' | 'F32' | 'C64' | 'F64' | 'I64' | 'U64';
 
 /**
  * Bits per element of each dtype (upstream's `Dtype::bitsize`): `F4` is 4 bits, `F6_*` 6,
@@ -254,8 +232,7 @@ export function validateSafetensorsHeader(file: string, headerText: string, head
     for (const dimension of shape) elements *= BigInt(dimension);
     const bits = elements * BigInt(safetensorsDtypeBits[dtype]);
     if (bits % 8n !== 0n) throw new SafetensorsFormatError(file, 'size-mismatch', `tensor ${label} (${dtype} ${JSON.stringify(shape)}) does not fill a whole number of bytes`);
-    if (bits / 8n !== BigInt(end - begin))
-      throw new SafetensorsFormatError(file, 'size-mismatch', `tensor ${label} is ${dtype} ${JSON.stringify(shape)}, ${bits / 8n} bytes, but its data_offsets span ${end - begin} bytes`);
+    if (bits / 8n !== BigInt(end - begin)) throw new SafetensorsFormatError(file, 'size-mismatch', `tensor ${label} is ${dtype} ${JSON.stringify(shape)}, ${bits / 8n} bytes, but its data_offsets span ${end - begin} bytes`);
     // elements <= 8 × bytes, and bytes fit in the file: a safe integer.
     tensors.push({ name, dtype, shape, dataOffsets: [begin, end], fileOffsets: [dataStart + begin, dataStart + end], parameters: Number(elements) });
     parameters += Number(elements);
@@ -292,8 +269,7 @@ export async function readSafetensorsHeader(file: string): Promise<SafetensorsHe
     const prefix = Buffer.alloc(8);
     await readFully(file, handle, prefix, 0);
     const declared = prefix.readBigUInt64LE(0);
-    if (declared > BigInt(maxSafetensorsHeaderSize))
-      throw new SafetensorsFormatError(file, 'header-too-large', `it declares a ${declared}-byte header; at most ${maxSafetensorsHeaderSize} bytes are accepted (upstream's limit)`);
+    if (declared > BigInt(maxSafetensorsHeaderSize)) throw new SafetensorsFormatError(file, 'header-too-large', `it declares a ${declared}-byte header; at most ${maxSafetensorsHeaderSize} bytes are accepted (upstream's limit)`);
     const headerSize = Number(declared);
     if (8 + headerSize > size) throw new SafetensorsFormatError(file, 'header-past-file', `it declares a ${headerSize}-byte header, but only ${size - 8} bytes follow the header size`);
     const header = Buffer.alloc(headerSize);

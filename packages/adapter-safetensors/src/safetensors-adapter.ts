@@ -221,7 +221,8 @@ function describe(inspected: Inspected, maxListedTensors: number): Record<string
     parameters += header.parameters;
     dataBytes += header.fileSize - header.dataStart;
     for (const tensor of header.tensors) {
-      const summary = (dtypes[tensor.dtype] ??= { tensors: 0, parameters: 0 });
+      dtypes[tensor.dtype] ??= { tensors: 0, parameters: 0 };
+      const summary = dtypes[tensor.dtype]!;
       summary.tensors++;
       summary.parameters += tensor.parameters;
     }

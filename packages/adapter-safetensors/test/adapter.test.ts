@@ -189,7 +189,11 @@ describe.each(backends())('SafetensorsAdapter on $name', ({ storage: makeStorage
       expect((metadata.model.parameters!.files as Array<{ name: string }>).map((file) => file.name)).toEqual(Object.keys(want.files).sort());
     }
     const loaded = await modelStore.load<LoadedSafetensors>('sharded', { modelId: 'by-index' });
-    expect(readdirSync(loaded.directory).filter((name) => name !== 'model-info.json').sort()).toEqual([...Object.keys(want.files), 'model.safetensors.index.json'].sort());
+    expect(
+      readdirSync(loaded.directory)
+        .filter((name) => name !== 'model-info.json')
+        .sort(),
+    ).toEqual([...Object.keys(want.files), 'model.safetensors.index.json'].sort());
     expect(loaded.index).toMatchObject({ name: 'model.safetensors.index.json', weightMap: want.weight_map, metadata: { total_size: want.total_size } });
     expect(loaded.parameters).toBe(want.parameters);
     for (const [shard, file] of Object.entries(want.files)) {

@@ -17,11 +17,7 @@ export default async function globalSetup() {
   const work = mkdtempSync(path.join(tmpdir(), 'modelstore-safetensors-'));
   globalThis.__safetensorsWork = work;
   globalThis.__safetensorsServers = [];
-  const [models, python, minio] = await Promise.all([
-    ensurePythonEnv({ variant: 'models' }),
-    ensurePythonEnv(),
-    startMinio({ buckets: [bucket] }).then((server) => (globalThis.__safetensorsServers.push(server), server)),
-  ]);
+  const [models, python, minio] = await Promise.all([ensurePythonEnv({ variant: 'models' }), ensurePythonEnv(), startMinio({ buckets: [bucket] }).then((server) => (globalThis.__safetensorsServers.push(server), server))]);
   const out = path.join(work, 'models');
   await promisify(execFile)(models.python, [path.join(here, 'python', 'make_models.py'), out], { timeout: 120_000 });
   process.env.MODELSTORE_SAFETENSORS_TEST = JSON.stringify({

@@ -25,7 +25,9 @@ describe('readSafetensorsHeader', () => {
     expect(padded.tensors.map((t) => t.name)).toEqual(['a']);
     const empty = await readSafetensorsHeader(craft(dir, 'empty.safetensors', {}, 0));
     expect(empty).toMatchObject({ tensors: [], parameters: 0, metadata: null });
-    const odd = await readSafetensorsHeader(craft(dir, 'odd.safetensors', { z: { dtype: 'F32', shape: [0, 5], data_offsets: [0, 0] }, q: { dtype: 'F4', shape: [2, 3], data_offsets: [0, 3] }, s: { dtype: 'F6_E2M3', shape: [4], data_offsets: [3, 6] } }, 6));
+    const odd = await readSafetensorsHeader(
+      craft(dir, 'odd.safetensors', { z: { dtype: 'F32', shape: [0, 5], data_offsets: [0, 0] }, q: { dtype: 'F4', shape: [2, 3], data_offsets: [0, 3] }, s: { dtype: 'F6_E2M3', shape: [4], data_offsets: [3, 6] } }, 6),
+    );
     expect(odd.tensors.map((t) => [t.name, t.parameters])).toEqual([
       ['z', 0],
       ['q', 6],

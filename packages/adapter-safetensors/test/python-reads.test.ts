@@ -19,7 +19,10 @@ describe('Python modelstore 0.0.82 on a safetensors model Node stored', () => {
     expect(seen.info.model.model_type).toEqual({ library: 'safetensors', type: 'safetensors-sharded', models: null });
     // Python keeps model.parameters as it was stored: every fact, nested lists and maps included.
     expect(seen.info.model.parameters).toEqual(metadata.model.parameters);
-    const sha = (file: string) => createHash('sha256').update(readFileSync(path.join(sharded, file))).digest('hex');
+    const sha = (file: string) =>
+      createHash('sha256')
+        .update(readFileSync(path.join(sharded, file)))
+        .digest('hex');
     expect(seen.downloaded).toEqual(
       Object.fromEntries(['model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors', 'model.safetensors.index.json', 'model-info.json'].sort().map((name) => [name, name === 'model-info.json' ? expect.any(String) : sha(name)])),
     );
