@@ -162,7 +162,11 @@ export class GgufAdapter implements ModelAdapter<GgufModel, LlamaModel> {
         try {
           return await getLlama({ build: 'never', usePrebuiltBinaries: true, skipDownload: true, progressLogs: false, ...this.options.llamaOptions });
         } catch (error) {
-          throw new MissingDependencyError('node-llama-cpp', `GgufAdapter.load: node-llama-cpp found no usable llama.cpp binary (${(error as Error)?.message ?? String(error)}); install node-llama-cpp with its optional @node-llama-cpp/<platform> package, or pass llamaOptions: { build: 'auto' } to let it build one`, { cause: error });
+          throw new MissingDependencyError(
+            'node-llama-cpp',
+            `GgufAdapter.load: node-llama-cpp found no usable llama.cpp binary (${(error as Error)?.message ?? String(error)}); install node-llama-cpp with its optional @node-llama-cpp/<platform> package, or pass llamaOptions: { build: 'auto' } to let it build one`,
+            { cause: error },
+          );
         }
       })();
       this.llama = attempt;

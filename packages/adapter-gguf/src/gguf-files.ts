@@ -100,12 +100,19 @@ export async function resolveGgufParts(model: string | readonly string[] | Uint8
     await requireFile(files[0]!);
     const parsed = await header(files[0]!);
     const count = integer(parsed.metadata['split.count']) ?? 1;
-    if (count > 1) throw new GgufHeaderError(`its header says it is part ${(integer(parsed.metadata['split.no']) ?? 0) + 1} of a ${count}-part split set, but its name is not <prefix>-0000i-of-0000N.gguf: rename the parts as llama.cpp names them`, files[0]!, 0);
+    if (count > 1)
+      throw new GgufHeaderError(
+        `its header says it is part ${(integer(parsed.metadata['split.no']) ?? 0) + 1} of a ${count}-part split set, but its name is not <prefix>-0000i-of-0000N.gguf: rename the parts as llama.cpp names them`,
+        files[0]!,
+        0,
+      );
     return [{ source: files[0]!, name: path.basename(files[0]!), header: parsed }];
   }
   const first = split.find((part) => part);
   if (!first || split.some((part) => !part || part.prefix !== first.prefix || part.count !== first.count)) {
-    throw new InvalidArgumentError(`${files.map((file) => JSON.stringify(path.basename(file))).join(', ')} are not the parts of one split set: every part must be named <prefix>-0000i-of-0000N.gguf with the same prefix and N`, { argument: 'model' });
+    throw new InvalidArgumentError(`${files.map((file) => JSON.stringify(path.basename(file))).join(', ')} are not the parts of one split set: every part must be named <prefix>-0000i-of-0000N.gguf with the same prefix and N`, {
+      argument: 'model',
+    });
   }
   const { prefix, count } = first;
   if (count < 1) throw new InvalidArgumentError(`${JSON.stringify(path.basename(files[0]!))} declares a split set of 0 parts`, { argument: 'model' });
@@ -142,7 +149,8 @@ export async function resolveGgufParts(model: string | readonly string[] | Uint8
     const declaredCount = integer(parsed.metadata['split.count']);
     const tensors = integer(parsed.metadata['split.tensors.count']);
     if (count > 1 || declaredCount !== undefined) {
-      if (no !== i || declaredCount !== count) throw new GgufHeaderError(`its header says split.no ${String(no)} and split.count ${String(declaredCount)}, its name part ${i + 1} of ${count} (split.no ${i}, split.count ${count} expected)`, file, 0);
+      if (no !== i || declaredCount !== count)
+        throw new GgufHeaderError(`its header says split.no ${String(no)} and split.count ${String(declaredCount)}, its name part ${i + 1} of ${count} (split.no ${i}, split.count ${count} expected)`, file, 0);
       if (tensors === undefined) throw new GgufHeaderError('a split part without split.tensors.count', file, 0);
       if (declaredTotal !== undefined && tensors !== declaredTotal) throw new GgufHeaderError(`split.tensors.count is ${tensors}, part 1 says ${declaredTotal}`, file, 0);
       declaredTotal = tensors;

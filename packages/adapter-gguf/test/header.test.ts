@@ -11,7 +11,7 @@ async function huggingFace(file: string) {
   let bytes = 0;
   const handle = await open(file, 'r');
   const counting = (async (_url: string, init?: RequestInit) => {
-    const [, start, end] = /bytes=(\d+)-(\d+)/.exec(String((init?.headers as Record<string, string>).Range))!;
+    const [, start, end] = /bytes=(\d+)-(\d+)/.exec(String((init?.headers as Record<string, string> | undefined)?.Range ?? ''))!;
     const from = Number(start);
     const to = Math.min(Number(end), size - 1);
     const buffer = Buffer.alloc(Math.max(0, to - from + 1));

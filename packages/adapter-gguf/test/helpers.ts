@@ -10,7 +10,10 @@ export interface GgufTestEnv {
   /** Where test/python/make_tiny_llama.py wrote the models and expected.json. */
   models: string;
   work: string;
+  /** The interpreter of the models' venv (gguf, numpy). */
   python: string;
+  /** The interpreter of the venv with Python modelstore 0.0.82. */
+  modelstorePython: string;
   minio: { endpoint: string; accessKeyId: string; secretAccessKey: string; bucket: string };
 }
 
