@@ -218,6 +218,43 @@ console.log('${flavour} ok', model.model_id);
     const result = run('node', [file], safetensorsProject, { allowFailure: true });
     check(result.status === 0 && /ok /.test(result.stdout), `${file} failed in the safetensors project:\n${result.stdout}\n${result.stderr}`);
   }
+  // 7. A transformers.js user's project before installing the runtime: core, storage-fs and the
+  // adapter only (@huggingface/transformers is an optional peer, so nothing of it is installed).
+  // A Hugging Face-layout folder whose ONNX protobuf is written byte by byte (one tensor kept
+  // as external data) is uploaded and its variant recorded; a copy whose external data points
+  // at ../../etc/passwd is refused with nothing committed; load says which package to install.
+  const transformersProject = newProject('transformers', [tarballs['@modelstore/core'], tarballs['@modelstore/storage-fs'], tarballs['@modelstore/adapter-transformers']]);
+  const transformersInstalled = [...installedPackages(transformersProject)];
+  check(!transformersInstalled.some((name) => /^@aws-sdk\/|^@google-cloud\/|^@azure\/|^onnxruntime|^@tensorflow\/|^@huggingface\/|^sharp$/.test(name)), `the transformers project installed ${transformersInstalled.join(', ')}`);
+  const transformersScript = (flavour) => `
+const field = (tag, bytes) => Buffer.concat([Buffer.from([tag, bytes.length]), bytes]);
+const entry = (key, value) => field(0x6a, Buffer.concat([field(0x0a, Buffer.from(key)), field(0x12, Buffer.from(value))]));
+const onnx = (location) => Buffer.concat([Buffer.from([0x08, 0x08]), field(0x3a, field(0x2a, Buffer.concat([field(0x42, Buffer.from('w')), entry('location', location), entry('length', '8'), Buffer.from([0x70, 0x01])])))]);
+const folder = (name, location) => { mkdirSync(name + '/onnx', { recursive: true }); writeFileSync(name + '/config.json', JSON.stringify({ model_type: 'bert', architectures: ['BertModel'] })); writeFileSync(name + '/onnx/model.onnx', onnx(location)); writeFileSync(name + '/onnx/model.onnx_data', Buffer.alloc(8)); };
+folder('good-${flavour}', 'model.onnx_data');
+folder('bad-${flavour}', '../../etc/passwd');
+const store = new ModelStore({ storage: new FileSystemStorage({ root: './registry-${flavour}' }), adapters: [new TransformersAdapter()], cacheDir: './cache-${flavour}' });
+const refused = await store.upload('bad', { model: './bad-${flavour}' }).catch((error) => error);
+if (refused?.code !== 'SOURCE_FILE' || refused.reason !== 'link-outside' || (await store.listDomains()).length !== 0) throw new Error('hostile external data not refused: ' + refused);
+const { model } = await store.upload('bert', { model: './good-${flavour}' });
+const variant = model.parameters.onnx[0];
+if (model.model_type.library !== 'transformers.js' || model.parameters.task !== 'feature-extraction' || variant.dtype !== 'fp32' || variant.external_data[0].file !== 'onnx/model.onnx_data') throw new Error('facts: ' + JSON.stringify(model.parameters));
+const missing = await store.load('bert').catch((error) => error);
+if (missing?.code !== 'MISSING_DEPENDENCY' || !missing.message.includes('npm install @huggingface/transformers')) throw new Error('load without the runtime: ' + missing);
+console.log('${flavour} ok', model.model_id);
+`;
+  writeFileSync(
+    path.join(transformersProject, 'esm.mjs'),
+    `import { ModelStore } from '@modelstore/core';\nimport { FileSystemStorage } from '@modelstore/storage-fs';\nimport { TransformersAdapter } from '@modelstore/adapter-transformers';\nimport { mkdirSync, writeFileSync } from 'node:fs';\n${transformersScript('esm')}`,
+  );
+  writeFileSync(
+    path.join(transformersProject, 'cjs.cjs'),
+    `const { ModelStore } = require('@modelstore/core');\nconst { FileSystemStorage } = require('@modelstore/storage-fs');\nconst { TransformersAdapter } = require('@modelstore/adapter-transformers');\nconst { mkdirSync, writeFileSync } = require('node:fs');\n(async () => {${transformersScript('cjs')}})().catch((error) => { console.error(error); process.exit(1); });\n`,
+  );
+  for (const file of ['esm.mjs', 'cjs.cjs']) {
+    const result = run('node', [file], transformersProject, { allowFailure: true });
+    check(result.status === 0 && /ok /.test(result.stdout), `${file} failed in the transformers project:\n${result.stdout}\n${result.stderr}`);
+  }
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
