@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { IntegrityError, type ModelStore, type Storage } from '@modelstore/core';
+import { IntegrityError, ModelStore, type Storage } from '@modelstore/core';
 import { FileSystemStorage } from '@modelstore/storage-fs';
 import { copyFileSync, cpSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
@@ -279,6 +279,13 @@ describe('SafetensorsAdapter', () => {
     const loaded = await modelStore.load<LoadedSafetensors>('cached');
     expect(readFileSync(path.join(loaded.directory, 'config.json'), 'utf8')).toBe('{"hidden_size": 4}');
     expect(readFileSync(path.join(loaded.directory, 'model.safetensors'))).toEqual(readFileSync(path.join(cache, 'blobs', 'a1b2')));
+  });
+
+  it('a store without the adapter names the package to install when it loads a safetensors model', async () => {
+    const storage = new FileSystemStorage({ root: workDir('registry') });
+    await store(storage).upload('weights', { model: path.join(models(), 'single', 'model.safetensors') });
+    const bare = new ModelStore({ storage, adapters: [], cacheDir: workDir('cache') });
+    await expect(bare.load('weights')).rejects.toMatchObject({ code: 'ADAPTER_NOT_FOUND', message: expect.stringContaining('install @modelstore/adapter-safetensors and pass new SafetensorsAdapter()') });
   });
 
   it('answers bad arguments with typed errors naming the problem', async () => {

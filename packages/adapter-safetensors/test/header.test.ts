@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { IntegrityError } from '@modelstore/core';
+import { statSync, truncateSync } from 'node:fs';
 import path from 'node:path';
 import { readSafetensorsHeader, SafetensorsFormatError } from '../src/index.js';
 import { craft, expected, testEnv, workDir } from './helpers.js';
@@ -34,6 +35,18 @@ describe('readSafetensorsHeader', () => {
       ['s', 4],
     ]);
     expect(odd.parameters).toBe(10);
+  });
+
+  it('validates a 4 GiB file by its header alone (a sparse file: its data is never read)', async () => {
+    const size = 4 * 1024 ** 3;
+    const dir = workDir('sparse');
+    const file = craft(dir, 'big.safetensors', { big: { dtype: 'F32', shape: [1024, 1024, 1024], data_offsets: [0, size] } }, 0);
+    const headerBytes = statSync(file).size;
+    truncateSync(file, headerBytes + size);
+    const started = performance.now();
+    const header = await readSafetensorsHeader(file);
+    expect(header).toMatchObject({ fileSize: headerBytes + size, parameters: 1024 ** 3, tensors: [{ name: 'big', fileOffsets: [headerBytes, headerBytes + size] }] });
+    expect(performance.now() - started).toBeLessThan(2000);
   });
 
   it.each(hostileHeaders)('refuses $what with an IntegrityError ($reason)', async ({ make, reason, message }) => {
