@@ -5,9 +5,9 @@
 // against the source file; a difference, a failed peer or a missing row fails the run.
 // Usage: node bench/run.mjs [--quick]   (--quick: smaller files, one repetition, and
 // bench/results-quick.json instead of results.json; `pnpm test` runs it as //#test:bench)
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { layout } from '@modelstore/core';
 import { FileSystemStorage } from '@modelstore/storage-fs';
+import { S3Storage } from '@modelstore/storage-s3';
 import { ensurePythonEnv, startMinio, startS3Server } from '@modelstore/test-servers';
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -248,27 +248,30 @@ try {
       }),
     };
   };
-  const index = { models: Object.fromEntries(Array.from({ length: count }, (_, i) => [metadataOf(i).id, created + i * 1000])) };
-  const seed = async (put) => {
+  // Written through the Storage interface, so that the index can carry the etag of each
+  // `versions/<id>.json` as the backend reports it: core uses an index entry only when the
+  // listing shows that very version of the document (see the index format in core).
+  const seed = async (storage) => {
+    const etags = {};
     for (let start = 0; start < count; start += 64) {
       await Promise.all(
         order.slice(start, start + 64).map(async (i) => {
           const { id, json } = metadataOf(i);
-          await put(layout.version('scale', id), json);
-          if (i % 50 === 0) await put(layout.stateVersion('scale', 'production', id), json);
+          etags[id] = (await storage.put(layout.version('scale', id), json)).etag;
+          if (i % 50 === 0) await storage.put(layout.stateVersion('scale', 'production', id), json);
         }),
       );
     }
-    await put(layout.domain('scale'), metadataOf(count - 1).json);
-    await put(layout.state('production'), JSON.stringify({ created: '2026/01/01/00:00:00', state_name: 'production' }));
-    await put(layout.index('scale'), JSON.stringify(index));
+    await storage.put(layout.domain('scale'), metadataOf(count - 1).json);
+    await storage.put(layout.state('production'), JSON.stringify({ created: '2026/01/01/00:00:00', state_name: 'production' }));
+    const models = Object.fromEntries(Array.from({ length: count }, (_, i) => [metadataOf(i).id, created + i * 1000]));
+    await storage.put(layout.index('scale'), JSON.stringify({ models, etags }));
   };
   const fsRoot = path.join(work, 'scale-registry');
-  const fsStorage = new FileSystemStorage({ root: fsRoot });
-  await seed((key, body) => fsStorage.put(key, body));
-  const client = new S3Client({ endpoint: s3.endpoint, forcePathStyle: true, region: 'us-east-1', credentials: s3.credentials });
-  await seed((key, body) => client.send(new PutObjectCommand({ Bucket: 'bench', Key: `scale/${key}`, Body: body })));
-  client.destroy();
+  await seed(new FileSystemStorage({ root: fsRoot }));
+  const s3Storage = new S3Storage({ bucket: 'bench', rootPrefix: 'scale', endpoint: s3.endpoint, forcePathStyle: true, region: 'us-east-1', credentials: s3.credentials });
+  await seed(s3Storage);
+  s3Storage.client.destroy();
   results.scenarios.scale = {};
   for (const backend of ['fs', 's3']) {
     const run = await scenario('scale', { backend, root: fsRoot, work, endpoint: s3.endpoint, credentials: s3.credentials, bucket: 'bench', rootPrefix: 'scale', someId: metadataOf(4321 % count).id });
