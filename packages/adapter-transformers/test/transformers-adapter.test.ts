@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { FeatureExtractionPipeline, PreTrainedModel, PreTrainedTokenizer, Tensor } from '@huggingface/transformers';
 import { DomainNotFoundError, InvalidArgumentError, ModelStore, SourceFileError, UnsafeArchiveError, type ModelAdapter, type SavedModel, type Storage } from '@modelstore/core';
 import { run as runCli } from '@modelstore/cli';
-import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
@@ -18,7 +18,11 @@ let guard: ReturnType<typeof guardNetwork>;
 beforeAll(() => {
   guard = guardNetwork();
 });
-afterAll(() => guard.restore());
+afterAll(() => {
+  guard.restore();
+  // No test of this file, the loads included, tried to reach anything but 127.0.0.1.
+  expect(guard.attempts).toEqual([]);
+});
 
 /** What the metadata must record about the fixture, from the files on disk (not from the code under test). */
 function expectedFacts(): TransformersFolderFacts {
@@ -253,6 +257,59 @@ describe('TransformersAdapter, beyond one backend', () => {
     await expect(fetch('http://127.0.0.2:59999/')).rejects.toThrow();
     expect(guard.attempts.slice(before)).toEqual(['127.0.0.2:59999']);
     guard.attempts.splice(before);
+  });
+});
+
+describe('TransformersAdapter folder layouts', () => {
+  it('follows file links out of a Hugging Face cache snapshot, skips .git, and refuses a folder link that leads outside', async () => {
+    const cache = freshFolder(env, 'hf-cache');
+    const blobs = path.join(cache, 'blobs');
+    const snapshot = path.join(cache, 'snapshots', 'main');
+    mkdirSync(blobs);
+    mkdirSync(path.join(snapshot, 'onnx'), { recursive: true });
+    for (const [index, name] of modelFiles.entries()) {
+      cpSync(path.join(env.fixtures.model, name), path.join(blobs, `blob${index}`));
+      symlinkSync(path.join(blobs, `blob${index}`), path.join(snapshot, name));
+    }
+    mkdirSync(path.join(snapshot, '.git'));
+    writeFileSync(path.join(snapshot, '.git', 'HEAD'), 'ref: refs/heads/main\n');
+    const storage = storageFor(env, 'file system');
+    const store = storeFor(env, storage);
+    const { model } = await store.upload('bert', { model: snapshot });
+    expect(model.parameters).toEqual(expectedFacts());
+    const to = path.join(freshFolder(env, 'download'), 'snapshot');
+    await store.download('bert', { to });
+    expect(listFiles(to)).toEqual(['model-info.json', ...modelFiles].sort());
+    for (const name of modelFiles) expect(lstatSync(path.join(to, name)).isFile()).toBe(true);
+    const extractor = await store.load<FeatureExtractionPipeline>('bert');
+    expectEmbeddings(await embed(extractor), 'fp32');
+    await extractor.dispose();
+
+    symlinkSync(blobs, path.join(snapshot, 'elsewhere'));
+    await expect(store.upload('bert', { model: snapshot })).rejects.toMatchObject({ code: 'SOURCE_FILE', reason: 'link-outside' });
+    expect(await store.listModels('bert')).toEqual([model.model_id]);
+  });
+
+  it('loads a folder whose .onnx files sit at its top (no onnx/ subfolder)', async () => {
+    const flat = freshFolder(env, 'flat');
+    for (const name of modelFiles) cpSync(path.join(env.fixtures.model, name), path.join(flat, path.basename(name)));
+    const store = storeFor(env, storageFor(env, 'file system'));
+    const { model } = await store.upload('bert', { model: flat });
+    expect((model.parameters as unknown as TransformersFolderFacts).onnx.map((variant) => [variant.file, variant.dtype, variant.external_data.map((data) => data.file)])).toEqual([
+      ['model.onnx', 'fp32', ['model.onnx_data']],
+      ['model_quantized.onnx', 'q8', []],
+    ]);
+    const extractor = await store.load<FeatureExtractionPipeline>('bert');
+    expectEmbeddings(await embed(extractor), 'fp32');
+    await extractor.dispose();
+  });
+
+  it('refuses an .onnx file that is not an ONNX protobuf, at upload and at load', async () => {
+    const folder = freshFolder(env, 'garbage');
+    cpSync(env.fixtures.model, folder, { recursive: true });
+    writeFileSync(path.join(folder, 'onnx/model_fp16.onnx'), Buffer.from([0x0a, 0xff, 0xff, 0xff, 0x0f, 1, 2, 3]));
+    await expect(new TransformersAdapter().save(folder)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('onnx/model_fp16.onnx in ') as unknown as string });
+    await expect(loadTransformersFolder(folder, { task: 'feature-extraction' })).rejects.toMatchObject({ code: 'INTEGRITY' });
   });
 });
 
