@@ -37,11 +37,31 @@ function transformersJs(parameters: Record<string, unknown>): AdapterSummary {
   return { lines, hide: ['onnx'] };
 }
 
+/** `@modelstore/adapter-gguf`: architecture, parameters, file type, context, tokenizer, chat template and files on one line. */
+function gguf(parameters: Record<string, unknown>): AdapterSummary {
+  const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+  const files = Array.isArray(parameters.files) ? parameters.files.length : undefined;
+  const tokenizer = text(parameters.tokenizer_model);
+  const line = [
+    text(parameters.architecture) ?? 'unknown architecture',
+    `${count(parameters.parameter_count)} parameters`,
+    text(parameters.file_type) && `file type ${text(parameters.file_type)}`,
+    typeof parameters.context_length === 'number' && `context ${count(parameters.context_length)} tokens`,
+    tokenizer && `tokenizer ${tokenizer}${typeof parameters.vocab_size === 'number' ? ` (${count(parameters.vocab_size)} tokens)` : ''}`,
+    parameters.chat_template === true ? 'chat template' : 'no chat template',
+    files !== undefined && `${files} file${files === 1 ? '' : 's'}${files > 1 ? ' (split)' : ''}${typeof parameters.size === 'number' ? `, ${formatBytes(parameters.size)}` : ''}`,
+  ]
+    .filter(Boolean)
+    .join(', ');
+  return { lines: [['gguf', line]], hide: [] };
+}
+
 /** The summary of `metadata`'s library, or none. */
 export function adapterSummary(metadata: ModelMetadata): AdapterSummary {
   const parameters = metadata.model.parameters;
   if (!parameters || typeof parameters !== 'object') return { lines: [], hide: [] };
   if (metadata.model.model_type?.library === 'safetensors') return safetensors(parameters as Record<string, unknown>);
   if (metadata.model.model_type?.library === 'transformers.js') return transformersJs(parameters as Record<string, unknown>);
+  if (metadata.model.model_type?.library === 'gguf') return gguf(parameters as Record<string, unknown>);
   return { lines: [], hide: [] };
 }
