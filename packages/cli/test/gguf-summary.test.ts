@@ -9,7 +9,17 @@ function metadata(parameters: Record<string, unknown>): ModelMetadata {
 describe('modelstore info: the line for a GGUF model', () => {
   it('architecture, parameters, file type, context, tokenizer, chat template and files', () => {
     const summary = adapterSummary(
-      metadata({ architecture: 'llama', parameter_count: 112192, file_type: 'Q4_K_M', context_length: 4096, tokenizer_model: 'llama', vocab_size: 32000, chat_template: true, files: ['a-00001-of-00002.gguf', 'a-00002-of-00002.gguf'], size: 3 * 1024 * 1024 }),
+      metadata({
+        architecture: 'llama',
+        parameter_count: 112192,
+        file_type: 'Q4_K_M',
+        context_length: 4096,
+        tokenizer_model: 'llama',
+        vocab_size: 32000,
+        chat_template: true,
+        files: ['a-00001-of-00002.gguf', 'a-00002-of-00002.gguf'],
+        size: 3 * 1024 * 1024,
+      }),
     );
     expect(summary.lines).toHaveLength(1);
     expect(summary.lines[0]![0]).toBe('gguf');
