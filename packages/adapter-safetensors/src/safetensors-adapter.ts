@@ -18,8 +18,8 @@ export type SafetensorsModel = string | string[];
 export interface SafetensorsAdapterOptions {
   /**
    * How many tensors `model.parameters.tensors` lists (default 256, at most 10,000): the first
-   * ones by file name, then tensor name. Counts, dtypes and parameters always cover every
-   * tensor; `load` returns the full headers.
+   * ones by file name, then tensor name, and no more than 64 KiB of JSON. Counts, dtypes and
+   * parameters always cover every tensor; `load` returns the full headers.
    */
   maxListedTensors?: number;
 }
@@ -64,8 +64,14 @@ export interface SafetensorsDtypeSummary {
 
 const indexSuffix = '.safetensors.index.json';
 const weightsSuffix = '.safetensors';
-const metadataBudget = 16 * 1024;
-const listedFilesBound = 1024;
+/** At most this many bytes of JSON for one `__metadata__` (or the index's `metadata`)... */
+const metadataBytes = 16 * 1024;
+/** ...and this many for all of them together. */
+const metadataTotalBytes = 64 * 1024;
+/** At most this many bytes of JSON for the tensor list. */
+const listedTensorsBytes = 64 * 1024;
+/** At most this many files listed. */
+const listedFilesBound = 256;
 
 function isWeights(name: string): boolean {
   return name.endsWith(weightsSuffix);
@@ -194,19 +200,38 @@ async function inspect(files: Map<string, string>, where: string): Promise<Inspe
   return inspected;
 }
 
-/** `__metadata__` as recorded: whole when its JSON fits 16 KiB, else the entries that fit. */
-function boundedMetadata(metadata: Record<string, unknown> | null): { metadata: Record<string, unknown> | null; truncated: boolean } {
-  if (metadata === null) return { metadata: null, truncated: false };
-  if (JSON.stringify(metadata).length <= metadataBudget) return { metadata: { ...metadata }, truncated: false };
-  const kept: Record<string, unknown> = {};
-  let used = 2;
-  for (const key of Object.keys(metadata).sort()) {
-    const cost = JSON.stringify(key).length + JSON.stringify(metadata[key]).length + 2;
-    if (used + cost > metadataBudget) continue;
-    kept[key] = metadata[key];
-    used += cost;
+/** Bytes of `value` as JSON (UTF-8). */
+function jsonBytes(value: unknown): number {
+  return Buffer.byteLength(JSON.stringify(value) ?? 'null');
+}
+
+/** Spends one budget of bytes across the recorded metadata objects. */
+class Budget {
+  constructor(private left: number) {}
+  /** `metadata` whole when its JSON fits `each` bytes and the budget, else the entries that fit (by key). */
+  take(metadata: Record<string, unknown> | null, each: number): { metadata: Record<string, unknown> | null; truncated: boolean } {
+    if (metadata === null) return { metadata: null, truncated: false };
+    const limit = Math.min(each, this.left);
+    const whole = jsonBytes(metadata);
+    if (whole <= limit) {
+      this.left -= whole;
+      return { metadata: { ...metadata }, truncated: false };
+    }
+    const kept: Record<string, unknown> = {};
+    let used = 2;
+    for (const key of Object.keys(metadata).sort()) {
+      const cost = jsonBytes(key) + jsonBytes(metadata[key]) + 2;
+      if (used + cost > limit) continue;
+      kept[key] = metadata[key];
+      used += cost;
+    }
+    this.left -= used;
+    return { metadata: kept, truncated: true };
   }
-  return { metadata: kept, truncated: true };
+}
+
+function byName<T extends { name: string }>(a: T, b: T): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
 function describe(inspected: Inspected, maxListedTensors: number): Record<string, unknown> {
@@ -215,7 +240,9 @@ function describe(inspected: Inspected, maxListedTensors: number): Record<string
   let parameters = 0;
   let dataBytes = 0;
   const listed: Array<Record<string, unknown>> = [];
-  const files = [...inspected.files].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  let listBytes = 2;
+  let listFull = false;
+  const files = [...inspected.files].sort(byName);
   for (const { name, header } of files) {
     tensorCount += header.tensors.length;
     parameters += header.parameters;
@@ -226,13 +253,20 @@ function describe(inspected: Inspected, maxListedTensors: number): Record<string
       summary.tensors++;
       summary.parameters += tensor.parameters;
     }
-    if (listed.length < maxListedTensors) {
-      const byName = [...header.tensors].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-      for (const tensor of byName.slice(0, maxListedTensors - listed.length)) listed.push({ name: tensor.name, dtype: tensor.dtype, shape: tensor.shape, file: name });
+    for (const tensor of listFull ? [] : [...header.tensors].sort(byName)) {
+      const entry = { name: tensor.name, dtype: tensor.dtype, shape: tensor.shape, file: name };
+      const cost = jsonBytes(entry) + 1;
+      if (listed.length >= maxListedTensors || listBytes + cost > listedTensorsBytes) {
+        listFull = true;
+        break;
+      }
+      listed.push(entry);
+      listBytes += cost;
     }
   }
   const sortedDtypes = Object.fromEntries(Object.entries(dtypes).sort(([a], [b]) => (a < b ? -1 : 1)));
-  const index = inspected.index && boundedMetadata(inspected.index.metadata);
+  const budget = new Budget(metadataTotalBytes);
+  const index = inspected.index && budget.take(inspected.index.metadata, metadataBytes);
   return {
     format: 'safetensors',
     sharded: inspected.index !== null,
@@ -242,7 +276,7 @@ function describe(inspected: Inspected, maxListedTensors: number): Record<string
     data_bytes: dataBytes,
     dtypes: sortedDtypes,
     files: files.slice(0, listedFilesBound).map(({ name, header }) => {
-      const { metadata, truncated } = boundedMetadata(header.metadata);
+      const { metadata, truncated } = budget.take(header.metadata, metadataBytes);
       return {
         name,
         size: header.fileSize,

@@ -281,6 +281,23 @@ describe('SafetensorsAdapter', () => {
     expect(readFileSync(path.join(loaded.directory, 'model.safetensors'))).toEqual(readFileSync(path.join(cache, 'blobs', 'a1b2')));
   });
 
+  it('keeps the recorded facts under 200 KiB whatever the headers hold: 300 files, 10,000-character tensor names, 20,000-character metadata values', async () => {
+    const dir = workDir('adversarial');
+    for (let i = 0; i < 300; i++) {
+      const name = `${String(i).padStart(3, '0')}-${'n'.repeat(10_000)}`;
+      craft(dir, `w${String(i).padStart(3, '0')}.safetensors`, { __metadata__: { short: 'kept', long: 'v'.repeat(20_000) }, [name]: { dtype: 'U8', shape: [1], data_offsets: [0, 1] } }, 1);
+    }
+    const saved = await adapter.save(dir);
+    const parameters = saved.parameters as Record<string, any>;
+    expect(Buffer.byteLength(JSON.stringify(parameters))).toBeLessThan(200 * 1024);
+    expect(parameters).toMatchObject({ file_count: 300, tensor_count: 300, total_parameters: 300, files_truncated: true, tensors_truncated: true });
+    expect(parameters.files).toHaveLength(256);
+    expect(parameters.files[0]).toEqual({ name: 'w000.safetensors', size: expect.any(Number), header_size: expect.any(Number), tensor_count: 1, parameters: 1, metadata: { short: 'kept' }, metadata_truncated: true });
+    expect(parameters.tensors.length).toBeGreaterThan(0);
+    expect(parameters.tensors.length).toBeLessThan(10);
+    expect(saved.files).toHaveLength(300);
+  });
+
   it('a store without the adapter names the package to install when it loads a safetensors model', async () => {
     const storage = new FileSystemStorage({ root: workDir('registry') });
     await store(storage).upload('weights', { model: path.join(models(), 'single', 'model.safetensors') });
