@@ -116,6 +116,7 @@ export interface TransformersFolderFacts {
 export interface TransformersFolder {
   /** The folder, as given. */
   directory: string;
+  /** What `upload` stores as `model.parameters`. */
   facts: TransformersFolderFacts;
   /** Every file and folder, relative to `directory` (sorted), ready for `SavedModel.files`. */
   entries: ArchiveEntry[];
@@ -129,7 +130,21 @@ const skippedTopLevel = new Set(['.git', '.cache']);
 /** config.json is small (kilobytes); a larger one is refused rather than read into memory. */
 const maxConfigBytes = 16 * 1024 * 1024;
 
-/** The task a transformers.js pipeline runs for a model of this architecture, when the name says it. */
+/**
+ * The task a transformers.js pipeline runs for a model of this architecture, when the
+ * class name says it (the conventions of Hugging Face transformers' model classes):
+ * `...ForSequenceClassification` → `text-classification`, `...ForTokenClassification` →
+ * `token-classification`, `...ForQuestionAnswering` → `question-answering`,
+ * `...ForMaskedLM` → `fill-mask`, `...ForCausalLM`/`...LMHeadModel` → `text-generation`,
+ * `...ForImageClassification`, `...ForAudioClassification`, `...ForObjectDetection`,
+ * `...ForDepthEstimation`, Whisper → `automatic-speech-recognition`, T5/BART-like
+ * `...ForConditionalGeneration` → `text2text-generation`, and the bare encoders
+ * (`BertModel`, `RobertaModel`, `MPNetModel`, ...) → `feature-extraction`.
+ *
+ * @param architectures `config.json`'s `architectures`, e.g. `["BertModel"]`; the first that names a task wins
+ * @param modelType `config.json`'s `model_type`, e.g. `bert` (tells Whisper and T5-like models apart)
+ * @returns the task, or `null` when no name says it (then pass the task yourself)
+ */
 export function taskFromArchitectures(architectures: readonly string[], modelType: string): TransformersTask | null {
   const encoderDecoderText = new Set(['t5', 'mt5', 'longt5', 'bart', 'mbart', 'marian', 'm2m_100', 'pegasus', 'blenderbot', 'blenderbot-small', 'flan-t5']);
   for (const name of architectures) {

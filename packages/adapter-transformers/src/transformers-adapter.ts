@@ -286,7 +286,9 @@ function isFolderWithConfig(candidate: string): boolean {
  * PyTorch `save_pretrained` output).
  */
 export class TransformersAdapter implements ModelAdapter<TransformersModel, unknown> {
+  /** The adapter contract this implements (`v1`, checked by `ModelStore`). */
   readonly specificationVersion = 'v1' as const;
+  /** `model.model_type.library` of the models it stores and loads: `transformers.js`. */
   readonly library = transformersLibrary;
   private readonly options: TransformersLoadOptions;
 
