@@ -28,6 +28,7 @@ const results = await Promise.allSettled([
   timed('fake-gcs-server', servers.ensureFakeGcsServer),
   timed('python venv', () => servers.ensurePythonEnv()),
   timed('python venv (adapter test models)', () => servers.ensurePythonEnv({ variant: 'models' })),
+  timed('python venv (bench peers: MLflow)', () => servers.ensurePythonEnv({ variant: 'bench' })),
 ]);
 const failures = results.filter((result) => result.status === 'rejected');
 for (const failure of failures) console.error(`test-env: ${failure.reason?.message ?? failure.reason}`);
