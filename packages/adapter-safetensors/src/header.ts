@@ -108,6 +108,15 @@ export class SafetensorsFormatError extends IntegrityError {
   ) {
     super(`${file} is not a valid safetensors ${reason === 'index-mismatch' ? 'set' : 'file'}: ${message}. Nothing was uploaded.`, options);
   }
+
+  /**
+   * True for a `SafetensorsFormatError` from this or another copy of the package: an
+   * `IntegrityError` with a string `reason` and `file`. (`IntegrityError.isInstance` is true
+   * for it too.)
+   */
+  static override isInstance(error: unknown): error is SafetensorsFormatError {
+    return IntegrityError.isInstance(error) && typeof (error as { reason?: unknown }).reason === 'string' && typeof (error as { file?: unknown }).file === 'string';
+  }
 }
 
 const whitespace = new Set([0x20, 0x09, 0x0a, 0x0d]);

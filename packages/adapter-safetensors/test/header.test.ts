@@ -49,11 +49,17 @@ describe('readSafetensorsHeader', () => {
     expect(performance.now() - started).toBeLessThan(2000);
   });
 
+  it('SafetensorsFormatError.isInstance is false for other integrity errors', () => {
+    expect(SafetensorsFormatError.isInstance(new IntegrityError('hash mismatch'))).toBe(false);
+    expect(SafetensorsFormatError.isInstance(new Error('x'))).toBe(false);
+  });
+
   it.each(hostileHeaders)('refuses $what with an IntegrityError ($reason)', async ({ make, reason, message }) => {
     const file = make(workDir('hostile'));
     const error = await readSafetensorsHeader(file).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SafetensorsFormatError);
     expect(IntegrityError.isInstance(error)).toBe(true);
+    expect(SafetensorsFormatError.isInstance(error)).toBe(true);
     expect(error).toMatchObject({ code: 'INTEGRITY', reason, file });
     expect((error as Error).message).toMatch(message);
   });
