@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import type { ModelStore } from '@modelstore/core';
+import { ModelStore } from '@modelstore/core';
+import { FileSystemStorage } from '@modelstore/storage-fs';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { LlamaModel, Token } from 'node-llama-cpp';
@@ -126,6 +127,13 @@ describe('GgufAdapter inputs and options', () => {
     const { store: tooLong } = createStore('fs', new GgufAdapter({ ...cpuOptions, contextSize: 100_000 }));
     await tooLong.upload('tiny-llama', { model: model('tiny-llama.gguf') });
     await expect(tooLong.load('tiny-llama')).rejects.toMatchObject({ code: 'INVALID_OPTION', option: 'contextSize' });
+  });
+
+  it('a store without GgufAdapter says which package loads the model', async () => {
+    const { store, root } = createStore('fs');
+    await store.upload('tiny-llama', { model: model('tiny-llama.gguf') });
+    const without = new ModelStore({ storage: new FileSystemStorage({ root }), adapters: [], cacheDir: workDir('cache') });
+    await expect(without.load('tiny-llama')).rejects.toThrow(/install @modelstore\/adapter-gguf and pass new GgufAdapter\(\)/);
   });
 
   it('refuses bad options when the adapter is made', () => {

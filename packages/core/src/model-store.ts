@@ -530,6 +530,7 @@ const knownAdapters: Record<string, string> = {
   tensorflowjs: 'install @modelstore/adapter-tfjs and pass new TfjsAdapter()',
   'transformers.js': 'install @modelstore/adapter-transformers and pass new TransformersAdapter()',
   safetensors: 'install @modelstore/adapter-safetensors and pass new SafetensorsAdapter()',
+  gguf: 'install @modelstore/adapter-gguf and pass new GgufAdapter()',
 };
 
 function installHint(library: string): string {
