@@ -255,6 +255,42 @@ console.log('${flavour} ok', model.model_id);
     const result = run('node', [file], transformersProject, { allowFailure: true });
     check(result.status === 0 && /ok /.test(result.stdout), `${file} failed in the transformers project:\n${result.stdout}\n${result.stderr}`);
   }
+  // 8. A GGUF user's project before installing the runtime: core, storage-fs and the adapter only
+  // (node-llama-cpp is an optional peer: nothing of it, nor @huggingface/*, is installed). A
+  // one-tensor GGUF written byte by byte is uploaded with its header facts; a copy that declares
+  // 2^60 tensors is refused with nothing committed; load says which package to install.
+  const ggufProject = newProject('gguf', [tarballs['@modelstore/core'], tarballs['@modelstore/storage-fs'], tarballs['@modelstore/adapter-gguf']]);
+  const ggufInstalled = [...installedPackages(ggufProject)];
+  check(!ggufInstalled.some((name) => /^@aws-sdk\/|^@google-cloud\/|^@azure\/|^onnxruntime|^@tensorflow\/|^@huggingface\/|llama-cpp/.test(name)), `the gguf project installed ${ggufInstalled.join(', ')}`);
+  const ggufScript = (flavour) => `
+const str = (text) => { const bytes = Buffer.from(text); const length = Buffer.alloc(8); length.writeBigUInt64LE(BigInt(bytes.length)); return Buffer.concat([length, bytes]); };
+const u32 = (value) => { const bytes = Buffer.alloc(4); bytes.writeUInt32LE(value); return bytes; };
+const u64 = (value) => { const bytes = Buffer.alloc(8); bytes.writeBigUInt64LE(BigInt(value)); return bytes; };
+const header = Buffer.concat([Buffer.from('GGUF'), u32(3), u64(1), u64(1), str('general.architecture'), u32(8), str('llama'), str('w'), u32(2), u64(2), u64(3), u32(0), u64(0)]);
+const file = Buffer.concat([header, Buffer.alloc((32 - (header.length % 32)) % 32), Buffer.alloc(24)]);
+writeFileSync('tiny-${flavour}.gguf', file);
+const bad = Buffer.from(file); bad.writeBigUInt64LE(1n << 60n, 8); writeFileSync('bad-${flavour}.gguf', bad);
+const store = new ModelStore({ storage: new FileSystemStorage({ root: './registry-${flavour}' }), adapters: [new GgufAdapter()], cacheDir: './cache-${flavour}' });
+const refused = await store.upload('bad', { model: './bad-${flavour}.gguf' }).catch((error) => error);
+if (refused?.code !== 'INVALID_ARGUMENT' || !/2\\^60|1152921504606846976/.test(refused.message) || (await store.listDomains()).length !== 0) throw new Error('2^60 tensors not refused: ' + refused);
+const { model } = await store.upload('llm', { model: './tiny-${flavour}.gguf' });
+if (model.model_type.library !== 'gguf' || model.model_type.type !== 'llama' || model.parameters.parameter_count !== 6 || model.parameters.tensor_types.F32 !== 1) throw new Error('facts: ' + JSON.stringify(model.parameters));
+const missing = await store.load('llm').catch((error) => error);
+if (missing?.code !== 'MISSING_DEPENDENCY' || !missing.message.includes('npm install node-llama-cpp')) throw new Error('load without the runtime: ' + missing);
+console.log('${flavour} ok', model.model_id);
+`;
+  writeFileSync(
+    path.join(ggufProject, 'esm.mjs'),
+    `import { ModelStore } from '@modelstore/core';\nimport { FileSystemStorage } from '@modelstore/storage-fs';\nimport { GgufAdapter } from '@modelstore/adapter-gguf';\nimport { writeFileSync } from 'node:fs';\n${ggufScript('esm')}`,
+  );
+  writeFileSync(
+    path.join(ggufProject, 'cjs.cjs'),
+    `const { ModelStore } = require('@modelstore/core');\nconst { FileSystemStorage } = require('@modelstore/storage-fs');\nconst { GgufAdapter } = require('@modelstore/adapter-gguf');\nconst { writeFileSync } = require('node:fs');\n(async () => {${ggufScript('cjs')}})().catch((error) => { console.error(error); process.exit(1); });\n`,
+  );
+  for (const file of ['esm.mjs', 'cjs.cjs']) {
+    const result = run('node', [file], ggufProject, { allowFailure: true });
+    check(result.status === 0 && /ok /.test(result.stdout), `${file} failed in the gguf project:\n${result.stdout}\n${result.stderr}`);
+  }
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
