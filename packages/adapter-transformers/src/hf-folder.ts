@@ -435,19 +435,24 @@ export async function inspectTransformersFolder(directory: string, task?: string
 }
 
 /**
- * Lists an extracted model folder's files (for the checks `load` repeats on what it is
- * about to hand to the runtime). Links and special files cannot be there: core's
- * extraction refuses them.
+ * Lists a model folder's files for the checks `load` repeats on what it is about to hand
+ * to the runtime: an extracted archive (where core's extraction allows no links) or a
+ * folder of the user's, such as a Hugging Face cache snapshot, whose links are followed
+ * as transformers.js follows them (a link to a folder only once on a path: no cycles).
  */
 export async function listExtractedFiles(directory: string): Promise<WalkedFile[]> {
   const out: WalkedFile[] = [];
-  const visit = async (folder: string, prefix: string): Promise<void> => {
+  const visit = async (folder: string, prefix: string, ancestors: Set<string>): Promise<void> => {
     for (const entry of await readdir(folder, { withFileTypes: true })) {
       const full = path.join(folder, entry.name);
-      if (entry.isDirectory()) await visit(full, `${prefix}${entry.name}/`);
-      else if (entry.isFile()) out.push({ relative: `${prefix}${entry.name}`, source: full, size: (await stat(full)).size });
+      const info = entry.isSymbolicLink() ? await stat(full).catch(() => undefined) : entry;
+      if (!info) continue; // a dangling link: the checks report the file as missing if a model needs it
+      if (info.isDirectory()) {
+        const real = await realpath(full);
+        if (!ancestors.has(real)) await visit(full, `${prefix}${entry.name}/`, new Set(ancestors).add(real));
+      } else if (info.isFile()) out.push({ relative: `${prefix}${entry.name}`, source: full, size: (await stat(full)).size });
     }
   };
-  await visit(directory, '');
+  await visit(directory, '', new Set([await realpath(directory)]));
   return out;
 }

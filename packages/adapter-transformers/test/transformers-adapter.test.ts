@@ -284,6 +284,10 @@ describe('TransformersAdapter folder layouts', () => {
     const extractor = await store.load<FeatureExtractionPipeline>('bert');
     expectEmbeddings(await embed(extractor), 'fp32');
     await extractor.dispose();
+    // The snapshot itself, links and all, loads as it is.
+    const direct = await loadTransformersFolder<FeatureExtractionPipeline>(snapshot, { dtype: 'q8' });
+    expectEmbeddings(await embed(direct), 'q8');
+    await direct.dispose();
 
     symlinkSync(blobs, path.join(snapshot, 'elsewhere'));
     await expect(store.upload('bert', { model: snapshot })).rejects.toMatchObject({ code: 'SOURCE_FILE', reason: 'link-outside' });
