@@ -311,7 +311,10 @@ export async function checkOnnxFiles(directory: string, files: ReadonlyArray<{ r
       const what = `${file.relative} keeps tensor ${JSON.stringify(item.tensor)} as external data at ${JSON.stringify(item.location)}`;
       if ('refused' in resolved) {
         if (stage === 'load') {
-          throw new UnsafeArchiveError(file.relative, `${what}, ${resolved.refused}: a runtime would read a file outside the model folder; it was not loaded`);
+          const error = new UnsafeArchiveError(file.relative, `${what}, ${resolved.refused}`);
+          // The class's own message speaks of extracting; here the files are on disk already and nothing was opened.
+          error.message = `Refusing to load ${directory}: ${what}, ${resolved.refused}. onnxruntime would read a file outside the model folder; nothing was loaded.`;
+          throw error;
         }
         throw new SourceFileError(
           path.join(directory, file.relative),
