@@ -1,7 +1,8 @@
-import { InvalidArgumentError, ModelStoreError, SourceFileError } from '@modelstore/core';
+import { InvalidArgumentError, SourceFileError } from '@modelstore/core';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { GgufHeaderError, type GgufHeader, type GgufValue, readGgufHeader } from './gguf-header.js';
+import { sourceError } from './source-error.js';
 
 /**
  * The name llama.cpp gives the parts of a split model (`LLAMA_SPLIT_PATH`, "%s-%05d-of-%05d.gguf"
@@ -30,23 +31,6 @@ export interface GgufPart {
   header: GgufHeader;
 }
 
-const errnoReasons: Record<string, [SourceFileError['reason'], string]> = {
-  ENOENT: ['missing', 'it does not exist'],
-  ENOTDIR: ['missing', 'it does not exist (a folder on its path is a file)'],
-  ELOOP: ['link-cycle', 'it is a link that leads into a loop of links'],
-  EACCES: ['unreadable', 'permission denied'],
-  EPERM: ['unreadable', 'the operation is not permitted'],
-  EISDIR: ['special', 'it is a folder, not a .gguf file'],
-};
-
-/** A failed file system call on `file` as a `SourceFileError` naming it (modelstore errors pass through). */
-export function sourceError(file: string, error: unknown, context = ''): ModelStoreError {
-  if (ModelStoreError.isInstance(error)) return error;
-  const code = (error as { code?: unknown } | undefined)?.code;
-  const [reason, why] = (typeof code === 'string' && errnoReasons[code]) || ['unreadable', `it could not be read (${typeof code === 'string' ? code : String((error as Error)?.message ?? error)})`];
-  return new SourceFileError(file, reason, `Cannot store ${JSON.stringify(file)} in the model: ${context}${why}. Nothing was uploaded.`, { cause: error });
-}
-
 async function requireFile(file: string, context = ''): Promise<void> {
   let info;
   try {
@@ -57,12 +41,8 @@ async function requireFile(file: string, context = ''): Promise<void> {
   if (!info.isFile()) throw new SourceFileError(file, 'special', `Cannot store ${JSON.stringify(file)} in the model: ${context}it is not a regular file. Nothing was uploaded.`);
 }
 
-async function header(file: string): Promise<GgufHeader> {
-  try {
-    return await readGgufHeader(file);
-  } catch (error) {
-    throw sourceError(file, error);
-  }
+function header(file: string): Promise<GgufHeader> {
+  return readGgufHeader(file);
 }
 
 function integer(value: GgufValue | undefined): number | undefined {

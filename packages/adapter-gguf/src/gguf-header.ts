@@ -1,15 +1,16 @@
 import { InvalidArgumentError } from '@modelstore/core';
-import { type FileHandle, open } from 'node:fs/promises';
+import { type FileHandle, open, stat } from 'node:fs/promises';
 import { type GgmlType, ggmlTypes } from './ggml-types.js';
+import { sourceError } from './source-error.js';
 
 /**
  * The GGUF value types, by their id in the file (`gguf_type` of the GGUF spec:
  * https://github.com/ggml-org/ggml/blob/master/docs/gguf.md).
  */
-const valueTypes = ['UINT8', 'INT8', 'UINT16', 'INT16', 'UINT32', 'INT32', 'FLOAT32', 'BOOL', 'STRING', 'ARRAY', 'UINT64', 'INT64', 'FLOAT64'] as const;
+const valueTypes: readonly GgufValueType[] = ['UINT8', 'INT8', 'UINT16', 'INT16', 'UINT32', 'INT32', 'FLOAT32', 'BOOL', 'STRING', 'ARRAY', 'UINT64', 'INT64', 'FLOAT64'];
 
-/** A GGUF metadata value type name: `UINT8` ... `FLOAT64`, `STRING`, `ARRAY`. */
-export type GgufValueType = (typeof valueTypes)[number];
+/** A GGUF metadata value type name (ids 0 to 12 in the file, in this order). */
+export type GgufValueType = 'UINT8' | 'INT8' | 'UINT16' | 'INT16' | 'UINT32' | 'INT32' | 'FLOAT32' | 'BOOL' | 'STRING' | 'ARRAY' | 'UINT64' | 'INT64' | 'FLOAT64';
 
 /** Bytes each element of a value type takes at least (a string: its 8-byte length; v1 files: 4). */
 const minimumSize: Record<GgufValueType, number> = { UINT8: 1, INT8: 1, UINT16: 2, INT16: 2, UINT32: 4, INT32: 4, FLOAT32: 4, BOOL: 1, STRING: 8, ARRAY: 12, UINT64: 8, INT64: 8, FLOAT64: 8 };
@@ -327,25 +328,30 @@ function tensorBytes(cursor: Cursor, ggml: GgmlType | undefined, shape: number[]
  * @param source a path to a `.gguf` file, or its bytes
  * @throws GgufHeaderError (an `InvalidArgumentError`) when the header cannot be read or
  *   declares more than the file holds
- * @throws SourceFileError is not thrown here: a missing or unreadable path rejects with
- *   the file system's error, which {@link GgufAdapter} turns into a `SourceFileError`
+ * @throws SourceFileError when the path is missing (`missing`), is a folder (`special`) or
+ *   cannot be read (`unreadable`), with the file system's error as `cause`
  */
 export async function readGgufHeader(source: string | Uint8Array, options: GgufReadOptions = {}): Promise<GgufHeader> {
   let handle: FileHandle | undefined;
   let cursor: Cursor;
   if (typeof source === 'string') {
-    handle = await open(source, 'r');
     try {
+      // stat first: opening a FIFO for reading would wait for a writer.
+      const kind = await stat(source);
+      if (!kind.isFile()) throw Object.assign(new Error('not a regular file'), { code: kind.isDirectory() ? 'EISDIR' : 'ENOTFILE' });
+      handle = await open(source, 'r');
       cursor = new Cursor(source, (await handle.stat()).size, handle);
     } catch (error) {
-      await handle.close();
-      throw error;
+      await handle?.close();
+      throw sourceError(source, error);
     }
   } else {
     cursor = new Cursor('<bytes>', source.byteLength, undefined, source);
   }
   try {
     return await readHeader(cursor, { maxStringBytes: options.maxStringBytes ?? 16 * 1024 * 1024, maxArrayDepth: options.maxArrayDepth ?? 4 });
+  } catch (error) {
+    throw sourceError(cursor.file, error);
   } finally {
     await handle?.close();
   }

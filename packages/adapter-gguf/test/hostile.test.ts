@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { InvalidArgumentError, SourceFileError } from '@modelstore/core';
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { GgufAdapter, GgufHeaderError } from '../src/index.js';
@@ -93,5 +94,18 @@ describe('GgufAdapter refuses split sets whose parts disagree', () => {
     mkdirSync(folder);
     await expect(adapter.save(folder)).rejects.toMatchObject({ code: 'SOURCE_FILE', reason: 'special' });
     await expect(adapter.save(new Uint8Array([0x47, 0x47, 0x55, 0x46, 3, 0, 0, 0]))).rejects.toThrow(/<bytes>: not a readable GGUF model: the file ends inside the tensor count \(8 bytes needed, 0 left: truncated\)/);
+  });
+});
+
+describe('readGgufHeader on paths it cannot read', () => {
+  it('a missing path, a folder and a FIFO: SourceFileError, no raw file system error, no wait for a writer', async () => {
+    const { readGgufHeader } = await import('../src/index.js');
+    const folder = workDir('paths');
+    await expect(readGgufHeader(path.join(folder, 'missing.gguf'))).rejects.toMatchObject({ code: 'SOURCE_FILE', reason: 'missing' });
+    await expect(readGgufHeader(folder)).rejects.toMatchObject({ code: 'SOURCE_FILE', reason: 'special' });
+    const fifo = path.join(folder, 'pipe.gguf');
+    execFileSync('mkfifo', [fifo]);
+    await expect(readGgufHeader(fifo)).rejects.toMatchObject({ code: 'SOURCE_FILE', reason: 'special' });
+    await expect(new GgufAdapter().save(fifo)).rejects.toMatchObject({ code: 'SOURCE_FILE', reason: 'special' });
   });
 });
