@@ -150,6 +150,8 @@ describe.each(backends())('SafetensorsAdapter on $name', ({ storage: makeStorage
     });
     expect(Object.keys(dtypes).sort()).toEqual(['BF16', 'BOOL', 'F16', 'F32', 'F64', 'I32', 'I64', 'U8']);
 
+    const to = await modelStore.download('single', { modelId: 'single-v1', to: path.join(workDir('download'), 'out') });
+    expect(readFileSync(path.join(to, 'model.safetensors'))).toEqual(readFileSync(path.join(models(), 'single', 'model.safetensors')));
     const loaded = await modelStore.load<LoadedSafetensors>('single', { modelId: 'single-v1' });
     expect(readdirSync(loaded.directory)).toContain('model.safetensors');
     expect(loaded.files.map((file) => file.name)).toEqual(['model.safetensors']);
