@@ -182,10 +182,16 @@ describe('TransformersAdapter, beyond one backend', () => {
 
     transformers.env.allowLocalModels = false;
     try {
-      const again = await loadTransformersFolder<FeatureExtractionPipeline>(folder, { task: 'feature-extraction', dtype: 'q8' });
+      // Two loads at once: the switch stays on until the last one ends, then goes back.
+      const [again, other] = await Promise.all([
+        loadTransformersFolder<FeatureExtractionPipeline>(folder, { task: 'feature-extraction', dtype: 'q8' }),
+        loadTransformersFolder<FeatureExtractionPipeline>(folder, { task: 'feature-extraction', dtype: 'fp32' }),
+      ]);
       expect(transformers.env.allowLocalModels).toBe(false);
       expectEmbeddings(await embed(again), 'q8');
+      expectEmbeddings(await embed(other), 'fp32');
       await again.dispose();
+      await other.dispose();
     } finally {
       transformers.env.allowLocalModels = true;
     }
@@ -250,6 +256,13 @@ describe('TransformersAdapter, beyond one backend', () => {
     expect(stdout).toMatch(new RegExp(`onnx: +fp32 onnx/model\\.onnx ${fp32!.total_size >= 1024 ? '1\\.\\d KiB' : `${fp32!.total_size} B`} \\(with onnx/model\\.onnx_data\\)\n`));
     expect(stdout).toMatch(new RegExp(`onnx: +q8 onnx/model_quantized\\.onnx ${q8!.total_size >= 1024 ? '1\\.\\d KiB' : `${q8!.total_size} B`}\n`));
     expect(stdout).toContain('  onnx: 2 listed (--json prints them)\n');
+  });
+
+  it('names the package to install when a store without the adapter loads a transformers.js model', async () => {
+    const storage = storageFor(env, 'file system');
+    await storeFor(env, storage).upload('bert', { model: env.fixtures.model });
+    const bare = new ModelStore({ storage, cacheDir: freshFolder(env, 'cache') });
+    await expect(bare.load('bert')).rejects.toMatchObject({ code: 'ADAPTER_NOT_FOUND', message: expect.stringContaining('install @modelstore/adapter-transformers and pass new TransformersAdapter()') as unknown as string });
   });
 
   it('has a network guard that does refuse a connection (to 127.0.0.2, which is not allowed)', async () => {
