@@ -1,6 +1,7 @@
 import { InvalidArgumentError, InvalidOptionError, MissingDependencyError, type ModelAdapter, type ModelMetadata, ModelStoreError, type SavedModel } from '@modelstore/core';
 import { importOptional } from '@modelstore/core/internal';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Llama, LlamaModel, LlamaModelOptions, LlamaOptions } from 'node-llama-cpp';
 import { ggufFacts } from './gguf-facts.js';
@@ -58,6 +59,28 @@ function isGgufPath(model: unknown): model is string {
 }
 
 const magic = [0x47, 0x47, 0x55, 0x46]; // "GGUF"
+
+/**
+ * The version of `name` installed where the process runs (resolved from the current
+ * directory, as the application's own imports are), or null when it is not installed.
+ * Reads its package.json; never imports it (node-llama-cpp loads native code).
+ */
+function installedVersion(name: string): string | null {
+  try {
+    let directory = path.dirname(createRequire(path.join(process.cwd(), 'package.json')).resolve(name));
+    for (;;) {
+      const manifest = path.join(directory, 'package.json');
+      if (existsSync(manifest)) {
+        const parsed = JSON.parse(readFileSync(manifest, 'utf8')) as { name?: unknown; version?: unknown };
+        if (parsed.name === name) return typeof parsed.version === 'string' ? parsed.version : null;
+      }
+      if (path.dirname(directory) === directory) return null;
+      directory = path.dirname(directory);
+    }
+  } catch {
+    return null;
+  }
+}
 
 /**
  * Stores GGUF models (llama.cpp's format, https://github.com/ggml-org/ggml/blob/master/docs/gguf.md):
@@ -122,7 +145,7 @@ export class GgufAdapter implements ModelAdapter<GgufModel, LlamaModel> {
       files: parts.map((part) => ({ path: part.name, source: part.source })),
       type: facts.architecture ?? 'gguf',
       parameters: { ...facts },
-      dependencies: { 'node-llama-cpp': null },
+      dependencies: { 'node-llama-cpp': installedVersion('node-llama-cpp') },
     };
   }
 

@@ -69,6 +69,7 @@ describe.each(backends)('GgufAdapter on %s', (backend) => {
     const size = readFileSync(file).length;
     const uploaded = await store.upload('tiny-llama', { model: file, modelId: 'tiny-v1' });
     expect(uploaded.model.model_type).toEqual({ library: 'gguf', type: 'llama' });
+    expect(uploaded.code!.dependencies!['node-llama-cpp']).toBe('3.21.1');
     expect(await store.listModels('tiny-llama')).toEqual(['tiny-v1']);
     const info = await store.getModelInfo('tiny-llama', 'tiny-v1');
     expect(info.model.parameters).toEqual(expectedFacts(want, ['tiny-llama.gguf'], size));
