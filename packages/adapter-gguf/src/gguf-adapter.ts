@@ -205,7 +205,7 @@ export class GgufAdapter implements ModelAdapter<GgufModel, LlamaModel> {
 function firstGgufFile(directory: string, files: unknown): string {
   if (Array.isArray(files) && typeof files[0] === 'string') {
     const name = files[0];
-    if (name === path.basename(name) && name !== '..' && name !== '.' && !name.includes('\\')) return name;
+    if (name === path.basename(name) && !name.includes('\\') && name.toLowerCase().endsWith('.gguf') && existsSync(path.join(directory, name))) return name;
   }
   let names: string[];
   try {

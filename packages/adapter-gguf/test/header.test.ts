@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { gguf } from '@huggingface/gguf';
 import { execFileSync } from 'node:child_process';
 import { open, stat } from 'node:fs/promises';
-import { ggmlTypes, type GgufArray, llamaFileTypes, maxKeptArrayLength, readGgufHeader } from '../src/index.js';
+import { ggmlTypes, type GgufArray, ggufFacts, llamaFileTypes, maxKeptArrayLength, readGgufHeader } from '../src/index.js';
 import { expected, model, testEnv } from './helpers.js';
 
 /** @huggingface/gguf 0.4.6 on a local file through its `fetch` option, counting the bytes it asks for and gets. */
@@ -94,6 +94,16 @@ describe('readGgufHeader', () => {
     const ours = Object.fromEntries(Object.entries(ggmlTypes).map(([id, type]) => [id, [type.name, type.blockSize, type.typeSize]]));
     expect(ours).toEqual(python.types);
     expect(llamaFileTypes).toEqual(python.ftypes);
+  });
+
+  it('reads the big-endian variant the gguf package writes: the same keys, values and tensor infos', async () => {
+    const little = await readGgufHeader(model('tiny-llama.gguf'));
+    const big = await readGgufHeader(model('tiny-llama-be.gguf'));
+    expect(big.littleEndian).toBe(false);
+    expect(little.littleEndian).toBe(true);
+    expect(big.metadata).toEqual(little.metadata);
+    expect(big.tensors).toEqual(little.tensors);
+    expect(ggufFacts([big], ['x.gguf'])).toEqual(ggufFacts([little], ['x.gguf']));
   });
 
   it('reads a header from bytes in memory, reporting the header length as bytes read', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { ModelStore } from '@modelstore/core';
+import { type ModelMetadata, ModelStore } from '@modelstore/core';
 import { FileSystemStorage } from '@modelstore/storage-fs';
-import { readFileSync, readdirSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { LlamaModel, Token } from 'node-llama-cpp';
 import { GgufAdapter } from '../src/index.js';
@@ -128,6 +128,28 @@ describe('GgufAdapter inputs and options', () => {
     const { store: tooLong } = createStore('fs', new GgufAdapter({ ...cpuOptions, contextSize: 100_000 }));
     await tooLong.upload('tiny-llama', { model: model('tiny-llama.gguf') });
     await expect(tooLong.load('tiny-llama')).rejects.toMatchObject({ code: 'INVALID_OPTION', option: 'contextSize' });
+  });
+
+  it('load without recorded files (a model another tool stored): the only .gguf, or the first split part, of the folder', async () => {
+    const want = expected();
+    const adapter = new GgufAdapter(cpuOptions);
+    const bare = { model: { domain: 'd', model_id: 'm', model_type: { library: 'gguf' } }, storage: { type: 'file_system' }, modelstore: '0.0.82' } as unknown as ModelMetadata;
+    const split = workDir('split');
+    for (const name of [...want.split_files].reverse()) copyFileSync(model(name), path.join(split, name));
+    const hostile = { ...bare, model: { ...bare.model, parameters: { files: ['../../tiny-llama.gguf'] } } } as unknown as ModelMetadata;
+    for (const metadata of [bare, hostile]) {
+      const llm = await adapter.load(split, metadata);
+      expect((llm.fileInfo.metadata as { split?: { count?: number } }).split?.count).toBe(3);
+      await llm.dispose();
+    }
+    const empty = workDir('empty');
+    await expect(adapter.load(empty, bare)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/holds no \.gguf file/) });
+    copyFileSync(model('tiny-llama.gguf'), path.join(empty, 'a.gguf'));
+    copyFileSync(model('tiny-llama.gguf'), path.join(empty, 'b.gguf'));
+    await expect(adapter.load(empty, bare)).rejects.toThrow(/holds 2 \.gguf files and no first split part/);
+    writeFileSync(path.join(split, 'broken.gguf'), 'GGUF');
+    const broken = { ...bare, model: { ...bare.model, parameters: { files: ['broken.gguf'] } } } as unknown as ModelMetadata;
+    await expect(adapter.load(split, broken)).rejects.toMatchObject({ code: 'MODELSTORE_ERROR', message: expect.stringMatching(/^node-llama-cpp could not load "broken.gguf"/) });
   });
 
   it('a store without GgufAdapter says which package loads the model', async () => {

@@ -4,7 +4,8 @@ Usage: python make_tiny_llama.py <out-dir>
 
 Writes, with the `gguf` package (python/requirements-models.txt):
   <out-dir>/tiny-llama.gguf                       the model in one file
-  <out-dir>/tiny-llama-0000i-of-00003.gguf        the same model as a 3-part split set
+  <out-dir>/tiny-llama-split-0000i-of-00003.gguf  the same model as a 3-part split set
+  <out-dir>/tiny-llama-be.gguf                    the same model, big-endian
   <out-dir>/expected.json                         header facts, the prompt's token ids and the
                                                   greedy continuation computed by numpy
 
@@ -75,8 +76,8 @@ def weights(n_vocab):
     return tensors
 
 
-def write(path, tensors, tokens, split_max_tensors=0):
-    writer = gguf.GGUFWriter(str(path), "llama", split_max_tensors=split_max_tensors)
+def write(path, tensors, tokens, split_max_tensors=0, endianess=gguf.GGUFEndian.LITTLE):
+    writer = gguf.GGUFWriter(str(path), "llama", split_max_tensors=split_max_tensors, endianess=endianess)
     writer.add_name("modelstore tiny llama")
     writer.add_context_length(N_CTX)
     writer.add_embedding_length(N_EMBD)
@@ -156,6 +157,8 @@ def main():
     write(out / "tiny-llama.gguf", t, tokens)
     split_max = math.ceil(len(t) / 3)
     write(out / "tiny-llama-split.gguf", t, tokens, split_max_tensors=split_max)
+    # The big-endian variant of the format (header and tensor data), for the header reader.
+    write(out / "tiny-llama-be.gguf", t, tokens, endianess=gguf.GGUFEndian.BIG)
 
     prompt = [1] + [tokens.index(next(x for x in tokens if x[0] == p)) for p in ["▁hello", "▁tiny", "▁llama"]]
     ids = list(prompt)
