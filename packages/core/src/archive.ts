@@ -148,7 +148,8 @@ interface PlannedEntry {
   stat?: Stats;
 }
 
-function kindOf(info: Stats): string {
+/** What a path is when it is not a regular file: for messages. */
+export function kindOf(info: Pick<Stats, 'isFIFO' | 'isSocket' | 'isCharacterDevice' | 'isBlockDevice' | 'isDirectory'>): string {
   if (info.isFIFO()) return 'a FIFO (named pipe)';
   if (info.isSocket()) return 'a socket';
   if (info.isCharacterDevice()) return 'a character device';

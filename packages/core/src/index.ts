@@ -27,3 +27,5 @@ export { listCache, pruneCache } from './model-store.js';
 export type { CacheEntry, LoadOptions, PruneCacheOptions, PruneCacheReport, TransferProgress } from './model-store.js';
 export type { GarbageOptions, GarbageReport } from './registry/gc.js';
 export type { ModelSummary } from './registry/summaries.js';
+export { folderEntries, specialFileError } from './folder-entries.js';
+export { sourceFileError } from './archive.js';
