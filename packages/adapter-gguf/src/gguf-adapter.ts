@@ -94,7 +94,9 @@ function installedVersion(name: string): string | null {
  * `node-llama-cpp` is an optional peer dependency: `save` (upload) works without it.
  */
 export class GgufAdapter implements ModelAdapter<GgufModel, LlamaModel> {
+  /** The `ModelAdapter` contract this adapter implements. */
   readonly specificationVersion = 'v1' as const;
+  /** `model.model_type.library` of the models it stores: `gguf`. */
   readonly library = 'gguf';
   private readonly options: GgufAdapterOptions;
   private llama: Promise<Llama> | undefined;

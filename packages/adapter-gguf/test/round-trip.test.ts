@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { type ModelMetadata, ModelStore } from '@modelstore/core';
 import { FileSystemStorage } from '@modelstore/storage-fs';
 import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import type { LlamaModel, Token } from 'node-llama-cpp';
 import { GgufAdapter } from '../src/index.js';
@@ -150,6 +151,29 @@ describe('GgufAdapter inputs and options', () => {
     writeFileSync(path.join(split, 'broken.gguf'), 'GGUF');
     const broken = { ...bare, model: { ...bare.model, parameters: { files: ['broken.gguf'] } } } as unknown as ModelMetadata;
     await expect(adapter.load(split, broken)).rejects.toMatchObject({ code: 'MODELSTORE_ERROR', message: expect.stringMatching(/^node-llama-cpp could not load "broken.gguf"/) });
+  });
+
+  it('loads with no network: a new adapter makes its Llama, loads and generates without opening a socket', async () => {
+    const want = expected();
+    const { store } = createStore('fs');
+    await store.upload('tiny-llama', { model: model('tiny-llama.gguf') });
+    // Every TCP connection of Node (http, https, undici's fetch) goes through Socket.prototype.connect.
+    const attempts: unknown[] = [];
+    const connect = net.Socket.prototype.connect;
+    net.Socket.prototype.connect = function refuse(this: net.Socket, ...args: unknown[]) {
+      attempts.push(args[0]);
+      throw new Error('no network in this test');
+    } as typeof connect;
+    try {
+      // The guard sees fetch: one attempt recorded, then forgotten.
+      await fetch('http://127.0.0.2:80/').catch(() => undefined);
+      expect(attempts).toHaveLength(1);
+      attempts.length = 0;
+      await checkGenerates(store, 'tiny-llama', want);
+    } finally {
+      net.Socket.prototype.connect = connect;
+    }
+    expect(attempts).toEqual([]);
   });
 
   it('a store without GgufAdapter says which package loads the model', async () => {
