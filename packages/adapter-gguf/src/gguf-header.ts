@@ -71,8 +71,12 @@ export interface GgufHeader {
 
 /** Limits {@link readGgufHeader} applies to what a header declares. */
 export interface GgufReadOptions {
-  /** Longest string value kept (bytes); a longer one is refused. Default 16 MiB. */
+  /** Longest string kept (a key, a value, a tensor name), in bytes; a longer one is refused. Default 16 MiB. */
   maxStringBytes?: number;
+  /** Most bytes of strings kept in all (keys, values, tensor names); a header with more is refused. Default 64 MiB. */
+  maxTotalStringBytes?: number;
+  /** Most tensors a header may declare; more are refused before any is read. Default 1,000,000 (real models have a few thousand). */
+  maxTensorCount?: number;
   /** Deepest nesting of arrays in arrays. Default 4. */
   maxArrayDepth?: number;
 }
@@ -217,6 +221,8 @@ interface Reader {
   cursor: Cursor;
   version: number;
   options: Required<GgufReadOptions>;
+  /** Bytes of strings kept so far. */
+  kept: number;
 }
 
 /** A count or length (uint32 in GGUF v1, uint64 since v2), checked against the bytes left: each item takes at least `itemSize` bytes. */
@@ -231,6 +237,8 @@ async function count(reader: Reader, itemSize: number, what: string): Promise<nu
 async function readString(reader: Reader, what: string): Promise<string> {
   const length = await count(reader, 1, `the length of ${what}`);
   if (length > reader.options.maxStringBytes) reader.cursor.fail(`${what} is ${length} bytes long, over the ${reader.options.maxStringBytes}-byte limit`);
+  reader.kept += length;
+  if (reader.kept > reader.options.maxTotalStringBytes) reader.cursor.fail(`the header's strings exceed ${reader.options.maxTotalStringBytes} bytes in all (at ${what})`);
   return (await reader.cursor.bytes(length, what)).toString('utf8');
 }
 
@@ -349,7 +357,12 @@ export async function readGgufHeader(source: string | Uint8Array, options: GgufR
     cursor = new Cursor('<bytes>', source.byteLength, undefined, source);
   }
   try {
-    return await readHeader(cursor, { maxStringBytes: options.maxStringBytes ?? 16 * 1024 * 1024, maxArrayDepth: options.maxArrayDepth ?? 4 });
+    return await readHeader(cursor, {
+      maxStringBytes: options.maxStringBytes ?? 16 * 1024 * 1024,
+      maxTotalStringBytes: options.maxTotalStringBytes ?? 64 * 1024 * 1024,
+      maxTensorCount: options.maxTensorCount ?? 1_000_000,
+      maxArrayDepth: options.maxArrayDepth ?? 4,
+    });
   } catch (error) {
     throw sourceError(cursor.file, error);
   } finally {
@@ -367,9 +380,10 @@ async function readHeader(cursor: Cursor, options: Required<GgufReadOptions>): P
     version = versionBytes.readUInt32BE(0);
   }
   if (version < 1 || version > 3) cursor.fail(`GGUF version ${version} is not supported (1 to 3 are)`, 4);
-  const reader: Reader = { cursor, version, options };
+  const reader: Reader = { cursor, version, options, kept: 0 };
   // A tensor info takes at least 8 (name length) + 4 (dims) + 4 (type) + 8 (offset) bytes; a key/value 8 + 4 + 1.
   const tensorCount = await count(reader, version === 1 ? 16 : 24, 'the tensor count');
+  if (tensorCount > options.maxTensorCount) cursor.fail(`the header declares ${tensorCount} tensors, over the limit of ${options.maxTensorCount}`, 8);
   const kvCount = await count(reader, version === 1 ? 9 : 13, 'the metadata key/value count');
 
   const metadata: Record<string, GgufValue> = Object.create(null);

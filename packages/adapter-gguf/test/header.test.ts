@@ -106,6 +106,13 @@ describe('readGgufHeader', () => {
     expect(ggufFacts([big], ['x.gguf'])).toEqual(ggufFacts([little], ['x.gguf']));
   });
 
+  it('applies its limits: tensors, one string, all strings', async () => {
+    const file = model('tiny-llama.gguf');
+    await expect(readGgufHeader(file, { maxTensorCount: 20 })).rejects.toThrow(/the header declares 21 tensors, over the limit of 20 \(at byte 8\)/);
+    await expect(readGgufHeader(file, { maxStringBytes: 100 })).rejects.toThrow(/tokenizer.chat_template is 1\d\d bytes long, over the 100-byte limit/);
+    await expect(readGgufHeader(file, { maxTotalStringBytes: 1000 })).rejects.toThrow(/the header's strings exceed 1000 bytes in all/);
+  });
+
   it('reads a header from bytes in memory, reporting the header length as bytes read', async () => {
     const { readFileSync } = await import('node:fs');
     const header = await readGgufHeader(readFileSync(model('tiny-llama.gguf')));
