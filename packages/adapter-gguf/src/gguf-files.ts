@@ -1,8 +1,7 @@
-import { InvalidArgumentError, SourceFileError } from '@modelstore/core';
+import { InvalidArgumentError, SourceFileError, sourceFileError } from '@modelstore/core';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { GgufHeaderError, type GgufHeader, type GgufValue, readGgufHeader } from './gguf-header.js';
-import { sourceError } from './source-error.js';
 
 /**
  * The name llama.cpp gives the parts of a split model (`LLAMA_SPLIT_PATH`, "%s-%05d-of-%05d.gguf"
@@ -36,7 +35,7 @@ async function requireFile(file: string, context = ''): Promise<void> {
   try {
     info = await stat(file);
   } catch (error) {
-    throw sourceError(file, error, context);
+    throw sourceFileError(file, error, context);
   }
   if (!info.isFile()) throw new SourceFileError(file, 'special', `Cannot store ${JSON.stringify(file)} in the model: ${context}it is not a regular file. Nothing was uploaded.`);
 }

@@ -1,7 +1,6 @@
-import { InvalidArgumentError } from '@modelstore/core';
+import { InvalidArgumentError, sourceFileError, specialFileError } from '@modelstore/core';
 import { type FileHandle, open, stat } from 'node:fs/promises';
 import { type GgmlType, ggmlTypes } from './ggml-types.js';
-import { sourceError } from './source-error.js';
 
 /**
  * The GGUF value types, by their id in the file (`gguf_type` of the GGUF spec:
@@ -346,12 +345,12 @@ export async function readGgufHeader(source: string | Uint8Array, options: GgufR
     try {
       // stat first: opening a FIFO for reading would wait for a writer.
       const kind = await stat(source);
-      if (!kind.isFile()) throw Object.assign(new Error('not a regular file'), { code: kind.isDirectory() ? 'EISDIR' : 'ENOTFILE' });
+      if (!kind.isFile()) throw kind.isDirectory() ? sourceFileError(source, Object.assign(new Error('a directory'), { code: 'EISDIR' })) : specialFileError(source, kind);
       handle = await open(source, 'r');
       cursor = new Cursor(source, (await handle.stat()).size, handle);
     } catch (error) {
       await handle?.close();
-      throw sourceError(source, error);
+      throw sourceFileError(source, error);
     }
   } else {
     cursor = new Cursor('<bytes>', source.byteLength, undefined, source);
@@ -364,7 +363,7 @@ export async function readGgufHeader(source: string | Uint8Array, options: GgufR
       maxArrayDepth: options.maxArrayDepth ?? 4,
     });
   } catch (error) {
-    throw sourceError(cursor.file, error);
+    throw sourceFileError(cursor.file, error);
   } finally {
     await handle?.close();
   }

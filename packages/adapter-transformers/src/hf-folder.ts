@@ -1,6 +1,5 @@
-import { IntegrityError, InvalidArgumentError, ModelStoreError, parseJson, SourceFileError, UnsafeArchiveError, type ArchiveEntry } from '@modelstore/core';
-import type { Dirent, Stats } from 'node:fs';
-import { open, readdir, readlink, realpath, stat } from 'node:fs/promises';
+import { folderEntries, IntegrityError, InvalidArgumentError, parseJson, SourceFileError, sourceFileError, UnsafeArchiveError, type ArchiveEntry, type FolderEntry } from '@modelstore/core';
+import { open, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { OnnxFormatError, readOnnxExternalData, type OnnxExternalTensor } from './onnx-external-data.js';
 
@@ -164,85 +163,12 @@ export function taskFromArchitectures(architectures: readonly string[], modelTyp
   return null;
 }
 
-const errnoReasons: Record<string, [SourceFileError['reason'], string]> = {
-  ENOENT: ['missing', 'it does not exist'],
-  ENOTDIR: ['missing', 'it does not exist (a folder on its path is a file)'],
-  ELOOP: ['link-cycle', 'it is a link that leads into a loop of links'],
-  EACCES: ['unreadable', 'permission denied'],
-  EPERM: ['unreadable', 'the operation is not permitted'],
-};
-
-/** A failed system call on `file` as a `SourceFileError` that names it. */
-function sourceError(file: string, error: unknown): ModelStoreError {
-  if (ModelStoreError.isInstance(error)) return error;
-  const code = (error as { code?: unknown } | undefined)?.code;
-  const [reason, why] = (typeof code === 'string' && errnoReasons[code]) || ['unreadable', `it could not be read (${typeof code === 'string' ? code : String((error as Error)?.message ?? error)})`];
-  return new SourceFileError(file, reason, `Cannot store ${JSON.stringify(file)} in the model: ${why}. Nothing was uploaded.`, { cause: error });
-}
-
-function kindOf(info: Dirent | Stats): string {
-  if (info.isFIFO()) return 'a FIFO (named pipe)';
-  if (info.isSocket()) return 'a socket';
-  if (info.isCharacterDevice()) return 'a character device';
-  if (info.isBlockDevice()) return 'a block device';
-  return 'neither a regular file nor a directory';
-}
-
 export interface WalkedFile {
   /** Path inside the folder, `/`-separated. */
   relative: string;
   /** What to read: the file itself, or where its link leads. */
   source: string;
   size: number;
-}
-
-/**
- * Lists the folder's tree. Links to files are followed wherever they lead (a Hugging Face
- * cache snapshot is a folder of links into `blobs/`) and stored as the file; links to
- * folders are followed only inside the folder and when they do not lead back up (a cycle).
- */
-async function walk(folderReal: string, directory: string, prefix: string, ancestors: Set<string>, files: WalkedFile[], entries: ArchiveEntry[]): Promise<void> {
-  const listing = await readdir(directory, { withFileTypes: true }).catch((error: unknown) => Promise.reject(sourceError(directory, error)));
-  listing.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (const entry of listing) {
-    if (prefix === '' && entry.isDirectory() && skippedTopLevel.has(entry.name)) continue;
-    const source = path.join(directory, entry.name);
-    const relative = `${prefix}${entry.name}`;
-    let info: Dirent | Stats = entry;
-    let real = source;
-    if (entry.isSymbolicLink()) {
-      const target = await readlink(source).catch(() => '?');
-      try {
-        real = await realpath(source);
-      } catch (error) {
-        const code = (error as { code?: string }).code;
-        if (code === 'ENOENT' || code === 'ENOTDIR')
-          throw new SourceFileError(source, 'dangling-link', `Cannot store ${JSON.stringify(source)} in the model: it is a link to ${JSON.stringify(target)}, which does not exist. Nothing was uploaded.`);
-        throw sourceError(source, error);
-      }
-      info = await stat(real).catch((error: unknown) => Promise.reject(sourceError(source, error)));
-      if (info.isDirectory()) {
-        if (real !== folderReal && !real.startsWith(folderReal + path.sep))
-          throw new SourceFileError(
-            source,
-            'link-outside',
-            `Cannot store ${JSON.stringify(source)} in the model: it is a link to the folder ${JSON.stringify(target)}, outside the model folder. Nothing was uploaded: copy the folder in, or remove the link.`,
-          );
-        if (ancestors.has(real)) throw new SourceFileError(source, 'link-cycle', `Cannot store ${JSON.stringify(source)} in the model: it is a link to ${JSON.stringify(target)}, a folder that holds the link itself. Nothing was uploaded.`);
-      }
-    }
-    if (info.isDirectory()) {
-      entries.push({ path: relative, source: real, type: 'directory' });
-      const realDirectory = entry.isSymbolicLink() ? real : await realpath(source).catch((error: unknown) => Promise.reject(sourceError(source, error)));
-      await walk(folderReal, entry.isSymbolicLink() ? real : source, `${relative}/`, new Set(ancestors).add(realDirectory), files, entries);
-    } else if (info.isFile()) {
-      const size = 'size' in info ? info.size : (await stat(source).catch((error: unknown) => Promise.reject(sourceError(source, error)))).size;
-      files.push({ relative, source: real, size });
-      entries.push({ path: relative, source: real });
-    } else {
-      throw new SourceFileError(source, 'special', `Cannot store ${JSON.stringify(source)} in the model: it is ${kindOf(info)}. Nothing was uploaded: only regular files and folders are stored.`);
-    }
-  }
 }
 
 /** The session base name and dtype a `.onnx` file name stands for. */
@@ -303,7 +229,7 @@ export async function checkOnnxFiles(directory: string, files: ReadonlyArray<{ r
         if (stage === 'load') throw new IntegrityError(`${message}. It was not loaded.`, { cause: error });
         throw new InvalidArgumentError(`${message}. Nothing was uploaded: re-export it (e.g. optimum-cli export onnx) or remove it from the folder.`, { argument: 'model', cause: error });
       }
-      throw sourceError(file.source, error);
+      throw sourceFileError(file.source, error);
     }
     const external: TransformersExternalDataFile[] = [];
     for (const item of tensors) {
@@ -351,11 +277,11 @@ export async function readConfig(directory: string, file: WalkedFile | undefined
   }
   if (file.size > maxConfigBytes) throw new InvalidArgumentError(`${directory}/config.json is ${file.size} bytes: a model config is a few kilobytes, this is not one. ${nothing}.`, { argument: 'model' });
   let text: string;
-  const handle = await open(file.source, 'r').catch((error: unknown) => Promise.reject(sourceError(file.source, error)));
+  const handle = await open(file.source, 'r').catch((error: unknown) => Promise.reject(sourceFileError(file.source, error)));
   try {
     text = (await handle.readFile()).toString('utf8');
   } catch (error) {
-    throw sourceError(file.source, error);
+    throw sourceFileError(file.source, error);
   } finally {
     await handle.close();
   }
@@ -405,12 +331,12 @@ export async function inspectTransformersFolder(directory: string, task?: string
   if (task !== undefined && !(transformersTasks as readonly string[]).includes(task)) {
     throw new InvalidArgumentError(`Unknown transformers.js task ${JSON.stringify(task)}: use one of ${transformersTasks.join(', ')}`, { argument: 'task' });
   }
-  const info = await stat(directory).catch((error: unknown) => Promise.reject(sourceError(directory, error)));
+  const info = await stat(directory).catch((error: unknown) => Promise.reject(sourceFileError(directory, error)));
   if (!info.isDirectory()) throw new InvalidArgumentError(`${directory} is not a folder: TransformersAdapter stores a Hugging Face-layout model folder (config.json, tokenizer files, onnx/*.onnx)`, { argument: 'model' });
-  const folderReal = await realpath(directory).catch((error: unknown) => Promise.reject(sourceError(directory, error)));
-  const files: WalkedFile[] = [];
-  const entries: ArchiveEntry[] = [];
-  await walk(folderReal, directory, '', new Set([folderReal]), files, entries);
+  // Links to files are followed wherever they lead (a Hugging Face cache snapshot is a
+  // folder of links into blobs/); links to folders only inside the folder.
+  const entries: ArchiveEntry[] = await folderEntries(directory, { followFileLinksOutside: true, skipTopLevel: [...skippedTopLevel] });
+  const files: WalkedFile[] = (entries as FolderEntry[]).flatMap((entry) => (entry.type === 'directory' ? [] : [{ relative: entry.path, source: entry.source, size: entry.size ?? 0 }]));
   const { modelType, architectures } = await readConfig(
     directory,
     files.find((file) => file.relative === 'config.json'),

@@ -121,9 +121,10 @@ const errnoReasons: Record<string, [SourceFileReason, string]> = {
 
 /**
  * A `SourceFileError` for a failed system call on `file` (the errno names the
- * reason), or `error` itself when it is already a modelstore error.
+ * reason), or `error` itself when it is already a modelstore error. `context` goes
+ * before the reason in the message (e.g. `"part 2 of the split set: "`).
  */
-export function sourceFileError(file: string, error: unknown): ModelStoreError {
+export function sourceFileError(file: string, error: unknown, context = ''): ModelStoreError {
   if (ModelStoreError.isInstance(error)) return error;
   const code = (error as { code?: unknown } | undefined)?.code;
   const [reason, why] = (typeof code === 'string' && errnoReasons[code]) || ['unreadable', `it could not be read (${typeof code === 'string' ? code : String((error as Error)?.message ?? error)})`];
@@ -135,7 +136,7 @@ export function sourceFileError(file: string, error: unknown): ModelStoreError {
         : reason === 'special'
           ? 'store a directory as a directory entry (or the RawAdapter), never as a file'
           : 'replace the link by the file it should point to, or remove it';
-  return new SourceFileError(file, reason, `Cannot store ${JSON.stringify(file)} in the model: ${why}. Nothing was uploaded: ${advice}.`, { cause: error });
+  return new SourceFileError(file, reason, `Cannot store ${JSON.stringify(file)} in the model: ${context}${why}. Nothing was uploaded: ${advice}.`, { cause: error });
 }
 
 /** What `packArchive` packs: each entry with its stat, and the directories its files imply. */

@@ -33,10 +33,30 @@ export function specialFileError(file: string, info: Dirent | Stats): SourceFile
   );
 }
 
-async function walk(folder: string, folderReal: string, directory: string, directoryReal: string, prefix: string, ancestors: Set<string>, out: ArchiveEntry[]): Promise<void> {
+/** How {@link folderEntries} walks a folder. */
+export interface FolderEntriesOptions {
+  /**
+   * Follow a link to a file wherever it leads (default `false`: only inside the folder).
+   * A Hugging Face cache snapshot is a folder of links into `../../blobs/`. Links to
+   * folders must still stay inside the folder.
+   */
+  followFileLinksOutside?: boolean;
+  /** Names left out at the top of the folder, e.g. `['.git', '.cache']` (a clone's and a download tool's bookkeeping). */
+  skipTopLevel?: readonly string[];
+}
+
+/** An entry of {@link folderEntries}: a path on disk, and for a file its size in bytes when listed. */
+export interface FolderEntry extends ArchiveEntry {
+  source: string;
+  /** A file's size in bytes (as stat'd when listed); absent for directories. */
+  size?: number;
+}
+
+async function walk(folder: string, folderReal: string, directory: string, directoryReal: string, prefix: string, ancestors: Set<string>, out: FolderEntry[], options: FolderEntriesOptions): Promise<void> {
   const entries = await readdir(directory, { withFileTypes: true }).catch((error: unknown) => Promise.reject(sourceFileError(directory, error)));
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const entry of entries) {
+    if (prefix === '' && options.skipTopLevel?.includes(entry.name)) continue;
     const source = path.join(directory, entry.name);
     const archivePath = `${prefix}${entry.name}`;
     let info: Dirent | Stats = entry;
@@ -51,17 +71,20 @@ async function walk(folder: string, folderReal: string, directory: string, direc
         if (code === 'ELOOP') throw linkError(source, 'link-cycle', target, folder);
         throw sourceFileError(source, error);
       }
-      if (real !== folderReal && !real.startsWith(folderReal + path.sep)) throw linkError(source, 'link-outside', target, folder);
       info = await stat(real).catch((error: unknown) => Promise.reject(sourceFileError(source, error)));
+      const inside = real === folderReal || real.startsWith(folderReal + path.sep);
+      if (!inside && !(options.followFileLinksOutside && info.isFile())) throw linkError(source, 'link-outside', target, folder);
       if (info.isDirectory() && (ancestors.has(real) || real === folderReal)) throw linkError(source, 'link-cycle', target, folder);
     }
     if (info.isDirectory()) {
       // The directory's own mode comes from what the link resolved to (or the folder itself).
       out.push({ path: archivePath, source: real, type: 'directory' });
-      await walk(folder, folderReal, entry.isSymbolicLink() ? real : source, real, `${archivePath}/`, new Set(ancestors).add(real), out);
+      await walk(folder, folderReal, entry.isSymbolicLink() ? real : source, real, `${archivePath}/`, new Set(ancestors).add(real), out, options);
     } else if (info.isFile()) {
       // A link is stored as the file it points to, read from the resolved (checked) path.
-      out.push({ path: archivePath, source: entry.isSymbolicLink() ? real : source });
+      const file = entry.isSymbolicLink() ? real : source;
+      const size = 'size' in info ? info.size : (await stat(file).catch((error: unknown) => Promise.reject(sourceFileError(file, error)))).size;
+      out.push({ path: archivePath, source: file, size });
     } else {
       throw specialFileError(source, info);
     }
@@ -75,17 +98,18 @@ async function walk(folder: string, folderReal: string, directory: string, direc
  *
  * Links: a link whose resolved target (realpath) stays inside `folder` is stored as the
  * file or folder it points to (a copy, not a link); a dangling link, a link leading
- * outside `folder` and a link to a folder that holds it (a cycle) are refused with
+ * outside `folder` (a link to a file may, with `followFileLinksOutside`) and a link to
+ * a folder that holds it (a cycle) are refused with
  * `SourceFileError` (reasons `dangling-link`, `link-outside`, `link-cycle`), as are
  * FIFOs, sockets and devices (`special`) and unreadable entries (`unreadable`).
  *
  * @param folder a directory on disk (a link to one is followed)
  * @throws SourceFileError as above, or when `folder` cannot be read; InvalidArgumentError when it holds no file
  */
-export async function folderEntries(folder: string): Promise<ArchiveEntry[]> {
+export async function folderEntries(folder: string, options: FolderEntriesOptions = {}): Promise<FolderEntry[]> {
   const folderReal = await realpath(folder).catch((error: unknown) => Promise.reject(sourceFileError(folder, error)));
-  const entries: ArchiveEntry[] = [];
-  await walk(folder, folderReal, folder, folderReal, '', new Set([folderReal]), entries);
+  const entries: FolderEntry[] = [];
+  await walk(folder, folderReal, folder, folderReal, '', new Set([folderReal]), entries, options);
   if (!entries.some((entry) => entry.type !== 'directory')) throw new InvalidArgumentError(`The directory ${folder} holds no files to store`, { argument: 'model' });
   return entries;
 }

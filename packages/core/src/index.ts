@@ -28,4 +28,5 @@ export type { CacheEntry, LoadOptions, PruneCacheOptions, PruneCacheReport, Tran
 export type { GarbageOptions, GarbageReport } from './registry/gc.js';
 export type { ModelSummary } from './registry/summaries.js';
 export { folderEntries, specialFileError } from './folder-entries.js';
+export type { FolderEntriesOptions, FolderEntry } from './folder-entries.js';
 export { sourceFileError } from './archive.js';
