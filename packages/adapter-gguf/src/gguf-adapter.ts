@@ -1,5 +1,5 @@
 import { InvalidArgumentError, InvalidOptionError, MissingDependencyError, type ModelAdapter, type ModelMetadata, ModelStoreError, type SavedModel } from '@modelstore/core';
-import { importOptional } from '@modelstore/core/internal';
+import { importOptional, isFileWithExtension } from '@modelstore/core/internal';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -49,14 +49,7 @@ function runtime(): Promise<NodeLlamaCpp> {
   return importOptional(() => import('node-llama-cpp'), 'node-llama-cpp', 'GgufAdapter.load');
 }
 
-function isGgufPath(model: unknown): model is string {
-  if (typeof model !== 'string' || path.extname(model).toLowerCase() !== '.gguf') return false;
-  try {
-    return statSync(model).isFile();
-  } catch {
-    return false;
-  }
-}
+const isGgufPath = (model: unknown): model is string => isFileWithExtension(model, '.gguf');
 
 const magic = [0x47, 0x47, 0x55, 0x46]; // "GGUF"
 

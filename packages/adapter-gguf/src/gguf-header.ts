@@ -107,6 +107,21 @@ export class GgufHeaderError extends InvalidArgumentError {
   }
 }
 
+/** The GGUF value types of fixed size: their byte size and the `Buffer` read method (with `LE`/`BE` above one byte). */
+type ScalarType = 'UINT8' | 'INT8' | 'UINT16' | 'INT16' | 'UINT32' | 'INT32' | 'FLOAT32' | 'FLOAT64' | 'UINT64' | 'INT64';
+const scalarReads: Record<ScalarType, [number, string]> = {
+  UINT8: [1, 'readUInt8'],
+  INT8: [1, 'readInt8'],
+  UINT16: [2, 'readUInt16'],
+  INT16: [2, 'readInt16'],
+  UINT32: [4, 'readUInt32'],
+  INT32: [4, 'readInt32'],
+  FLOAT32: [4, 'readFloat'],
+  FLOAT64: [8, 'readDouble'],
+  UINT64: [8, 'readBigUInt64'],
+  INT64: [8, 'readBigInt64'],
+};
+
 /** Sequential reads over a file (64 KiB at a time) or bytes in memory, bounded by the size. */
 class Cursor {
   offset = 0;
@@ -167,43 +182,21 @@ class Cursor {
     this.offset += length;
   }
 
+  /** A fixed-size number of GGUF value type `type`, in the file's byte order. */
+  async scalar(type: ScalarType, what: string): Promise<number | bigint> {
+    const [size, method] = scalarReads[type];
+    const at = await this.take(size, what);
+    const name = size === 1 ? method : `${method}${this.littleEndian ? 'LE' : 'BE'}`;
+    return (this.buffer[name as keyof Buffer] as (offset: number) => number | bigint).call(this.buffer, at);
+  }
   async u8(what: string): Promise<number> {
-    return this.buffer.readUInt8(await this.take(1, what));
-  }
-  async i8(what: string): Promise<number> {
-    return this.buffer.readInt8(await this.take(1, what));
-  }
-  async u16(what: string): Promise<number> {
-    const at = await this.take(2, what);
-    return this.littleEndian ? this.buffer.readUInt16LE(at) : this.buffer.readUInt16BE(at);
-  }
-  async i16(what: string): Promise<number> {
-    const at = await this.take(2, what);
-    return this.littleEndian ? this.buffer.readInt16LE(at) : this.buffer.readInt16BE(at);
+    return (await this.scalar('UINT8', what)) as number;
   }
   async u32(what: string): Promise<number> {
-    const at = await this.take(4, what);
-    return this.littleEndian ? this.buffer.readUInt32LE(at) : this.buffer.readUInt32BE(at);
-  }
-  async i32(what: string): Promise<number> {
-    const at = await this.take(4, what);
-    return this.littleEndian ? this.buffer.readInt32LE(at) : this.buffer.readInt32BE(at);
-  }
-  async f32(what: string): Promise<number> {
-    const at = await this.take(4, what);
-    return this.littleEndian ? this.buffer.readFloatLE(at) : this.buffer.readFloatBE(at);
-  }
-  async f64(what: string): Promise<number> {
-    const at = await this.take(8, what);
-    return this.littleEndian ? this.buffer.readDoubleLE(at) : this.buffer.readDoubleBE(at);
+    return (await this.scalar('UINT32', what)) as number;
   }
   async u64(what: string): Promise<bigint> {
-    const at = await this.take(8, what);
-    return this.littleEndian ? this.buffer.readBigUInt64LE(at) : this.buffer.readBigUInt64BE(at);
-  }
-  async i64(what: string): Promise<bigint> {
-    const at = await this.take(8, what);
-    return this.littleEndian ? this.buffer.readBigInt64LE(at) : this.buffer.readBigInt64BE(at);
+    return (await this.scalar('UINT64', what)) as bigint;
   }
   async bytes(length: number, what: string): Promise<Buffer> {
     const at = await this.take(length, what);
@@ -256,27 +249,11 @@ async function valueType(reader: Reader, what: string): Promise<GgufValueType> {
 
 async function readValue(reader: Reader, type: GgufValueType, what: string, depth: number, keep: boolean): Promise<GgufValue | undefined> {
   const { cursor } = reader;
+  if (type in scalarReads) {
+    const value = await cursor.scalar(type as ScalarType, what);
+    return typeof value === 'bigint' ? exact(value) : value;
+  }
   switch (type) {
-    case 'UINT8':
-      return cursor.u8(what);
-    case 'INT8':
-      return cursor.i8(what);
-    case 'UINT16':
-      return cursor.u16(what);
-    case 'INT16':
-      return cursor.i16(what);
-    case 'UINT32':
-      return cursor.u32(what);
-    case 'INT32':
-      return cursor.i32(what);
-    case 'FLOAT32':
-      return cursor.f32(what);
-    case 'FLOAT64':
-      return cursor.f64(what);
-    case 'UINT64':
-      return exact(await cursor.u64(what));
-    case 'INT64':
-      return exact(await cursor.i64(what));
     case 'BOOL': {
       const at = cursor.offset;
       const byte = await cursor.u8(what);

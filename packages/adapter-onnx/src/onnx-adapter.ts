@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type ModelAdapter, type ModelMetadata, type SavedModel } from '@modelstore/core';
-import { importOptional } from '@modelstore/core/internal';
+import { importOptional, isFileWithExtension } from '@modelstore/core/internal';
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';
@@ -19,14 +19,7 @@ function runtime(): Promise<OnnxRuntime> {
   return importOptional(() => import('onnxruntime-node'), 'onnxruntime-node', 'OnnxAdapter');
 }
 
-function isOnnxPath(model: unknown): model is string {
-  if (typeof model !== 'string' || path.extname(model).toLowerCase() !== '.onnx') return false;
-  try {
-    return statSync(model).isFile();
-  } catch {
-    return false;
-  }
-}
+const isOnnxPath = (model: unknown): model is string => isFileWithExtension(model, '.onnx');
 
 /**
  * Stores ONNX models as Python modelstore does (library `onnx`, type `ModelProto`,

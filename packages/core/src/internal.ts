@@ -14,4 +14,4 @@
 export { registryRoot, layout, archiveFolder, createdStamp, parseCreatedStamp, archiveKeyFromLocation } from './registry-layout.js';
 export { validateArchivePath, fileHandleWriter } from './archive.js';
 export { probeKeyPrefix, staleProbeAge, conditionalWritesAdvice } from './check-storage.js';
-export { importOptional } from './optional-dependency.js';
+export { importOptional, isFileWithExtension } from './optional-dependency.js';

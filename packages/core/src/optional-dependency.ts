@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { MissingDependencyError } from './errors.js';
 
 /**
@@ -18,5 +19,19 @@ export async function importOptional<T>(load: () => Promise<T>, packageName: str
     return await load();
   } catch (error) {
     throw new MissingDependencyError(packageName, `${neededBy} needs ${packageName}: npm install ${packageName}`, { cause: error });
+  }
+}
+
+/**
+ * Whether `model` is the path of an existing regular file whose name ends with
+ * `extension` (case-insensitive, e.g. `'.onnx'`): how a file-format adapter's `matches`
+ * recognises its model. Never throws.
+ */
+export function isFileWithExtension(model: unknown, extension: string): model is string {
+  if (typeof model !== 'string' || !model.toLowerCase().endsWith(extension.toLowerCase())) return false;
+  try {
+    return statSync(model).isFile();
+  } catch {
+    return false;
   }
 }
