@@ -50,15 +50,24 @@ export class ModelStoreError extends Error {
     this.name = new.target.name;
   }
 
-  /** True for any modelstore error, from this or another copy of the package. */
-  static isInstance(error: unknown): error is ModelStoreError {
-    return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[marker] === true;
-  }
+  /**
+   * True for any modelstore error, from this or another copy of the package. Each subclass
+   * has its own `isInstance`, true for its code(s); all of them work unbound
+   * (`errors.filter(StorageError.isInstance)`) and narrow what they are given.
+   */
+  static readonly isInstance: (error: unknown) => error is ModelStoreError = isModelStoreError;
+}
 
-  /** Checks `error` against a subclass by its `code`, so that it works across copies of the package. */
-  protected static hasCode(error: unknown, code: ModelStoreErrorCode): boolean {
-    return ModelStoreError.isInstance(error) && error.code === code;
-  }
+function isModelStoreError(error: unknown): error is ModelStoreError {
+  return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[marker] === true;
+}
+
+/**
+ * The `static isInstance` of an error class: a function, not a method, so it works unbound,
+ * true for a modelstore error (of any copy of the package) whose `code` is one of `codes`.
+ */
+function isErrorWithCode<T extends ModelStoreError>(...codes: ModelStoreErrorCode[]): (error: unknown) => error is T {
+  return (error: unknown): error is T => isModelStoreError(error) && codes.includes(error.code);
 }
 
 /** What kind of name failed validation. */
@@ -73,9 +82,7 @@ export class InvalidNameError extends ModelStoreError {
   ) {
     super(`Invalid ${kind} ${JSON.stringify(value)}: ${reason}`, 'INVALID_NAME');
   }
-  static override isInstance(error: unknown): error is InvalidNameError {
-    return ModelStoreError.hasCode(error, 'INVALID_NAME');
-  }
+  static override readonly isInstance = isErrorWithCode<InvalidNameError>('INVALID_NAME');
 }
 
 /** The domain has no models (no `domains/<domain>.json`). */
@@ -83,9 +90,7 @@ export class DomainNotFoundError extends ModelStoreError {
   constructor(readonly domain: string) {
     super(`Domain "${domain}" does not exist: upload a model to it first, or check the name with listDomains()`, 'DOMAIN_NOT_FOUND');
   }
-  static override isInstance(error: unknown): error is DomainNotFoundError {
-    return ModelStoreError.hasCode(error, 'DOMAIN_NOT_FOUND');
-  }
+  static override readonly isInstance = isErrorWithCode<DomainNotFoundError>('DOMAIN_NOT_FOUND');
 }
 
 /** No model with this id in the domain. */
@@ -96,9 +101,7 @@ export class ModelNotFoundError extends ModelStoreError {
   ) {
     super(`Model "${modelId}" does not exist in domain "${domain}": check the id with listModels("${domain}")`, 'MODEL_NOT_FOUND');
   }
-  static override isInstance(error: unknown): error is ModelNotFoundError {
-    return ModelStoreError.hasCode(error, 'MODEL_NOT_FOUND');
-  }
+  static override readonly isInstance = isErrorWithCode<ModelNotFoundError>('MODEL_NOT_FOUND');
 }
 
 /** The model was soft-deleted (Python modelstore: ModelDeletedException). */
@@ -109,9 +112,7 @@ export class ModelDeletedError extends ModelStoreError {
   ) {
     super(`Model "${modelId}" has been deleted from domain "${domain}"`, 'MODEL_DELETED');
   }
-  static override isInstance(error: unknown): error is ModelDeletedError {
-    return ModelStoreError.hasCode(error, 'MODEL_DELETED');
-  }
+  static override readonly isInstance = isErrorWithCode<ModelDeletedError>('MODEL_DELETED');
 }
 
 /** The model state was never created. */
@@ -119,9 +120,7 @@ export class StateNotFoundError extends ModelStoreError {
   constructor(readonly state: string) {
     super(`Model state "${state}" does not exist: create it first with createModelState("${state}")`, 'STATE_NOT_FOUND');
   }
-  static override isInstance(error: unknown): error is StateNotFoundError {
-    return ModelStoreError.hasCode(error, 'STATE_NOT_FOUND');
-  }
+  static override readonly isInstance = isErrorWithCode<StateNotFoundError>('STATE_NOT_FOUND');
 }
 
 /** A model with this id already exists in the domain (ids are never overwritten). */
@@ -133,9 +132,7 @@ export class ModelExistsError extends ModelStoreError {
   ) {
     super(`Model "${modelId}" already exists in domain "${domain}": model ids are never reused, choose another id or omit it`, 'MODEL_EXISTS', options);
   }
-  static override isInstance(error: unknown): error is ModelExistsError {
-    return ModelStoreError.hasCode(error, 'MODEL_EXISTS');
-  }
+  static override readonly isInstance = isErrorWithCode<ModelExistsError>('MODEL_EXISTS');
 }
 
 /** Bytes read do not match what was recorded: a hash or size mismatch, a truncated or corrupt stream. */
@@ -143,9 +140,7 @@ export class IntegrityError extends ModelStoreError {
   constructor(message: string, options: ModelStoreErrorOptions = {}) {
     super(message, 'INTEGRITY', options);
   }
-  static override isInstance(error: unknown): error is IntegrityError {
-    return ModelStoreError.hasCode(error, 'INTEGRITY');
-  }
+  static override readonly isInstance = isErrorWithCode<IntegrityError>('INTEGRITY');
 }
 
 /** An archive entry would escape the target directory or is a link or device. Nothing was written. */
@@ -156,9 +151,7 @@ export class UnsafeArchiveError extends ModelStoreError {
   ) {
     super(`Refusing archive entry ${JSON.stringify(entry)}: ${reason}. The archive was not extracted.`, 'UNSAFE_ARCHIVE');
   }
-  static override isInstance(error: unknown): error is UnsafeArchiveError {
-    return ModelStoreError.hasCode(error, 'UNSAFE_ARCHIVE');
-  }
+  static override readonly isInstance = isErrorWithCode<UnsafeArchiveError>('UNSAFE_ARCHIVE');
 }
 
 /** A conditional write lost: the object exists (`ifNoneMatch: '*'`) or changed since it was read (`ifMatch`). */
@@ -170,9 +163,7 @@ export class PreconditionFailedError extends ModelStoreError {
   ) {
     super(message ?? `Conditional write of "${key}" failed: the object was created or changed by another writer`, 'PRECONDITION_FAILED', options);
   }
-  static override isInstance(error: unknown): error is PreconditionFailedError {
-    return ModelStoreError.hasCode(error, 'PRECONDITION_FAILED');
-  }
+  static override readonly isInstance = isErrorWithCode<PreconditionFailedError>('PRECONDITION_FAILED');
 }
 
 export interface StorageErrorOptions extends ModelStoreErrorOptions {
@@ -188,9 +179,7 @@ export class StorageError extends ModelStoreError {
     super(message, 'STORAGE', options);
     this.retryable = options.retryable ?? false;
   }
-  static override isInstance(error: unknown): error is StorageError {
-    return ModelStoreError.hasCode(error, 'STORAGE');
-  }
+  static override readonly isInstance = isErrorWithCode<StorageError>('STORAGE');
 }
 
 /** No registered adapter can save this model, or load this library. */
@@ -198,9 +187,7 @@ export class AdapterNotFoundError extends ModelStoreError {
   constructor(message: string) {
     super(message, 'ADAPTER_NOT_FOUND');
   }
-  static override isInstance(error: unknown): error is AdapterNotFoundError {
-    return ModelStoreError.hasCode(error, 'ADAPTER_NOT_FOUND');
-  }
+  static override readonly isInstance = isErrorWithCode<AdapterNotFoundError>('ADAPTER_NOT_FOUND');
 }
 
 /** `download` would replace a non-empty directory; pass `overwrite: true` to replace it. */
@@ -211,9 +198,7 @@ export class DestinationExistsError extends ModelStoreError {
   ) {
     super(`Download destination ${JSON.stringify(path)} ${reason}`, 'DESTINATION_EXISTS');
   }
-  static override isInstance(error: unknown): error is DestinationExistsError {
-    return ModelStoreError.hasCode(error, 'DESTINATION_EXISTS');
-  }
+  static override readonly isInstance = isErrorWithCode<DestinationExistsError>('DESTINATION_EXISTS');
 }
 
 export interface InvalidArgumentErrorOptions extends ModelStoreErrorOptions {
@@ -236,9 +221,7 @@ export class InvalidArgumentError extends ModelStoreError {
     this.argument = options.argument;
   }
   /** True for `INVALID_ARGUMENT` and `INVALID_OPTION` errors, from this or another copy of the package. */
-  static override isInstance(error: unknown): error is InvalidArgumentError {
-    return ModelStoreError.hasCode(error, 'INVALID_ARGUMENT') || ModelStoreError.hasCode(error, 'INVALID_OPTION');
-  }
+  static override readonly isInstance = isErrorWithCode<InvalidArgumentError>('INVALID_ARGUMENT', 'INVALID_OPTION');
 }
 
 /**
@@ -253,9 +236,7 @@ export class InvalidOptionError extends InvalidArgumentError {
   ) {
     super(message, { argument: option }, 'INVALID_OPTION');
   }
-  static override isInstance(error: unknown): error is InvalidOptionError {
-    return ModelStoreError.hasCode(error, 'INVALID_OPTION');
-  }
+  static override readonly isInstance = isErrorWithCode<InvalidOptionError>('INVALID_OPTION');
 }
 
 /**
@@ -273,9 +254,7 @@ export class StoreConfigurationError extends ModelStoreError {
   ) {
     super(message, 'STORE_CONFIGURATION', options);
   }
-  static override isInstance(error: unknown): error is StoreConfigurationError {
-    return ModelStoreError.hasCode(error, 'STORE_CONFIGURATION');
-  }
+  static override readonly isInstance = isErrorWithCode<StoreConfigurationError>('STORE_CONFIGURATION');
 }
 
 /**
@@ -293,9 +272,7 @@ export class MissingDependencyError extends ModelStoreError {
   ) {
     super(message, 'MISSING_DEPENDENCY', options);
   }
-  static override isInstance(error: unknown): error is MissingDependencyError {
-    return ModelStoreError.hasCode(error, 'MISSING_DEPENDENCY');
-  }
+  static override readonly isInstance = isErrorWithCode<MissingDependencyError>('MISSING_DEPENDENCY');
 }
 
 /**
@@ -313,9 +290,7 @@ export class LocalFileError extends ModelStoreError {
     super(message, 'LOCAL_FILE', options);
     this.errno = options.errno;
   }
-  static override isInstance(error: unknown): error is LocalFileError {
-    return ModelStoreError.hasCode(error, 'LOCAL_FILE');
-  }
+  static override readonly isInstance = isErrorWithCode<LocalFileError>('LOCAL_FILE');
 }
 
 /**
@@ -331,9 +306,7 @@ export class CommittedWithErrorsError extends ModelStoreError {
   ) {
     super(message, 'COMMITTED_WITH_ERRORS', options);
   }
-  static override isInstance(error: unknown): error is CommittedWithErrorsError {
-    return ModelStoreError.hasCode(error, 'COMMITTED_WITH_ERRORS');
-  }
+  static override readonly isInstance = isErrorWithCode<CommittedWithErrorsError>('COMMITTED_WITH_ERRORS');
 }
 
 /** Why a model's source file could not be stored (see `SourceFileError`). */
@@ -361,9 +334,7 @@ export class SourceFileError extends ModelStoreError {
   ) {
     super(message, 'SOURCE_FILE', options);
   }
-  static override isInstance(error: unknown): error is SourceFileError {
-    return ModelStoreError.hasCode(error, 'SOURCE_FILE');
-  }
+  static override readonly isInstance = isErrorWithCode<SourceFileError>('SOURCE_FILE');
 }
 
 /**
@@ -383,9 +354,7 @@ export class StorageCapabilityError extends ModelStoreError {
   ) {
     super(`${message}. ${advice}`, 'STORAGE_CAPABILITY');
   }
-  static override isInstance(error: unknown): error is StorageCapabilityError {
-    return ModelStoreError.hasCode(error, 'STORAGE_CAPABILITY');
-  }
+  static override readonly isInstance = isErrorWithCode<StorageCapabilityError>('STORAGE_CAPABILITY');
 }
 
 /**
@@ -405,7 +374,5 @@ export class IncompatibleContractError extends ModelStoreError {
   ) {
     super(message, 'INCOMPATIBLE_CONTRACT');
   }
-  static override isInstance(error: unknown): error is IncompatibleContractError {
-    return ModelStoreError.hasCode(error, 'INCOMPATIBLE_CONTRACT');
-  }
+  static override readonly isInstance = isErrorWithCode<IncompatibleContractError>('INCOMPATIBLE_CONTRACT');
 }
