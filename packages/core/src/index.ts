@@ -17,8 +17,8 @@ export type { ModelStoreOptions, UploadOptions, DownloadOptions } from './model-
 export { version } from './version.js';
 export { openModelStore, openStorage, parseStoreUri, storeTargetFromEnv } from './open-model-store.js';
 export type { OpenModelStoreOptions, StorageTarget } from './open-model-store.js';
-export { storeBackendPackages, readStoreUriOptions, requireHttpUrl, storeUriLocation, requireVariable, storeUriOptions, readBucketStoreUri, optionalVariables } from './open-model-store.js';
-export type { Environment, StoreBackend, StoreBackendPackage, StoreUriOption } from './open-model-store.js';
+export { storeBackendPackages, readStoreUriOptions, requireHttpUrl, storeUriLocation, requireVariable, storeUriOptions, readBucketStoreUri, optionalVariables, bucketBackend } from './open-model-store.js';
+export type { BucketBackendSpec, Environment, PythonStorageVariables, StoreBackend, StoreBackendPackage, StoreUriOption } from './open-model-store.js';
 export { parseJson, stringifyJson, checkJsonValue, replaceMember, JsonSyntaxError } from './json.js';
 export type { StringifyJsonOptions } from './json.js';
 export { checkStorage, ensureConditionalWrites } from './check-storage.js';

@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { InvalidArgumentError, MissingDependencyError, type ModelStoreError, StoreConfigurationError } from './errors.js';
 import { MemoryStorage } from './memory-storage.js';
 import {
+  bucketBackend,
   openModelStore,
   optionalVariables,
   parseStoreUri,
@@ -190,6 +191,35 @@ describe('storeUriOptions, readBucketStoreUri, optionalVariables: the tables and
     const env: Environment = { MODEL_STORE_GCP_PROJECT: 'p', MODEL_STORE_GCP_ROOT_PREFIX: '' };
     expect(optionalVariables(env, { projectId: 'MODEL_STORE_GCP_PROJECT', rootPrefix: 'MODEL_STORE_GCP_ROOT_PREFIX', region: 'MODEL_STORE_REGION' })).toEqual({ projectId: 'p' });
     expect(optionalVariables({}, { rootPrefix: 'MODEL_STORE_ROOT_PREFIX' })).toEqual({});
+  });
+
+  it('bucketBackend makes the StoreBackend exports from a table: schemes, options, variables and create', () => {
+    type Options = { box: string; rootPrefix?: string; region?: string; token?: string };
+    const created: Options[] = [];
+    const backend = bucketBackend<Options, MemoryStorage>({
+      schemes: ['box'],
+      location: 'box',
+      options: { region: "string: the box's region" },
+      environment: {
+        'box-store': { required: { box: 'BOX_NAME' }, optional: { region: 'BOX_REGION' } },
+        'box-token': (env) => ({ box: 'fixed', token: requireVariable(env, 'BOX_TOKEN') }),
+      },
+      create(options) {
+        created.push(options);
+        return new MemoryStorage();
+      },
+    });
+    expect([backend.uriSchemes, backend.pythonStorageNames, backend.describeOptions]).toEqual([['box'], ['box-store', 'box-token'], [{ name: 'region', type: 'string', description: "the box's region" }]]);
+    expect(backend.fromStoreUri(new URL('box://b1/team/x?region=north'))).toEqual({ region: 'north', box: 'b1', rootPrefix: 'team/x' });
+    expect(thrown(() => backend.fromStoreUri(new URL('box://b1?size=3')))).toBeInstanceOf(InvalidArgumentError);
+    const { fromEnvironment } = backend; // works unbound, as a module export
+    expect(fromEnvironment({ MODEL_STORE_STORAGE: 'box-store', BOX_NAME: 'b2', BOX_REGION: '' })).toEqual({ box: 'b2' });
+    expect(fromEnvironment({ MODEL_STORE_STORAGE: 'box-store', BOX_NAME: 'b2', BOX_REGION: 'south' })).toEqual({ box: 'b2', region: 'south' });
+    expect(fromEnvironment({ MODEL_STORE_STORAGE: 'box-token', BOX_TOKEN: 't' })).toEqual({ box: 'fixed', token: 't' });
+    expect((thrown(() => fromEnvironment({ MODEL_STORE_STORAGE: 'box-store' })) as StoreConfigurationError).settings).toEqual(['BOX_NAME']);
+    for (const other of ['aws-s3', 'constructor', 'toString', undefined]) expect(fromEnvironment({ MODEL_STORE_STORAGE: other, BOX_NAME: 'b' })).toBeUndefined();
+    expect(backend.createStorage({ box: 'b3' })).toBeInstanceOf(MemoryStorage);
+    expect(created).toEqual([{ box: 'b3' }]);
   });
 });
 

@@ -250,6 +250,55 @@ export function optionalVariables<K extends string>(env: Environment, names: Rec
   return values;
 }
 
+/**
+ * How a backend reads one value of Python's `MODEL_STORE_STORAGE`: a table of option name
+ * to variable (`required`: set and not empty, else a `StoreConfigurationError` naming it;
+ * `optional`: read when set and not empty), or a function for what a table cannot say
+ * (defaults, values built from several variables).
+ */
+export type PythonStorageVariables<TOptions> = { required: Record<string, string>; optional?: Record<string, string> } | ((env: Environment) => TOptions);
+
+/** What is particular to a bucket backend; {@link bucketBackend} makes its `StoreBackend` from it. */
+export interface BucketBackendSpec<TOptions, TStorage extends Storage> {
+  /** Its URI schemes, lower case and without `://`: `['gs', 'gcs']`. */
+  schemes: readonly string[];
+  /** The option the host part of its URIs names: `bucket`, `container`. */
+  location: string;
+  /** Its URI query options, as {@link storeUriOptions} takes them: `{ region: "string: the bucket's region" }`. */
+  options: Parameters<typeof storeUriOptions>[0];
+  /** Python's `MODEL_STORE_STORAGE` values it reads (the keys, in order) and how it reads their variables. */
+  environment: Record<string, PythonStorageVariables<TOptions>>;
+  /** Checks what the URI or the variables cannot (an endpoint's scheme, a missing credential) and makes the storage. */
+  create(options: TOptions): TStorage;
+}
+
+/**
+ * The `StoreBackend` exports of a backend whose URIs are `<scheme>://<bucket>/<prefix>?<options>`
+ * (S3, GCS, Azure): `uriSchemes` and `pythonStorageNames` from `spec`, `describeOptions` from
+ * its option table, `fromStoreUri` through {@link readBucketStoreUri} (the bucket under the key
+ * `location`, the prefix as `rootPrefix`), `fromEnvironment` from its variables (`undefined` for
+ * another `MODEL_STORE_STORAGE`), and `createStorage` = `spec.create`. A backend package
+ * exports each member under its own name.
+ * @throws InvalidArgumentError when an option's table entry has no valid type (see {@link storeUriOptions}).
+ */
+export function bucketBackend<TOptions, TStorage extends Storage>(spec: BucketBackendSpec<TOptions, TStorage>): StoreBackend<TOptions> & { createStorage(options: TOptions): TStorage } {
+  const describeOptions = storeUriOptions(spec.options);
+  return {
+    uriSchemes: spec.schemes,
+    pythonStorageNames: Object.keys(spec.environment),
+    describeOptions,
+    fromStoreUri: (url) => readBucketStoreUri(url, spec.location, describeOptions) as TOptions,
+    fromEnvironment(env) {
+      const name = env.MODEL_STORE_STORAGE;
+      const variables = name !== undefined && Object.hasOwn(spec.environment, name) ? spec.environment[name] : undefined;
+      if (variables === undefined || typeof variables === 'function') return variables?.(env);
+      const required = Object.fromEntries(Object.entries(variables.required).map(([key, variable]) => [key, requireVariable(env, variable)]));
+      return { ...required, ...optionalVariables(env, variables.optional ?? {}) } as TOptions;
+    },
+    createStorage: (options) => spec.create(options),
+  };
+}
+
 function allBackends(extra: readonly StoreBackendPackage[] = []): readonly StoreBackendPackage[] {
   return [...extra, ...storeBackendPackages];
 }
