@@ -55,11 +55,9 @@ export class ModelStoreError extends Error {
    * has its own `isInstance`, true for its code(s); all of them work unbound
    * (`errors.filter(StorageError.isInstance)`) and narrow what they are given.
    */
-  static readonly isInstance: (error: unknown) => error is ModelStoreError = isModelStoreError;
-}
-
-function isModelStoreError(error: unknown): error is ModelStoreError {
-  return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[marker] === true;
+  static isInstance(error: unknown): error is ModelStoreError {
+    return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[marker] === true;
+  }
 }
 
 /**
@@ -67,7 +65,7 @@ function isModelStoreError(error: unknown): error is ModelStoreError {
  * true for a modelstore error (of any copy of the package) whose `code` is one of `codes`.
  */
 function isErrorWithCode<T extends ModelStoreError>(...codes: ModelStoreErrorCode[]): (error: unknown) => error is T {
-  return (error: unknown): error is T => isModelStoreError(error) && codes.includes(error.code);
+  return (error: unknown): error is T => ModelStoreError.isInstance(error) && codes.includes(error.code);
 }
 
 /** What kind of name failed validation. */
