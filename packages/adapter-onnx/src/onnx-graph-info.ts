@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { OnnxFormatError, ProtobufReader, type ProtobufField } from './protobuf.js';
 
 /** One graph input or output, as recorded in the model's metadata. */
 export interface OnnxValueInfo {
@@ -36,96 +36,36 @@ const elementTypes: Record<number, string> = {
   16: 'bfloat16',
 };
 
-/** Random access to the model's bytes, so weights are skipped rather than read. */
-interface Source {
-  read(offset: number, length: number): Promise<Buffer>;
-  size: number;
-}
-
-interface Field {
-  number: number;
-  wireType: number;
-  /** Varint fields: the value. */
-  value?: bigint;
-  /** Length-delimited fields: where the payload starts and ends. */
-  start?: number;
-  end?: number;
-}
-
-async function readVarint(source: Source, offset: number): Promise<{ value: bigint; next: number }> {
-  const bytes = await source.read(offset, Math.min(10, source.size - offset));
-  let value = 0n;
-  for (let i = 0; i < bytes.length; i++) {
-    value |= BigInt(bytes[i]! & 0x7f) << BigInt(7 * i);
-    if ((bytes[i]! & 0x80) === 0) return { value, next: offset + i + 1 };
-  }
-  throw new Error('truncated or malformed protobuf varint');
-}
-
-/** The fields of the message between `start` and `end`, without reading length-delimited payloads. */
-async function* fields(source: Source, start: number, end: number): AsyncGenerator<Field> {
-  let offset = start;
-  while (offset < end) {
-    const tag = await readVarint(source, offset);
-    offset = tag.next;
-    const number = Number(tag.value >> 3n);
-    const wireType = Number(tag.value & 7n);
-    if (wireType === 0) {
-      const varint = await readVarint(source, offset);
-      offset = varint.next;
-      yield { number, wireType, value: varint.value };
-    } else if (wireType === 1) {
-      offset += 8;
-    } else if (wireType === 5) {
-      offset += 4;
-    } else if (wireType === 2) {
-      const length = await readVarint(source, offset);
-      const payloadStart = length.next;
-      const payloadEnd = payloadStart + Number(length.value);
-      if (payloadEnd > end) throw new Error('protobuf field runs past its message');
-      yield { number, wireType, start: payloadStart, end: payloadEnd };
-      offset = payloadEnd;
-    } else {
-      throw new Error(`unsupported protobuf wire type ${wireType}`);
-    }
-  }
-}
-
-async function text(source: Source, field: Field): Promise<string> {
-  return (await source.read(field.start!, field.end! - field.start!)).toString('utf8');
-}
-
-async function firstField(source: Source, start: number, end: number, number: number): Promise<Field | undefined> {
-  for await (const field of fields(source, start, end)) if (field.number === number) return field;
+async function firstField(reader: ProtobufReader, field: ProtobufField, number: number): Promise<ProtobufField | undefined> {
+  for await (const part of reader.inside(field)) if (part.number === number) return part;
   return undefined;
 }
 
-async function valueInfo(source: Source, start: number, end: number): Promise<OnnxValueInfo> {
+async function valueInfo(reader: ProtobufReader, field: ProtobufField): Promise<OnnxValueInfo> {
   let name = '';
   let type = 'unknown';
   let shape: OnnxValueInfo['shape'] = null;
-  for await (const field of fields(source, start, end)) {
-    if (field.number === 1 && field.wireType === 2) name = await text(source, field);
-    if (field.number !== 2 || field.wireType !== 2) continue;
+  for await (const part of reader.inside(field)) {
+    if (part.number === 1 && part.wireType === 2) name = await reader.text(part);
+    if (part.number !== 2) continue;
     // TypeProto: tensor_type = 1, sequence_type = 4, map_type = 5, sparse_tensor_type = 8, optional_type = 9.
-    for await (const kind of fields(source, field.start!, field.end!)) {
+    for await (const kind of reader.inside(part)) {
       if (kind.number === 4) type = 'sequence';
       else if (kind.number === 5) type = 'map';
       else if (kind.number === 9) type = 'optional';
       else if ((kind.number === 1 || kind.number === 8) && kind.wireType === 2) {
         shape = [];
-        for await (const part of fields(source, kind.start!, kind.end!)) {
-          if (part.number === 1 && part.value !== undefined) type = elementTypes[Number(part.value)] ?? `tensor(${part.value})`;
-          if (part.number === 2 && part.wireType === 2) {
-            for await (const dim of fields(source, part.start!, part.end!)) {
-              if (dim.number !== 1 || dim.wireType !== 2) continue;
-              let value: number | string | null = null;
-              for await (const detail of fields(source, dim.start!, dim.end!)) {
-                if (detail.number === 1 && detail.value !== undefined) value = Number(detail.value);
-                if (detail.number === 2 && detail.wireType === 2) value = await text(source, detail);
-              }
-              shape.push(value);
+        for await (const tensor of reader.inside(kind)) {
+          if (tensor.number === 1 && tensor.value !== undefined) type = elementTypes[Number(tensor.value)] ?? `tensor(${tensor.value})`;
+          if (tensor.number !== 2) continue;
+          for await (const dim of reader.inside(tensor)) {
+            if (dim.number !== 1 || dim.wireType !== 2) continue;
+            let value: number | string | null = null;
+            for await (const detail of reader.inside(dim)) {
+              if (detail.number === 1 && detail.value !== undefined) value = Number(detail.value);
+              if (detail.number === 2 && detail.wireType === 2) value = await reader.text(detail);
             }
+            shape.push(value);
           }
         }
         if (kind.number === 8) type = `sparse(${type})`;
@@ -140,58 +80,47 @@ async function valueInfo(source: Source, start: number, end: number): Promise<On
  * IR version and opsets from its protobuf, seeking past weights instead of reading
  * them, so a multi-gigabyte model costs a few kilobytes of reads. Inputs that are
  * initializers (weights listed as inputs by older exporters) are left out.
+ * Source of the format: `ModelProto`, `GraphProto`, `ValueInfoProto` and `TypeProto` in
+ * onnx/onnx.proto (https://github.com/onnx/onnx/blob/main/onnx/onnx.proto).
+ *
+ * @param model the model's bytes, or the path of a `.onnx` file
+ * @throws OnnxFormatError when it is not a well-formed ONNX protobuf, or has no graph
+ * @throws the file system's error when the file cannot be opened or read (callers map it)
  */
 export async function readOnnxGraphInfo(model: string | Uint8Array): Promise<OnnxGraphInfo> {
-  let close = async () => undefined as void;
-  let source: Source;
-  if (typeof model === 'string') {
-    const handle = await open(model, 'r');
-    close = () => handle.close();
-    const { size } = await handle.stat();
-    source = {
-      size,
-      async read(offset, length) {
-        const buffer = Buffer.alloc(Math.max(0, Math.min(length, size - offset)));
-        await handle.read(buffer, 0, buffer.length, offset);
-        return buffer;
-      },
-    };
-  } else {
-    const bytes = Buffer.from(model.buffer, model.byteOffset, model.byteLength);
-    source = { size: bytes.length, read: async (offset, length) => bytes.subarray(offset, offset + length) };
-  }
-  try {
-    const info: OnnxGraphInfo = { inputs: [], outputs: [], opsets: [] };
-    let graph: Field | undefined;
-    for await (const field of fields(source, 0, source.size)) {
-      if (field.number === 1 && field.value !== undefined) info.irVersion = Number(field.value);
-      if (field.number === 7 && field.wireType === 2) graph = field;
-      if (field.number === 8 && field.wireType === 2) {
-        let domain = '';
-        let version = 0;
-        for await (const part of fields(source, field.start!, field.end!)) {
-          if (part.number === 1 && part.wireType === 2) domain = await text(source, part);
-          if (part.number === 2 && part.value !== undefined) version = Number(part.value);
-        }
-        info.opsets.push({ domain, version });
+  return typeof model === 'string' ? ProtobufReader.withFile(model, graphInfo) : graphInfo(ProtobufReader.fromBytes(model));
+}
+
+async function graphInfo(reader: ProtobufReader): Promise<OnnxGraphInfo> {
+  const info: OnnxGraphInfo = { inputs: [], outputs: [], opsets: [] };
+  let graph: ProtobufField | undefined;
+  // ModelProto: ir_version = 1, graph = 7, opset_import = 8 (OperatorSetIdProto: domain = 1, version = 2).
+  for await (const field of reader.fields()) {
+    if (field.number === 1 && field.value !== undefined) info.irVersion = Number(field.value);
+    if (field.number === 7 && field.wireType === 2) graph = field;
+    if (field.number === 8 && field.wireType === 2) {
+      let domain = '';
+      let version = 0;
+      for await (const part of reader.inside(field)) {
+        if (part.number === 1 && part.wireType === 2) domain = await reader.text(part);
+        if (part.number === 2 && part.value !== undefined) version = Number(part.value);
       }
+      info.opsets.push({ domain, version });
     }
-    if (!graph) throw new Error('the model has no graph');
-    const initializers = new Set<string>();
-    const inputs: OnnxValueInfo[] = [];
-    for await (const field of fields(source, graph.start!, graph.end!)) {
-      if (field.wireType !== 2) continue;
-      if (field.number === 11) inputs.push(await valueInfo(source, field.start!, field.end!));
-      if (field.number === 12) info.outputs.push(await valueInfo(source, field.start!, field.end!));
-      if (field.number === 5) {
-        // TensorProto.name = 8; the weights themselves are skipped.
-        const name = await firstField(source, field.start!, field.end!, 8);
-        if (name) initializers.add(await text(source, name));
-      }
-    }
-    info.inputs = inputs.filter((input) => !initializers.has(input.name));
-    return info;
-  } finally {
-    await close();
   }
+  if (!graph) throw new OnnxFormatError('the model has no graph');
+  const initializers = new Set<string>();
+  const inputs: OnnxValueInfo[] = [];
+  // GraphProto: initializer = 5 (TensorProto.name = 8; the weights themselves are skipped), input = 11, output = 12.
+  for await (const field of reader.inside(graph)) {
+    if (field.wireType !== 2) continue;
+    if (field.number === 11) inputs.push(await valueInfo(reader, field));
+    if (field.number === 12) info.outputs.push(await valueInfo(reader, field));
+    if (field.number === 5) {
+      const name = await firstField(reader, field, 8);
+      if (name?.wireType === 2) initializers.add(await reader.text(name));
+    }
+  }
+  info.inputs = inputs.filter((input) => !initializers.has(input.name));
+  return info;
 }

@@ -1,7 +1,7 @@
 import { folderEntries, IntegrityError, InvalidArgumentError, parseJson, SourceFileError, sourceFileError, UnsafeArchiveError, type ArchiveEntry, type FolderEntry } from '@modelstore/core';
 import { open, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { OnnxFormatError, readOnnxExternalData, type OnnxExternalTensor } from './onnx-external-data.js';
+import { OnnxFormatError, readOnnxExternalData, type OnnxExternalTensor } from '@modelstore/adapter-onnx';
 
 /**
  * The pipeline tasks of transformers.js 4.x (`SUPPORTED_TASKS` and `TASK_ALIASES` in

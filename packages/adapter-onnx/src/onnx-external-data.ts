@@ -1,4 +1,4 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import { OnnxFormatError, ProtobufReader, type ProtobufField } from './protobuf.js';
 
 /**
  * One tensor of an ONNX model whose data lives in another file (ONNX "external data").
@@ -31,97 +31,6 @@ export interface OnnxExternalDataScan {
 
 /** Subgraphs (If/Loop/Scan bodies, functions) nest; a file nesting deeper than this is refused as hostile. */
 const maxDepth = 64;
-/** Read-ahead window: the protobuf's small fields are read in blocks of this many bytes, weights are skipped. */
-const windowSize = 8 * 1024;
-
-/** A malformed or hostile ONNX protobuf. */
-export class OnnxFormatError extends Error {}
-
-interface Field {
-  number: number;
-  wireType: number;
-  value?: bigint;
-  start?: number;
-  end?: number;
-}
-
-/** Random access to a file through one cached window, counting the bytes read. */
-class Reader {
-  bytesRead = 0;
-  private windowStart = 0;
-  private window = Buffer.alloc(0);
-  constructor(
-    private readonly handle: FileHandle,
-    readonly size: number,
-  ) {}
-
-  async bytes(offset: number, length: number): Promise<Buffer> {
-    if (offset < 0 || offset + length > this.size) throw new OnnxFormatError(`a field runs past the end of the file (byte ${offset + length} of ${this.size})`);
-    if (offset >= this.windowStart && offset + length <= this.windowStart + this.window.length) {
-      return this.window.subarray(offset - this.windowStart, offset - this.windowStart + length);
-    }
-    if (length > windowSize) {
-      const buffer = Buffer.alloc(length);
-      await this.read(buffer, offset);
-      return buffer;
-    }
-    const buffer = Buffer.alloc(Math.min(windowSize, this.size - offset));
-    await this.read(buffer, offset);
-    this.window = buffer;
-    this.windowStart = offset;
-    return buffer.subarray(0, length);
-  }
-
-  private async read(buffer: Buffer, offset: number): Promise<void> {
-    let done = 0;
-    while (done < buffer.length) {
-      const { bytesRead } = await this.handle.read(buffer, done, buffer.length - done, offset + done);
-      if (bytesRead === 0) throw new OnnxFormatError('the file ended early (it changed while it was read)');
-      done += bytesRead;
-      this.bytesRead += bytesRead;
-    }
-  }
-
-  async varint(offset: number): Promise<{ value: bigint; next: number }> {
-    const chunk = await this.bytes(offset, Math.min(10, this.size - offset));
-    let value = 0n;
-    for (let i = 0; i < chunk.length; i++) {
-      value |= BigInt(chunk[i]! & 0x7f) << BigInt(7 * i);
-      if ((chunk[i]! & 0x80) === 0) return { value, next: offset + i + 1 };
-    }
-    throw new OnnxFormatError('a truncated or malformed protobuf varint');
-  }
-
-  async *fields(start: number, end: number): AsyncGenerator<Field> {
-    let offset = start;
-    while (offset < end) {
-      const tag = await this.varint(offset);
-      offset = tag.next;
-      const number = Number(tag.value >> 3n);
-      const wireType = Number(tag.value & 7n);
-      if (wireType === 0) {
-        const varint = await this.varint(offset);
-        offset = varint.next;
-        yield { number, wireType, value: varint.value };
-      } else if (wireType === 1 || wireType === 5) {
-        offset += wireType === 1 ? 8 : 4;
-      } else if (wireType === 2) {
-        const length = await this.varint(offset);
-        const payloadEnd = length.next + Number(length.value);
-        if (length.value > BigInt(end - length.next)) throw new OnnxFormatError('a protobuf field runs past the message that holds it');
-        yield { number, wireType, start: length.next, end: payloadEnd };
-        offset = payloadEnd;
-      } else {
-        throw new OnnxFormatError(`an unsupported protobuf wire type ${wireType}`);
-      }
-      if (offset > end) throw new OnnxFormatError('a protobuf field runs past the message that holds it');
-    }
-  }
-
-  async text(field: Field): Promise<string> {
-    return (await this.bytes(field.start!, field.end! - field.start!)).toString('utf8');
-  }
-}
 
 function byteCount(text: string | undefined): number | undefined {
   if (text === undefined || !/^\d{1,15}$/.test(text.trim())) return undefined;
@@ -129,7 +38,7 @@ function byteCount(text: string | undefined): number | undefined {
 }
 
 /** TensorProto: name = 8, external_data = 13 (StringStringEntryProto: key = 1, value = 2), data_location = 14 (1 = EXTERNAL). */
-async function tensor(reader: Reader, field: Field, out: OnnxExternalTensor[]): Promise<void> {
+async function tensor(reader: ProtobufReader, field: ProtobufField, out: OnnxExternalTensor[]): Promise<void> {
   let name = '';
   let external = false;
   const entries = new Map<string, string>();
@@ -153,12 +62,12 @@ async function tensor(reader: Reader, field: Field, out: OnnxExternalTensor[]): 
 }
 
 /** SparseTensorProto: values = 1, indices = 2 (TensorProtos). */
-async function sparseTensor(reader: Reader, field: Field, out: OnnxExternalTensor[]): Promise<void> {
+async function sparseTensor(reader: ProtobufReader, field: ProtobufField, out: OnnxExternalTensor[]): Promise<void> {
   for await (const part of reader.fields(field.start!, field.end!)) if ((part.number === 1 || part.number === 2) && part.wireType === 2) await tensor(reader, part, out);
 }
 
 /** AttributeProto: t = 5, g = 6, tensors = 10, graphs = 11, sparse_tensor = 22, sparse_tensors = 23. */
-async function attribute(reader: Reader, field: Field, out: OnnxExternalTensor[], depth: number): Promise<void> {
+async function attribute(reader: ProtobufReader, field: ProtobufField, out: OnnxExternalTensor[], depth: number): Promise<void> {
   for await (const part of reader.fields(field.start!, field.end!)) {
     if (part.wireType !== 2) continue;
     if (part.number === 5 || part.number === 10) await tensor(reader, part, out);
@@ -168,12 +77,12 @@ async function attribute(reader: Reader, field: Field, out: OnnxExternalTensor[]
 }
 
 /** NodeProto: attribute = 5. */
-async function node(reader: Reader, field: Field, out: OnnxExternalTensor[], depth: number): Promise<void> {
+async function node(reader: ProtobufReader, field: ProtobufField, out: OnnxExternalTensor[], depth: number): Promise<void> {
   for await (const part of reader.fields(field.start!, field.end!)) if (part.number === 5 && part.wireType === 2) await attribute(reader, part, out, depth);
 }
 
 /** GraphProto: node = 1, initializer = 5, sparse_initializer = 15. */
-async function graph(reader: Reader, field: Field, out: OnnxExternalTensor[], depth: number): Promise<void> {
+async function graph(reader: ProtobufReader, field: ProtobufField, out: OnnxExternalTensor[], depth: number): Promise<void> {
   if (depth > maxDepth) throw new OnnxFormatError(`subgraphs nest deeper than ${maxDepth} levels`);
   for await (const part of reader.fields(field.start!, field.end!)) {
     if (part.wireType !== 2) continue;
@@ -202,14 +111,11 @@ async function graph(reader: Reader, field: Field, out: OnnxExternalTensor[], de
  * @throws the file system's error when the file cannot be opened or read (callers map it)
  */
 export async function readOnnxExternalData(file: string): Promise<OnnxExternalDataScan> {
-  const handle = await open(file, 'r');
-  try {
-    const { size } = await handle.stat();
-    const reader = new Reader(handle, size);
+  return ProtobufReader.withFile(file, async (reader) => {
     const tensors: OnnxExternalTensor[] = [];
     let sawGraph = false;
     // ModelProto: graph = 7, training_info = 20 (TrainingInfoProto: initialization = 1, algorithm = 2), functions = 25 (FunctionProto: node = 7).
-    for await (const field of reader.fields(0, size)) {
+    for await (const field of reader.fields()) {
       if (field.wireType !== 2) continue;
       if (field.number === 7) {
         sawGraph = true;
@@ -221,8 +127,6 @@ export async function readOnnxExternalData(file: string): Promise<OnnxExternalDa
       }
     }
     if (!sawGraph) throw new OnnxFormatError('it has no graph (ModelProto.graph)');
-    return { tensors, bytesRead: reader.bytesRead, size };
-  } finally {
-    await handle.close();
-  }
+    return { tensors, bytesRead: reader.bytesRead, size: reader.size };
+  });
 }
