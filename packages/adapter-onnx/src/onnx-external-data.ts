@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { OnnxFormatError, ProtobufReader, type ProtobufField } from './protobuf.js';
 
 /**
@@ -104,29 +105,60 @@ async function graph(reader: ProtobufReader, field: ProtobufField, out: OnnxExte
  * read: the bytes read are the graph's structure plus at most one 8 KiB block per
  * tensor, whatever the weights weigh (reported as `bytesRead`).
  *
- * @param file path of the `.onnx` file
- * @returns the external tensors, the bytes read and the file's size (bytes)
+ * @param model path of the `.onnx` file, or the model's bytes
+ * @returns the external tensors, the bytes read (0 for bytes in memory) and the size (bytes)
  * @throws OnnxFormatError when the file is not a well-formed ONNX protobuf (a field that
  *   runs past its message or the file, an unknown wire type, nesting deeper than 64)
  * @throws the file system's error when the file cannot be opened or read (callers map it)
  */
-export async function readOnnxExternalData(file: string): Promise<OnnxExternalDataScan> {
-  return ProtobufReader.withFile(file, async (reader) => {
-    const tensors: OnnxExternalTensor[] = [];
-    let sawGraph = false;
-    // ModelProto: graph = 7, training_info = 20 (TrainingInfoProto: initialization = 1, algorithm = 2), functions = 25 (FunctionProto: node = 7).
-    for await (const field of reader.fields()) {
-      if (field.wireType !== 2) continue;
-      if (field.number === 7) {
-        sawGraph = true;
-        await graph(reader, field, tensors, 0);
-      } else if (field.number === 20) {
-        for await (const part of reader.fields(field.start!, field.end!)) if ((part.number === 1 || part.number === 2) && part.wireType === 2) await graph(reader, part, tensors, 1);
-      } else if (field.number === 25) {
-        for await (const part of reader.fields(field.start!, field.end!)) if (part.number === 7 && part.wireType === 2) await node(reader, part, tensors, 1);
-      }
+export async function readOnnxExternalData(model: string | Uint8Array): Promise<OnnxExternalDataScan> {
+  return typeof model === 'string' ? ProtobufReader.withFile(model, externalData) : externalData(ProtobufReader.fromBytes(model));
+}
+
+async function externalData(reader: ProtobufReader): Promise<OnnxExternalDataScan> {
+  const tensors: OnnxExternalTensor[] = [];
+  let sawGraph = false;
+  // ModelProto: graph = 7, training_info = 20 (TrainingInfoProto: initialization = 1, algorithm = 2), functions = 25 (FunctionProto: node = 7).
+  for await (const field of reader.fields()) {
+    if (field.wireType !== 2) continue;
+    if (field.number === 7) {
+      sawGraph = true;
+      await graph(reader, field, tensors, 0);
+    } else if (field.number === 20) {
+      for await (const part of reader.fields(field.start!, field.end!)) if ((part.number === 1 || part.number === 2) && part.wireType === 2) await graph(reader, part, tensors, 1);
+    } else if (field.number === 25) {
+      for await (const part of reader.fields(field.start!, field.end!)) if (part.number === 7 && part.wireType === 2) await node(reader, part, tensors, 1);
     }
-    if (!sawGraph) throw new OnnxFormatError('it has no graph (ModelProto.graph)');
-    return { tensors, bytesRead: reader.bytesRead, size: reader.size };
-  });
+  }
+  if (!sawGraph) throw new OnnxFormatError('it has no graph (ModelProto.graph)');
+  return { tensors, bytesRead: reader.bytesRead, size: reader.size };
+}
+
+/**
+ * Resolves an external-data `location` (relative to the folder of the `.onnx` file, per the
+ * ONNX spec) to a `/`-separated path inside the model's folder, or says why it is refused:
+ * empty, a NUL character, absolute (`/`, `\\`, `C:`, `~`), outside the folder (`..` past its
+ * top), or the folder itself. Reads nothing.
+ * @param onnxRelative the `.onnx` file's path inside the model folder (`onnx/model.onnx`, `model.onnx`)
+ * @param location the tensor's `location`, as {@link readOnnxExternalData} reports it
+ * @returns `{ inside }`, the data file's path inside the folder, or `{ refused }`, a phrase (`'an absolute location'`)
+ */
+export function resolveOnnxLocation(onnxRelative: string, location: string): { inside: string } | { refused: string } {
+  if (location === '') return { refused: 'an empty location' };
+  if (location.includes('\0')) return { refused: 'a location with a NUL character' };
+  const parts = location.split(/[\\/]+/);
+  if (location.startsWith('/') || location.startsWith('\\') || /^[A-Za-z]:/.test(location) || location.startsWith('~')) return { refused: 'an absolute location' };
+  const base = path.posix
+    .dirname(onnxRelative)
+    .split('/')
+    .filter((part) => part !== '.' && part !== '');
+  for (const part of parts) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') {
+      if (base.length === 0) return { refused: 'a location outside the model folder' };
+      base.pop();
+    } else base.push(part);
+  }
+  if (base.length === 0) return { refused: 'a location that names the model folder itself' };
+  return { inside: base.join('/') };
 }

@@ -1,7 +1,7 @@
 import { folderEntries, IntegrityError, InvalidArgumentError, parseJson, SourceFileError, sourceFileError, UnsafeArchiveError, type ArchiveEntry, type FolderEntry } from '@modelstore/core';
 import { open, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { OnnxFormatError, readOnnxExternalData, type OnnxExternalTensor } from '@modelstore/adapter-onnx';
+import { OnnxFormatError, readOnnxExternalData, resolveOnnxLocation, type OnnxExternalTensor } from '@modelstore/adapter-onnx';
 
 /**
  * The pipeline tasks of transformers.js 4.x (`SUPPORTED_TASKS` and `TASK_ALIASES` in
@@ -182,30 +182,6 @@ function variantOf(fileName: string): { model: string; dtype: string } {
 export type FolderCheckStage = 'upload' | 'load';
 
 /**
- * Resolves an external-data `location` (relative to the `.onnx` file's folder, per the
- * ONNX spec) to a path inside the model folder, or says why it is refused.
- */
-function resolveLocation(onnxRelative: string, location: string): { inside: string } | { refused: string } {
-  if (location === '') return { refused: 'an empty location' };
-  if (location.includes('\0')) return { refused: 'a location with a NUL character' };
-  const parts = location.split(/[\\/]+/);
-  if (location.startsWith('/') || location.startsWith('\\') || /^[A-Za-z]:/.test(location) || location.startsWith('~')) return { refused: 'an absolute location' };
-  const base = path.posix
-    .dirname(onnxRelative)
-    .split('/')
-    .filter((part) => part !== '.' && part !== '');
-  for (const part of parts) {
-    if (part === '' || part === '.') continue;
-    if (part === '..') {
-      if (base.length === 0) return { refused: 'a location outside the model folder' };
-      base.pop();
-    } else base.push(part);
-  }
-  if (base.length === 0) return { refused: 'a location that names the model folder itself' };
-  return { inside: base.join('/') };
-}
-
-/**
  * Checks the external data of every `.onnx` file and builds the variants' facts.
  * @throws (upload) SourceFileError `link-outside` for a location outside the folder (or absolute),
  *   `dangling-link` for a location that names no file of the folder; IntegrityError for a range
@@ -233,7 +209,7 @@ export async function checkOnnxFiles(directory: string, files: ReadonlyArray<{ r
     }
     const external: TransformersExternalDataFile[] = [];
     for (const item of tensors) {
-      const resolved = resolveLocation(file.relative, item.location);
+      const resolved = resolveOnnxLocation(file.relative, item.location);
       const what = `${file.relative} keeps tensor ${JSON.stringify(item.tensor)} as external data at ${JSON.stringify(item.location)}`;
       if ('refused' in resolved) {
         if (stage === 'load') {
