@@ -51,9 +51,10 @@ export class ModelStoreError extends Error {
   }
 
   /**
-   * True for any modelstore error, from this or another copy of the package. Each subclass
-   * has its own `isInstance`, true for its code(s); all of them work unbound
-   * (`errors.filter(StorageError.isInstance)`) and narrow what they are given.
+   * True when `error` is an error of this class, from this or another copy of the package
+   * (checked by a marker and the `code`, not by `instanceof`): on `ModelStoreError` any
+   * modelstore error, on a subclass one with its code. Works unbound
+   * (`errors.filter(StorageError.isInstance)` is a `StorageError[]`) and narrows its argument.
    */
   static isInstance(error: unknown): error is ModelStoreError {
     return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[marker] === true;
