@@ -223,7 +223,8 @@ console.log('${flavour} ok', model.model_id);
   // A Hugging Face-layout folder whose ONNX protobuf is written byte by byte (one tensor kept
   // as external data) is uploaded and its variant recorded; a copy whose external data points
   // at ../../etc/passwd is refused with nothing committed; load says which package to install.
-  const transformersProject = newProject('transformers', [tarballs['@modelstore/core'], tarballs['@modelstore/storage-fs'], tarballs['@modelstore/adapter-transformers']]);
+  // It depends on @modelstore/adapter-onnx (its ONNX external-data reader), whose onnxruntime-node peer is optional.
+  const transformersProject = newProject('transformers', [tarballs['@modelstore/core'], tarballs['@modelstore/storage-fs'], tarballs['@modelstore/adapter-onnx'], tarballs['@modelstore/adapter-transformers']]);
   const transformersInstalled = [...installedPackages(transformersProject)];
   check(!transformersInstalled.some((name) => /^@aws-sdk\/|^@google-cloud\/|^@azure\/|^onnxruntime|^@tensorflow\/|^@huggingface\/|^sharp$/.test(name)), `the transformers project installed ${transformersInstalled.join(', ')}`);
   const transformersScript = (flavour) => `
