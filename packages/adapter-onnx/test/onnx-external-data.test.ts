@@ -49,12 +49,14 @@ function externalLinear(location: string): Uint8Array {
 }
 const weights = Buffer.from(new Float32Array([2, 3, 0.5, -1]).buffer);
 
+/** A fresh folder per test (both describes below). */
+let work: string;
+beforeEach(() => {
+  work = mkdtempSync(path.join(tmpdir(), 'modelstore-onnx-external-'));
+});
+afterEach(() => rmSync(work, { recursive: true, force: true }));
+
 describe('readOnnxExternalData', () => {
-  let work: string;
-  beforeEach(() => {
-    work = mkdtempSync(path.join(tmpdir(), 'modelstore-onnx-external-'));
-  });
-  afterEach(() => rmSync(work, { recursive: true, force: true }));
   const file = (name: string, bytes: Uint8Array): string => {
     writeFileSync(path.join(work, name), bytes);
     return path.join(work, name);
@@ -137,13 +139,10 @@ describe('readOnnxExternalData', () => {
 });
 
 describe('OnnxAdapter with external data', () => {
-  let work: string;
   let store: ModelStore;
   beforeEach(() => {
-    work = mkdtempSync(path.join(tmpdir(), 'modelstore-onnx-external-'));
     store = new ModelStore({ storage: new FileSystemStorage({ root: path.join(work, 'registry') }), adapters: [new OnnxAdapter()], cacheDir: path.join(work, 'cache') });
   });
-  afterEach(() => rmSync(work, { recursive: true, force: true }));
 
   /** A model folder: `linear.onnx` with its weights at `location`, and the files given. */
   function folder(location: string, files: Record<string, Buffer> = { [location]: weights }): string {
