@@ -5,7 +5,7 @@
 // against the source file; a difference, a failed peer or a missing row fails the run.
 // Usage: node bench/run.mjs [--quick]   (--quick: smaller files, one repetition, and
 // bench/results-quick.json instead of results.json; `pnpm test` runs it as //#test:bench)
-import { layout } from '@modelstore/core';
+import { layout } from '@modelstore/core/internal';
 import { FileSystemStorage } from '@modelstore/storage-fs';
 import { S3Storage } from '@modelstore/storage-s3';
 import { ensurePythonEnv, startMinio, startS3Server } from '@modelstore/test-servers';
@@ -114,6 +114,16 @@ async function peer(name, python, args) {
   }
 }
 
+/** Runs `modelstore` with `args`; checks it printed a header and `rows` rows; returns the seconds. */
+function timedLs(cli, args, env, rows) {
+  const started = performance.now();
+  const output = execFileSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 64 * MiB });
+  const seconds = (performance.now() - started) / 1000;
+  const lines = output.trim().split('\n');
+  if (lines.length !== rows + 1 || !lines[0].startsWith('MODEL ID')) throw new Error(`modelstore ls printed ${lines.length - 1} rows, expected ${rows}:\n${output.slice(0, 2000)}`);
+  return seconds;
+}
+
 function timed(command, args) {
   const started = performance.now();
   execFileSync(command, args, { stdio: 'ignore' });
@@ -167,6 +177,14 @@ try {
     cp.push(timed('cp', [large, copy]));
     await verifyDownload('cp', large, copy);
   }
+  // The file system store fsyncs what it writes (a model must survive a crash once
+  // upload returns); cp does not. This baseline is cp followed by an fsync of the copy.
+  const cpSync = [];
+  for (let i = 0; i < repetitions; i++) {
+    const copy = path.join(work, 'copy-synced.bin');
+    cpSync.push(timed('sh', ['-c', 'cp "$0" "$1" && sync "$1"', large, copy]));
+    rmSync(copy);
+  }
   const tarSeconds = [timed('tar', ['-czf', path.join(work, 'large.tar.gz'), '-C', work, 'large.bin'])];
   rmSync(path.join(work, 'large.tar.gz'));
   const fsRuns = [];
@@ -181,6 +199,7 @@ try {
   }
   const cpMedian = median(cp);
   row(fsGroup, 'cp (baseline)', cp, bytes, cpMedian);
+  row(fsGroup, 'cp + fsync (baseline)', cpSync, bytes, cpMedian, undefined, 'the durability the store gives');
   row(fsGroup, 'tar -czf (baseline)', tarSeconds, bytes, cpMedian);
   row(fsGroup, 'ModelStore upload', uploads(fsRuns), bytes, cpMedian, peakOf(fsRuns), `archive ${(fsRuns[0].archiveBytes / bytes).toFixed(3)} of the input`);
   row(fsGroup, 'Python modelstore upload', uploads(pyFsRuns), bytes, cpMedian, peakOf(pyFsRuns), `archive ${(pyFsRuns[0].archiveBytes / bytes).toFixed(3)} of the input (gzip level 9); ${importNote(pyFsRuns)}`);
@@ -188,7 +207,7 @@ try {
   row(fsGroup, 'ModelStore download', downloads(fsRuns), bytes, cpMedian, peakOf(fsRuns));
   row(fsGroup, 'Python modelstore download', downloads(pyFsRuns), bytes, cpMedian, peakOf(pyFsRuns));
   row(fsGroup, 'MLflow download_artifacts', downloads(mlflowFsRuns), bytes, cpMedian, peakOf(mlflowFsRuns));
-  results.scenarios.fileSystem = { bytes, cp, tar: tarSeconds, runs: fsRuns, pythonModelstore: pyFsRuns, mlflow: mlflowFsRuns };
+  results.scenarios.fileSystem = { bytes, cp, cpSync, tar: tarSeconds, runs: fsRuns, pythonModelstore: pyFsRuns, mlflow: mlflowFsRuns };
 
   // 2 GiB round trip: the memory budget.
   const huge = await weightsFile('huge.bin', sizes.huge);
@@ -244,6 +263,7 @@ try {
       json: JSON.stringify({
         model: { domain: 'scale', model_id: id, model_type: { library: 'model_file' }, parameters: {} },
         storage: { type: 'bench', prefix: layout.archive('scale', at, id) },
+        archive: { sha256: '0'.repeat(64), size: 1000 + i, files: {} },
         modelstore: 'bench',
         code: { runtime: 'bench', created: at.toISOString(), created_at: at.toISOString() },
       }),
@@ -266,7 +286,9 @@ try {
     await storage.put(layout.domain('scale'), metadataOf(count - 1).json);
     await storage.put(layout.state('production'), JSON.stringify({ created: '2026/01/01/00:00:00', state_name: 'production' }));
     const models = Object.fromEntries(Array.from({ length: count }, (_, i) => [metadataOf(i).id, created + i * 1000]));
-    await storage.put(layout.index('scale'), JSON.stringify({ models, etags }));
+    const sizesOf = Object.fromEntries(Array.from({ length: count }, (_, i) => [metadataOf(i).id, 1000 + i]));
+    const libraries = Object.fromEntries(Array.from({ length: count }, (_, i) => [metadataOf(i).id, 'model_file']));
+    await storage.put(layout.index('scale'), JSON.stringify({ models, etags, sizes: sizesOf, libraries }));
   };
   const fsRoot = path.join(work, 'scale-registry');
   await seed(new FileSystemStorage({ root: fsRoot }));
@@ -290,6 +312,14 @@ try {
       );
     }
   }
+
+  // `modelstore ls <domain>` as a user runs it (a process of its own): it lists through
+  // listModelSummaries, whose storage requests the scale rows above count.
+  const cli = path.join(here, '..', 'packages', 'cli', 'dist', 'bin.js');
+  const lsFs = [];
+  for (let i = 0; i < repetitions; i++) lsFs.push(timedLs(cli, ['--store', `file://${fsRoot}`, 'ls', 'scale'], {}, count));
+  row(`scale, ${count} models, file system`, 'modelstore ls scale (whole process)', lsFs, undefined, undefined, undefined, `${results.scenarios.scale.fs.listModelSummaries.requests} storage requests (listModelSummaries), ${count} rows`);
+  results.scenarios.scale.cliLs = { fs: lsFs };
 
   // Cold start: import core + storage-fs and open a store.
   const nodeAlone = [];
@@ -352,15 +382,15 @@ writeFileSync(path.join(here, quick ? 'results-quick.json' : 'results.json'), `$
 
 // The smoke test's checks (`pnpm test` runs --quick): every row there, every download verified.
 const expectedRows = [
-  ...['cp (baseline)', 'tar -czf (baseline)', 'ModelStore upload', 'Python modelstore upload', 'MLflow log_artifact', 'ModelStore download', 'Python modelstore download', 'MLflow download_artifacts'].map((operation) => [
-    `file system, ${sizes.large} MiB`,
-    operation,
-  ]),
+  ...['cp (baseline)', 'cp + fsync (baseline)', 'tar -czf (baseline)', 'ModelStore upload', 'Python modelstore upload', 'MLflow log_artifact', 'ModelStore download', 'Python modelstore download', 'MLflow download_artifacts'].map(
+    (operation) => [`file system, ${sizes.large} MiB`, operation],
+  ),
   [`file system, ${sizes.huge} MiB`, 'upload + download'],
   ...['lib-storage Upload (baseline)', 'ModelStore upload', 'Python modelstore upload', 'MLflow log_artifact', 'GetObject (baseline)', 'ModelStore download', 'Python modelstore download', 'MLflow download_artifacts'].map((operation) => [
     `MinIO, ${sizes.s3} MiB`,
     operation,
   ]),
+  ...['listModels', 'listModelSummaries', 'modelstore ls scale (whole process)'].map((operation) => [`scale, ${sizes.models} models, file system`, operation]),
 ];
 const problems = [];
 for (const [group, operation] of expectedRows) {

@@ -74,6 +74,7 @@ const scenarios = {
     const results = {};
     for (const [operation, action] of [
       ['listModels', () => store.listModels('scale')],
+      ['listModelSummaries', () => store.listModelSummaries('scale')],
       ['getDomain', () => store.getDomain('scale')],
       ['getModelInfo', () => store.getModelInfo('scale', args.someId)],
       ['getLatestModel({ state })', () => store.getLatestModel('scale', { state: 'production' })],

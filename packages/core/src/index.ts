@@ -8,8 +8,7 @@ export { bodyToReadable, bodyBytes, knownBodySize, abortReason, resumingBody } f
 export type { ResumingBodyOptions } from './body.js';
 export { MemoryStorage } from './memory-storage.js';
 export { validateDomain, validateModelId, validateStateName, reservedDomains, deletedState } from './names.js';
-// `layout` is also on `@modelstore/core/internal` (where the rest of registry-layout.ts went); this root export stays while the bench script imports it from here.
-export { layout } from './registry-layout.js';
+
 export { packArchive, extractArchive, fileMode, directoryMode } from './archive.js';
 export type { ArchiveDigest, CompressionLevel, ExpectedArchive } from './archive.js';
 export { ModelStore, cleanModelCache, createdTime, defaultCacheDir, defaultGarbageAge, minimumGarbageAge } from './model-store.js';
