@@ -212,7 +212,7 @@ export class ModelStore {
     checkOptions('listModels', options, { state: 'string' });
     if (options.state !== undefined) {
       validateStateName(options.state);
-      return (await modelsInState(this.storage, domain, options.state)).map(({ id }) => id);
+      return modelsInState(this.storage, domain, options.state);
     }
     const objects = await listObjects(this.storage, layout.versions(domain), '.json', 'model id');
     if (objects.length === 0 && !(await this.storage.head(layout.domain(domain)))) throw new DomainNotFoundError(domain);

@@ -7,7 +7,9 @@ import { MemoryStorage } from '../memory-storage.js';
 import { deletedState } from '../names.js';
 import { layout } from '../registry-layout.js';
 import type { Body, PutOptions } from '../storage.js';
-import { documentText, putModel } from '../../test/support.js';
+import { documentText, putModel, recording } from '../../test/support.js';
+import { updateIndex } from './creation-index.js';
+import { readModel } from './documents.js';
 import { ensureState, modelsInState, newestInState, requireState, statesOf } from './states.js';
 
 describe('ensureState and requireState', () => {
@@ -59,43 +61,50 @@ describe('modelsInState and newestInState', () => {
   it('lists the live models in the state newest first, ties by id descending', async () => {
     const storage = await inProd(['a', 1], ['b', 5], ['c', 5]);
     await putModel(storage, 'd', 9, ['staging']);
-    const listed = await modelsInState(storage, 'd', 'prod');
-    expect(listed.map(({ id }) => id)).toEqual(['c', 'b', 'a']);
-    expect(listed[0]!.model?.text).toBe(documentText('c', 5));
-    expect((await newestInState(storage, 'd', 'prod')).id).toBe('c');
+    expect(await modelsInState(storage, 'd', 'prod')).toEqual(['c', 'b', 'a']);
+    const newest = await newestInState(storage, 'd', 'prod');
+    expect(newest.id).toBe('c');
+    expect(newest.model?.text).toBe(documentText('c', 5));
   });
 
   it('orders by the committed document, not by the state copy', async () => {
     const storage = await inProd(['a', 2], ['b', 1]);
     // b's copy claims to be newest; its committed document says day 1.
     await storage.put(layout.stateVersion('d', 'prod', 'b'), documentText('b', 28));
-    expect((await modelsInState(storage, 'd', 'prod')).map(({ id }) => id)).toEqual(['a', 'b']);
+    expect(await modelsInState(storage, 'd', 'prod')).toEqual(['a', 'b']);
   });
 
   it('does not list a state copy left for a deleted model, and a state holding only that has no newest', async () => {
     const storage = await inProd(['gone', 9], ['kept', 1]);
     await storage.delete(layout.version('d', 'gone'));
     await storage.put(layout.stateVersion('d', deletedState, 'gone'), documentText('gone', 9));
-    expect((await modelsInState(storage, 'd', 'prod')).map(({ id }) => id)).toEqual(['kept']);
+    expect(await modelsInState(storage, 'd', 'prod')).toEqual(['kept']);
     await storage.delete(layout.version('d', 'kept'));
     expect(await modelsInState(storage, 'd', 'prod')).toEqual([]);
     await expect(newestInState(storage, 'd', 'prod')).rejects.toBeInstanceOf(ModelNotFoundError);
   });
 
-  it('gives null for a model whose document is damaged, ordered as oldest', async () => {
+  it('orders a model whose document is damaged as oldest, and gives null for it as the newest', async () => {
     const storage = await inProd(['a', 1], ['z', 2]);
     await storage.put(layout.version('d', 'z'), '{"model": {');
-    expect(await modelsInState(storage, 'd', 'prod')).toEqual([
-      { id: 'a', model: expect.objectContaining({ text: documentText('a', 1) }) },
-      { id: 'z', model: null },
-    ]);
+    expect(await modelsInState(storage, 'd', 'prod')).toEqual(['a', 'z']);
+    await storage.delete(layout.version('d', 'a'));
+    expect(await newestInState(storage, 'd', 'prod')).toEqual({ id: 'z', model: null });
+  });
+
+  it('reads no member document but the newest one, whatever the size of the state', async () => {
+    const storage = await inProd(...Array.from({ length: 40 }, (_, i) => [`m${i}`, (i % 27) + 1] as [string, number]));
+    for (let i = 0; i < 40; i++) await updateIndex(storage, 'd', { add: (await readModel(storage, layout.version('d', `m${i}`)))! });
+    const { storage: counted, calls } = recording(storage);
+    expect((await newestInState(counted, 'd', 'prod')).id).toBe('m26');
+    expect(calls.sort()).toEqual([`get ${layout.index('d')}`, `get ${layout.version('d', 'm26')}`, `head ${layout.state('prod')}`, `list ${layout.versions('d')}`].sort());
   });
 
   it('ignores sub-folders and other files under the state folder', async () => {
     const storage = await inProd(['a', 1]);
     await storage.put(`${layout.stateVersions('d', 'prod')}nested/b.json`, documentText('b', 2));
     await storage.put(`${layout.stateVersions('d', 'prod')}c.txt`, 'x');
-    expect((await modelsInState(storage, 'd', 'prod')).map(({ id }) => id)).toEqual(['a']);
+    expect(await modelsInState(storage, 'd', 'prod')).toEqual(['a']);
   });
 });
 

@@ -3,13 +3,14 @@
  * document under `<domain>/versions/<state>/` that put it in a state (as Python
  * modelstore's `set_model_state` makes them).
  */
-import { ModelNotFoundError, PreconditionFailedError, StateNotFoundError } from '../errors.js';
+import { IntegrityError, ModelNotFoundError, PreconditionFailedError, StateNotFoundError } from '../errors.js';
 import type { ModelStateDocument } from '../metadata.js';
-import { deletedState } from '../names.js';
+import { deletedState, validateModelId } from '../names.js';
 import { createdStamp, layout } from '../registry-layout.js';
-import type { Storage } from '../storage.js';
-import { listAll, listObjects, readModels, writeJson, type StoredModel } from './documents.js';
-import { modelTime, sortByTime } from './order.js';
+import type { ObjectInfo, Storage } from '../storage.js';
+import { timesOf } from './creation-index.js';
+import { listAll, readModel, writeJson, type StoredModel } from './documents.js';
+import { sortByTime } from './order.js';
 
 /** Creates the state document if missing (create-only: concurrent creators agree). */
 export async function ensureState(storage: Storage, state: string): Promise<void> {
@@ -28,35 +29,49 @@ export async function requireState(storage: Storage, state: string): Promise<voi
 }
 
 /**
- * The live models in `state`, newest first: one read per member of its committed
- * document (whether the model is live, and when it was made). `model` is null for a
- * document that cannot be read (ordered as oldest); a state copy of a model that is not
- * live (deleted by a writer that left the copy) is not listed.
+ * The live models in `state`, newest first (ties by id, descending): from one listing of
+ * `<domain>/versions/` (the committed documents and the state's copies) and the domain's
+ * index, so a state of thousands of models costs the listing's pages, not a read per
+ * member (a member the index does not describe is read once). A state copy of a model
+ * that is not live (deleted by a writer that left the copy) is not listed; a damaged
+ * committed document is ordered as oldest.
+ * @throws StateNotFoundError when the state was never created (or was deleted)
  */
-export async function modelsInState(storage: Storage, domain: string, state: string): Promise<{ id: string; model: StoredModel | null }[]> {
+export async function modelsInState(storage: Storage, domain: string, state: string): Promise<string[]> {
   await requireState(storage, state);
-  const ids = (await listObjects(storage, layout.stateVersions(domain, state), '.json', 'model id')).map(({ name }) => name);
-  const models = await readModels(
-    storage,
-    ids.map((id) => layout.version(domain, id)),
-  );
-  const times = new Map<string, number>();
-  const byId = new Map<string, StoredModel | null>();
-  ids.forEach((id, position) => {
-    const model = models[position];
-    if (model === undefined) return;
-    times.set(id, model ? modelTime(model) : 0);
-    byId.set(id, model);
-  });
-  return sortByTime(times).map((id) => ({ id, model: byId.get(id)! }));
+  const prefix = layout.versions(domain);
+  const documents: { name: string; info: ObjectInfo }[] = [];
+  const members = new Set<string>();
+  for await (const object of listAll(storage, prefix)) {
+    const parts = object.key.slice(prefix.length).split('/');
+    const file = parts.at(-1)!;
+    if (parts.length > 2 || !file.endsWith('.json')) continue;
+    const id = file.slice(0, -'.json'.length);
+    if (parts.length === 1) documents.push({ name: id, info: object });
+    else if (parts[0] === state) members.add(id);
+  }
+  const live = documents.filter(({ name }) => members.has(name) && isModelId(name));
+  return sortByTime(await timesOf(storage, domain, live));
 }
 
-/** The newest live model in `state`. @throws StateNotFoundError, ModelNotFoundError when it holds none */
+/** The newest live model in `state`, its committed document read (`null` when damaged). @throws StateNotFoundError, ModelNotFoundError when it holds none */
 export async function newestInState(storage: Storage, domain: string, state: string): Promise<{ id: string; model: StoredModel | null }> {
-  const [newest] = await modelsInState(storage, domain, state);
-  if (!newest) throw new ModelNotFoundError(domain, `(latest in state "${state}")`);
-  return newest;
+  for (const id of await modelsInState(storage, domain, state)) {
+    const model = await readModel(storage, layout.version(domain, id)).catch((error: unknown) => (IntegrityError.isInstance(error) ? null : Promise.reject(error)));
+    // Deleted since the listing: the next newest.
+    if (model !== undefined) return { id, model };
+  }
+  throw new ModelNotFoundError(domain, `(latest in state "${state}")`);
 }
+
+const isModelId = (name: string) => {
+  try {
+    validateModelId(name);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 /** The states holding a copy of the model's document (the deleted state aside). */
 export async function statesOf(storage: Storage, domain: string, modelId: string): Promise<string[]> {

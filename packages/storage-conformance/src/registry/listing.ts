@@ -22,15 +22,11 @@ export function registryListingTests<S extends Storage>(ctx: RegistryConformance
     expect(await indexed.listModels('many')).toEqual([...ids].reverse());
     expect(counted.calls.filter((call) => call.startsWith('get '))).toEqual([`get ${layout.index('many')}`]);
     counted.reset();
-    // A state is read member by member: each one's committed document says whether it is
-    // live and when it was made (no index entry can say that a state copy is still current).
+    // A state's members are its copies in the listing of versions/; whether each is live is
+    // whether its committed document is listed too, and when it was made is the index entry of
+    // that very document: only the newest member's document is read.
     expect((await indexed.getLatestModel('many', { state: 'production' })).model.model_id).toBe(ids[4]);
-    expect(counted.calls.filter((call) => call.startsWith('get ')).sort()).toEqual(
-      ids
-        .slice(0, 5)
-        .map((id) => `get ${layout.version('many', id)}`)
-        .sort(),
-    );
+    expect(counted.calls.filter((call) => call.startsWith('get ')).sort()).toEqual([`get ${layout.index('many')}`, `get ${layout.version('many', ids[4]!)}`].sort());
 
     // Models the index does not know (written by Python modelstore, or by an upload that
     // died before indexing) are ordered from their metadata.
