@@ -1,6 +1,6 @@
 // Unit tests of the sha256 helpers: FIPS 180-2 test vectors, chunking does not matter,
 // the pass-through passes bytes unchanged and counts them.
-import { describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createSha256, sha256Of, sha256PassThrough, workerThreshold } from './sha256.js';
@@ -77,6 +77,15 @@ function noise(size: number, seed: number): Buffer {
 
 describe('worker-thread hashing (streams of workerThreshold bytes and more)', () => {
   const size = workerThreshold + 123_457;
+  // Two workers whatever the machine's cores (a one-core machine would hash inline).
+  const configured = process.env.MODELSTORE_HASH_THREADS;
+  beforeAll(() => {
+    process.env.MODELSTORE_HASH_THREADS = '2';
+  });
+  afterAll(() => {
+    if (configured === undefined) delete process.env.MODELSTORE_HASH_THREADS;
+    else process.env.MODELSTORE_HASH_THREADS = configured;
+  });
 
   it("gives the digest of Node's inline sha256 for any chunking, and runs on a worker", async () => {
     const bytes = noise(size, 7);

@@ -7,8 +7,8 @@
  * one of a few worker threads shared by the process: its chunks are copied into a small
  * ring of shared-memory slots (8 × 1 MiB per stream; a copy runs at about 16 GB/s), the
  * worker hashes each slot with the same OpenSSL sha256 and gives it back. Memory stays
- * bounded (a producer waits for a free slot), and two streams hashed at once run on two
- * cores. Candidates measured (MiB/s on one core, 1 MiB chunks): Node crypto 1,808;
+ * bounded (a producer waits for a free slot), and the hashing runs beside the reading,
+ * packing and writing on the other cores (one worker per core but one, at most 4). Candidates measured (MiB/s on one core, 1 MiB chunks): Node crypto 1,808;
  * hash-wasm 4.13 201; so the workers use Node's crypto.
  *
  * Streams smaller than {@link workerThreshold}, machines with one core, and
@@ -58,12 +58,14 @@ class InlineSha256 implements Sha256 {
   abort(): void {}
 }
 
-/** How many hash workers the process may start: one per core, at most 4, none on one core; `MODELSTORE_HASH_THREADS` overrides (0 hashes inline). */
+/** How many hash workers the process may start: one per core but one, at most 4 (none on one core); `MODELSTORE_HASH_THREADS` overrides (0 hashes inline). */
 function workerCount(): number {
   const configured = process.env.MODELSTORE_HASH_THREADS;
   if (configured !== undefined && /^\d+$/.test(configured)) return Math.min(Number(configured), 16);
-  const cores = availableParallelism();
-  return cores < 2 ? 0 : Math.min(4, cores);
+  // The calling thread keeps a core busy reading, packing and writing: one worker per
+  // other core (on two cores, one worker hashing both of an upload's streams measured as
+  // fast as two, with 10 MiB less memory).
+  return Math.min(4, availableParallelism() - 1);
 }
 
 // The worker's code, evaluated: no file to resolve from a bundle or a test runner, and
@@ -106,7 +108,7 @@ class HashWorker {
   #failed: Error | undefined;
 
   constructor() {
-    this.#worker = new Worker(workerSource, { eval: true, name: 'modelstore sha256', execArgv: [] });
+    this.#worker = new Worker(workerSource, { eval: true, name: 'modelstore sha256', execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 16 } });
     this.#worker.unref();
     this.#worker.on('message', (message: { op: string; id: number; slot: number; hex: string }) => {
       const stream = this.streams.get(message.id);
