@@ -28,6 +28,7 @@ import {
   validateDomain,
   validateModelId,
   validateStateName,
+  type ModelAdapter,
   type ModelMetadata,
   type Storage,
   type StoredObject,
@@ -230,6 +231,43 @@ function createdIso(metadata: ModelMetadata, documentTime?: Date): string | null
   return time > 0 && Number.isFinite(time) ? new Date(time).toISOString() : null;
 }
 
+/**
+ * The adapters `modelstore upload` uses when their package is installed beside the CLI,
+ * most specific first (package, export, library); RawAdapter (`model_file`) always, last.
+ */
+const uploadAdapters = [
+  ['@modelstore/adapter-gguf', 'GgufAdapter', 'gguf'],
+  ['@modelstore/adapter-transformers', 'TransformersAdapter', 'transformers.js'],
+  ['@modelstore/adapter-safetensors', 'SafetensorsAdapter', 'safetensors'],
+  ['@modelstore/adapter-onnx', 'OnnxAdapter', 'onnx'],
+] as const;
+
+/**
+ * The installed adapters of {@link uploadAdapters}, then RawAdapter. `wanted` (a library
+ * name from `--adapter`) must be one of them and installed.
+ * @throws UsageError for an unknown library; MissingDependencyError for one whose package is not installed
+ */
+async function installedAdapters(importer: (name: string) => Promise<unknown>, wanted?: string): Promise<ModelAdapter[]> {
+  const known = uploadAdapters.find(([, , library]) => library === wanted);
+  if (wanted !== undefined && wanted !== 'model_file' && !known) {
+    throw new UsageError(`--adapter ${wanted}: use one of ${[...uploadAdapters.map(([, , library]) => library), 'model_file'].join(', ')}`, '--adapter');
+  }
+  const found = await Promise.all(
+    uploadAdapters.map(async ([name, exported]) => {
+      try {
+        const Adapter = ((await importer(name)) as Record<string, unknown>)[exported];
+        return typeof Adapter === 'function' ? (new (Adapter as new () => ModelAdapter)() as ModelAdapter) : undefined;
+      } catch {
+        return undefined;
+      }
+    }),
+  );
+  if (known && !found[uploadAdapters.indexOf(known)]) {
+    throw new MissingDependencyError(known[0], `--adapter ${wanted} needs ${known[0]}: npm install ${known[0]} (beside @modelstore/cli)`);
+  }
+  return [...found.filter((adapter): adapter is ModelAdapter => adapter !== undefined), new RawAdapter()];
+}
+
 /** The exit code for an error, and whether it is a usage error. */
 function exitCodeOf(error: unknown): number {
   if (error instanceof PartialError) return exitCodeOf(error.inner);
@@ -329,11 +367,11 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     }
   };
 
-  /** Opens a store (after `checkStoreUri`). */
-  const openStore = (uri: string | undefined): Promise<ModelStore> => {
+  /** Opens a store (after `checkStoreUri`); `adapters` for an upload, RawAdapter alone otherwise (no other command needs one). */
+  const openStore = (uri: string | undefined, adapters: ModelAdapter[] = [new RawAdapter()]): Promise<ModelStore> => {
     const options = program.opts<GlobalOptions>();
     return openModelStore(uri, {
-      adapters: [new RawAdapter()],
+      adapters,
       env: io.env,
       importer: (name) => import(name),
       ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
@@ -361,9 +399,9 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   };
 
   /** Opens the store of a command that writes; `announce()` says so on stderr when the command created the registry. */
-  const openForWriting = async (uri: string | undefined = storeUri(), option = '--store'): Promise<{ store: ModelStore; announce(): void }> => {
+  const openForWriting = async (uri: string | undefined = storeUri(), option = '--store', adapters?: ModelAdapter[]): Promise<{ store: ModelStore; announce(): void }> => {
     checkStoreUri(uri, option);
-    const store = await openStore(uri);
+    const store = await openStore(uri, adapters);
     const existed = await hasRegistry(store);
     return { store, announce: () => (existed ? undefined : note(`created a new registry at ${describeStore(uri)}`)) };
   };
@@ -405,7 +443,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     .option('--meta <key=value>', 'extra metadata, the value stored as a string (repeatable)', repeatable)
     .option('--meta-json <key=json>', 'extra metadata with a JSON value: a number, true, null, a list, an object (repeatable)', repeatable)
     .option('--state <state>', 'put the model in this state (created if it does not exist, as state set does)')
-    .action(async (domain: string, paths: string[], options: { id?: string; extra?: string[]; meta?: string[]; metaJson?: string[]; state?: string }) => {
+    .option('--adapter <library>', `store the model with this adapter: ${uploadAdapters.map(([, , library]) => library).join(', ')} or model_file (default: the first installed one that accepts the model, model_file last)`)
+    .action(async (domain: string, paths: string[], options: { id?: string; extra?: string[]; meta?: string[]; metaJson?: string[]; state?: string; adapter?: string }) => {
       // Every argument is checked before the store is touched.
       validateDomain(domain);
       if (options.id !== undefined) validateModelId(options.id);
@@ -421,7 +460,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
         if (info.isDirectory()) throw new UsageError(`--extra ${file} is a directory: --extra takes files (give each file with its own --extra, or upload the directory as part of the model)`, '--extra');
         if (!info.isFile()) throw new UsageError(`--extra ${file} is not a regular file`, '--extra');
       }
-      const { store, announce } = await openForWriting();
+      const adapters = await installedAdapters((name) => import(name), options.adapter);
+      const { store, announce } = await openForWriting(undefined, '--store', adapters);
       // The total comes from core: the model's bytes, once the adapter has listed its files.
       const bar = progressBar(io, 'upload', 0);
       let metadata: ModelMetadata;
@@ -431,6 +471,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
           ...(options.id ? { modelId: options.id } : {}),
           extraFiles: extras,
           ...(extraMetadata ? { extraMetadata } : {}),
+          ...(options.adapter ? { adapter: options.adapter } : {}),
           onProgress: (progress) => bar.update(progress.bytes, progress.totalBytes),
         });
       } finally {

@@ -1,0 +1,54 @@
+// `modelstore upload` picks the most specific adapter installed beside the CLI (here
+// @modelstore/adapter-safetensors), RawAdapter last; `--adapter` forces one, an unknown
+// one is a usage error and one whose package is missing names the package to install.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { modelstore } from './helpers.js';
+
+/** A valid safetensors file (github.com/huggingface/safetensors, "Format"): one F32 tensor of 2 × 2. */
+function safetensors(): Buffer {
+  const header = Buffer.from(JSON.stringify({ weight: { dtype: 'F32', shape: [2, 2], data_offsets: [0, 16] }, __metadata__: { format: 'pt' } }));
+  const size = Buffer.alloc(8);
+  size.writeBigUInt64LE(BigInt(header.length));
+  return Buffer.concat([size, header, Buffer.from(new Float32Array([1, 2, 3, 4]).buffer)]);
+}
+
+describe('modelstore upload: which adapter stores the model', () => {
+  let work: string;
+  let file: string;
+  const env = () => ({ MODELSTORE_STORE: path.join(work, 'store') });
+  beforeAll(() => {
+    work = mkdtempSync(path.join(tmpdir(), 'modelstore-cli-adapters-'));
+    file = path.join(work, 'model.safetensors');
+    writeFileSync(file, safetensors());
+  });
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+  it('uses an installed adapter that accepts the model, and records its facts', async () => {
+    const upload = await modelstore(['--json', 'upload', 'weights', file], { cwd: work, env: env() });
+    expect(upload.stderr).not.toMatch(/error/i);
+    expect(upload.code).toBe(0);
+    const metadata = JSON.parse(upload.stdout);
+    expect(metadata.model.model_type.library).toBe('safetensors');
+    expect(metadata.model.parameters).toMatchObject({ total_parameters: 4 });
+  });
+
+  it('--adapter model_file stores the same file as raw files', async () => {
+    const upload = await modelstore(['--json', 'upload', 'weights', file, '--adapter', 'model_file'], { cwd: work, env: env() });
+    expect(upload.code).toBe(0);
+    expect(JSON.parse(upload.stdout).model.model_type.library).toBe('model_file');
+  });
+
+  it('refuses an unknown --adapter, and one whose package is not installed, before touching the store', async () => {
+    const unknown = await modelstore(['upload', 'weights', file, '--adapter', 'pytorch'], { cwd: work, env: env() });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('--adapter pytorch: use one of gguf, transformers.js, safetensors, onnx, model_file');
+    const missing = await modelstore(['upload', 'weights', file, '--adapter', 'gguf'], { cwd: work, env: env() });
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain('npm install @modelstore/adapter-gguf');
+    const listed = await modelstore(['--json', 'ls', 'weights'], { cwd: work, env: env() });
+    expect(JSON.parse(listed.stdout)).toHaveLength(2);
+  });
+});
