@@ -1,26 +1,22 @@
 import { ModelStore } from '@modelstore/core';
 import { FileSystemStorage } from '@modelstore/storage-fs';
 import { S3Storage } from '@modelstore/storage-s3';
+import { type AdapterTestEnv, adapterTestEnv, adapterWorkDir, minioStorageOptions } from '@modelstore/test-servers';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { GgufAdapter, type GgufAdapterOptions } from '../src/index.js';
 
-export interface GgufTestEnv {
+export interface GgufTestEnv extends AdapterTestEnv<'models'> {
   /** Where test/python/make_tiny_llama.py wrote the models and expected.json. */
   models: string;
-  work: string;
   /** The interpreter of the models' venv (gguf, numpy). */
   python: string;
-  /** The interpreter of the venv with Python modelstore 0.0.82. */
-  modelstorePython: string;
-  minio: { endpoint: string; accessKeyId: string; secretAccessKey: string; bucket: string };
 }
 
 export function testEnv(): GgufTestEnv {
-  const raw = process.env.MODELSTORE_GGUF_TEST;
-  if (!raw) throw new Error('MODELSTORE_GGUF_TEST is not set: run these tests with `pnpm test` in packages/adapter-gguf (its globalSetup builds the models and starts MinIO)');
-  return JSON.parse(raw) as GgufTestEnv;
+  const env = adapterTestEnv<'models'>('gguf');
+  return { ...env, models: env.paths.models, python: env.modelsPython };
 }
 
 /** What the Python script wrote and computed with numpy. */
@@ -53,7 +49,7 @@ export function model(name: string): string {
 
 /** A fresh folder inside the run's folder (removed by globalTeardown). */
 export function workDir(name: string): string {
-  return mkdtempSync(path.join(testEnv().work, `${name}-`));
+  return adapterWorkDir(testEnv(), name);
 }
 
 /** CPU only, one thread: on a busy two-core machine more threads spin-wait (8 tokens: 3 ms with one thread, 5.7 s with four). */
@@ -68,16 +64,7 @@ export function createStore(backend: BackendName, adapter = new GgufAdapter(cpuO
     const root = workDir('registry');
     return { store: new ModelStore({ storage: new FileSystemStorage({ root }), adapters: [adapter], cacheDir }), root };
   }
-  const { minio } = testEnv();
   const prefix = `gguf-${randomBytes(5).toString('hex')}`;
-  const storage = new S3Storage({
-    bucket: minio.bucket,
-    rootPrefix: prefix,
-    endpoint: minio.endpoint,
-    forcePathStyle: true,
-    region: 'us-east-1',
-    credentials: { accessKeyId: minio.accessKeyId, secretAccessKey: minio.secretAccessKey },
-    minio: true,
-  });
+  const storage = new S3Storage({ ...minioStorageOptions(testEnv(), prefix), minio: true });
   return { store: new ModelStore({ storage, adapters: [adapter], cacheDir }), root: prefix };
 }

@@ -1,6 +1,3 @@
-import { rmSync } from 'node:fs';
+import { teardownAdapterTests } from '@modelstore/test-servers';
 
-export default async function globalTeardown() {
-  await Promise.allSettled((globalThis.__safetensorsServers ?? []).map((server) => server.close()));
-  if (globalThis.__safetensorsWork) rmSync(globalThis.__safetensorsWork, { recursive: true, force: true });
-}
+export default () => teardownAdapterTests('safetensors');

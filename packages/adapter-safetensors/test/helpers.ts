@@ -1,22 +1,23 @@
 import { ModelStore, type Storage } from '@modelstore/core';
 import { FileSystemStorage } from '@modelstore/storage-fs';
 import { S3Storage } from '@modelstore/storage-s3';
+/** Every key in a storage, following cursors. */
+export { allKeys } from '@modelstore/test-servers';
+import { type AdapterTestEnv, adapterTestEnv, adapterWorkDir, minioStorageOptions } from '@modelstore/test-servers';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { SafetensorsAdapter } from '../src/index.js';
 
-export interface TestEnv {
-  work: string;
+export interface TestEnv extends AdapterTestEnv<'models'> {
   models: string;
+  /** The interpreter of the venv with Python modelstore 0.0.82. */
   python: string;
-  minio: { endpoint: string; accessKeyId: string; secretAccessKey: string; bucket: string };
 }
 
 export function testEnv(): TestEnv {
-  const raw = process.env.MODELSTORE_SAFETENSORS_TEST;
-  if (!raw) throw new Error('MODELSTORE_SAFETENSORS_TEST is not set: run these tests with `pnpm test` in packages/adapter-safetensors (its jest globalSetup prepares them)');
-  return JSON.parse(raw) as TestEnv;
+  const env = adapterTestEnv<'models'>('safetensors');
+  return { ...env, models: env.paths.models, python: env.modelstorePython };
 }
 
 /** What make_models.py computed with numpy and the json module. */
@@ -47,9 +48,7 @@ export function expected(): Expected {
 
 /** A new folder under the run's work folder. */
 export function workDir(name: string): string {
-  const dir = path.join(testEnv().work, `${name}-${randomUUID().slice(0, 8)}`);
-  mkdirSync(dir, { recursive: true });
-  return dir;
+  return adapterWorkDir(testEnv(), name);
 }
 
 export interface Backend {
@@ -63,36 +62,13 @@ export function backends(): Backend[] {
     { name: 'file system', storage: () => new FileSystemStorage({ root: workDir('registry') }) },
     {
       name: 'MinIO',
-      storage: () => {
-        const { minio } = testEnv();
-        return new S3Storage({
-          bucket: minio.bucket,
-          rootPrefix: `run-${randomUUID().slice(0, 8)}`,
-          endpoint: minio.endpoint,
-          forcePathStyle: true,
-          region: 'us-east-1',
-          credentials: { accessKeyId: minio.accessKeyId, secretAccessKey: minio.secretAccessKey },
-          minio: true,
-        });
-      },
+      storage: () => new S3Storage({ ...minioStorageOptions(testEnv(), `run-${randomUUID().slice(0, 8)}`), minio: true }),
     },
   ];
 }
 
 export function store(storage: Storage, adapter = new SafetensorsAdapter()): ModelStore {
   return new ModelStore({ storage, adapters: [adapter], cacheDir: workDir('cache') });
-}
-
-/** Every key in `storage`, following cursors. */
-export async function allKeys(storage: Storage): Promise<string[]> {
-  const keys: string[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await storage.list('', cursor === undefined ? {} : { cursor });
-    keys.push(...page.objects.map((object) => object.key));
-    cursor = page.cursor;
-  } while (cursor !== undefined);
-  return keys;
 }
 
 /**

@@ -1,6 +1,3 @@
-import { rmSync } from 'node:fs';
+import { teardownAdapterTests } from '@modelstore/test-servers';
 
-export default async function globalTeardown() {
-  await Promise.all((globalThis.__modelstoreServers ?? []).map((server) => server.close()));
-  if (globalThis.__modelstoreTransformersWork) rmSync(globalThis.__modelstoreTransformersWork, { recursive: true, force: true });
-}
+export default () => teardownAdapterTests('transformers');

@@ -1,25 +1,25 @@
 import { ModelStore, type Storage } from '@modelstore/core';
 import { FileSystemStorage } from '@modelstore/storage-fs';
 import { S3Storage } from '@modelstore/storage-s3';
+import { type AdapterTestEnv, adapterTestEnv, minioStorageOptions } from '@modelstore/test-servers';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, statSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { TransformersAdapter, type TransformersAdapterOptions } from '../src/index.js';
 
+type Fixture = 'model' | 'expected' | 'parentRelative' | 'absolute';
+
 /** What test/global-setup.mjs prepared. */
-export interface TestEnvironment {
-  work: string;
-  fixtures: { model: string; expected: string; parentRelative: string; absolute: string };
+export interface TestEnvironment extends AdapterTestEnv<Fixture> {
+  fixtures: Record<Fixture, string>;
   /** The interop venv's python (Python modelstore 0.0.82). */
   python: string;
-  minio: { endpoint: string; accessKeyId: string; secretAccessKey: string; bucket: string };
 }
 
 export function testEnvironment(): TestEnvironment {
-  const text = process.env.MODELSTORE_TRANSFORMERS_TEST;
-  if (!text) throw new Error('MODELSTORE_TRANSFORMERS_TEST is not set: run these tests through jest (test/global-setup.mjs prepares them)');
-  return JSON.parse(text) as TestEnvironment;
+  const env = adapterTestEnv<Fixture>('transformers');
+  return { ...env, fixtures: env.paths, python: env.modelstorePython };
 }
 
 /** What numpy computed for the sentence (test/python/make_tiny_bert.py). */
@@ -43,14 +43,7 @@ export type Backend = 'file system' | 'minio';
 /** A storage of `backend`, empty (a new root folder or prefix). */
 export function storageFor(env: TestEnvironment, backend: Backend): Storage {
   if (backend === 'file system') return new FileSystemStorage({ root: freshFolder(env, 'registry') });
-  return new S3Storage({
-    bucket: env.minio.bucket,
-    rootPrefix: `run-${process.pid}-${folders++}`,
-    endpoint: env.minio.endpoint,
-    forcePathStyle: true,
-    region: 'us-east-1',
-    credentials: { accessKeyId: env.minio.accessKeyId, secretAccessKey: env.minio.secretAccessKey },
-  });
+  return new S3Storage(minioStorageOptions(env, `run-${process.pid}-${folders++}`));
 }
 
 export function storeFor(env: TestEnvironment, storage: Storage, options: TransformersAdapterOptions = {}): ModelStore {

@@ -25,3 +25,5 @@ export type { MotoHandle } from './moto.js';
 export { inFlightPath, requestsInFlight } from './in-flight.js';
 export { launchServer, createS3Bucket } from './launcher.js';
 export type { ServerHandle, SpawnedServer, LaunchOptions } from './launcher.js';
+export { prepareAdapterTests, teardownAdapterTests, adapterTestEnv, adapterTestVariable, adapterWorkDir, minioStorageOptions, allKeys } from './adapter-tests.js';
+export type { AdapterTestEnv, PrepareAdapterTestsOptions } from './adapter-tests.js';
