@@ -74,13 +74,13 @@ describe('RawAdapter', () => {
     const saved = await adapter.save(path.join(work, 'dir'));
     const real = realpathSync(path.join(work, 'dir'));
     expect(saved.files).toEqual([
-      { path: 'b.txt', source: path.join(work, 'dir', 'b.txt') },
-      { path: 'checkpoint-500.ckpt', source: path.join(work, 'dir', 'checkpoint-500.ckpt') },
+      { path: 'b.txt', source: path.join(work, 'dir', 'b.txt'), size: 1 },
+      { path: 'checkpoint-500.ckpt', source: path.join(work, 'dir', 'checkpoint-500.ckpt'), size: 4 },
       { path: 'current', source: path.join(real, 'sub'), type: 'directory' },
-      { path: 'current/a.txt', source: path.join(real, 'sub', 'a.txt') },
-      { path: 'last.ckpt', source: path.join(real, 'checkpoint-500.ckpt') },
+      { path: 'current/a.txt', source: path.join(real, 'sub', 'a.txt'), size: 1 },
+      { path: 'last.ckpt', source: path.join(real, 'checkpoint-500.ckpt'), size: 4 },
       { path: 'sub', source: path.join(real, 'sub'), type: 'directory' },
-      { path: 'sub/a.txt', source: path.join(work, 'dir', 'sub', 'a.txt') },
+      { path: 'sub/a.txt', source: path.join(work, 'dir', 'sub', 'a.txt'), size: 1 },
     ]);
   });
 
