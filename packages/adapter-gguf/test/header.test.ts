@@ -90,7 +90,7 @@ describe('readGgufHeader', () => {
       'ftypes = {int(f): f.name.replace("MOSTLY_", "").replace("ALL_", "") for f in gguf.LlamaFileType}',
       'print(json.dumps({"types": types, "ftypes": ftypes}))',
     ].join('\n');
-    const python = JSON.parse(execFileSync(testEnv().python, ['-c', script], { encoding: 'utf8' })) as { types: Record<string, [string, number, number]>; ftypes: Record<string, string> };
+    const python = JSON.parse(execFileSync(testEnv().modelsPython, ['-c', script], { encoding: 'utf8' })) as { types: Record<string, [string, number, number]>; ftypes: Record<string, string> };
     const ours = Object.fromEntries(Object.entries(ggmlTypes).map(([id, type]) => [id, [type.name, type.blockSize, type.typeSize]]));
     expect(ours).toEqual(python.types);
     expect(llamaFileTypes).toEqual(python.ftypes);

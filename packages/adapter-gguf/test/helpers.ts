@@ -1,23 +1,14 @@
 import { ModelStore } from '@modelstore/core';
 import { FileSystemStorage } from '@modelstore/storage-fs';
 import { S3Storage } from '@modelstore/storage-s3';
-import { type AdapterTestEnv, adapterTestEnv, adapterWorkDir, minioStorageOptions } from '@modelstore/test-servers';
+import { adapterTestEnv, adapterWorkDir, minioStorageOptions } from '@modelstore/test-servers';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { GgufAdapter, type GgufAdapterOptions } from '../src/index.js';
 
-export interface GgufTestEnv extends AdapterTestEnv<'models'> {
-  /** Where test/python/make_tiny_llama.py wrote the models and expected.json. */
-  models: string;
-  /** The interpreter of the models' venv (gguf, numpy). */
-  python: string;
-}
-
-export function testEnv(): GgufTestEnv {
-  const env = adapterTestEnv<'models'>('gguf');
-  return { ...env, models: env.paths.models, python: env.modelsPython };
-}
+/** What test/global-setup.mjs prepared: `paths.models` holds the models and expected.json. */
+export const testEnv = () => adapterTestEnv<'models'>('gguf');
 
 /** What the Python script wrote and computed with numpy. */
 export interface Expected {
@@ -40,11 +31,11 @@ export interface Expected {
 }
 
 export function expected(): Expected {
-  return JSON.parse(readFileSync(path.join(testEnv().models, 'expected.json'), 'utf8')) as Expected;
+  return JSON.parse(readFileSync(path.join(testEnv().paths.models, 'expected.json'), 'utf8')) as Expected;
 }
 
 export function model(name: string): string {
-  return path.join(testEnv().models, name);
+  return path.join(testEnv().paths.models, name);
 }
 
 /** A fresh folder inside the run's folder (removed by globalTeardown). */

@@ -8,7 +8,7 @@ import { type LoadedSafetensors, readTensorBytes, SafetensorsAdapter, Safetensor
 import { hostileHeaders } from './hostile.js';
 import { allKeys, backends, craft, decode, expected, store, testEnv, workDir } from './helpers.js';
 
-const models = () => testEnv().models;
+const models = () => testEnv().paths.models;
 
 /** Reads a tensor's bytes straight from the file at the offsets `load` returned (no adapter helper). */
 async function bytesAt(file: string, [start, end]: [number, number]): Promise<Buffer> {

@@ -20,7 +20,7 @@ async function cli(args: string[]): Promise<{ code: number; stdout: string; stde
 describe('modelstore info on a safetensors model', () => {
   it('prints one summary line (tensors, parameters, files, dtypes) and leaves the tensor list to --json', async () => {
     const root = workDir('cli-registry');
-    await store(new FileSystemStorage({ root })).upload('weights', { model: path.join(testEnv().models, 'many', 'model.safetensors'), modelId: 'many-v1' });
+    await store(new FileSystemStorage({ root })).upload('weights', { model: path.join(testEnv().paths.models, 'many', 'model.safetensors'), modelId: 'many-v1' });
     const want = expected().many;
     const { code, stdout, stderr } = await cli(['--store', pathToFileURL(root).href, 'info', 'weights', 'many-v1']);
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });

@@ -8,7 +8,7 @@ import { f32, hostileHeaders } from './hostile.js';
 
 describe('readSafetensorsHeader', () => {
   it('reads the header Python wrote: offsets, shapes, dtypes, counts and __metadata__ as the json module and numpy see them', async () => {
-    const file = path.join(testEnv().models, 'single', 'model.safetensors');
+    const file = path.join(testEnv().paths.models, 'single', 'model.safetensors');
     const want = expected().single;
     const header = await readSafetensorsHeader(file);
     expect(header).toMatchObject({ fileSize: want.file_size, headerSize: want.header_size, dataStart: 8 + want.header_size, parameters: want.parameters });
@@ -69,7 +69,7 @@ describe('readSafetensorsHeader', () => {
     const error = await readSafetensorsHeader(craft(workDir('big'), 'a.safetensors', {}, 0, 99_999_999n)).catch((e: unknown) => e);
     expect(error).toMatchObject({ reason: 'header-past-file' });
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(10 * 1024 * 1024);
-    const many = path.join(testEnv().models, 'many', 'model.safetensors');
+    const many = path.join(testEnv().paths.models, 'many', 'model.safetensors');
     const started = performance.now();
     const header = await readSafetensorsHeader(many);
     const elapsed = performance.now() - started;

@@ -3,22 +3,14 @@ import { FileSystemStorage } from '@modelstore/storage-fs';
 import { S3Storage } from '@modelstore/storage-s3';
 /** Every key in a storage, following cursors. */
 export { allKeys } from '@modelstore/test-servers';
-import { type AdapterTestEnv, adapterTestEnv, adapterWorkDir, minioStorageOptions } from '@modelstore/test-servers';
+import { adapterTestEnv, adapterWorkDir, minioStorageOptions } from '@modelstore/test-servers';
 import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { SafetensorsAdapter } from '../src/index.js';
 
-export interface TestEnv extends AdapterTestEnv<'models'> {
-  models: string;
-  /** The interpreter of the venv with Python modelstore 0.0.82. */
-  python: string;
-}
-
-export function testEnv(): TestEnv {
-  const env = adapterTestEnv<'models'>('safetensors');
-  return { ...env, models: env.paths.models, python: env.modelstorePython };
-}
+/** What test/global-setup.mjs prepared: `paths.models` holds the models and expected.json. */
+export const testEnv = () => adapterTestEnv<'models'>('safetensors');
 
 /** What make_models.py computed with numpy and the json module. */
 export interface ExpectedTensor {
@@ -43,7 +35,7 @@ export interface Expected {
 }
 
 export function expected(): Expected {
-  return JSON.parse(readFileSync(path.join(testEnv().models, 'expected.json'), 'utf8')) as Expected;
+  return JSON.parse(readFileSync(path.join(testEnv().paths.models, 'expected.json'), 'utf8')) as Expected;
 }
 
 /** A new folder under the run's work folder. */

@@ -11,9 +11,9 @@ describe('Python modelstore 0.0.82 on a safetensors model Node stored', () => {
   it('lists it, returns the recorded header facts unchanged from get_model_info, downloads the files, sets a state Node then reads, and refuses to load a library it has no manager for', async () => {
     const root = workDir('python-registry');
     const modelStore = store(new FileSystemStorage({ root }));
-    const sharded = path.join(testEnv().models, 'sharded');
+    const sharded = path.join(testEnv().paths.models, 'sharded');
     const metadata = await modelStore.upload('weights', { model: sharded, modelId: 'shards-v1' });
-    const { stdout } = await promisify(execFile)(testEnv().python, [path.join(__dirname, 'python', 'python_reads.py'), root, 'weights', 'shards-v1', workDir('python-download')], { timeout: 120_000 });
+    const { stdout } = await promisify(execFile)(testEnv().modelstorePython, [path.join(__dirname, 'python', 'python_reads.py'), root, 'weights', 'shards-v1', workDir('python-download')], { timeout: 120_000 });
     const seen = JSON.parse(stdout);
     expect(seen.models).toEqual(['shards-v1']);
     expect(seen.info.model.model_type).toEqual({ library: 'safetensors', type: 'safetensors-sharded', models: null });

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { MemoryStorage } from '../src/memory-storage.js';
 import { layout } from '../src/registry-layout.js';
-import type { Body, GetOptions, ListOptions, PutOptions, Storage } from '../src/storage.js';
+import type { Storage } from '../src/storage.js';
 
 /** The error `promise` rejects with, or `undefined` when it fulfils. */
 export function rejection(promise: Promise<unknown>): Promise<unknown> {
@@ -33,31 +33,26 @@ export function recording(storage: Storage): { storage: Storage; calls: string[]
   return { storage: proxy, calls };
 }
 
+type StorageMethod = 'put' | 'get' | 'head' | 'list' | 'delete';
+
 /**
  * A `MemoryStorage` that calls `before(method, key)` ahead of each of the five `Storage`
  * methods (`key` is the list prefix for `list`): a subclass records, counts or throws there.
  */
 export class InterceptedStorage extends MemoryStorage {
-  protected before(_method: 'put' | 'get' | 'head' | 'list' | 'delete', _key: string): void {}
-  override async put(key: string, body: Body, options?: PutOptions) {
-    this.before('put', key);
-    return super.put(key, body, options);
-  }
-  override async get(key: string, options?: GetOptions) {
-    this.before('get', key);
-    return super.get(key, options);
-  }
-  override async head(key: string) {
-    this.before('head', key);
-    return super.head(key);
-  }
-  override async list(prefix: string, options?: ListOptions) {
-    this.before('list', prefix);
-    return super.list(prefix, options);
-  }
-  override async delete(key: string) {
-    this.before('delete', key);
-    return super.delete(key);
+  protected before(_method: StorageMethod, _key: string): void {}
+  static {
+    for (const method of ['put', 'get', 'head', 'list', 'delete'] as const) {
+      const inner = MemoryStorage.prototype[method] as (this: MemoryStorage, key: string, ...rest: unknown[]) => Promise<unknown>;
+      Object.defineProperty(InterceptedStorage.prototype, method, {
+        configurable: true,
+        writable: true,
+        async value(this: InterceptedStorage, key: string, ...rest: unknown[]) {
+          this.before(method, key);
+          return inner.call(this, key, ...rest);
+        },
+      });
+    }
   }
 }
 

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { SourceFileError, type Storage } from '@modelstore/core';
 import { GcsStorage } from '@modelstore/storage-gcs';
 import { S3Storage } from '@modelstore/storage-s3';
-import { startGcsServer, startS3Server, type GcsServer, type S3Server } from '@modelstore/test-servers';
+import { allKeys, startGcsServer, startS3Server, type GcsServer, type S3Server } from '@modelstore/test-servers';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, mkdirSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -50,18 +50,6 @@ beforeAll(() => {
   writeFileSync(weights, randomBytes(96 << 20));
 });
 
-/** Everything the registry holds, archives and metadata alike. */
-async function everything(storage: Storage): Promise<string[]> {
-  const keys: string[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await storage.list('', cursor === undefined ? {} : { cursor });
-    keys.push(...page.objects.map((object) => object.key));
-    cursor = page.cursor;
-  } while (cursor !== undefined);
-  return keys;
-}
-
 describe.each(registries)('a source file that cannot be stored, on $name', ({ create }) => {
   it('a dangling link in the model folder: SourceFileError naming it, nothing written', async () => {
     const storage = create();
@@ -73,7 +61,7 @@ describe.each(registries)('a source file that cannot be stored, on $name', ({ cr
       .catch((e: unknown) => e);
     expect(SourceFileError.isInstance(error)).toBe(true);
     expect(error).toMatchObject({ code: 'SOURCE_FILE', reason: 'dangling-link', path: path.join(folder, 'last.ckpt'), retryable: false });
-    expect(await everything(storage)).toEqual([]);
+    expect(await allKeys(storage)).toEqual([]);
   });
 
   for (const [what, change, message] of [
@@ -105,7 +93,7 @@ describe.each(registries)('a source file that cannot be stored, on $name', ({ cr
       expect(SourceFileError.isInstance(error)).toBe(true);
       expect(error).toMatchObject({ code: 'SOURCE_FILE', reason: 'changed', path: checkpoint, retryable: false });
       expect((error as Error).message).toMatch(message);
-      expect(await everything(storage)).toEqual([]);
+      expect(await allKeys(storage)).toEqual([]);
       expect(await store.listDomains()).toEqual([]);
     });
   }
