@@ -19,7 +19,7 @@ describe('RawAdapter: what it cannot store as given is an InvalidArgumentError',
     writeFileSync(path.join(work, 'b.txt'), 'b');
     writeFileSync(path.join(work, 'dir', 'b.txt'), 'b2');
     for (const [model, message] of [
-      [path.join(work, 'hollow'), /holds no files to store/],
+      [path.join(work, 'hollow'), /the folder holds no files. Nothing was uploaded/],
       [[path.join(work, 'b.txt'), path.join(work, 'dir')], /is a directory \(pass a directory on its own\)/],
       [[path.join(work, 'b.txt'), path.join(work, 'dir', 'b.txt')], /Two files are named "b.txt"/],
     ] as const) {

@@ -268,6 +268,24 @@ async function installedAdapters(importer: (name: string) => Promise<unknown>, w
   return [...found.filter((adapter): adapter is ModelAdapter => adapter !== undefined), new RawAdapter()];
 }
 
+/** The adapter package that would have stored `paths` (by their names) but is not installed, if any. */
+async function adapterToInstall(paths: string[], installed: ModelAdapter[]): Promise<string | undefined> {
+  const libraries = new Set(installed.map((adapter) => adapter.library));
+  const byExtension: Array<[string, string]> = [
+    ['.gguf', 'gguf'],
+    ['.safetensors', 'safetensors'],
+    ['.onnx', 'onnx'],
+  ];
+  for (const file of paths) {
+    const lower = file.toLowerCase();
+    let library = byExtension.find(([extension]) => lower.endsWith(extension))?.[1];
+    if (library === undefined && (await stat(path.join(file, 'config.json')).catch(() => undefined))?.isFile()) library = 'transformers.js';
+    const known = uploadAdapters.find(([, , name]) => name === library);
+    if (known && !libraries.has(library!)) return known[0];
+  }
+  return undefined;
+}
+
 /** The exit code for an error, and whether it is a usage error. */
 function exitCodeOf(error: unknown): number {
   if (error instanceof PartialError) return exitCodeOf(error.inner);
@@ -479,6 +497,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       }
       announce();
       const id = metadata.model.model_id;
+      const missingAdapter = metadata.model.model_type?.library === 'model_file' && !options.adapter ? await adapterToInstall(paths, adapters) : undefined;
+      if (missingAdapter) note(`stored as plain files (model_file): install ${missingAdapter} beside the CLI to have this model's format checked and its header recorded`);
       if (options.state) {
         try {
           const created = await ensureState(store, options.state);

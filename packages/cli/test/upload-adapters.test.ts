@@ -41,6 +41,18 @@ describe('modelstore upload: which adapter stores the model', () => {
     expect(JSON.parse(upload.stdout).model.model_type.library).toBe('model_file');
   });
 
+  it('stores a format whose adapter is not installed as plain files, and says which package to install', async () => {
+    const gguf = path.join(work, 'model-00001-of-00002.gguf');
+    writeFileSync(gguf, 'GGUF');
+    const upload = await modelstore(['--json', 'upload', 'chat', gguf], { cwd: work, env: env() });
+    expect(upload.code).toBe(0);
+    expect(JSON.parse(upload.stdout).model.model_type.library).toBe('model_file');
+    expect(upload.stderr).toContain('stored as plain files (model_file): install @modelstore/adapter-gguf beside the CLI');
+    // No such note when the adapter is installed and chose not to take it (forced here).
+    const forced = await modelstore(['upload', 'weights', file, '--adapter', 'model_file'], { cwd: work, env: env() });
+    expect(forced.stderr).not.toContain('install @modelstore');
+  });
+
   it('refuses an unknown --adapter, and one whose package is not installed, before touching the store', async () => {
     const unknown = await modelstore(['upload', 'weights', file, '--adapter', 'pytorch'], { cwd: work, env: env() });
     expect(unknown.code).toBe(2);
@@ -49,6 +61,6 @@ describe('modelstore upload: which adapter stores the model', () => {
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toContain('npm install @modelstore/adapter-gguf');
     const listed = await modelstore(['--json', 'ls', 'weights'], { cwd: work, env: env() });
-    expect(JSON.parse(listed.stdout)).toHaveLength(2);
+    expect(JSON.parse(listed.stdout)).toHaveLength(3);
   });
 });

@@ -110,6 +110,7 @@ export async function folderEntries(folder: string, options: FolderEntriesOption
   const folderReal = await realpath(folder).catch((error: unknown) => Promise.reject(sourceFileError(folder, error)));
   const entries: FolderEntry[] = [];
   await walk(folder, folderReal, folder, folderReal, '', new Set([folderReal]), entries, options);
-  if (!entries.some((entry) => entry.type !== 'directory')) throw new InvalidArgumentError(`The directory ${folder} holds no files to store`, { argument: 'model' });
+  if (!entries.some((entry) => entry.type !== 'directory'))
+    throw new InvalidArgumentError(`Cannot store ${JSON.stringify(folder)} as a model: the folder holds no files. Nothing was uploaded: put the model's files in it, or give the folder that holds them.`, { argument: 'model' });
   return entries;
 }

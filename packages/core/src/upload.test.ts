@@ -4,7 +4,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { buffer, text } from 'node:stream/consumers';
 import type { ModelAdapter } from './adapter.js';
-import { AdapterNotFoundError, CommittedWithErrorsError, InvalidArgumentError, InvalidNameError, InvalidOptionError, ModelExistsError, PreconditionFailedError, StorageError } from './errors.js';
+import { AdapterNotFoundError, CommittedWithErrorsError, InvalidArgumentError, InvalidNameError, InvalidOptionError, ModelExistsError, PreconditionFailedError, SourceFileError, StorageError } from './errors.js';
 import { MemoryStorage } from './memory-storage.js';
 import type { ModelMetadata } from './metadata.js';
 import { deletedState } from './names.js';
@@ -68,9 +68,13 @@ describe('planUpload', () => {
     const metadata = refusal(() => planUpload([adapter], { model, extraMetadata: { metrics: [{ loss: Number.NaN }] } }));
     expect(InvalidOptionError.isInstance(metadata)).toBe(true);
     expect((metadata as Error).message).toContain('extraMetadata.metrics[0].loss');
-    const none = refusal(() => planUpload([adapter], { model: 'not a buffer' }));
+    const none = refusal(() => planUpload([adapter], { model: 42 }));
     expect(AdapterNotFoundError.isInstance(none)).toBe(true);
     expect((none as Error).message).toContain('registered: bytes');
+    // A path no adapter accepts because it does not exist says so (not "register an adapter").
+    const missing = refusal(() => planUpload([adapter], { model: '/no/such/folder/model.gguf' }));
+    expect(SourceFileError.isInstance(missing) && (missing as SourceFileError).reason).toBe('missing');
+    expect((missing as Error).message).toContain('"/no/such/folder/model.gguf" in the model: it does not exist');
     const named = refusal(() => planUpload([adapter], { model, adapter: 'onnx' }));
     expect(AdapterNotFoundError.isInstance(named)).toBe(true);
     expect((named as Error).message).toContain('No adapter for library "onnx"');

@@ -3,6 +3,7 @@
  * storage (create-only), and the model is committed by creating its metadata document.
  */
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { ModelAdapter } from './adapter.js';
 import { packArchive, validateArchivePath, type ArchiveDigest, type CompressionLevel } from './archive.js';
@@ -96,7 +97,14 @@ function adapterFor(adapters: readonly ModelAdapter[], options: UploadOptions): 
   }
   const matching = adapters.filter((adapter) => adapter.matches(options.model));
   if (matching.length === 0) {
-    throw new AdapterNotFoundError(`No registered adapter accepts this model (registered: ${names}). Register one that does, e.g. new RawAdapter() from @modelstore/adapter-raw for files on disk`);
+    // A path that does not exist is the likely reason: say so, not "register an adapter".
+    const paths = typeof options.model === 'string' ? [options.model] : Array.isArray(options.model) && options.model.every((item) => typeof item === 'string') ? (options.model as string[]) : [];
+    const missing = paths.find((item) => !existsSync(item));
+    if (missing !== undefined) {
+      throw new SourceFileError(missing, 'missing', `Cannot store ${JSON.stringify(missing)} in the model: it does not exist. Nothing was uploaded: check the path.`);
+    }
+    const hint = adapters.some((adapter) => adapter.library === 'model_file') ? '' : '. Register one that does, e.g. new RawAdapter() from @modelstore/adapter-raw for files on disk';
+    throw new AdapterNotFoundError(`No registered adapter accepts this model (registered: ${names})${hint}`);
   }
   return matching[0]!;
 }
