@@ -41,7 +41,8 @@ import ms from 'ms';
 import pMap from 'p-map';
 import { statSync } from 'node:fs';
 import { Transform } from 'node:stream';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createRequire } from 'node:module';
 import { stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
@@ -268,6 +269,21 @@ async function installedAdapters(importer: (name: string) => Promise<unknown>, w
   return [...found.filter((adapter): adapter is ModelAdapter => adapter !== undefined), new RawAdapter()];
 }
 
+/**
+ * Imports a package installed beside the CLI (resolved from the CLI's own location), else
+ * in the project the command runs in (`cwd`'s `node_modules`, as `npx modelstore` finds it).
+ */
+function importBeside(cwd: string): (name: string) => Promise<unknown> {
+  return async (name) => {
+    try {
+      return await import(name);
+    } catch {
+      const resolved = createRequire(path.join(cwd, 'package.json')).resolve(name);
+      return import(pathToFileURL(resolved).href);
+    }
+  };
+}
+
 /** The adapter package that would have stored `paths` (by their names) but is not installed, if any. */
 async function adapterToInstall(paths: string[], installed: ModelAdapter[]): Promise<string | undefined> {
   const libraries = new Set(installed.map((adapter) => adapter.library));
@@ -478,7 +494,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
         if (info.isDirectory()) throw new UsageError(`--extra ${file} is a directory: --extra takes files (give each file with its own --extra, or upload the directory as part of the model)`, '--extra');
         if (!info.isFile()) throw new UsageError(`--extra ${file} is not a regular file`, '--extra');
       }
-      const adapters = await installedAdapters((name) => import(name), options.adapter);
+      const adapters = await installedAdapters(importBeside(process.cwd()), options.adapter);
       const { store, announce } = await openForWriting(undefined, '--store', adapters);
       // The total comes from core: the model's bytes, once the adapter has listed its files.
       const bar = progressBar(io, 'upload', 0);

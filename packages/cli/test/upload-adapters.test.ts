@@ -1,8 +1,8 @@
-// `modelstore upload` picks the most specific adapter installed beside the CLI (here
-// @modelstore/adapter-safetensors), RawAdapter last; `--adapter` forces one, an unknown
+// `modelstore upload` picks the most specific adapter installed in the project it runs in
+// (here @modelstore/adapter-safetensors), RawAdapter last; `--adapter` forces one, an unknown
 // one is a usage error and one whose package is missing names the package to install.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { modelstore } from './helpers.js';
@@ -21,6 +21,10 @@ describe('modelstore upload: which adapter stores the model', () => {
   const env = () => ({ MODELSTORE_STORE: path.join(work, 'store') });
   beforeAll(() => {
     work = mkdtempSync(path.join(tmpdir(), 'modelstore-cli-adapters-'));
+    // The project the command runs in has @modelstore/adapter-safetensors installed (the
+    // workspace package, built before this test: turbo.json), as `npm i` would put it.
+    mkdirSync(path.join(work, 'node_modules', '@modelstore'), { recursive: true });
+    symlinkSync(path.resolve(__dirname, '..', '..', 'adapter-safetensors'), path.join(work, 'node_modules', '@modelstore', 'adapter-safetensors'));
     file = path.join(work, 'model.safetensors');
     writeFileSync(file, safetensors());
   });
