@@ -1,6 +1,7 @@
 import { InvalidArgumentError, InvalidOptionError, MissingDependencyError, type ModelAdapter, type ModelMetadata, ModelStoreError, type SavedModel } from '@modelstore/core';
 import { importOptional, isFileWithExtension } from '@modelstore/core/internal';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Llama, LlamaModel, LlamaModelOptions, LlamaOptions } from 'node-llama-cpp';
@@ -52,6 +53,43 @@ function runtime(): Promise<NodeLlamaCpp> {
 const isGgufPath = (model: unknown): model is string => isFileWithExtension(model, '.gguf');
 
 const magic = [0x47, 0x47, 0x55, 0x46]; // "GGUF"
+
+/**
+ * A GGUF model written big-endian (gguf-py's `--bigendian`, for s390x and other
+ * big-endian machines): llama.cpp on a little-endian machine reads little-endian GGUF
+ * only, and node-llama-cpp fails on such a file with a misleading message ("Unsupported
+ * GGUF version 50331648"). `GgufAdapter.load` throws this before calling node-llama-cpp;
+ * the model stays stored (its `model.parameters.byte_order` is `big`). A kind of
+ * `InvalidArgumentError` (code `INVALID_ARGUMENT`, `argument` `'model'`).
+ */
+export class GgufByteOrderError extends InvalidArgumentError {
+  constructor(
+    /** The `.gguf` file that was about to be loaded. */
+    readonly file: string,
+  ) {
+    super(
+      `${path.basename(file)} is a big-endian GGUF file, and llama.cpp on this machine reads little-endian GGUF only: it was not loaded. Convert it to little-endian with gguf-py (pip install gguf; gguf-convert-endian ${path.basename(file)} little, which converts it in place), upload the converted file, and load that.`,
+      { argument: 'model' },
+    );
+  }
+}
+
+/** The byte order of a GGUF file, from its magic and version (8 bytes); `undefined` when it is not GGUF or cannot be read. */
+async function byteOrderOf(file: string): Promise<'little' | 'big' | undefined> {
+  let handle;
+  try {
+    handle = await open(file, 'r');
+    const bytes = Buffer.alloc(8);
+    const { bytesRead } = await handle.read(bytes, 0, 8, 0);
+    if (bytesRead < 8 || !magic.every((byte, i) => bytes[i] === byte)) return undefined;
+    // The version is 1 to 3: read in the wrong order, it is 2^24 or more.
+    return bytes.readUInt32LE(4) > 0xffff && bytes.readUInt32BE(4) <= 0xffff ? 'big' : 'little';
+  } catch {
+    return undefined; // node-llama-cpp reports what is wrong with the file
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
+}
 
 /**
  * The version of `name` installed where the process runs (resolved from the current
@@ -154,6 +192,7 @@ export class GgufAdapter implements ModelAdapter<GgufModel, LlamaModel> {
    *   binary for this platform (the adapter never builds llama.cpp unless `llamaOptions.build` says so)
    * @throws InvalidOptionError when `contextSize` exceeds the model's recorded `context_length`
    * @throws InvalidArgumentError when the folder holds no `.gguf` file
+   * @throws GgufByteOrderError (an `InvalidArgumentError`) when the file is big-endian GGUF, which llama.cpp on a little-endian machine cannot read
    * @throws ModelStoreError (code `MODELSTORE_ERROR`, node-llama-cpp's error as `cause`) when llama.cpp cannot load the model
    */
   async load(directory: string, metadata: ModelMetadata): Promise<LlamaModel> {
@@ -163,6 +202,8 @@ export class GgufAdapter implements ModelAdapter<GgufModel, LlamaModel> {
       throw new InvalidOptionError('contextSize', `contextSize ${this.options.contextSize} exceeds the ${trained} tokens the model was trained with (its context_length)`);
     }
     const modelPath = path.join(directory, firstGgufFile(directory, parameters.files));
+    // The file itself decides: the metadata's byte_order is missing for a model stored by an older version or another tool.
+    if ((await byteOrderOf(modelPath)) === 'big') throw new GgufByteOrderError(modelPath);
     const llama = await this.getLlama();
     const { gpuLayers, contextSize } = this.options;
     const layers: LlamaModelOptions['gpuLayers'] = contextSize !== undefined && (gpuLayers === undefined || gpuLayers === 'auto') ? { fitContext: { contextSize } } : gpuLayers;

@@ -32,6 +32,12 @@ export interface GgufFacts {
   chat_template: boolean;
   /** GGUF format version of the (first) file. */
   gguf_version: number;
+  /**
+   * Byte order of the files' numbers: `little` (what llama.cpp writes and reads) or `big`
+   * (the variant gguf-py writes with `--bigendian`, for big-endian machines). A big-endian
+   * model is stored, but `GgufAdapter.load` refuses it on a little-endian machine.
+   */
+  byte_order: 'little' | 'big';
   /** Number of tensors, over every part. */
   tensor_count: number;
   /** The model's files at the top of the archive, first part first (one for an unsplit model). */
@@ -78,6 +84,7 @@ export function ggufFacts(headers: readonly GgufHeader[], files: readonly string
     vocab_size: typeof tokens === 'object' && tokens !== null && !(typeof tokens === 'bigint') ? tokens.length : null,
     chat_template: typeof metadata['tokenizer.chat_template'] === 'string' || Object.keys(metadata).some((name) => name.startsWith('tokenizer.chat_template.')),
     gguf_version: headers[0]!.version,
+    byte_order: headers[0]!.littleEndian ? 'little' : 'big',
     tensor_count: tensorCount,
     files: [...files],
     size: headers.reduce((total, header) => total + header.fileSize, 0),

@@ -117,7 +117,20 @@ export async function resolveGgufParts(model: string | readonly string[] | Uint8
     }
     if (byIndex.size !== count) throw new InvalidArgumentError(`Split set ${JSON.stringify(prefix)} has ${count} parts, but ${byIndex.size} files were given`, { argument: 'model' });
   }
-  for (const [i, file] of paths.entries()) await requireFile(file, `part ${i + 1} of ${count} of split set ${JSON.stringify(prefix)} is missing: `);
+  for (const [i, file] of paths.entries()) {
+    try {
+      await requireFile(file);
+    } catch (error) {
+      if (!(SourceFileError.isInstance(error) && error.reason === 'missing')) throw error;
+      const name = splitPartName(prefix, i + 1, count);
+      throw new SourceFileError(
+        file,
+        'missing',
+        `Cannot store split set ${JSON.stringify(prefix)}: it lacks part ${i + 1} of ${count} (${name}), which is not in ${path.dirname(file)}. Nothing was uploaded: add ${name} beside the other parts (every part of a split set is needed to load it), then upload again.`,
+        { cause: error },
+      );
+    }
+  }
 
   const parts: GgufPart[] = [];
   let tensorTotal = 0;

@@ -1,4 +1,4 @@
-export { GgufAdapter } from './gguf-adapter.js';
+export { GgufAdapter, GgufByteOrderError } from './gguf-adapter.js';
 export type { GgufAdapterOptions, GgufModel } from './gguf-adapter.js';
 export { readGgufHeader, GgufHeaderError, maxKeptArrayLength } from './gguf-header.js';
 export type { GgufArray, GgufHeader, GgufReadOptions, GgufTensorInfo, GgufValue, GgufValueType } from './gguf-header.js';

@@ -103,7 +103,8 @@ describe('readGgufHeader', () => {
     expect(little.littleEndian).toBe(true);
     expect(big.metadata).toEqual(little.metadata);
     expect(big.tensors).toEqual(little.tensors);
-    expect(ggufFacts([big], ['x.gguf'])).toEqual(ggufFacts([little], ['x.gguf']));
+    expect(ggufFacts([big], ['x.gguf'])).toEqual({ ...ggufFacts([little], ['x.gguf']), byte_order: 'big' });
+    expect(ggufFacts([little], ['x.gguf']).byte_order).toBe('little');
   });
 
   it('applies its limits: tensors, one string, all strings', async () => {

@@ -3,7 +3,7 @@ import { InvalidArgumentError, SourceFileError } from '@modelstore/core';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { GgufAdapter, GgufHeaderError } from '../src/index.js';
+import { GgufAdapter, GgufByteOrderError, GgufHeaderError } from '../src/index.js';
 import { type BackendName, createStore, expected, model, workDir } from './helpers.js';
 
 /** The tiny model's bytes with `edit` applied, written to a fresh file. */
@@ -58,6 +58,11 @@ describe.each<BackendName>(['fs', 'minio'])('GgufAdapter refuses hostile files o
       expect(error).toMatchObject({ path: missing, reason: 'missing' });
       expect((error as Error).message).toMatch(/part 2 of 3/);
     }
+    // Named by its first part: the set lacks part 2, whose name is said, and what to do.
+    const error = (await store.upload('hostile', { model: path.join(folder, want.split_files[0]!) }).catch((caught: unknown) => caught)) as Error;
+    expect(error.message).toContain(`lacks part 2 of 3 (${want.split_files[1]!})`);
+    expect(error.message).toContain(`add ${want.split_files[1]!} beside the other parts`);
+    expect(error.message).not.toMatch(/removed or renamed/);
     expect(await store.listDomains()).toEqual([]);
   });
 });
@@ -107,5 +112,20 @@ describe('readGgufHeader on paths it cannot read', () => {
     execFileSync('mkfifo', [fifo]);
     await expect(readGgufHeader(fifo)).rejects.toMatchObject({ code: 'SOURCE_FILE', reason: 'special' });
     await expect(new GgufAdapter().save(fifo)).rejects.toMatchObject({ code: 'SOURCE_FILE', reason: 'special' });
+  });
+});
+
+describe.each<BackendName>(['fs', 'minio'])('GgufAdapter and a big-endian GGUF on %s', (backend) => {
+  it('records byte_order "big" at upload, and load refuses it with GgufByteOrderError before node-llama-cpp reads it', async () => {
+    const { store } = createStore(backend);
+    const stored = await store.upload('big-endian', { model: model('tiny-llama-be.gguf') });
+    expect(stored.model.parameters).toMatchObject({ byte_order: 'big', files: ['tiny-llama-be.gguf'] });
+    const error = await store.load('big-endian').catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(GgufByteOrderError);
+    expect(InvalidArgumentError.isInstance(error)).toBe(true);
+    expect((error as GgufByteOrderError).file.endsWith('tiny-llama-be.gguf')).toBe(true);
+    expect((error as Error).message).toMatch(/big-endian GGUF file, and llama\.cpp on this machine reads little-endian GGUF only/);
+    expect((error as Error).message).toMatch(/gguf-convert-endian tiny-llama-be\.gguf little/);
+    expect((error as Error).message).not.toMatch(/Unsupported GGUF version|out of range/);
   });
 });

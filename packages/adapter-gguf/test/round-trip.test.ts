@@ -40,6 +40,7 @@ function expectedFacts(want: Expected, files: string[], size: number) {
     vocab_size: want.vocab_size,
     chat_template: true,
     gguf_version: want.gguf_version,
+    byte_order: 'little',
     tensor_count: want.tensor_count,
     files,
     size,
