@@ -91,11 +91,17 @@ export type SafetensorsFormatReason =
   | 'trailing-bytes'
   | 'index-mismatch';
 
+/** What a format error found at load says: the copy on this machine is damaged, and how to get a good one. */
+const damagedCopyAdvice =
+  "It was not loaded: the downloaded copy of the model on this machine is damaged (changed or cut short after it was downloaded; the stored model was checked when it was uploaded). Download it again: into a new folder (store.download or modelstore download), or, for ModelStore.load's cache, remove the cached copy (modelstore cache prune --max-size 0 removes every cached model not in use) and load again.";
+
 /**
  * A safetensors file (or a sharded set's index) breaks the format's rules: its header is
  * too large, runs past the file, is not UTF-8 JSON, repeats a key, or declares tensors whose
  * bytes overlap, leave holes, run past the file or do not match their dtype and shape; or an
- * index does not match its shards. An `IntegrityError` (code `INTEGRITY`): nothing was uploaded.
+ * index does not match its shards. An `IntegrityError` (code `INTEGRITY`). Found at upload:
+ * nothing was uploaded. Found at load (`SafetensorsAdapter.load`, `readTensorBytes`): the
+ * downloaded copy is damaged, and the message says to download it again.
  */
 export class SafetensorsFormatError extends IntegrityError {
   constructor(
@@ -104,9 +110,16 @@ export class SafetensorsFormatError extends IntegrityError {
     /** Which rule it breaks. */
     readonly reason: SafetensorsFormatReason,
     message: string,
-    options: ModelStoreErrorOptions = {},
+    options: ModelStoreErrorOptions & {
+      /**
+       * Where it was found: `upload` (the default: nothing was uploaded, fix the file) or
+       * `load` (the downloaded copy is damaged: the message says to download it again).
+       */
+      stage?: 'upload' | 'load';
+    } = {},
   ) {
-    super(`${file} is not a valid safetensors ${reason === 'index-mismatch' ? 'set' : 'file'}: ${message}. Nothing was uploaded.`, options);
+    const { stage = 'upload', ...rest } = options;
+    super(`${file} is not a valid safetensors ${reason === 'index-mismatch' ? 'set' : 'file'}: ${message}. ${stage === 'load' ? damagedCopyAdvice : 'Nothing was uploaded.'}`, rest);
   }
 
   /**

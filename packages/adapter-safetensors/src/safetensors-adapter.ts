@@ -295,6 +295,17 @@ function describe(inspected: Inspected, maxListedTensors: number): Record<string
 }
 
 /**
+ * A format error found while loading: the same file and reason, with the message of a
+ * damaged download (download again) rather than the upload's (nothing was uploaded).
+ */
+function atLoad(error: unknown): unknown {
+  if (!(error instanceof SafetensorsFormatError)) return error;
+  const text = error.message.replace(/\. Nothing was uploaded\.$/, '');
+  const prefix = `${error.file} is not a valid safetensors ${error.reason === 'index-mismatch' ? 'set' : 'file'}: `;
+  return new SafetensorsFormatError(error.file, error.reason, text.startsWith(prefix) ? text.slice(prefix.length) : text, { stage: 'load', cause: error.cause });
+}
+
+/**
  * Stores safetensors weights (https://github.com/huggingface/safetensors) — a file, several,
  * or a sharded set with its `*.safetensors.index.json` — as library `safetensors`, a name
  * Python modelstore has no manager for (its `transformers` manager expects a whole
@@ -364,13 +375,14 @@ export class SafetensorsAdapter implements ModelAdapter<SafetensorsModel, Loaded
 
   /**
    * The folder, every `.safetensors` file's header (validated again) and the index, if any.
-   * @throws SafetensorsFormatError (an `IntegrityError`) when a file no longer passes the checks `save` made.
+   * @throws SafetensorsFormatError (an `IntegrityError`) when a file no longer passes the checks `save` made:
+   *   the message says the downloaded copy is damaged and to download it again (or prune load's cache).
    * @throws InvalidArgumentError when the folder holds no `.safetensors` file.
    */
   async load(directory: string, _metadata: ModelMetadata): Promise<LoadedSafetensors> {
     const names = (await readdir(directory, { withFileTypes: true })).filter((entry) => entry.isFile() && (isWeights(entry.name) || isIndex(entry.name))).map((entry) => entry.name);
     const files = new Map(names.sort().map((name) => [name, path.join(directory, name)]));
-    const inspected = await inspect(files, directory);
+    const inspected = await inspect(files, directory).catch((error: unknown) => Promise.reject(atLoad(error)));
     const tensors = new Map<string, SafetensorsTensorLocation>();
     let parameters = 0;
     for (const file of inspected.files) {
@@ -395,7 +407,7 @@ export async function readTensorBytes(tensor: Pick<SafetensorsTensorLocation, 'f
     let done = 0;
     while (done < bytes.length) {
       const { bytesRead } = await handle.read(bytes, done, bytes.length - done, start + done);
-      if (bytesRead === 0) throw new SafetensorsFormatError(tensor.file, 'past-buffer', `the file ended before the end of tensor ${JSON.stringify(tensor.name)} (byte ${end})`);
+      if (bytesRead === 0) throw new SafetensorsFormatError(tensor.file, 'past-buffer', `the file ended before the end of tensor ${JSON.stringify(tensor.name)} (byte ${end})`, { stage: 'load' });
       done += bytesRead;
     }
     return bytes;

@@ -335,4 +335,21 @@ describe('SafetensorsAdapter', () => {
     craft(dir, 'model-00002-of-00002.safetensors', { x: { dtype: 'U8', shape: [1], data_offsets: [0, 1] } }, 2);
     await expect(adapter.load(dir, {} as never)).rejects.toMatchObject({ code: 'INTEGRITY', reason: 'trailing-bytes' });
   });
+
+  it('a header error found at load says the downloaded copy is damaged and how to get a good one, not that nothing was uploaded', async () => {
+    const dir = workDir('load-damaged');
+    cpSync(path.join(models(), 'sharded'), dir, { recursive: true });
+    const shard = path.join(dir, 'model-00002-of-00002.safetensors');
+    craft(dir, 'model-00002-of-00002.safetensors', { x: { dtype: 'U8', shape: [1], data_offsets: [0, 1] } }, 2);
+    const error = (await adapter.load(dir, {} as never).catch((caught: unknown) => caught)) as SafetensorsFormatError;
+    expect(error).toBeInstanceOf(SafetensorsFormatError);
+    expect(error).toMatchObject({ code: 'INTEGRITY', reason: 'trailing-bytes', file: shard });
+    expect(error.message).toMatch(/^\S+model-00002-of-00002\.safetensors is not a valid safetensors file: /);
+    expect(error.message).not.toMatch(/Nothing was uploaded/);
+    expect(error.message).toMatch(/It was not loaded: the downloaded copy of the model on this machine is damaged/);
+    expect(error.message).toMatch(/Download it again/);
+    expect(error.message).toMatch(/modelstore cache prune/);
+    // The same file at upload keeps the upload's words.
+    await expect(adapter.save(shard)).rejects.toMatchObject({ reason: 'trailing-bytes', message: expect.stringMatching(/Nothing was uploaded\.$/) });
+  });
 });
