@@ -243,7 +243,7 @@ export async function checkOnnxFiles(directory: string, files: ReadonlyArray<{ r
   return { variants, bytesRead };
 }
 
-export async function readConfig(directory: string, file: WalkedFile | undefined, stage: FolderCheckStage): Promise<{ modelType: string; architectures: string[] }> {
+export async function readConfig(directory: string, file: WalkedFile | undefined, stage: FolderCheckStage): Promise<{ modelType: string; architectures: string[]; externalDataFormat: unknown }> {
   const nothing = stage === 'upload' ? 'Nothing was uploaded' : 'It was not loaded';
   if (!file) {
     throw new InvalidArgumentError(
@@ -271,7 +271,98 @@ export async function readConfig(directory: string, file: WalkedFile | undefined
   const { model_type: modelType, architectures } = config as Record<string, unknown>;
   if (typeof modelType !== 'string' || modelType === '')
     throw new InvalidArgumentError(`${directory}/config.json has no "model_type" (a string such as "bert"): transformers.js picks the model class by it. ${nothing}.`, { argument: 'model' });
-  return { modelType, architectures: Array.isArray(architectures) ? architectures.filter((name): name is string => typeof name === 'string') : [] };
+  const custom = (config as Record<string, unknown>)['transformers.js_config'];
+  const externalDataFormat = typeof custom === 'object' && custom !== null && !Array.isArray(custom) ? (custom as Record<string, unknown>).use_external_data_format : undefined;
+  return { modelType, architectures: Array.isArray(architectures) ? architectures.filter((name): name is string => typeof name === 'string') : [], externalDataFormat };
+}
+
+/**
+ * The folder transformers.js reads the sessions' `.onnx` files from, as `loadTransformersFolder`
+ * passes it (`subfolder`): `onnx` when the folder has `onnx/*.onnx`, `''` when every `.onnx`
+ * file is at its top, else the folder of the first one.
+ */
+export function sessionFolder(variants: readonly TransformersOnnxVariant[]): string {
+  if (variants.some((variant) => variant.file.startsWith('onnx/'))) return 'onnx';
+  if (variants.every((variant) => !variant.file.includes('/'))) return '';
+  return path.posix.dirname(variants[0]!.file);
+}
+
+/**
+ * The most external-data chunks transformers.js reads for one `.onnx` file
+ * (`MAX_EXTERNAL_DATA_CHUNKS` in src/utils/hub/constants.js); more is an error there.
+ */
+export const maxExternalDataChunks = 100;
+
+/**
+ * How many external-data files transformers.js loads beside `<model><suffix>.onnx`, from
+ * `config.json`'s `transformers.js_config.use_external_data_format`
+ * (`resolveExternalDataFormat` in transformers.js src/utils/model-loader.js): an object is
+ * looked up by the full file name, then by the session's base name (else 0); `true` is 1,
+ * `false`/absent 0, a number that many.
+ */
+export function externalDataChunkCount(config: unknown, fullName: string, model: string): number {
+  if (!config) return 0;
+  let value: unknown = config;
+  if (typeof config === 'object') {
+    const record = config as Record<string, unknown>;
+    if (Object.hasOwn(record, fullName)) value = record[fullName];
+    else if (Object.hasOwn(record, model)) value = record[model];
+    else return 0;
+  }
+  const count = Number(value);
+  // transformers.js loops `i < count`: 1.5 chunks are 2 files.
+  return count > 0 ? Math.ceil(count) : 0;
+}
+
+/**
+ * The files transformers.js looks for beside `<name>.onnx` when it expects `count` chunks of
+ * external data (`getExternalDataChunkNames`): `<name>.onnx_data`, `<name>.onnx_data_1`, ...
+ */
+export function externalDataChunkNames(fullName: string, count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `${fullName}_data${i === 0 ? '' : `_${i}`}`);
+}
+
+/**
+ * Checks that every external-data file transformers.js will look for exists: with
+ * `use_external_data_format` in `config.json`'s `transformers.js_config`, transformers.js
+ * loads `<model>.onnx_data` (and `_1`, `_2`, ... for more chunks) beside each `.onnx` file
+ * of its session folder, whatever the ONNX file itself names, and a missing one makes it
+ * fail with a rejection nobody can catch (transformers.js 4.3.1 awaits it inside a
+ * `new Promise(async ...)`), which kills the process.
+ *
+ * @throws (upload) SourceFileError `missing` naming the first file the folder lacks;
+ *   InvalidArgumentError for more than 100 chunks. (load) IntegrityError for either.
+ */
+export function checkExternalDataFormat(directory: string, files: ReadonlyArray<{ relative: string }>, variants: readonly TransformersOnnxVariant[], externalDataFormat: unknown, stage: FolderCheckStage): void {
+  if (!externalDataFormat) return;
+  const present = new Set(files.map((file) => file.relative));
+  const folder = sessionFolder(variants);
+  const setting = `config.json's "transformers.js_config" sets use_external_data_format ${JSON.stringify(externalDataFormat)}`;
+  for (const variant of variants) {
+    if (path.posix.dirname(variant.file) !== (folder === '' ? '.' : folder)) continue;
+    const fullName = path.posix.basename(variant.file);
+    const count = externalDataChunkCount(externalDataFormat, fullName, variant.model);
+    if (count === 0) continue;
+    if (count > maxExternalDataChunks) {
+      const message = `${directory}: ${setting}, so transformers.js would load ${count} external-data files for ${variant.file}; it reads at most ${maxExternalDataChunks}`;
+      if (stage === 'load') throw new IntegrityError(`${message}. It was not loaded.`);
+      throw new InvalidArgumentError(`${message}. Nothing was uploaded: fix use_external_data_format in config.json.`, { argument: 'model' });
+    }
+    const expected = externalDataChunkNames(fullName, count).map((name) => (folder === '' ? name : `${folder}/${name}`));
+    const missing = expected.filter((name) => !present.has(name));
+    if (missing.length === 0) continue;
+    const named = variant.external_data.map((entry) => entry.file).filter((file) => !expected.includes(file));
+    const own = named.length ? ` (the ONNX file itself names its external data ${named.join(', ')}, which transformers.js does not read)` : '';
+    const message = `${directory}: ${setting}, so transformers.js loads ${variant.file} with its weights in ${expected.join(', ')}, and the folder has no ${missing.join(', ')}${own}`;
+    if (stage === 'load') {
+      throw new IntegrityError(`${message}. It was not loaded: transformers.js would fail on the missing file. The model folder is incomplete: upload it again with ${missing.join(', ')}.`);
+    }
+    throw new SourceFileError(
+      path.join(directory, missing[0]!),
+      'missing',
+      `Cannot store ${directory}: ${message.slice(directory.length + 2)}. Nothing was uploaded: put ${missing.join(', ')} beside ${variant.file} (onnx.save_model(model, "${fullName}", save_as_external_data=True, location="${fullName}_data") writes it), or remove ${JSON.stringify(fullName)} from use_external_data_format if the model keeps its weights elsewhere.`,
+    );
+  }
 }
 
 /**
@@ -285,7 +376,10 @@ export async function readConfig(directory: string, file: WalkedFile | undefined
  * - `config.json` at the top, a JSON object with a string `model_type`;
  * - at least one `.onnx` file;
  * - every ONNX external-data `location` a relative path that stays inside the folder and
- *   names one of its files, with its `offset`/`length` inside that file.
+ *   names one of its files, with its `offset`/`length` inside that file;
+ * - with `use_external_data_format` in `config.json`'s `transformers.js_config`, the files
+ *   transformers.js derives from it beside each `.onnx` file (`<name>.onnx_data`,
+ *   `<name>.onnx_data_1`, ...; see {@link checkExternalDataFormat}).
  *
  * Files: every file and folder is kept at its path (top-level `.git/` and `.cache/` are
  * left out). Links to files are followed wherever they lead (a Hugging Face cache
@@ -300,6 +394,8 @@ export async function readConfig(directory: string, file: WalkedFile | undefined
  *   file that is not an ONNX protobuf, or an unknown `task`
  * @throws SourceFileError `link-outside` for an external-data location outside the folder or
  *   absolute, `dangling-link` for one that names no file of the folder or a dangling link,
+ *   `missing` for an external-data file config.json's `use_external_data_format` makes
+ *   transformers.js look for and the folder lacks,
  *   `missing`/`unreadable`/`special`/`link-cycle` for files that cannot be stored
  * @throws IntegrityError for external data whose offset and length run past its file
  */
@@ -313,7 +409,7 @@ export async function inspectTransformersFolder(directory: string, task?: string
   // folder of links into blobs/); links to folders only inside the folder.
   const entries: ArchiveEntry[] = await folderEntries(directory, { followFileLinksOutside: true, skipTopLevel: [...skippedTopLevel] });
   const files: WalkedFile[] = (entries as FolderEntry[]).flatMap((entry) => (entry.type === 'directory' ? [] : [{ relative: entry.path, source: entry.source, size: entry.size ?? 0 }]));
-  const { modelType, architectures } = await readConfig(
+  const { modelType, architectures, externalDataFormat } = await readConfig(
     directory,
     files.find((file) => file.relative === 'config.json'),
     'upload',
@@ -325,6 +421,7 @@ export async function inspectTransformersFolder(directory: string, task?: string
       { argument: 'model' },
     );
   }
+  checkExternalDataFormat(directory, files, variants, externalDataFormat, 'upload');
   const inferred = task === undefined ? taskFromArchitectures(architectures, modelType) : null;
   const facts: TransformersFolderFacts = {
     model_type: modelType,

@@ -3,7 +3,20 @@ import { importOptional } from '@modelstore/core/internal';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { checkOnnxFiles, inspectTransformersFolder, listExtractedFiles, readConfig, taskFromArchitectures, transformersTasks, type TransformersFolderFacts, type TransformersOnnxVariant, type TransformersTask } from './hf-folder.js';
+import { runInThisContext } from 'node:vm';
+import {
+  checkExternalDataFormat,
+  checkOnnxFiles,
+  inspectTransformersFolder,
+  listExtractedFiles,
+  readConfig,
+  sessionFolder,
+  taskFromArchitectures,
+  transformersTasks,
+  type TransformersFolderFacts,
+  type TransformersOnnxVariant,
+  type TransformersTask,
+} from './hf-folder.js';
 
 /**
  * What `TransformersAdapter` uploads: the path of a Hugging Face-layout model folder, or
@@ -151,6 +164,88 @@ async function withLocalFiles<T>(env: Transformers['env'], run: () => Promise<T>
   }
 }
 
+/**
+ * transformers.js 4.3.1 starts promises it never handles while it builds a session: the
+ * `.onnx` file's read is started before the external data is awaited, and each
+ * external-data file is awaited inside a `new Promise(async ...)`. When one of those files
+ * is missing (a session the model type needs but the folder lacks, a file removed while
+ * loading), its rejection is unhandled: Node ends the process (exit 1), and the load's own
+ * promise may never settle, so the caller's try/catch never sees it.
+ *
+ * While loads run, and for {@link rejectionGraceMs} after the last one ends (such
+ * rejections can come after transformers.js has already failed the load), rejections
+ * whose stack is transformers.js's or onnxruntime's are handled here: the promise is
+ * marked handled and every load in flight fails with a `ModelStoreError` that has the
+ * error as `cause`. Any other unhandled rejection keeps Node's default behaviour (it is
+ * thrown again when no other listener is registered). The listener goes on the process
+ * of Node's main realm, which is `process` itself except in sandboxes (jest's `process`
+ * is a copy that Node never emits on).
+ */
+const rejectionGraceMs = 5_000;
+const runningLoads = new Set<(error: unknown) => void>();
+let lastLoadEnded = 0;
+let guardTimer: ReturnType<typeof setTimeout> | undefined;
+let guardedProcess: NodeJS.Process | undefined;
+
+function fromRuntime(reason: unknown): boolean {
+  const stack = typeof reason === 'object' && reason !== null ? String((reason as { stack?: unknown }).stack ?? '') : '';
+  return (reason as { name?: unknown } | null)?.name === 'ModelFileNotFoundError' || /[\\/]@huggingface[\\/+]transformers|onnxruntime-(node|common|web)/.test(stack);
+}
+
+function onUnhandledRejection(reason: unknown, promise: Promise<unknown>): void {
+  const ours = fromRuntime(reason) && (runningLoads.size > 0 || Date.now() - lastLoadEnded < rejectionGraceMs);
+  if (!ours) {
+    // Keep Node's default (an uncaught exception) when this listener is the only one.
+    if (guardedProcess && guardedProcess.listenerCount('unhandledRejection') === 1)
+      guardedProcess.nextTick(() => {
+        throw reason;
+      });
+    return;
+  }
+  promise.catch(() => undefined); // handled now ('rejectionHandled' is emitted)
+  for (const fail of runningLoads) fail(reason);
+}
+
+function mainProcess(): NodeJS.Process {
+  try {
+    return runInThisContext('process') as NodeJS.Process;
+  } catch {
+    return process;
+  }
+}
+
+async function guardRejections<T>(run: () => Promise<T>): Promise<T> {
+  if (guardTimer) clearTimeout(guardTimer);
+  guardTimer = undefined;
+  if (!guardedProcess) {
+    guardedProcess = mainProcess();
+    guardedProcess.on('unhandledRejection', onUnhandledRejection);
+  }
+  let fail!: (error: unknown) => void;
+  const failed = new Promise<never>((_, reject) => {
+    fail = (error) => reject(error);
+  });
+  failed.catch(() => undefined);
+  runningLoads.add(fail);
+  const loading = run();
+  loading.catch(() => undefined); // when `failed` wins, a later rejection of the load is expected
+  try {
+    return await Promise.race([loading, failed]);
+  } finally {
+    runningLoads.delete(fail);
+    lastLoadEnded = Date.now();
+    if (runningLoads.size === 0) {
+      guardTimer = setTimeout(() => {
+        if (runningLoads.size > 0 || !guardedProcess) return;
+        guardedProcess.removeListener('unhandledRejection', onUnhandledRejection);
+        guardedProcess = undefined;
+        guardTimer = undefined;
+      }, rejectionGraceMs);
+      guardTimer.unref();
+    }
+  }
+}
+
 function configDtypeOf(config: unknown): unknown {
   const custom = (config as Record<string, unknown> | null)?.['transformers.js_config'];
   return typeof custom === 'object' && custom !== null ? (custom as Record<string, unknown>).dtype : undefined;
@@ -196,13 +291,15 @@ export async function loadTransformersFolder<T = unknown>(directory: string, opt
     const code = (error as { code?: string }).code;
     throw new LocalFileError(`Cannot read the model folder ${folder} (${code ?? (error as Error).message})`, folder, { cause: error, ...(code ? { errno: code } : {}) });
   }
-  const { modelType, architectures } = await readConfig(
+  const { modelType, architectures, externalDataFormat } = await readConfig(
     folder,
     files.find((file) => file.relative === 'config.json'),
     'load',
   );
   const { variants } = await checkOnnxFiles(folder, files, 'load');
   if (variants.length === 0) throw new InvalidArgumentError(`${folder} holds no .onnx file: transformers.js runs ONNX models (onnx/model.onnx or a variant of it)`, { argument: 'directory' });
+  // transformers.js fails on a missing external-data file with a rejection no caller can catch: check first.
+  checkExternalDataFormat(folder, files, variants, externalDataFormat, 'load');
 
   const output = checked.output ?? 'pipeline';
   const task = checked.task ?? (recorded?.task as TransformersTask | null | undefined) ?? taskFromArchitectures(architectures, modelType);
@@ -217,12 +314,21 @@ export async function loadTransformersFolder<T = unknown>(directory: string, opt
   if (typeof dtype === 'string' && dtype !== 'auto' && !variants.some((variant) => variant.dtype === dtype)) {
     throw new InvalidOptionError('dtype', `No ONNX file of ${folder} is the ${dtype} variant; the folder has ${describeVariants(variants)}`);
   }
+  if (typeof dtype === 'object' && dtype !== null) {
+    // One dtype per session: a session the folder has files of must have the file of that dtype.
+    for (const [session, wanted] of Object.entries(dtype)) {
+      const ofSession = variants.filter((variant) => variant.model === session);
+      if (wanted !== 'auto' && ofSession.length > 0 && !ofSession.some((variant) => variant.dtype === wanted)) {
+        throw new InvalidOptionError('dtype', `No ONNX file of ${folder} is the ${wanted} variant of session ${JSON.stringify(session)}; it has ${describeVariants(ofSession)}`);
+      }
+    }
+  }
   if (dtype === undefined) {
     const config = parseJson(await readFile(path.join(folder, 'config.json'), 'utf8'));
     dtype = defaultDtype(variants, configDtypeOf(config));
   }
   // transformers.js reads sessions from `onnx/` unless told otherwise; a folder with its .onnx files at the top reads them there.
-  const subfolder = variants.some((variant) => variant.file.startsWith('onnx/')) ? 'onnx' : variants.every((variant) => !variant.file.includes('/')) ? '' : path.posix.dirname(variants[0]!.file);
+  const subfolder = sessionFolder(variants);
   const pretrained = {
     local_files_only: true,
     subfolder,
@@ -231,15 +337,17 @@ export async function loadTransformersFolder<T = unknown>(directory: string, opt
     ...(checked.sessionOptions === undefined ? {} : { session_options: checked.sessionOptions }),
   };
   try {
-    return await withLocalFiles(transformers.env, async () => {
-      if (output === 'parts') {
-        const config = await transformers.AutoConfig.from_pretrained(folder, { local_files_only: true });
-        const tokenizer = files.some((file) => file.relative === 'tokenizer.json') ? await transformers.AutoTokenizer.from_pretrained(folder, { local_files_only: true }) : null;
-        const model = await transformers.AutoModel.from_pretrained(folder, { ...(pretrained as object), config } as Parameters<typeof transformers.AutoModel.from_pretrained>[1]);
-        return { model, tokenizer, config, directory: folder } as T;
-      }
-      return (await transformers.pipeline(task as Parameters<typeof transformers.pipeline>[0], folder, pretrained as Parameters<typeof transformers.pipeline>[2])) as T;
-    });
+    return await guardRejections(() =>
+      withLocalFiles(transformers.env, async () => {
+        if (output === 'parts') {
+          const config = await transformers.AutoConfig.from_pretrained(folder, { local_files_only: true });
+          const tokenizer = files.some((file) => file.relative === 'tokenizer.json') ? await transformers.AutoTokenizer.from_pretrained(folder, { local_files_only: true }) : null;
+          const model = await transformers.AutoModel.from_pretrained(folder, { ...(pretrained as object), config } as Parameters<typeof transformers.AutoModel.from_pretrained>[1]);
+          return { model, tokenizer, config, directory: folder } as T;
+        }
+        return (await transformers.pipeline(task as Parameters<typeof transformers.pipeline>[0], folder, pretrained as Parameters<typeof transformers.pipeline>[2])) as T;
+      }),
+    );
   } catch (error) {
     if (ModelStoreError.isInstance(error)) throw error;
     const what = output === 'parts' ? 'its model and tokenizer' : `a ${task} pipeline`;
