@@ -1,6 +1,6 @@
 import { InvalidArgumentError, InvalidOptionError, MissingDependencyError, type ModelAdapter, type ModelMetadata, ModelStoreError, type SavedModel } from '@modelstore/core';
 import { importOptional, isFileWithExtension } from '@modelstore/core/internal';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
