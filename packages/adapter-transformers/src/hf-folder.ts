@@ -379,7 +379,7 @@ export function checkExternalDataFormat(directory: string, files: ReadonlyArray<
  *   names one of its files, with its `offset`/`length` inside that file;
  * - with `use_external_data_format` in `config.json`'s `transformers.js_config`, the files
  *   transformers.js derives from it beside each `.onnx` file (`<name>.onnx_data`,
- *   `<name>.onnx_data_1`, ...; see {@link checkExternalDataFormat}).
+ *   `<name>.onnx_data_1`, ...; as transformers.js derives them from `config.json`).
  *
  * Files: every file and folder is kept at its path (top-level `.git/` and `.cache/` are
  * left out). Links to files are followed wherever they lead (a Hugging Face cache
