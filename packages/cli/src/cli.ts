@@ -637,8 +637,10 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       ];
       const width = Math.max(...lines.map(([label]) => label.length)) + 1;
       let text = lines.map(([label, value]) => `${`${label}:`.padEnd(width)} ${value}\n`).join('');
-      const files = Object.entries(metadata.archive?.files ?? {});
-      if (files.length) text += `files:\n${files.map(([name, digest]) => `  ${name}  ${formatBytes(digest.size)}\n`).join('')}`;
+      // The model's own files (not the archive's model-info.json, which this library writes), in columns.
+      const files = Object.entries(metadata.archive?.files ?? {}).filter(([name]) => name !== 'model-info.json');
+      const nameWidth = Math.max(0, ...files.map(([name]) => name.length));
+      if (files.length) text += `files:\n${files.map(([name, digest]) => `  ${name.padEnd(nameWidth)}  ${formatBytes(digest.size).padStart(10)}\n`).join('')}`;
       for (const [label, value] of [
         ['parameters', metadata.model.parameters],
         ['data', metadata.model.data],

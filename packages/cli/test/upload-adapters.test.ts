@@ -37,6 +37,12 @@ describe('modelstore upload: which adapter stores the model', () => {
     const metadata = JSON.parse(upload.stdout);
     expect(metadata.model.model_type.library).toBe('safetensors');
     expect(metadata.model.parameters).toMatchObject({ total_parameters: 4 });
+    // info shows the adapter's facts, and the model's own files in columns (not the archive's model-info.json).
+    const info = await modelstore(['info', 'weights', metadata.model.model_id], { cwd: work, env: env() });
+    expect(info.code).toBe(0);
+    expect(info.stdout).toMatch(/^safetensors: +\S/m);
+    expect(info.stdout).toMatch(/^files:\n {2}model\.safetensors {2} +\d+ B\n/m);
+    expect(info.stdout).not.toContain('model-info.json');
   });
 
   it('--adapter model_file stores the same file as raw files', async () => {

@@ -1,7 +1,7 @@
 // Unit tests of the sha256 helpers: FIPS 180-2 test vectors, chunking does not matter,
 // the pass-through passes bytes unchanged and counts them.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createSha256, sha256Of, sha256PassThrough, workerThreshold } from './sha256.js';
 
@@ -141,6 +141,14 @@ describe('worker-thread hashing (streams of workerThreshold bytes and more)', ()
       if (saved === undefined) delete process.env.MODELSTORE_HASH_THREADS;
       else process.env.MODELSTORE_HASH_THREADS = saved;
     }
+  });
+
+  it('warns once about a MODELSTORE_HASH_THREADS that is not a whole number, and hashes with the default', () => {
+    const script = `import { createSha256 } from ${JSON.stringify(new URL('../dist/sha256.js', import.meta.url).href)};
+      createSha256(${size}).abort(); createSha256(${size}).abort();`;
+    const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, MODELSTORE_HASH_THREADS: 'abc' }, timeout: 20_000 });
+    expect(result.status).toBe(0);
+    expect(result.stderr.match(/MODELSTORE_HASH_THREADS="abc" is not a whole number/g)).toHaveLength(1);
   });
 
   it('does not keep a process alive once its hashing is done', () => {

@@ -58,10 +58,16 @@ class InlineSha256 implements Sha256 {
   abort(): void {}
 }
 
+let warnedConfiguration = false;
+
 /** How many hash workers the process may start: one per core but one, at most 4 (none on one core); `MODELSTORE_HASH_THREADS` overrides (0 hashes inline). */
 function workerCount(): number {
   const configured = process.env.MODELSTORE_HASH_THREADS;
-  if (configured !== undefined && /^\d+$/.test(configured)) return Math.min(Number(configured), 16);
+  if (configured !== undefined && /^\d+$/.test(configured.trim())) return Math.min(Number(configured), 16);
+  if (configured !== undefined && !warnedConfiguration) {
+    warnedConfiguration = true;
+    process.emitWarning(`MODELSTORE_HASH_THREADS=${JSON.stringify(configured)} is not a whole number of threads (0 hashes on the calling thread): the default is used`, { code: 'MODELSTORE_HASH_THREADS' });
+  }
   // The calling thread keeps a core busy reading, packing and writing: one worker per
   // other core (on two cores, one worker hashing both of an upload's streams measured as
   // fast as two, with 10 MiB less memory).
