@@ -37,6 +37,11 @@ function rewriteIndex(dir: string, change: (index: { metadata: unknown; weight_m
   return file;
 }
 
+/** A case whose model is the sharded set with its index edited by `edit`. */
+function indexEdited(what: string, reason: SafetensorsFormatReason, edit: Parameters<typeof rewriteIndex>[1]) {
+  return { what, reason, model: () => rewriteIndex(shardedCopy(), edit) };
+}
+
 /** Inputs that must be refused at upload, with the reason, on every backend. */
 const hostileUploads: Array<{ what: string; reason: SafetensorsFormatReason; model: () => string }> = [
   ...hostileHeaders.map(({ what, reason, make }) => ({ what, reason, model: () => make(workDir('hostile')) })),
@@ -59,38 +64,18 @@ const hostileUploads: Array<{ what: string; reason: SafetensorsFormatReason; mod
       return dir;
     },
   },
-  {
-    what: 'an index that puts a tensor in the wrong shard',
-    reason: 'index-mismatch',
-    model: () =>
-      rewriteIndex(shardedCopy(), (index) => {
-        index.weight_map['head.bias'] = 'model-00001-of-00002.safetensors';
-      }),
-  },
-  {
-    what: 'an index that names a tensor no shard has',
-    reason: 'index-mismatch',
-    model: () =>
-      rewriteIndex(shardedCopy(), (index) => {
-        index.weight_map['ghost.weight'] = 'model-00001-of-00002.safetensors';
-      }),
-  },
-  {
-    what: 'an index that leaves out a tensor of a shard',
-    reason: 'index-mismatch',
-    model: () =>
-      rewriteIndex(shardedCopy(), (index) => {
-        delete index.weight_map['embed.weight'];
-      }),
-  },
-  {
-    what: 'an index that points outside its folder',
-    reason: 'bad-entry',
-    model: () =>
-      rewriteIndex(shardedCopy(), (index) => {
-        index.weight_map['head.bias'] = '../model-00002-of-00002.safetensors';
-      }),
-  },
+  indexEdited('an index that puts a tensor in the wrong shard', 'index-mismatch', (index) => {
+    index.weight_map['head.bias'] = 'model-00001-of-00002.safetensors';
+  }),
+  indexEdited('an index that names a tensor no shard has', 'index-mismatch', (index) => {
+    index.weight_map['ghost.weight'] = 'model-00001-of-00002.safetensors';
+  }),
+  indexEdited('an index that leaves out a tensor of a shard', 'index-mismatch', (index) => {
+    delete index.weight_map['embed.weight'];
+  }),
+  indexEdited('an index that points outside its folder', 'bad-entry', (index) => {
+    index.weight_map['head.bias'] = '../model-00002-of-00002.safetensors';
+  }),
   {
     what: 'an index with a duplicate key',
     reason: 'duplicate-key',

@@ -3,7 +3,7 @@ import { IntegrityError, InvalidOptionError, ModelStore, ModelStoreError, Source
 import { cpSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadTransformersFolder, TransformersAdapter } from '../src/index.js';
-import { freshFolder, listFiles, storageFor, testEnvironment } from './helpers.js';
+import { freshFolder, listFiles, storageFor, testEnvironment, uncheckedAdapter } from './helpers.js';
 
 // transformers.js derives the external-data files it loads from config.json's
 // "transformers.js_config".use_external_data_format (src/utils/model-loader.js):
@@ -41,16 +41,7 @@ function relocatedWeights(name: string): string {
   });
 }
 
-/** Stores a folder unchecked, as a tampered archive or another writer could. */
-const unchecked: ModelAdapter<string> = {
-  specificationVersion: 'v1',
-  library: 'transformers.js',
-  matches: () => true,
-  async save(folder: string): Promise<SavedModel> {
-    return { files: listFiles(folder).map((name) => ({ path: name, source: path.join(folder, name) })) };
-  },
-  load: async () => undefined,
-};
+const unchecked = uncheckedAdapter;
 
 describe('TransformersAdapter and use_external_data_format', () => {
   it('refuses at upload a folder that lacks the external-data file config.json makes transformers.js load, naming it', async () => {

@@ -1,4 +1,4 @@
-import { ModelStore, type Storage } from '@modelstore/core';
+import { type ModelAdapter, ModelStore, type SavedModel, type Storage } from '@modelstore/core';
 import { FileSystemStorage } from '@modelstore/storage-fs';
 import { S3Storage } from '@modelstore/storage-s3';
 import { type AdapterTestEnv, adapterTestEnv, minioStorageOptions } from '@modelstore/test-servers';
@@ -120,3 +120,14 @@ export function maxDifference(actual: ArrayLike<number>, expected: ArrayLike<num
   for (let i = 0; i < actual.length; i++) max = Math.max(max, Math.abs(Number(actual[i]) - Number(expected[i])));
   return max;
 }
+
+/** An adapter that stores a folder unchecked, as a tampered archive or another writer could. */
+export const uncheckedAdapter: ModelAdapter<string> = {
+  specificationVersion: 'v1',
+  library: 'transformers.js',
+  matches: () => true,
+  async save(folder: string): Promise<SavedModel> {
+    return { files: listFiles(folder).map((name) => ({ path: name, source: path.join(folder, name) })) };
+  },
+  load: async () => undefined,
+};

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { loadTransformersFolder, TransformersAdapter, type TransformersFolderFacts, type TransformersParts } from '../src/index.js';
-import { freshFolder, guardNetwork, listFiles, maxDifference, runPython, sizeOf, storageFor, storeFor, testEnvironment, type Backend, type Expected } from './helpers.js';
+import { freshFolder, guardNetwork, listFiles, maxDifference, runPython, sizeOf, storageFor, storeFor, testEnvironment, uncheckedAdapter, type Backend, type Expected } from './helpers.js';
 
 const env = testEnvironment();
 const expected = JSON.parse(readFileSync(env.fixtures.expected, 'utf8')) as Expected;
@@ -199,16 +199,7 @@ describe('TransformersAdapter, beyond one backend', () => {
   });
 
   it('refuses to load a stored model whose ONNX names external data outside its folder', async () => {
-    // An adapter that stores the folder unchecked, as a tampered archive or another writer could.
-    const unchecked: ModelAdapter<string> = {
-      specificationVersion: 'v1',
-      library: 'transformers.js',
-      matches: () => true,
-      async save(folder: string): Promise<SavedModel> {
-        return { files: listFiles(folder).map((name) => ({ path: name, source: path.join(folder, name) })) };
-      },
-      load: async () => undefined,
-    };
+    const unchecked = uncheckedAdapter;
     const storage = storageFor(env, 'file system');
     const tampered = freshFolder(env, 'tampered');
     cpSync(env.fixtures.model, tampered, { recursive: true });
