@@ -23,4 +23,7 @@ describeStorageConformance({
   // (fs.createWriteStream on the object's own path), so concurrent writers of one key
   // can interleave. All three are checked against our server.
   skip: ['list', 'range reads', 'concurrency'],
+  // The same parts in flight as above (up to 44 MiB measured on a loaded machine: 42 MiB
+  // failed the default 40 MiB once); holding the whole object would be 64 MiB or more.
+  streamingBudget: 56 * 1024 * 1024,
 });
