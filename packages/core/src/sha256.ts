@@ -8,8 +8,9 @@
  * ring of shared-memory slots (8 × 256 KiB per stream; a copy runs at about 16 GB/s), the
  * worker hashes each slot with the same OpenSSL sha256 and gives it back. Memory stays
  * bounded (a producer waits for a free slot), and the hashing runs beside the reading,
- * packing and writing on the other cores (one worker per core but one, at most 4). Candidates measured (MiB/s on one core, 1 MiB chunks): Node crypto 1,808;
- * hash-wasm 4.13 201; so the workers use Node's crypto.
+ * packing and writing on the other cores (one worker per core but one, at most 4).
+ * Candidates measured (MiB/s on one core, 1 MiB chunks): Node crypto 1,808; hash-wasm
+ * 4.13: 201; so the workers use Node's crypto.
  *
  * Streams smaller than {@link workerThreshold}, machines with one core, and
  * `MODELSTORE_HASH_THREADS=0` hash inline (a worker's start costs about 30 ms).
