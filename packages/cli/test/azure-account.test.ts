@@ -3,7 +3,7 @@
 // supports account SAS. Microsoft Entra ID needs Azure itself; storage-azure's tests check
 // that its credential is built and passed.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { AccountSASPermissions, AccountSASResourceTypes, AccountSASServices, StorageSharedKeyCredential, generateAccountSASQueryParameters } from '@azure/storage-blob';
+import { azuriteAccess } from '@modelstore/test-servers';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,30 +17,17 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(cwd, { recursive: true, force: true }));
 
-function azurite(): { account: string; key: string; endpoint: string; container: string } {
+/** Azurite's account, key, endpoint and container, and an account SAS with `permissions`. */
+async function azurite(permissions = 'rl') {
   const { connectionString, container } = servers().azure;
-  const field = (name: string) => new RegExp(`${name}=([^;]+)`).exec(connectionString)![1]!;
-  return { account: field('AccountName'), key: field('AccountKey'), endpoint: field('BlobEndpoint'), container };
-}
-
-function accountSas(permissions: string): string {
-  const { account, key } = azurite();
-  return generateAccountSASQueryParameters(
-    {
-      expiresOn: new Date(Date.now() + 3_600_000),
-      permissions: AccountSASPermissions.parse(permissions),
-      resourceTypes: AccountSASResourceTypes.parse('sco').toString(),
-      services: AccountSASServices.parse('b').toString(),
-    },
-    new StorageSharedKeyCredential(account, key),
-  ).toString();
+  return { ...(await azuriteAccess(connectionString, permissions)), container };
 }
 
 describe('modelstore on azure:// with a SAS token and no connection string', () => {
   it('uploads, lists and downloads through ?endpoint= with AZURE_STORAGE_SAS_TOKEN', async () => {
-    const { endpoint, container } = azurite();
+    const { endpoint, container, sas } = await azurite('rwdlac');
     const store = `azure://${container}/cli-sas-${randomBytes(4).toString('hex')}?endpoint=${encodeURIComponent(endpoint)}`;
-    const env = { AZURE_STORAGE_SAS_TOKEN: accountSas('rwdlac') };
+    const env = { AZURE_STORAGE_SAS_TOKEN: sas };
     const upload = await modelstore(['--store', store, '--json', 'upload', 'churn', 'model.bin'], { cwd, env });
     expect(upload.stderr).not.toMatch(/AZURE_STORAGE_CONNECTION_STRING/);
     expect(upload.code).toBe(0);
@@ -53,7 +40,7 @@ describe('modelstore on azure:// with a SAS token and no connection string', () 
   });
 
   it('without a SAS token or a connection string, and no account, says what to set (exit 2)', async () => {
-    const { container } = azurite();
+    const { container } = await azurite();
     const result = await modelstore(['--store', `azure://${container}/p`, '--json', 'ls'], { cwd, env: {} });
     expect(result.code).toBe(2);
     const { error } = JSON.parse(result.stdout) as { error: { code: string; message: string; settings?: string[] } };

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
-import { StorageSharedKeyCredential, AccountSASPermissions, AccountSASResourceTypes, AccountSASServices, generateAccountSASQueryParameters } from '@azure/storage-blob';
+import { StorageSharedKeyCredential } from '@azure/storage-blob';
 import { CredentialUnavailableError, DefaultAzureCredential } from '@azure/identity';
 import { MissingDependencyError, ModelStoreError, StorageError, openModelStore } from '@modelstore/core';
 import { RawAdapter } from '@modelstore/adapter-raw';
-import { startFaultProxy, type FaultProxy } from '@modelstore/test-servers';
+import { azuriteAccess, startFaultProxy, type FaultProxy } from '@modelstore/test-servers';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -12,25 +12,10 @@ import * as backend from '../src/index.js';
 import { AzureBlobStorage, type AzureTokenCredential, fromStoreUri } from '../src/index.js';
 import { azurite } from './server.js';
 
-/** Azurite's account, key and blob endpoint, read from the connection string global-setup made. */
-function azuriteAccount(): { account: string; key: string; endpoint: string; container: string } {
+/** Azurite's account, key, blob endpoint and container (from the connection string global-setup made), and an account SAS with `permissions`. */
+async function azuriteAccount(permissions = 'rl') {
   const { connectionString, container } = azurite();
-  const field = (name: string) => new RegExp(`${name}=([^;]+)`).exec(connectionString)![1]!;
-  return { account: field('AccountName'), key: field('AccountKey'), endpoint: field('BlobEndpoint'), container };
-}
-
-/** An account SAS signed with Azurite's key (Azurite supports account SAS). */
-function accountSas(permissions: string): string {
-  const { account, key } = azuriteAccount();
-  return generateAccountSASQueryParameters(
-    {
-      expiresOn: new Date(Date.now() + 3_600_000),
-      permissions: AccountSASPermissions.parse(permissions),
-      resourceTypes: AccountSASResourceTypes.parse('sco').toString(),
-      services: AccountSASServices.parse('b').toString(),
-    },
-    new StorageSharedKeyCredential(account, key),
-  ).toString();
+  return { ...(await azuriteAccess(connectionString, permissions)), container };
 }
 
 /** Runs `run` with the given Azure variables set (undefined: unset), then restores them. */
@@ -74,17 +59,18 @@ describe('azure:// with an account: a SAS token from AZURE_STORAGE_SAS_TOKEN, el
   });
 
   it('opens the registry with an account SAS from AZURE_STORAGE_SAS_TOKEN and no connection string, against Azurite', async () => {
-    const { endpoint, container } = azuriteAccount();
+    const { endpoint, container, sas } = await azuriteAccount('rwdlac');
+    const readOnly = (await azuriteAccount('rl')).sas;
     const prefix = `sas-${randomBytes(5).toString('hex')}`;
     const file = await modelFile();
-    await withEnv({ AZURE_STORAGE_CONNECTION_STRING: undefined, AZURE_STORAGE_SAS_TOKEN: `?${accountSas('rwdlac')}` }, async () => {
+    await withEnv({ AZURE_STORAGE_CONNECTION_STRING: undefined, AZURE_STORAGE_SAS_TOKEN: `?${sas}` }, async () => {
       const store = await openModelStore(`azure://${container}/${prefix}?endpoint=${endpoint}`, { importer: async () => backend, adapters: [new RawAdapter()] });
       const { model } = await store.upload('churn', { model: file });
       expect(await store.listModels('churn')).toEqual([model.model_id]);
       expect((store.storage as AzureBlobStorage).client.credential.constructor.name).toBe('AnonymousCredential');
     });
     // A read-only SAS lists, and a write is refused with a typed error naming the SAS token, not the SDK's RestError.
-    await withEnv({ AZURE_STORAGE_CONNECTION_STRING: undefined, AZURE_STORAGE_SAS_TOKEN: accountSas('rl') }, async () => {
+    await withEnv({ AZURE_STORAGE_CONNECTION_STRING: undefined, AZURE_STORAGE_SAS_TOKEN: readOnly }, async () => {
       const store = await openModelStore(`azure://${container}/${prefix}?endpoint=${endpoint}`, { importer: async () => backend, adapters: [new RawAdapter()] });
       expect(await store.listDomains()).toEqual(['churn']);
       const error = await store.upload('churn', { model: file }).then(
@@ -148,13 +134,13 @@ describe('azure:// with an account: a SAS token from AZURE_STORAGE_SAS_TOKEN, el
   it.each(['credential', 'SAS token'])(
     'a client built from an endpoint and a %s keeps the idle timeout and the retries',
     async (kind) => {
-      const { account, key, endpoint, container } = azuriteAccount();
+      const { account, key, endpoint, container, sas } = await azuriteAccount('rwdlac');
       const target = new URL(endpoint).origin;
       let stalls = 1;
       proxy = await startFaultProxy({ target, stallMs: 30_000, decide: ({ method }) => (method === 'PUT' && stalls-- > 0 ? 'stall' : undefined) });
       const viaProxy = endpoint.replace(target, proxy.endpoint);
       const common = { container, endpoint: viaProxy, rootPrefix: `stall-${randomBytes(5).toString('hex')}`, idleTimeoutMs: 500, retryDelayMs: 50 };
-      const storage = kind === 'credential' ? new AzureBlobStorage({ ...common, credential: new StorageSharedKeyCredential(account, key) }) : new AzureBlobStorage({ ...common, sasToken: accountSas('rwdlac') });
+      const storage = kind === 'credential' ? new AzureBlobStorage({ ...common, credential: new StorageSharedKeyCredential(account, key) }) : new AzureBlobStorage({ ...common, sasToken: sas });
       const started = Date.now();
       await storage.put('state.json', '{"a":1}');
       expect(Date.now() - started).toBeLessThan(10_000);

@@ -46,3 +46,23 @@ export async function startAzurite(): Promise<AzuriteHandle> {
     };
   }
 }
+
+/**
+ * The parts of an Azurite connection string (`AccountName`, `AccountKey`, `BlobEndpoint`)
+ * and an account SAS for blobs signed with its key (Azurite supports account SAS).
+ */
+export async function azuriteAccess(connectionString: string, permissions: string): Promise<{ account: string; key: string; endpoint: string; sas: string }> {
+  const { AccountSASPermissions, AccountSASResourceTypes, AccountSASServices, StorageSharedKeyCredential, generateAccountSASQueryParameters } = await import('@azure/storage-blob');
+  const field = (name: string) => new RegExp(`${name}=([^;]+)`).exec(connectionString)![1]!;
+  const [account, key, endpoint] = [field('AccountName'), field('AccountKey'), field('BlobEndpoint')];
+  const sas = generateAccountSASQueryParameters(
+    {
+      expiresOn: new Date(Date.now() + 3_600_000),
+      permissions: AccountSASPermissions.parse(permissions),
+      resourceTypes: AccountSASResourceTypes.parse('sco').toString(),
+      services: AccountSASServices.parse('b').toString(),
+    },
+    new StorageSharedKeyCredential(account, key),
+  ).toString();
+  return { account, key, endpoint, sas };
+}

@@ -7,7 +7,7 @@ export { decodeAwsChunked } from './aws-chunked.js';
 export { startGcsServer } from './gcs-server.js';
 export type { GcsServer, GcsServerOptions } from './gcs-server.js';
 export { splitMultipart } from './multipart-related.js';
-export { startAzurite, azuriteAccount } from './azurite.js';
+export { startAzurite, azuriteAccount, azuriteAccess } from './azurite.js';
 export type { AzuriteHandle } from './azurite.js';
 export { startFaultProxy, allFaults } from './fault-proxy.js';
 export type { Fault, FaultProxy, FaultProxyOptions } from './fault-proxy.js';
