@@ -10,7 +10,8 @@ import pMap from 'p-map';
 import { IntegrityError } from '../errors.js';
 import { parseJson } from '../json.js';
 import { checkModelMetadata, type ModelMetadata } from '../metadata.js';
-import { validateDomain, validateModelId, validateStateName } from '../names.js';
+import { deletedState, validateDomain, validateModelId, validateStateName } from '../names.js';
+import { layout } from '../registry-layout.js';
 import type { ObjectInfo, Storage } from '../storage.js';
 
 /** A JSON document as read: its value (the parse error when `damaged`), the version read, and its exact text. */
@@ -79,6 +80,36 @@ export async function listObjects(storage: Storage, prefix: string, suffix: stri
 export async function listNames(storage: Storage, prefix: string, suffix: string, kind?: NameKind): Promise<string[]> {
   return (await listObjects(storage, prefix, suffix, kind)).map(({ name }) => name);
 }
+
+/**
+ * One listing of `<domain>/versions/`: the committed documents (`<id>.json`, with what the
+ * listing says of them) and, by model id, the states holding a copy (`<state>/<id>.json`;
+ * never the deleted state). Ids and state names that break their rules are left out.
+ */
+export async function listVersions(storage: Storage, domain: string): Promise<{ documents: { name: string; info: ObjectInfo }[]; copies: Map<string, string[]> }> {
+  const prefix = layout.versions(domain);
+  const documents: { name: string; info: ObjectInfo }[] = [];
+  const copies = new Map<string, string[]>();
+  for await (const object of listAll(storage, prefix)) {
+    const parts = object.key.slice(prefix.length).split('/');
+    const file = parts.at(-1)!;
+    if (parts.length > 2 || !file.endsWith('.json')) continue;
+    const id = file.slice(0, -'.json'.length);
+    if (!isUsable('model id', id)) continue;
+    if (parts.length === 1) documents.push({ name: id, info: object });
+    else if (parts[0] !== deletedState && isUsable('state', parts[0]!)) copies.set(id, [...(copies.get(id) ?? []), parts[0]!]);
+  }
+  return { documents, copies };
+}
+
+const isUsable = (kind: NameKind, name: string): boolean => {
+  try {
+    usable[kind](name);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 /** A JSON document in Python's dialect; one that does not parse is `damaged`, so a writer can replace that very version. `undefined` when missing. */
 export async function readDocument(storage: Storage, key: string): Promise<StoredDocument | undefined> {

@@ -5,11 +5,11 @@
  */
 import { IntegrityError, ModelNotFoundError, PreconditionFailedError, StateNotFoundError } from '../errors.js';
 import type { ModelStateDocument } from '../metadata.js';
-import { deletedState, validateModelId } from '../names.js';
+import { deletedState } from '../names.js';
 import { createdStamp, layout } from '../registry-layout.js';
-import type { ObjectInfo, Storage } from '../storage.js';
+import type { Storage } from '../storage.js';
 import { timesOf } from './creation-index.js';
-import { listAll, readModel, writeJson, type StoredModel } from './documents.js';
+import { listAll, listVersions, readModel, writeJson, type StoredModel } from './documents.js';
 import { sortByTime } from './order.js';
 
 /** Creates the state document if missing (create-only: concurrent creators agree). */
@@ -39,18 +39,8 @@ export async function requireState(storage: Storage, state: string): Promise<voi
  */
 export async function modelsInState(storage: Storage, domain: string, state: string): Promise<string[]> {
   await requireState(storage, state);
-  const prefix = layout.versions(domain);
-  const documents: { name: string; info: ObjectInfo }[] = [];
-  const members = new Set<string>();
-  for await (const object of listAll(storage, prefix)) {
-    const parts = object.key.slice(prefix.length).split('/');
-    const file = parts.at(-1)!;
-    if (parts.length > 2 || !file.endsWith('.json')) continue;
-    const id = file.slice(0, -'.json'.length);
-    if (parts.length === 1) documents.push({ name: id, info: object });
-    else if (parts[0] === state) members.add(id);
-  }
-  const live = documents.filter(({ name }) => members.has(name) && isModelId(name));
+  const { documents, copies } = await listVersions(storage, domain);
+  const live = documents.filter(({ name }) => copies.get(name)?.includes(state));
   return sortByTime(await timesOf(storage, domain, live));
 }
 
@@ -63,15 +53,6 @@ export async function newestInState(storage: Storage, domain: string, state: str
   }
   throw new ModelNotFoundError(domain, `(latest in state "${state}")`);
 }
-
-const isModelId = (name: string) => {
-  try {
-    validateModelId(name);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** The states holding a copy of the model's document (the deleted state aside). */
 export async function statesOf(storage: Storage, domain: string, modelId: string): Promise<string[]> {

@@ -4,11 +4,11 @@
  * the domain's index and the list of states: no read per model that this library wrote.
  */
 import { DomainNotFoundError, StateNotFoundError } from '../errors.js';
-import { deletedState, validateModelId, validateStateName } from '../names.js';
+import { deletedState } from '../names.js';
 import { layout } from '../registry-layout.js';
-import type { ObjectInfo, Storage } from '../storage.js';
+import type { Storage } from '../storage.js';
 import { factsOf } from './creation-index.js';
-import { listAll, listNames } from './documents.js';
+import { listNames, listVersions } from './documents.js';
 import { sortByTime } from './order.js';
 
 /** One model of a domain, as `ModelStore.listModelSummaries` gives it. */
@@ -25,15 +25,6 @@ export interface ModelSummary {
   states: string[];
 }
 
-const isUsable = (check: (name: string) => unknown, name: string) => {
-  try {
-    check(name);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 /**
  * The domain's live models newest first (ties by id, descending, as `listModels`), or
  * only those in `state`. Storage requests: the listing's pages of `<domain>/versions/`,
@@ -42,23 +33,7 @@ const isUsable = (check: (name: string) => unknown, name: string) => {
  * @throws DomainNotFoundError when the domain has no model and no latest pointer; StateNotFoundError when `state` is not a defined state
  */
 export async function listSummaries(storage: Storage, domain: string, options: { state?: string } = {}): Promise<ModelSummary[]> {
-  const prefix = layout.versions(domain);
-  const documents: { name: string; info: ObjectInfo }[] = [];
-  const copies = new Map<string, string[]>();
-  const [, defined] = await Promise.all([
-    (async () => {
-      for await (const object of listAll(storage, prefix)) {
-        const parts = object.key.slice(prefix.length).split('/');
-        const file = parts.at(-1)!;
-        if (parts.length > 2 || !file.endsWith('.json')) continue;
-        const id = file.slice(0, -'.json'.length);
-        if (!isUsable(validateModelId, id)) continue;
-        if (parts.length === 1) documents.push({ name: id, info: object });
-        else if (parts[0] !== deletedState && isUsable(validateStateName, parts[0]!)) copies.set(id, [...(copies.get(id) ?? []), parts[0]!]);
-      }
-    })(),
-    listNames(storage, layout.states(), '.json', 'state').then((names) => new Set(names.filter((name) => name !== deletedState))),
-  ]);
+  const [{ documents, copies }, defined] = await Promise.all([listVersions(storage, domain), listNames(storage, layout.states(), '.json', 'state').then((names) => new Set(names.filter((name) => name !== deletedState)))]);
   if (options.state !== undefined && !defined.has(options.state)) throw new StateNotFoundError(options.state);
   if (documents.length === 0 && !(await storage.head(layout.domain(domain)))) throw new DomainNotFoundError(domain);
   const statesOf = (id: string) => (copies.get(id) ?? []).filter((state) => defined.has(state)).sort();
