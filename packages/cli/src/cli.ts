@@ -43,7 +43,7 @@ import { statSync } from 'node:fs';
 import { Transform } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createRequire } from 'node:module';
-import { stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
@@ -284,20 +284,28 @@ function importBeside(cwd: string): (name: string) => Promise<unknown> {
   };
 }
 
-/** The adapter package that would have stored `paths` (by their names) but is not installed, if any. */
-async function adapterToInstall(paths: string[], installed: ModelAdapter[]): Promise<string | undefined> {
+/**
+ * What to tell a user whose model was stored as plain files although it is (or a folder
+ * holds) a format an adapter knows: the package to install, or how to pass it, and that
+ * one part of a split set is only that part. `undefined` when there is nothing to say.
+ */
+async function plainFilesNote(paths: string[], installed: ModelAdapter[]): Promise<string | undefined> {
   const libraries = new Set(installed.map((adapter) => adapter.library));
   const byExtension: Array<[string, string]> = [
     ['.gguf', 'gguf'],
     ['.safetensors', 'safetensors'],
     ['.onnx', 'onnx'],
   ];
+  const libraryOf = (name: string) => byExtension.find(([extension]) => name.toLowerCase().endsWith(extension))?.[1];
   for (const file of paths) {
-    const lower = file.toLowerCase();
-    let library = byExtension.find(([extension]) => lower.endsWith(extension))?.[1];
-    if (library === undefined && (await stat(path.join(file, 'config.json')).catch(() => undefined))?.isFile()) library = 'transformers.js';
+    const isFolder = (await stat(file).catch(() => undefined))?.isDirectory() === true;
+    const inside = isFolder ? await readdir(file).catch(() => [] as string[]) : [];
+    const library = isFolder ? (inside.includes('config.json') ? 'transformers.js' : inside.map(libraryOf).find(Boolean)) : libraryOf(file);
     const known = uploadAdapters.find(([, , name]) => name === library);
-    if (known && !libraries.has(library!)) return known[0];
+    if (!known) continue;
+    const part = /-\d{5}-of-\d{5}\.gguf$/i.test(file) ? ' Only this part of a split set was stored: the model cannot be loaded from it alone.' : '';
+    if (!libraries.has(library!)) return `stored as plain files (model_file): install ${known[0]} beside the CLI to have this model's format checked and its header recorded.${part}`;
+    if (isFolder) return `stored as plain files (model_file): the folder holds ${library} files, which ${known[0]} stores when given the file itself (for a split set, any part); pass that instead of the folder.`;
   }
   return undefined;
 }
@@ -486,7 +494,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       const extraMetadata = parseMeta(options.meta ?? [], options.metaJson ?? []);
       const extras = options.extra ?? [];
       for (const file of paths) {
-        if (!(await stat(file).catch(() => undefined))) throw new UsageError(`No such file or directory: ${file}`, 'paths');
+        if (!(await stat(file).catch(() => undefined))) throw new UsageError(`No such file or directory: ${file} (relative to ${process.cwd()}): check the path; nothing was uploaded`, 'paths');
       }
       for (const file of extras) {
         const info = await stat(file).catch(() => undefined);
@@ -513,8 +521,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       }
       announce();
       const id = metadata.model.model_id;
-      const missingAdapter = metadata.model.model_type?.library === 'model_file' && !options.adapter ? await adapterToInstall(paths, adapters) : undefined;
-      if (missingAdapter) note(`stored as plain files (model_file): install ${missingAdapter} beside the CLI to have this model's format checked and its header recorded`);
+      const plainNote = metadata.model.model_type?.library === 'model_file' && !options.adapter ? await plainFilesNote(paths, adapters) : undefined;
+      if (plainNote) note(plainNote);
       if (options.state) {
         try {
           const created = await ensureState(store, options.state);

@@ -58,6 +58,16 @@ describe('modelstore upload: which adapter stores the model', () => {
     expect(upload.code).toBe(0);
     expect(JSON.parse(upload.stdout).model.model_type.library).toBe('model_file');
     expect(upload.stderr).toContain('stored as plain files (model_file): install @modelstore/adapter-gguf beside the CLI');
+    expect(upload.stderr).toContain('Only this part of a split set was stored');
+    // A folder of such files gets the same note; a missing path says to check it, relative to where the command ran.
+    mkdirSync(path.join(work, 'ggufs'));
+    writeFileSync(path.join(work, 'ggufs', 'model.gguf'), 'GGUF');
+    const folder = await modelstore(['upload', 'chat', path.join(work, 'ggufs')], { cwd: work, env: env() });
+    expect(folder.code).toBe(0);
+    expect(folder.stderr).toContain('install @modelstore/adapter-gguf beside the CLI');
+    const missing = await modelstore(['upload', 'chat', 'nope.gguf'], { cwd: work, env: env() });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(`No such file or directory: nope.gguf (relative to ${work}): check the path; nothing was uploaded`);
     // No such note when the adapter is installed and chose not to take it (forced here).
     const forced = await modelstore(['upload', 'weights', file, '--adapter', 'model_file'], { cwd: work, env: env() });
     expect(forced.stderr).not.toContain('install @modelstore');
