@@ -10,6 +10,7 @@ import { cpSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';
 import * as ort from 'onnxruntime-node';
+import { awayFromOffsetRounding, createdStamps } from '@modelstore/storage-conformance';
 import { interopEnv, nodeStore, treeDigest, workDir } from './helpers.js';
 
 const repo = path.resolve(__dirname, '../../..');
@@ -28,6 +29,8 @@ async function checkFixture(fixture: string): Promise<void> {
   const expected = JSON.parse(readFileSync(path.join(fixture, 'expected.json'), 'utf8'));
   // A registry that has moved: the absolute paths in its metadata name a folder that is gone.
   const root = path.join(workDir('moved'), 'registry');
+  // The copy's file times are now: wait away from an offset rounding boundary (see awayFromOffsetRounding).
+  await awayFromOffsetRounding(createdStamps(path.join(fixture, 'registry-fs')));
   cpSync(path.join(fixture, 'registry-fs'), root, { recursive: true });
   const store = nodeStore(new FileSystemStorage({ root }));
   const work = workDir('fixture-out');

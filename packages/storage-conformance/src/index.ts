@@ -26,3 +26,4 @@ export { registryPythonFixtureTests } from './registry/python-fixture.js';
 export { registryRaceTests } from './registry/races.js';
 export { registryRoundTripTests } from './registry/round-trip.js';
 export { registryStateTests } from './registry/states.js';
+export { awayFromOffsetRounding, createdStamps } from './registry/python-fixture.js';

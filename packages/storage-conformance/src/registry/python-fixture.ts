@@ -23,7 +23,7 @@ interface FixtureExpectations {
 }
 
 /** Every `code.created` stamp (Python's local time, read as UTC) in the fixture's documents, in ms. */
-function createdStamps(directory: string): number[] {
+export function createdStamps(directory: string): number[] {
   return readdirSync(directory, { recursive: true, withFileTypes: true })
     .filter((entry) => entry.isFile() && entry.name.endsWith('.json'))
     .flatMap((entry) => [...readFileSync(path.join(entry.parentPath, entry.name), 'utf8').matchAll(/"created": "(\d{4}\/\d\d\/\d\d\/\d\d:\d\d:\d\d)"/g)].map((match) => parseCreatedStamp(match[1])))
@@ -35,9 +35,10 @@ function createdStamps(directory: string): number[] {
  * core then infers the writer's UTC offset as copy time − stamp, rounded to the quarter hour
  * (core README: a registry copied without its times is ordered by copy time). When that
  * difference is near 7.5 minutes past a quarter hour, stamps seconds apart round to
- * different quarter hours and swap order. Copy only when no stamp is within 10 s of it.
+ * different quarter hours and swap order. Resolves when no stamp is within 10 s of it
+ * (at once, or after at most about 25 s): call it just before copying a Python-written registry.
  */
-async function awayFromOffsetRounding(stamps: number[]): Promise<void> {
+export async function awayFromOffsetRounding(stamps: number[]): Promise<void> {
   const quarter = 15 * 60_000;
   const nearBoundary = () =>
     stamps.some((stamp) => {
