@@ -31,7 +31,8 @@ export type ModelStoreErrorCode =
   | 'INVALID_ARGUMENT'
   | 'STORE_CONFIGURATION'
   | 'MISSING_DEPENDENCY'
-  | 'INCOMPATIBLE_CONTRACT';
+  | 'INCOMPATIBLE_CONTRACT'
+  | 'SIGNATURE';
 
 export interface ModelStoreErrorOptions {
   /** The underlying error, if any (an SDK or file system error). */
@@ -374,4 +375,27 @@ export class IncompatibleContractError extends ModelStoreError {
     super(message, 'INCOMPATIBLE_CONTRACT');
   }
   static override readonly isInstance = isErrorWithCode<IncompatibleContractError>('INCOMPATIBLE_CONTRACT');
+}
+
+/**
+ * A model's signature (OpenSSF Model Signing) is missing or does not hold. `reason`:
+ * `unsigned` (no bundle), `tampered` (a file is missing, added or changed against the
+ * signed manifest, or the bundle is bound to another model: `files` names them),
+ * `wrong-key` (signed by another key), `untrusted-certificate` (the chain does not lead
+ * to a trusted root, was not valid when signed, or the certificate may not sign),
+ * `identity` (the certificate names another identity), `malformed` (a bundle, key or
+ * certificate that cannot be read), `unsupported` (a format or algorithm this version
+ * does not handle). Nothing was written to the destination or the cache.
+ */
+export class SignatureError extends ModelStoreError {
+  constructor(
+    readonly reason: 'unsigned' | 'tampered' | 'wrong-key' | 'untrusted-certificate' | 'identity' | 'malformed' | 'unsupported',
+    message: string,
+    /** With `tampered`: the files (posix paths in the model's folder) that are missing, added or changed. */
+    readonly files: string[] = [],
+    options: ModelStoreErrorOptions = {},
+  ) {
+    super(message, 'SIGNATURE', options);
+  }
+  static override readonly isInstance = isErrorWithCode<SignatureError>('SIGNATURE');
 }

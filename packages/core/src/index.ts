@@ -29,3 +29,4 @@ export type { ModelSummary } from './registry/summaries.js';
 export { folderEntries, specialFileError } from './folder-entries.js';
 export type { FolderEntriesOptions, FolderEntry } from './folder-entries.js';
 export { sourceFileError } from './archive.js';
+export type { ModelSigner, ModelVerification, ModelSignatureInfo, SignatureReason } from './signing/types.js';

@@ -12,7 +12,7 @@ import type { CompressionLevel } from './archive.js';
 import { checkOptions, guardMethods } from './arguments.js';
 import { ensureConditionalWrites } from './check-storage.js';
 import { readGitInfo, type GitInfo } from './code-info.js';
-import { AdapterNotFoundError, DomainNotFoundError, IncompatibleContractError, IntegrityError, InvalidOptionError, StateNotFoundError } from './errors.js';
+import { AdapterNotFoundError, DomainNotFoundError, IncompatibleContractError, IntegrityError, InvalidOptionError, SignatureError, StateNotFoundError } from './errors.js';
 import { version } from './version.js';
 import { cachedModel, cleanModelCache, defaultCacheDir, pruneCache } from './local/cache.js';
 import { checkDestination } from './local/destination.js';
@@ -30,6 +30,7 @@ import { modelOrThrow, resolveModel } from './registry/models.js';
 import { modelTime, sortByTime } from './registry/order.js';
 import { ensureState, modelsInState, newestInState, requireState, statesOf } from './registry/states.js';
 import { layout, registryRoot } from './registry-layout.js';
+import type { ModelSignatureInfo, ModelSigner, ModelVerification } from './signing/types.js';
 import type { Storage } from './storage.js';
 import { planUpload, runUpload, type TransferProgress, type UploadOptions } from './upload.js';
 
@@ -38,6 +39,7 @@ export { defaultGarbageAge, minimumGarbageAge } from './registry/gc.js';
 export { cleanModelCache, defaultCacheDir, listCache, pruneCache } from './local/cache.js';
 export type { CacheEntry, PruneCacheOptions, PruneCacheReport } from './local/cache.js';
 export type { TransferProgress, UploadOptions } from './upload.js';
+export type { ModelSigner, ModelVerification, ModelSignatureInfo, SignatureReason } from './signing/types.js';
 
 export interface ModelStoreOptions {
   /** Where the registry lives. */
@@ -71,6 +73,12 @@ export interface ModelStoreOptions {
    * without an error — keep to one writer at a time.
    */
   checkConditionalWrites?: boolean;
+  /**
+   * The signature check of every `download` and `load` that does not pass its own `verify`
+   * (OpenSSF Model Signing): an unsigned, tampered or foreign-signed model is refused with
+   * `SignatureError` before anything is written. Default: no check.
+   */
+  verify?: ModelVerification;
 }
 
 export interface DownloadOptions {
@@ -85,6 +93,12 @@ export interface DownloadOptions {
   /** Archive bytes read against the archive's size: `{ phase: 'downloading', bytes, totalBytes }` (see {@link TransferProgress}). */
   onProgress?(progress: TransferProgress): void;
   signal?: AbortSignal;
+  /**
+   * Check the model's signature before anything is written to `to`: the bundle's signature,
+   * then every extracted file against the signed manifest. `false` skips the store-wide
+   * `verify` default. @throws SignatureError
+   */
+  verify?: ModelVerification | false;
 }
 
 export interface LoadOptions {
@@ -95,6 +109,12 @@ export interface LoadOptions {
   /** Archive bytes read when the model is not in the local cache: `{ phase: 'downloading', bytes, totalBytes }`; nothing on a cache hit. */
   onProgress?(progress: TransferProgress): void;
   signal?: AbortSignal;
+  /**
+   * Check the model's signature before the cache entry appears; a cache hit re-hashes the
+   * cached files against a freshly read bundle. `false` skips the store-wide `verify`
+   * default. @throws SignatureError
+   */
+  verify?: ModelVerification | false;
 }
 
 /**
@@ -313,6 +333,45 @@ export class ModelStore {
     return cleanModelCache(this.cacheDir);
   }
 
+  // ---------------------------------------------------------------- signing
+
+  /**
+   * Signs a committed model (OpenSSF Model Signing v1.0) and stores the bundle at
+   * `<folder of the archive>/model.sig`. What is signed is what is stored: the archive is
+   * read and checked against its recorded digests, and its files are hashed as a download
+   * would write them. `overwrite: true` replaces an existing bundle (key rotation).
+   * @throws SignatureError (`malformed`: a key or certificate that cannot be read; `unsupported`),
+   *   PreconditionFailedError-free: an existing bundle without `overwrite` is an InvalidOptionError,
+   *   ModelNotFoundError, ModelDeletedError, IntegrityError, StorageError
+   */
+  async signModel(domain: string, modelId: string, signer: ModelSigner, options: { overwrite?: boolean; signal?: AbortSignal } = {}): Promise<ModelSignatureInfo> {
+    void domain;
+    void modelId;
+    void signer;
+    void options;
+    throw new SignatureError('unsupported', 'signModel is not available yet');
+  }
+
+  /**
+   * Verifies a model's signature — the latest, `modelId`, or the newest in `state` — by
+   * reading its bundle and hashing its files as extracted in a temporary folder (removed
+   * afterwards). Writes nothing to the store. @throws SignatureError
+   */
+  async verifyModel(domain: string, modelId: string | undefined, verification: ModelVerification, options: { state?: string; signal?: AbortSignal } = {}): Promise<ModelSignatureInfo> {
+    void domain;
+    void modelId;
+    void verification;
+    void options;
+    throw new SignatureError('unsupported', 'verifyModel is not available yet');
+  }
+
+  /** The model's signature, parsed but NOT verified (`verified: false`); undefined when the model is unsigned. @throws SignatureError (`malformed`) */
+  async getSignature(domain: string, modelId: string): Promise<ModelSignatureInfo | undefined> {
+    void domain;
+    void modelId;
+    throw new SignatureError('unsupported', 'getSignature is not available yet');
+  }
+
   // ---------------------------------------------------------------- copy and garbage collection
 
   /**
@@ -522,6 +581,9 @@ guardMethods(ModelStore.prototype, 'ModelStore', [
   'setModelState',
   'removeModelState',
   'getModelStates',
+  'signModel',
+  'verifyModel',
+  'getSignature',
 ]);
 
 const knownAdapters: Record<string, string> = {

@@ -15,6 +15,7 @@ import type { ModelMetadata } from './metadata.js';
 import { deletedState, validateModelId } from './names.js';
 import { createdStamp, layout, registryRoot } from './registry-layout.js';
 import { announceModel, commitModel, holdsArchive } from './registry/commit.js';
+import type { ModelSigner } from './signing/types.js';
 import type { Storage } from './storage.js';
 import { version } from './version.js';
 
@@ -38,6 +39,13 @@ export interface UploadOptions {
    */
   onProgress?(progress: TransferProgress): void;
   signal?: AbortSignal;
+  /**
+   * Sign the model (OpenSSF Model Signing v1.0): the sha256 of every file as it will appear
+   * in a downloaded folder (computed while uploading) is signed and the bundle stored at
+   * `<folder of the archive>/model.sig` before the commit, so a committed signed model
+   * always has its bundle. See {@link ModelSigner}.
+   */
+  sign?: ModelSigner;
 }
 
 /**
