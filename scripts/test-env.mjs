@@ -29,6 +29,7 @@ const results = await Promise.allSettled([
   timed('python venv', () => servers.ensurePythonEnv()),
   timed('python venv (adapter test models)', () => servers.ensurePythonEnv({ variant: 'models' })),
   timed('python venv (bench peers: MLflow)', () => servers.ensurePythonEnv({ variant: 'bench' })),
+  timed('python venv (model signing)', () => servers.ensurePythonEnv({ variant: 'signing' })),
 ]);
 const failures = results.filter((result) => result.status === 'rejected');
 for (const failure of failures) console.error(`test-env: ${failure.reason?.message ?? failure.reason}`);

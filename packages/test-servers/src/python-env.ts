@@ -20,8 +20,9 @@ export interface PythonEnvOptions {
    * `'modelstore-0.0.81'`: `python/requirements-modelstore-0.0.81.txt` -> `.cache/python/venv-modelstore-0.0.81`.
    * `'bench'`: `python/requirements-bench.txt` -> `.cache/python/venv-bench` (MLflow, for `pnpm bench`).
    * `'models'`: `python/requirements-models.txt` -> `.cache/python/venv-models` (gguf, safetensors, tokenizers, onnx, numpy: the adapters' test models).
+   * `'signing'`: `python/requirements-signing.txt` -> `.cache/python/venv-signing` (model-signing 1.1.1 and pyOpenSSL: the OpenSSF Model Signing reference).
    */
-  variant?: 'default' | 'modelstore-0.0.81' | 'bench' | 'models';
+  variant?: 'default' | 'modelstore-0.0.81' | 'bench' | 'models' | 'signing';
 }
 
 const variants = {
@@ -29,6 +30,7 @@ const variants = {
   'modelstore-0.0.81': { requirements: 'requirements-modelstore-0.0.81.txt', venv: 'venv-modelstore-0.0.81' },
   bench: { requirements: 'requirements-bench.txt', venv: 'venv-bench' },
   models: { requirements: 'requirements-models.txt', venv: 'venv-models' },
+  signing: { requirements: 'requirements-signing.txt', venv: 'venv-signing' },
 } as const;
 
 const installHint = 'Install CPython 3.11 with venv and pip (Debian: `apt-get install python3 python3-venv python3-pip`; or pyenv: `pyenv install 3.11`), ' + 'or point MODELSTORE_TEST_PYTHON at a python3.11 executable.';
