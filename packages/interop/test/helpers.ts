@@ -14,6 +14,8 @@ import path from 'node:path';
 export interface InteropEnv {
   python: string;
   python081: string;
+  /** The venv with model-signing 1.1.1 (OpenSSF Model Signing), for `python -m model_signing`. */
+  pythonSigning: string;
   minio: { endpoint: string; accessKeyId: string; secretAccessKey: string; bucket: string };
   gcs: { endpoint: string; bucket: string };
   azure: { connectionString: string; container: string };
