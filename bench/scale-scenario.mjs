@@ -1,0 +1,103 @@
+// One scale measurement, in a process of its own (so one row's module warm-up, caches
+// and memory are its own). Prints one JSON line. Usage: node scale-scenario.mjs <name> <json arguments>
+//   uploads  — `sequential` uploads of a 1-byte file one after the other (after 2 not
+//              counted: the process's first upload warms its modules), then
+//              `concurrentRounds` rounds of `concurrent` uploads at once (wall time of each round)
+//   reads    — listModels first page (limit 50), the next page, the whole list; storage
+//              requests counted (CountingStorage); the page checked against `expectedFirst`
+//   domains  — listDomains: storage requests and the count
+import { RawAdapter } from '@modelstore/adapter-raw';
+import { ModelStore } from '@modelstore/core';
+import { CountingStorage } from '@modelstore/storage-conformance/counting-storage';
+import { FileSystemStorage } from '@modelstore/storage-fs';
+import { S3Storage } from '@modelstore/storage-s3';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+const [name, rawArguments] = process.argv.slice(2);
+const args = JSON.parse(rawArguments ?? '{}');
+
+function openStorage() {
+  if (args.backend === 'fs') return new FileSystemStorage({ root: args.root });
+  return new S3Storage({ bucket: args.bucket, rootPrefix: args.rootPrefix, endpoint: args.endpoint, forcePathStyle: true, region: 'us-east-1', credentials: args.credentials });
+}
+
+const seconds = (started) => (performance.now() - started) / 1000;
+
+const scenarios = {
+  async uploads() {
+    const storage = openStorage();
+    const store = new ModelStore({ storage, adapters: [new RawAdapter()], cacheDir: path.join(args.work, 'cache') });
+    mkdirSync(args.work, { recursive: true });
+    const file = path.join(args.work, 'one.bin');
+    writeFileSync(file, 'x');
+    for (let i = 0; i < 2; i++) await store.upload(args.domain, { model: file });
+    const sequential = [];
+    for (let i = 0; i < args.sequential; i++) {
+      const started = performance.now();
+      await store.upload(args.domain, { model: file });
+      sequential.push(seconds(started));
+    }
+    const concurrent = [];
+    for (let round = 0; round < args.concurrentRounds; round++) {
+      const started = performance.now();
+      await Promise.all(Array.from({ length: args.concurrent }, () => store.upload(args.domain, { model: file })));
+      concurrent.push(seconds(started));
+    }
+    storage.client?.destroy();
+    return { sequential, concurrent, uploaded: 2 + args.sequential + args.concurrent * args.concurrentRounds };
+  },
+
+  async reads() {
+    const inner = openStorage();
+    const storage = new CountingStorage(inner);
+    const store = new ModelStore({ storage, cacheDir: path.join(args.work, 'cache') });
+    const measure = async (action) => {
+      storage.reset();
+      const started = performance.now();
+      const result = await action();
+      return { seconds: seconds(started), requests: storage.calls.length, bytesRead: storage.bytesRead, result };
+    };
+    const first = await measure(() => store.listModels(args.domain, { limit: 50 }));
+    // Today's listModels ignores `limit` and returns the whole list (an array): no paging.
+    const paging = !Array.isArray(first.result);
+    const firstIds = paging ? first.result.models : first.result.slice(0, 50);
+    const problems = [];
+    if (JSON.stringify(firstIds) !== JSON.stringify(args.expectedFirst.slice(0, 50))) problems.push(`first page differs from the expected order: ${firstIds.slice(0, 3)} … against ${args.expectedFirst.slice(0, 3)} …`);
+    let next;
+    if (paging) {
+      if (!first.result.cursor) problems.push('the first page of 50 has no cursor');
+      else {
+        next = await measure(() => store.listModels(args.domain, { limit: 50, cursor: first.result.cursor }));
+        if (JSON.stringify(next.result.models) !== JSON.stringify(args.expectedFirst.slice(50, 100))) problems.push('the next page differs from the expected order');
+      }
+    }
+    const whole = await measure(() => store.listModels(args.domain));
+    if (whole.result.length !== args.expectedCount) problems.push(`the whole list has ${whole.result.length} ids, expected ${args.expectedCount}`);
+    else if (JSON.stringify(whole.result.slice(0, 100)) !== JSON.stringify(args.expectedFirst.slice(0, 100))) problems.push('the whole list is not in the expected order');
+    if (args.expectedLast && whole.result.at(-1) !== args.expectedLast) problems.push(`the whole list ends with ${whole.result.at(-1)}, expected ${args.expectedLast}`);
+    inner.client?.destroy();
+    const strip = ({ result, ...rest }) => rest;
+    return {
+      paging,
+      firstPage: { ...strip(first), count: firstIds.length },
+      nextPage: next ? { ...strip(next), count: next.result.models.length } : undefined,
+      whole: { ...strip(whole), count: whole.result.length },
+      problems,
+    };
+  },
+
+  async domains() {
+    const inner = openStorage();
+    const storage = new CountingStorage(inner);
+    const store = new ModelStore({ storage, cacheDir: path.join(args.work, 'cache') });
+    const started = performance.now();
+    const domains = await store.listDomains();
+    const result = { seconds: seconds(started), requests: storage.calls.length, count: domains.length, problems: domains.length === args.expectedCount ? [] : [`listDomains gave ${domains.length} domains, expected ${args.expectedCount}`] };
+    inner.client?.destroy();
+    return result;
+  },
+};
+
+const result = await scenarios[name]();
+process.stdout.write(`${JSON.stringify(result)}\n`);

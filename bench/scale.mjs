@@ -1,0 +1,169 @@
+// The scale section of `pnpm bench`: a registry at 10,000 and 100,000 models per domain
+// (and 10,000 domains), on the file system and on MinIO, each row beside the
+// empty-domain baseline, and the budgets of the append-only index checked:
+//   sequential upload ≤ 1.2× empty, 25 concurrent uploads ≤ 1.5× empty (wall time),
+//   first page of 50 ≤ 5 storage requests, the following page likewise,
+//   the whole list ≤ 25 requests per 10,000 models, listDomains at 10,000 domains ≤ 25.
+// Registries are made by bench/scale-generate.mjs (one real upload, rewritten N times);
+// every measurement runs in a process of its own (bench/scale-scenario.mjs).
+//
+// run.mjs calls scaleSection(); alone (starts its own MinIO):
+//   node bench/scale.mjs [--quick] [--sizes 10000,100000] [--backends fs,minio] [--domains 10000]
+import { FileSystemStorage } from '@modelstore/storage-fs';
+import { S3Storage } from '@modelstore/storage-s3';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateDomain, generateDomains } from './scale-generate.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const spread = (values) => (values.length > 1 ? `${Math.min(...values).toFixed(3)}–${Math.max(...values).toFixed(3)}` : '-');
+
+/** The budgets (the append-only index's targets). */
+export const scaleBudgets = { sequential: 1.2, concurrent: 1.5, firstPage: 5, nextPage: 5, wholePer10000: 25, listDomains: 25 };
+
+async function scenario(name, args) {
+  const child = spawn(process.execPath, [path.join(here, 'scale-scenario.mjs'), name, JSON.stringify(args)], { env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (data) => (stdout += data));
+  child.stderr.on('data', (data) => (stderr += data));
+  const [code] = await once(child, 'close');
+  if (code !== 0) throw new Error(`scale scenario ${name} failed (exit ${code}):\n${stderr.slice(-4000)}`);
+  const result = JSON.parse(stdout.trim().split('\n').pop());
+  if (result.problems?.length) throw new Error(`scale scenario ${name} (${JSON.stringify({ ...args, expectedFirst: undefined })}):\n${result.problems.join('\n')}`);
+  return result;
+}
+
+/**
+ * Runs the section. `minio`: a running MinIO (`startMinio({ buckets: ['bench'] })`).
+ * @returns { rows (run.mjs's cells), budgets (cells of the budget table), results, seconds }
+ */
+export async function scaleSection({ minio, work, quick = false, sizes, domainsCount, backends = ['fs', 'minio'], log = () => {} }) {
+  const started = performance.now();
+  sizes ??= quick ? [500] : [10_000, 100_000];
+  domainsCount ??= quick ? 100 : 10_000;
+  const sequential = quick ? 3 : 20;
+  const concurrentRounds = quick ? 1 : 3;
+  const rows = [];
+  const budgets = [];
+  const results = { sizes, domainsCount, sequential, concurrent: 25, concurrentRounds, backends: {} };
+  let runs = 0;
+  for (const backend of backends) {
+    const label = backend === 'fs' ? 'file system' : 'MinIO';
+    const backendResults = (results.backends[backend] = { generate: {}, uploads: {}, reads: {} });
+    /** A fresh registry: its storage, the scenario arguments that open it, and a cleanup. */
+    const registry = () => {
+      const id = `scale-${backend}-${runs++}`;
+      if (backend === 'fs') {
+        const root = mkdtempSync(path.join(work, `${id}-`));
+        return { storage: new FileSystemStorage({ root }), fsRoot: root, open: { backend, root }, close: () => rmSync(root, { recursive: true, force: true }) };
+      }
+      const options = { bucket: 'bench', rootPrefix: `${id}-${Date.now()}`, endpoint: minio.endpoint, forcePathStyle: true, region: 'us-east-1', credentials: minio.credentials };
+      const storage = new S3Storage(options);
+      return { storage, open: { backend, bucket: options.bucket, rootPrefix: options.rootPrefix, endpoint: minio.endpoint, credentials: minio.credentials }, close: () => storage.client.destroy() };
+    };
+    const uploadsOf = async (target, domain) => scenario('uploads', { ...target.open, work: path.join(work, `uploads-${runs++}`), domain, sequential, concurrent: 25, concurrentRounds });
+
+    // The baseline: an empty domain (the uploads create it).
+    const empty = registry();
+    log(`scale: ${label}, empty domain: uploads`);
+    const baseline = await uploadsOf(empty, 'models');
+    empty.close();
+    backendResults.uploads[0] = baseline;
+    const baseSequential = median(baseline.sequential);
+    const baseConcurrent = median(baseline.concurrent);
+    const group = (count) => (count === 0 ? `scale, empty domain, ${label}` : `scale, ${count.toLocaleString('en-US')} models, ${label}`);
+    rows.push([group(0), `upload, 1 byte, sequential (baseline, median of ${sequential})`, baseSequential.toFixed(3), spread(baseline.sequential), '-', '1.00', '-', 'empty domain']);
+    rows.push([group(0), `25 concurrent uploads (baseline, wall time${concurrentRounds > 1 ? `, median of ${concurrentRounds}` : ''})`, baseConcurrent.toFixed(3), spread(baseline.concurrent), '-', '1.00', '-', 'empty domain']);
+
+    for (const count of sizes) {
+      const target = registry();
+      try {
+        log(`scale: ${label}, ${count} models: generating`);
+        const generated = await generateDomain({ storage: target.storage, domain: 'models', count, fsRoot: target.fsRoot, concurrency: backend === 'fs' ? 64 : 32, work });
+        backendResults.generate[count] = generated.seconds;
+        log(`scale: ${label}, ${count} models: generated in ${generated.seconds.toFixed(1)} s; reads`);
+        const reads = await scenario('reads', { ...target.open, work: path.join(work, `reads-${runs++}`), domain: 'models', expectedFirst: generated.ids.slice(0, 100), expectedCount: count, expectedLast: generated.ids.at(-1) });
+        backendResults.reads[count] = reads;
+        log(`scale: ${label}, ${count} models: uploads`);
+        const measured = await uploadsOf(target, 'models');
+        backendResults.uploads[count] = measured;
+        const seqRatio = median(measured.sequential) / baseSequential;
+        const concRatio = median(measured.concurrent) / baseConcurrent;
+        const per10000 = (reads.whole.requests * 10_000) / count;
+        // ≤ 25 requests per 10,000 models: a domain under 10,000 models is allowed 25.
+        const wholeAllowed = scaleBudgets.wholePer10000 * Math.max(1, count / 10_000);
+        rows.push([group(count), `upload, 1 byte, sequential (median of ${sequential})`, median(measured.sequential).toFixed(3), spread(measured.sequential), '-', (1 / seqRatio).toFixed(2), '-', `${seqRatio.toFixed(2)}× the empty domain's; generated in ${generated.seconds.toFixed(0)} s`]);
+        rows.push([group(count), `25 concurrent uploads (wall time${concurrentRounds > 1 ? `, median of ${concurrentRounds}` : ''})`, median(measured.concurrent).toFixed(3), spread(measured.concurrent), '-', (1 / concRatio).toFixed(2), '-', `${concRatio.toFixed(2)}× the empty domain's`]);
+        const pageNote = reads.paging ? '' : 'no paging in this build: listModels ignores limit and returns the whole list; ';
+        rows.push([group(count), 'listModels first page of 50', reads.firstPage.seconds.toFixed(3), '-', '-', '-', '-', `${pageNote}${reads.firstPage.requests} storage requests, ${(reads.firstPage.bytesRead / 1024).toFixed(0)} KiB read`]);
+        if (reads.nextPage) rows.push([group(count), 'listModels next page of 50', reads.nextPage.seconds.toFixed(3), '-', '-', '-', '-', `${reads.nextPage.requests} storage requests, ${(reads.nextPage.bytesRead / 1024).toFixed(0)} KiB read`]);
+        rows.push([group(count), 'listModels, the whole list', reads.whole.seconds.toFixed(3), '-', '-', '-', '-', `${reads.whole.requests} storage requests (${per10000.toFixed(1)} per 10,000), ${count} ids, ${(reads.whole.bytesRead / 2 ** 20).toFixed(1)} MiB read`]);
+        const holds = (ok) => (ok ? 'yes' : '**no**');
+        budgets.push([label, count, 'sequential upload vs empty domain', `${median(measured.sequential).toFixed(3)} s vs ${baseSequential.toFixed(3)} s = ${seqRatio.toFixed(2)}×`, `≤ ${scaleBudgets.sequential}×`, holds(seqRatio <= scaleBudgets.sequential)]);
+        budgets.push([label, count, '25 concurrent uploads vs empty domain', `${median(measured.concurrent).toFixed(2)} s vs ${baseConcurrent.toFixed(2)} s = ${concRatio.toFixed(2)}×`, `≤ ${scaleBudgets.concurrent}×`, holds(concRatio <= scaleBudgets.concurrent)]);
+        budgets.push([label, count, 'first page of 50 (requests)', reads.paging ? `${reads.firstPage.requests}` : `no paging (the whole list: ${reads.firstPage.requests})`, `≤ ${scaleBudgets.firstPage}`, holds(reads.paging && reads.firstPage.requests <= scaleBudgets.firstPage)]);
+        budgets.push([label, count, 'next page of 50 (requests)', reads.nextPage ? `${reads.nextPage.requests}` : 'no paging', `≤ ${scaleBudgets.nextPage}`, holds(reads.nextPage && reads.nextPage.requests <= scaleBudgets.nextPage)]);
+        budgets.push([label, count, 'whole list (requests per 10,000)', `${reads.whole.requests} (${per10000.toFixed(1)} per 10,000)`, `≤ ${scaleBudgets.wholePer10000}`, holds(reads.whole.requests <= wholeAllowed)]);
+      } finally {
+        target.close();
+      }
+    }
+
+    const registryOfDomains = registry();
+    try {
+      log(`scale: ${label}, ${domainsCount} domains: generating`);
+      const generated = await generateDomains({ storage: registryOfDomains.storage, prefix: 'domain', count: domainsCount, fsRoot: registryOfDomains.fsRoot, concurrency: backend === 'fs' ? 64 : 32, work });
+      const listed = await scenario('domains', { ...registryOfDomains.open, work: path.join(work, `domains-${runs++}`), expectedCount: generated.domains.length });
+      backendResults.domains = { count: generated.domains.length, generateSeconds: generated.seconds, ...listed };
+      rows.push([`scale, ${generated.domains.length.toLocaleString('en-US')} domains, ${label}`, 'listDomains', listed.seconds.toFixed(3), '-', '-', '-', '-', `${listed.requests} storage requests; generated in ${generated.seconds.toFixed(0)} s`]);
+      budgets.push([label, `${generated.domains.length} domains`, 'listDomains (requests)', `${listed.requests}`, `≤ ${scaleBudgets.listDomains}`, listed.requests <= scaleBudgets.listDomains ? 'yes' : '**no**']);
+    } finally {
+      registryOfDomains.close();
+    }
+  }
+  const seconds = (performance.now() - started) / 1000;
+  results.seconds = seconds;
+  return { rows, budgets, results, seconds };
+}
+
+export function budgetTable(budgets) {
+  const header = ['backend', 'models', 'budget', 'measured', 'target', 'holds'];
+  return [header, header.map(() => '---'), ...budgets].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
+}
+
+// Alone: its own MinIO, prints the rows and the budgets, writes bench/scale-results.json.
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const { startMinio } = await import('@modelstore/test-servers');
+  const option = (name) => {
+    const at = process.argv.indexOf(name);
+    return at === -1 ? undefined : process.argv[at + 1];
+  };
+  const quick = process.argv.includes('--quick');
+  const backends = option('--backends')?.split(',') ?? ['fs', 'minio'];
+  const minio = backends.includes('minio') ? await startMinio({ buckets: ['bench'] }) : undefined;
+  const work = mkdtempSync(path.join(os.tmpdir(), 'modelstore-scale-'));
+  try {
+    const section = await scaleSection({
+      minio,
+      work,
+      quick,
+      backends,
+      sizes: option('--sizes')?.split(',').map(Number),
+      domainsCount: option('--domains') ? Number(option('--domains')) : undefined,
+      log: (line) => console.error(line),
+    });
+    const header = ['scenario', 'operation', 'seconds (median)', 'spread', 'MiB/s', 'speed vs baseline', 'peak RSS MiB', 'notes'];
+    console.log([header, header.map(() => '---'), ...section.rows].map((cells) => `| ${cells.join(' | ')} |`).join('\n'));
+    console.log(`\n${budgetTable(section.budgets)}\n\nscale section: ${section.seconds.toFixed(0)} s`);
+    writeFileSync(path.join(here, quick ? 'scale-results-quick.json' : 'scale-results.json'), `${JSON.stringify(section, null, 2)}\n`);
+  } finally {
+    await minio?.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
