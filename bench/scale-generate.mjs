@@ -23,7 +23,8 @@ import { archiveFolder, createdStamp, layout } from '@modelstore/core/internal';
 import { FileSystemStorage } from '@modelstore/storage-fs';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, utimes, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -192,6 +193,53 @@ export async function generateDomains({ storage, prefix, count, fsRoot, concurre
     });
     if (typeof store.compactIndex === 'function' && typeof store.compactDomains === 'function') await store.compactDomains();
     return { domains: [...domains, fromDomain].sort(), seconds: (performance.now() - started) / 1000 };
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A domain of `count` models as Python modelstore grows it, on the file system, WITHOUT
+ * this library's index: the real Python modelstore (`python`, a venv with modelstore)
+ * uploads one 1-byte file (the sample, the newest model); its `versions/<id>.json` is
+ * rewritten count − 1 times as Python writes one — a uuid4 model id, `code.created`
+ * (`YYYY/MM/DD/HH:MM:SS`, the writer's local time: UTC here) and the archive folder
+ * (`YYYY.MM.DD-HH.MM.SS`) of the same instant, its `json.dumps` spacing kept — with the
+ * document's modification time set to that instant (as when Python wrote it then), and
+ * the sample's archive beside each (its bytes unchanged: Python's archive holds no id,
+ * only the sample's tar member times). Models one second apart from {@link generatedEpoch}.
+ * @returns { ids (newest first), seconds }
+ */
+export async function generatePythonDomain({ root, domain, count, python, concurrency = 64, work }) {
+  const started = performance.now();
+  const scratch = mkdtempSync(path.join(work ?? os.tmpdir(), 'generate-python-'));
+  try {
+    const file = oneByteFile(path.join(scratch, 'file'));
+    const script = 'import json, sys\nfrom modelstore import ModelStore\nstore = ModelStore.from_file_system(sys.argv[1], create_directory=True)\nmeta = store.upload(sys.argv[2], model=sys.argv[3])\nprint(json.dumps(meta))';
+    const printed = execFileSync(python, ['-c', script, root, domain, file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const sample = JSON.parse(printed.trim().split('\n').pop());
+    const sampleId = sample.model.model_id;
+    const stamp = sample.code.created;
+    const [, y, mo, d, h, mi, sec] = /^(\d{4})\/(\d{2})\/(\d{2})\/(\d{2}):(\d{2}):(\d{2})$/.exec(stamp).map(Number);
+    const sampleAt = new Date(Date.UTC(y, mo - 1, d, h, mi, sec));
+    const text = await readFile(path.join(root, layout.version(domain, sampleId)), 'utf8');
+    const archive = await readFile(path.join(root, layout.archive(domain, sampleAt, sampleId)));
+    const write = writer(undefined, root);
+    const ids = new Array(count - 1);
+    await forEachConcurrently(count - 1, concurrency, async (i) => {
+      const id = generatedId(`python-${domain}-${i}`);
+      const at = new Date(generatedEpoch + i * 1000);
+      ids[i] = id;
+      const document = text
+        .replaceAll(sampleId, id)
+        .replaceAll(`"created": "${stamp}"`, `"created": "${createdStamp(at)}"`)
+        .replaceAll(`/${archiveFolder(sampleAt)}/`, `/${archiveFolder(at)}/`);
+      await write(layout.archive(domain, at, id), archive);
+      const key = path.join(root, layout.version(domain, id));
+      await write(layout.version(domain, id), document);
+      await utimes(key, at, at);
+    });
+    return { ids: [sampleId, ...ids.reverse()], sampleId, seconds: (performance.now() - started) / 1000 };
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }

@@ -11,7 +11,7 @@ import { ModelStore } from '@modelstore/core';
 import { CountingStorage } from '@modelstore/storage-conformance/counting-storage';
 import { FileSystemStorage } from '@modelstore/storage-fs';
 import { S3Storage } from '@modelstore/storage-s3';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 const [name, rawArguments] = process.argv.slice(2);
@@ -76,6 +76,14 @@ const scenarios = {
     if (whole.result.length !== args.expectedCount) problems.push(`the whole list has ${whole.result.length} ids, expected ${args.expectedCount}`);
     else if (JSON.stringify(whole.result.slice(0, 100)) !== JSON.stringify(args.expectedFirst.slice(0, 100))) problems.push('the whole list is not in the expected order');
     if (args.expectedLast && whole.result.at(-1) !== args.expectedLast) problems.push(`the whole list ends with ${whole.result.at(-1)}, expected ${args.expectedLast}`);
+    // A sample of the generated models reads and downloads like any upload.
+    for (const id of args.sample ?? []) {
+      const metadata = await store.getModelInfo(args.domain, id);
+      if (metadata.model.model_id !== id) problems.push(`getModelInfo(${id}) gave ${metadata.model.model_id}`);
+      const folder = await store.download(args.domain, { modelId: id, to: path.join(args.work, `download-${id}`) });
+      const bytes = readFileSync(path.join(folder, args.sampleFile ?? 'one.bin'), 'utf8');
+      if (bytes !== 'x') problems.push(`download of ${id} gave ${JSON.stringify(bytes)}`);
+    }
     inner.client?.destroy();
     const strip = ({ result, ...rest }) => rest;
     return {
@@ -85,6 +93,19 @@ const scenarios = {
       whole: { ...strip(whole), count: whole.result.length },
       problems,
     };
+  },
+
+  /** `compactIndex(domain)` when core has it: seconds and storage requests. */
+  async compact() {
+    const inner = openStorage();
+    const storage = new CountingStorage(inner);
+    const store = new ModelStore({ storage, cacheDir: path.join(args.work, 'cache') });
+    if (typeof store.compactIndex !== 'function') return { available: false };
+    const started = performance.now();
+    await store.compactIndex(args.domain);
+    const result = { available: true, seconds: seconds(started), requests: storage.calls.length, bytesRead: storage.bytesRead, writes: storage.calls.filter((call) => call.startsWith('put ')).length };
+    inner.client?.destroy();
+    return result;
   },
 
   async domains() {

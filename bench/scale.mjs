@@ -17,7 +17,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateDomain, generateDomains } from './scale-generate.mjs';
+import { generateDomain, generateDomains, generatePythonDomain } from './scale-generate.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -43,7 +43,7 @@ async function scenario(name, args) {
  * Runs the section. `minio`: a running MinIO (`startMinio({ buckets: ['bench'] })`).
  * @returns { rows (run.mjs's cells), budgets (cells of the budget table), results, seconds }
  */
-export async function scaleSection({ minio, work, quick = false, sizes, domainsCount, backends = ['fs', 'minio'], log = () => {} }) {
+export async function scaleSection({ minio, work, quick = false, sizes, domainsCount, backends = ['fs', 'minio'], python, pythonCount, log = () => {} }) {
   const started = performance.now();
   sizes ??= quick ? [500] : [10_000, 100_000];
   domainsCount ??= quick ? 100 : 10_000;
@@ -88,7 +88,7 @@ export async function scaleSection({ minio, work, quick = false, sizes, domainsC
         const generated = await generateDomain({ storage: target.storage, domain: 'models', count, fsRoot: target.fsRoot, concurrency: backend === 'fs' ? 64 : 32, work });
         backendResults.generate[count] = generated.seconds;
         log(`scale: ${label}, ${count} models: generated in ${generated.seconds.toFixed(1)} s; reads`);
-        const reads = await scenario('reads', { ...target.open, work: path.join(work, `reads-${runs++}`), domain: 'models', expectedFirst: generated.ids.slice(0, 100), expectedCount: count, expectedLast: generated.ids.at(-1) });
+        const reads = await scenario('reads', { ...target.open, work: path.join(work, `reads-${runs++}`), domain: 'models', expectedFirst: generated.ids.slice(0, 100), expectedCount: count, expectedLast: generated.ids.at(-1), sample: [generated.ids[0], generated.ids[1], generated.ids[Math.floor(count / 2)], generated.ids.at(-1)] });
         backendResults.reads[count] = reads;
         log(`scale: ${label}, ${count} models: uploads`);
         const measured = await uploadsOf(target, 'models');
@@ -127,6 +127,37 @@ export async function scaleSection({ minio, work, quick = false, sizes, domainsC
       registryOfDomains.close();
     }
   }
+
+  // Interop: a domain Python modelstore grew (no index of ours), read by this library.
+  if (python) {
+    pythonCount ??= quick ? 500 : 100_000;
+    const root = mkdtempSync(path.join(work, 'scale-python-'));
+    try {
+      log(`scale: Python-grown domain of ${pythonCount} models: generating`);
+      const generated = await generatePythonDomain({ root, domain: 'python-grown', count: pythonCount, python, work });
+      const open = { backend: 'fs', root };
+      const check = { domain: 'python-grown', expectedFirst: generated.ids.slice(0, 100), expectedCount: pythonCount, expectedLast: generated.ids.at(-1), sample: [generated.ids[0], generated.ids[1], generated.ids.at(-1)] };
+      const before = await scenario('reads', { ...open, work: path.join(work, `reads-${runs++}`), ...check });
+      const compaction = await scenario('compact', { ...open, work: path.join(work, `compact-${runs++}`), domain: 'python-grown' });
+      const after = compaction.available ? await scenario('reads', { ...open, work: path.join(work, `reads-${runs++}`), ...check }) : undefined;
+      results.python = { count: pythonCount, generateSeconds: generated.seconds, before, compaction, after };
+      const group = `scale, ${pythonCount.toLocaleString('en-US')} models Python grew (no index), file system`;
+      const readRows = (reads, when) => {
+        const pageNote = reads.paging ? '' : 'no paging in this build: the whole list; ';
+        rows.push([group, `listModels first page of 50${when}`, reads.firstPage.seconds.toFixed(3), '-', '-', '-', '-', `${pageNote}${reads.firstPage.requests} storage requests`]);
+        if (reads.nextPage) rows.push([group, `listModels next page of 50${when}`, reads.nextPage.seconds.toFixed(3), '-', '-', '-', '-', `${reads.nextPage.requests} storage requests`]);
+        rows.push([group, `listModels, the whole list${when}`, reads.whole.seconds.toFixed(3), '-', '-', '-', '-', `${reads.whole.requests} storage requests, ${reads.whole.count} ids in Python's order; generated in ${generated.seconds.toFixed(0)} s`]);
+      };
+      readRows(before, '');
+      if (compaction.available) {
+        rows.push([group, 'compactIndex (first, builds the index)', compaction.seconds.toFixed(3), '-', '-', '-', '-', `${compaction.requests} storage requests, ${compaction.writes} writes`]);
+        readRows(after, ', after compactIndex');
+      }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  }
+
   const seconds = (performance.now() - started) / 1000;
   results.seconds = seconds;
   return { rows, budgets, results, seconds };
@@ -139,7 +170,7 @@ export function budgetTable(budgets) {
 
 // Alone: its own MinIO, prints the rows and the budgets, writes bench/scale-results.json.
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { startMinio } = await import('@modelstore/test-servers');
+  const { startMinio, ensurePythonEnv } = await import('@modelstore/test-servers');
   const option = (name) => {
     const at = process.argv.indexOf(name);
     return at === -1 ? undefined : process.argv[at + 1];
@@ -156,6 +187,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       backends,
       sizes: option('--sizes')?.split(',').map(Number),
       domainsCount: option('--domains') ? Number(option('--domains')) : undefined,
+      python: process.argv.includes('--no-python') ? undefined : (await ensurePythonEnv()).python,
+      pythonCount: option('--python-models') ? Number(option('--python-models')) : undefined,
       log: (line) => console.error(line),
     });
     const header = ['scenario', 'operation', 'seconds (median)', 'spread', 'MiB/s', 'speed vs baseline', 'peak RSS MiB', 'notes'];
