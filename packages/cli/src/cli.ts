@@ -859,6 +859,22 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       if (!report.ok) code = exitCodes.failure;
     });
 
+  program
+    .command('ui')
+    .description('serve a web page over the store on 127.0.0.1 (domains, models, files, compare, download); read-only unless --allow-writes; prints its URL first')
+    .option('--port <port>', 'the port to listen on (0: a free one)', '0')
+    .option('--host <address>', 'listen on another address than 127.0.0.1 (warned: anyone who reaches it and learns the token sees the store)')
+    .option('--open', 'open the page in the default browser')
+    .option('--allow-writes', 'let the page set and unset states and delete models (each asks first)')
+    .action(async (options: { port: string; host?: string; open?: boolean; allowWrites?: boolean }) => {
+      const port = Number(options.port);
+      if (!/^\d+$/.test(options.port) || port > 65535) throw new UsageError(`--port takes a number from 0 to 65535 (0: a free port), got "${options.port}"`, '--port');
+      if (options.host !== undefined && options.host.trim() === '') throw new UsageError('--host is empty: give an address such as 127.0.0.1', '--host');
+      const store = await openExisting();
+      const { runUiCommand } = await import('./ui/command.js');
+      await runUiCommand({ store, storeUri: storeUri(), ...(options.host === undefined ? {} : { host: options.host }), port, open: options.open ?? false, allowWrites: options.allowWrites ?? false, json, stdout: io.stdout, note });
+    });
+
   registerCacheCommands(program, { cacheDir: () => path.resolve(program.opts<GlobalOptions>().cacheDir ?? defaultCacheDir()), output });
 
   try {
