@@ -11,6 +11,7 @@ import {
   ModelNotFoundError,
   ModelStoreError,
   PreconditionFailedError,
+  SignatureError,
   StateNotFoundError,
   StorageError,
   stringifyJson,
@@ -52,9 +53,10 @@ import { formatStorageReport } from './doctor.js';
 import { cliMessage, formatBytes, shellWord, type CommandContext } from './words.js';
 import { registerCacheCommands } from './cache-commands.js';
 import { adapterSummary } from './adapter-summaries.js';
+import { readSigner, readVerification, registerSignCommands, signatureSummary } from './sign-commands.js';
 
 /** Exit codes: what a script can tell apart. */
-export const exitCodes = { ok: 0, failure: 1, usage: 2, notFound: 3, conflict: 4 } as const;
+export const exitCodes = { ok: 0, failure: 1, usage: 2, notFound: 3, conflict: 4, signature: 5 } as const;
 
 export interface CliIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -110,11 +112,14 @@ Examples:
   $ modelstore cp churn 1b2c... --to gs://prod-models/registry
   $ modelstore gc --older-than 2h --dry-run
   $ modelstore doctor --store s3://my-bucket/registry?endpoint=http://localhost:9000
+  $ modelstore sign churn 1b2c... --key signing-key.pem
+  $ modelstore download churn --verify-key signing-pub.pem --to ./churn-verified
 
 The store is --store <uri> (file:///path or a path, s3://bucket/prefix, gs://bucket/prefix,
 azure://container/prefix), else MODELSTORE_STORE, else Python modelstore's MODEL_STORE_* variables.
 
-Exit codes: 0 ok, 1 failure, 2 usage error, 3 not found, 4 already exists or lost a race.`;
+Exit codes: 0 ok, 1 failure, 2 usage error, 3 not found, 4 already exists or lost a race,
+5 signature missing or not valid (sign, verify, download --verify-key/--verify-certificate).`;
 
 /** A progress bar on stderr with speed and ETA, only when stderr is a terminal. `update` takes the total too when core reports one. */
 function progressBar(io: CliIo, label: string, initialTotal: number): { update(bytes: number, totalBytes?: number): void; stop(): void } {
@@ -319,6 +324,7 @@ function exitCodeOf(error: unknown): number {
   if (error instanceof UsageError || InvalidNameError.isInstance(error) || InvalidArgumentError.isInstance(error) || StoreConfigurationError.isInstance(error)) return exitCodes.usage;
   if (DomainNotFoundError.isInstance(error) || ModelNotFoundError.isInstance(error) || StateNotFoundError.isInstance(error) || ModelDeletedError.isInstance(error)) return exitCodes.notFound;
   if (ModelExistsError.isInstance(error) || PreconditionFailedError.isInstance(error) || DestinationExistsError.isInstance(error)) return exitCodes.conflict;
+  if (SignatureError.isInstance(error)) return exitCodes.signature;
   return exitCodes.failure;
 }
 
@@ -486,7 +492,10 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     .option('--meta-json <key=json>', 'extra metadata with a JSON value: a number, true, null, a list, an object (repeatable)', repeatable)
     .option('--state <state>', 'put the model in this state (created if it does not exist, as state set does)')
     .option('--adapter <library>', `store the model with this adapter: ${uploadAdapters.map(([, , library]) => library).join(', ')} or model_file (default: the first installed one that accepts the model, model_file last)`)
-    .action(async (domain: string, paths: string[], options: { id?: string; extra?: string[]; meta?: string[]; metaJson?: string[]; state?: string; adapter?: string }) => {
+    .option('--sign-key <file>', 'sign the model (OpenSSF Model Signing) with this PEM private key (ECDSA P-256/P-384/P-521 verify with Python model_signing)')
+    .option('--sign-certificate-chain <file>', 'with --sign-key: sign in certificate mode, PEM certificates (the signing certificate first, then intermediates)')
+    .option('--passphrase-env <VARIABLE>', 'with --sign-key: the environment variable that holds the key\'s passphrase')
+    .action(async (domain: string, paths: string[], options: { id?: string; extra?: string[]; meta?: string[]; metaJson?: string[]; state?: string; adapter?: string; signKey?: string; signCertificateChain?: string; passphraseEnv?: string }) => {
       // Every argument is checked before the store is touched.
       validateDomain(domain);
       if (options.id !== undefined) validateModelId(options.id);
@@ -502,6 +511,17 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
         if (info.isDirectory()) throw new UsageError(`--extra ${file} is a directory: --extra takes files (give each file with its own --extra, or upload the directory as part of the model)`, '--extra');
         if (!info.isFile()) throw new UsageError(`--extra ${file} is not a regular file`, '--extra');
       }
+      if (options.signKey === undefined && (options.signCertificateChain !== undefined || options.passphraseEnv !== undefined)) {
+        throw new UsageError(`${options.signCertificateChain !== undefined ? '--sign-certificate-chain' : '--passphrase-env'} goes with --sign-key <private key PEM>`, options.signCertificateChain !== undefined ? '--sign-certificate-chain' : '--passphrase-env');
+      }
+      const signer =
+        options.signKey === undefined
+          ? undefined
+          : readSigner({ key: options.signKey, ...(options.passphraseEnv === undefined ? {} : { passphraseEnv: options.passphraseEnv }), ...(options.signCertificateChain === undefined ? {} : { certificateChain: options.signCertificateChain }) }, io.env, {
+              key: '--sign-key',
+              passphraseEnv: '--passphrase-env',
+              certificateChain: '--sign-certificate-chain',
+            });
       const adapters = await installedAdapters(importBeside(process.cwd()), options.adapter);
       const { store, announce } = await openForWriting(undefined, '--store', adapters);
       // The total comes from core: the model's bytes, once the adapter has listed its files.
@@ -514,6 +534,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
           extraFiles: extras,
           ...(extraMetadata ? { extraMetadata } : {}),
           ...(options.adapter ? { adapter: options.adapter } : {}),
+          ...(signer ? { sign: signer } : {}),
           onProgress: (progress) => bar.update(progress.bytes, progress.totalBytes),
         });
       } finally {
@@ -543,7 +564,10 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     .option('--to <dir>', 'directory to create (default: ./<domain>-<modelId>, shortened when over 200 bytes)')
     .option('--overwrite', 'replace the directory if it exists and is not empty')
     .option('--state <state>', 'the newest model in this state (e.g. production) instead of the latest')
-    .action(async (domain: string, modelId: string | undefined, options: { to?: string; overwrite?: boolean; state?: string }) => {
+    .option('--verify-key <file>', "check the model's signature (OpenSSF Model Signing) against this PEM public key before anything is written; exit 5 when it does not hold")
+    .option('--verify-certificate <file>', "check the model's signature against this trusted root CA certificate, PEM (certificate-signed models; repeatable)", repeatable)
+    .option('--verify-identity <name>', 'with --verify-certificate: the email, URI or DNS name (or subject CN) the signing certificate must name')
+    .action(async (domain: string, modelId: string | undefined, options: { to?: string; overwrite?: boolean; state?: string; verifyKey?: string; verifyCertificate?: string[]; verifyIdentity?: string }) => {
       validateDomain(domain);
       if (modelId !== undefined) validateModelId(modelId);
       if (options.state !== undefined) validateStateName(options.state);
@@ -552,6 +576,11 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
         const info = inspectPath(options.to, '--to');
         if (info && !info.isDirectory()) throw new UsageError(`--to ${options.to} is a file: give a directory to create (or an empty one)`, '--to');
       }
+      const verify = readVerification(
+        { ...(options.verifyKey === undefined ? {} : { publicKey: options.verifyKey }), ...(options.verifyCertificate === undefined ? {} : { certificate: options.verifyCertificate }), ...(options.verifyIdentity === undefined ? {} : { identity: options.verifyIdentity }) },
+        { publicKey: '--verify-key', certificate: '--verify-certificate', identity: '--verify-identity' },
+        false,
+      );
       const store = await openExisting();
       const metadata = modelId !== undefined ? await store.getModelInfo(domain, modelId) : options.state !== undefined ? await store.getLatestModel(domain, { state: options.state }) : await store.getDomain(domain);
       const id = metadata.model.model_id;
@@ -562,12 +591,14 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
           modelId: id,
           to: options.to ?? defaultDownloadFolder(domain, id),
           overwrite: options.overwrite ?? false,
+          ...(verify ? { verify } : {}),
           onProgress: (progress) => bar.update(progress.bytes, progress.totalBytes),
         });
       } finally {
         bar.stop();
       }
-      output({ domain, modelId: id, directory }, () => `${directory}\n`);
+      if (verify) note(`signature verified: ${domain}/${id} matches it`);
+      output({ domain, modelId: id, directory, ...(verify ? { verified: true } : {}) }, () => `${directory}\n`);
     });
 
   program
@@ -623,8 +654,9 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       const metadata = modelId === undefined ? await store.getDomain(domain) : await store.getModelInfo(domain, modelId);
       const id = metadata.model.model_id;
       const states = await store.getModelStates(domain, id);
+      const signature = await signatureSummary(store, domain, id);
       if (json) {
-        output({ ...metadata, states }, () => '');
+        output({ ...metadata, states, signature: signature.json }, () => '');
         return;
       }
       const documentTime = metadata.code?.created_at ? undefined : (await store.storage.head(layout.version(domain, id)))?.lastModified;
@@ -641,6 +673,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
         ['states', states.length ? states.join(', ') : '-'],
         ['written by', [metadata.modelstore ? `modelstore ${metadata.modelstore}` : '', metadata.code?.runtime ?? '', metadata.code?.user ? `user ${metadata.code.user}` : ''].filter(Boolean).join(', ') || '-'],
         ['storage', `${metadata.storage?.type ?? '-'}${archiveKey ? ` ${archiveKey}` : ''}`],
+        ['signature', signature.line],
         ...summary.lines,
       ];
       const width = Math.max(...lines.map(([label]) => label.length)) + 1;
@@ -875,6 +908,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       await runUiCommand({ store, storeUri: storeUri(), ...(options.host === undefined ? {} : { host: options.host }), port, open: options.open ?? false, allowWrites: options.allowWrites ?? false, json, stdout: io.stdout, note });
     });
 
+  registerSignCommands(program, { openExisting: () => openExisting(), output, env: io.env });
+
   registerCacheCommands(program, { cacheDir: () => path.resolve(program.opts<GlobalOptions>().cacheDir ?? defaultCacheDir()), output });
 
   try {
@@ -901,6 +936,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
 /** The typed fields of an error that `--json` reports beside its code and message: what to install, set or fix. */
 function errorDetails(error: unknown): Record<string, unknown> {
   if (MissingDependencyError.isInstance(error)) return { packageName: error.packageName };
+  if (SignatureError.isInstance(error)) return { reason: error.reason, ...(error.files.length ? { files: error.files } : {}) };
   if (StoreConfigurationError.isInstance(error)) return { settings: error.settings };
   if (InvalidArgumentError.isInstance(error) && error.argument !== undefined) return { argument: error.argument };
   if (error instanceof UsageError && error.argument !== undefined) return { argument: error.argument };

@@ -1,4 +1,4 @@
-import { DestinationExistsError, DomainNotFoundError, ModelExistsError, ModelNotFoundError, ModelStoreError, StateNotFoundError } from '@modelstore/core';
+import { DestinationExistsError, DomainNotFoundError, ModelExistsError, ModelNotFoundError, ModelStoreError, SignatureError, StateNotFoundError } from '@modelstore/core';
 
 /** What the failing command was doing, for the errors whose advice depends on it. */
 export type CommandContext = 'state rm' | 'other';
@@ -33,6 +33,7 @@ export function cliMessage(error: unknown, context: CommandContext = 'other'): s
     return `Model "${error.modelId}" already exists in domain "${error.domain}": model ids are never reused, choose another --id or leave it out`;
   }
   if (DestinationExistsError.isInstance(error)) return apiToCli(message).replace(/choose a new directory/, 'choose another --to');
+  if (SignatureError.isInstance(error)) return signatureMessage(error);
   return apiToCli(message);
 }
 
@@ -64,4 +65,21 @@ export function formatBytes(bytes: number): string {
     unit++;
   }
   return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
+}
+
+/**
+ * A SignatureError in the CLI's words: what failed, and which flag to change. Core's
+ * message is kept; API option names in it are rewritten as flags.
+ */
+export function signatureMessage(error: SignatureError): string {
+  const message = error.message
+    .replace(/\bverify: false\b/g, 'no --verify-key / --verify-certificate')
+    .replace(/\boverwrite: true\b/g, '--overwrite')
+    .replace(/\bsignModel\(\)/g, '`modelstore sign`')
+    .replace(/\bverifyModel\(\)/g, '`modelstore verify`')
+    .replace(/\{ ?publicKey ?\}/g, '--public-key')
+    .replace(/\{ ?certificate(, identity)? ?\}/g, '--certificate')
+    .replace(/\bidentity\b(?=:| option)/g, '--identity');
+  const files = error.reason === 'tampered' && error.files.length && !error.files.every((file) => message.includes(file)) ? ` (${error.files.join(', ')})` : '';
+  return `signature check failed (${error.reason}): ${message}${files}`;
 }
