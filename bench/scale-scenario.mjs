@@ -26,17 +26,24 @@ const seconds = (started) => (performance.now() - started) / 1000;
 
 const scenarios = {
   async uploads() {
-    const storage = openStorage();
+    const inner = openStorage();
+    const storage = new CountingStorage(inner);
     const store = new ModelStore({ storage, adapters: [new RawAdapter()], cacheDir: path.join(args.work, 'cache') });
     mkdirSync(args.work, { recursive: true });
     const file = path.join(args.work, 'one.bin');
     writeFileSync(file, 'x');
     for (let i = 0; i < 2; i++) await store.upload(args.domain, { model: file });
     const sequential = [];
+    // Storage requests and body bytes read of each sequential upload (CountingStorage).
+    const requests = [];
+    const bytesRead = [];
     for (let i = 0; i < args.sequential; i++) {
+      storage.reset();
       const started = performance.now();
       await store.upload(args.domain, { model: file });
       sequential.push(seconds(started));
+      requests.push(storage.calls.length);
+      bytesRead.push(storage.bytesRead);
     }
     const concurrent = [];
     for (let round = 0; round < args.concurrentRounds; round++) {
@@ -44,8 +51,9 @@ const scenarios = {
       await Promise.all(Array.from({ length: args.concurrent }, () => store.upload(args.domain, { model: file })));
       concurrent.push(seconds(started));
     }
-    storage.client?.destroy();
-    return { sequential, concurrent, uploaded: 2 + args.sequential + args.concurrent * args.concurrentRounds };
+    inner.client?.destroy();
+    const middle = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+    return { sequential, concurrent, requests: middle(requests), bytesRead: middle(bytesRead), uploaded: 2 + args.sequential + args.concurrent * args.concurrentRounds };
   },
 
   async reads() {
