@@ -123,6 +123,11 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
       return;
     }
     if (method !== 'GET' && method !== 'HEAD') throw new ApiError(405, 'METHOD', `${method} is not served here`);
+    if (url.pathname === '/favicon.ico') {
+      response.writeHead(204);
+      response.end();
+      return;
+    }
     if (url.pathname === '/' || url.pathname === '/index.html') {
       const given = url.searchParams.get('token');
       if (given !== null) {
