@@ -17,6 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
+import { budgetTable as scaleBudgetTable, scaleSection } from './scale.mjs';
 
 const quick = process.argv.includes('--quick');
 const runStarted = performance.now();
@@ -331,6 +332,12 @@ try {
   row('cold start (whole process)', 'node -e 0 (baseline)', nodeAlone, undefined, median(nodeAlone));
   row('cold start (whole process)', 'import core + storage-fs, open, listDomains', cold, undefined, median(nodeAlone), undefined, `${((median(cold) - median(nodeAlone)) * 1000).toFixed(0)} ms over bare node`);
   results.scenarios.coldStart = { nodeAlone, cold };
+
+  // At scale (bench/scale.mjs): uploads beside the empty domain, pages, the whole list and
+  // listDomains on generated registries, file system and MinIO, and a domain Python grew.
+  const scale = await scaleSection({ minio, work, quick, python, log: (line) => console.error(line) });
+  rows.push(...scale.rows);
+  results.scale = { ...scale.results, budgets: scale.budgets };
 } catch (error) {
   // What was measured before the failure is kept on the screen (a full run is minutes long).
   if (rows.length > 0) console.error(`\nrows measured before the failure:\n${markdownTable(rows)}\n`);
@@ -378,7 +385,10 @@ const comparisonTable = [
   .join('\n');
 console.log(`\nModelStore against its peers (peer's seconds / ModelStore's: above 1, ModelStore is faster); Python modelstore ${results.peers.modelstore}, mlflow-skinny ${results.peers.mlflowSkinny}\n`);
 console.log(comparisonTable);
-writeFileSync(path.join(here, quick ? 'results-quick.json' : 'results.json'), `${JSON.stringify({ ...results, table, comparisonTable }, null, 2)}\n`);
+const scaleTable = scaleBudgetTable(results.scale.budgets);
+console.log(`\nAt scale: the budgets (${results.scale.seconds.toFixed(0)} s for the scale section)\n`);
+console.log(scaleTable);
+writeFileSync(path.join(here, quick ? 'results-quick.json' : 'results.json'), `${JSON.stringify({ ...results, table, comparisonTable, scaleTable }, null, 2)}\n`);
 
 // The smoke test's checks (`pnpm test` runs --quick): every row there, every download verified.
 const expectedRows = [
@@ -392,6 +402,15 @@ const expectedRows = [
   ]),
   ...['listModels', 'listModelSummaries', 'modelstore ls scale (whole process)'].map((operation) => [`scale, ${sizes.models} models, file system`, operation]),
 ];
+// At scale: the rows of every backend and size (their scenarios already checked order and counts).
+for (const backend of ['file system', 'MinIO']) {
+  expectedRows.push([`at scale, empty domain, ${backend}`, `upload, 1 byte, sequential (baseline, median of ${results.scale.sequential})`]);
+  for (const size of results.scale.sizes) {
+    for (const operation of [`upload, 1 byte, sequential (median of ${results.scale.sequential})`, 'listModels first page of 50', 'listModels, the whole list']) expectedRows.push([`at scale, ${size.toLocaleString('en-US')} models, ${backend}`, operation]);
+  }
+  expectedRows.push([`at scale, ${(results.scale.domainsCount + 1).toLocaleString('en-US')} domains, ${backend}`, 'listDomains']);
+}
+expectedRows.push([`at scale, ${results.scale.python.count.toLocaleString('en-US')} models Python grew (no index), file system`, 'listModels, the whole list']);
 const problems = [];
 for (const [group, operation] of expectedRows) {
   const found = rows.find((cells) => cells[0] === group && cells[1] === operation);
