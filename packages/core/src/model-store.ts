@@ -12,7 +12,7 @@ import type { CompressionLevel } from './archive.js';
 import { checkOptions, guardMethods } from './arguments.js';
 import { ensureConditionalWrites } from './check-storage.js';
 import { readGitInfo, type GitInfo } from './code-info.js';
-import { AdapterNotFoundError, DomainNotFoundError, IncompatibleContractError, IntegrityError, InvalidOptionError, SignatureError, StateNotFoundError } from './errors.js';
+import { AdapterNotFoundError, DomainNotFoundError, IncompatibleContractError, IntegrityError, InvalidOptionError, StateNotFoundError } from './errors.js';
 import { version } from './version.js';
 import { cachedModel, cleanModelCache, defaultCacheDir, pruneCache } from './local/cache.js';
 import { checkDestination } from './local/destination.js';
@@ -30,6 +30,9 @@ import { modelOrThrow, resolveModel } from './registry/models.js';
 import { modelTime, sortByTime } from './registry/order.js';
 import { ensureState, modelsInState, newestInState, requireState, statesOf } from './registry/states.js';
 import { layout, registryRoot } from './registry-layout.js';
+import type { StoredModel } from './registry/documents.js';
+import { bindingOf, checkExtracted, prepareFolderCheck, readModelSignature, signStoredModel, verifyStoredModel } from './signing/operations.js';
+import { prepareSigner, prepareVerification, type PreparedVerification } from './signing/signature.js';
 import type { ModelSignatureInfo, ModelSigner, ModelVerification } from './signing/types.js';
 import type { Storage } from './storage.js';
 import { planUpload, runUpload, type TransferProgress, type UploadOptions } from './upload.js';
@@ -134,6 +137,8 @@ export class ModelStore {
   private readonly compressionLevel: CompressionLevel;
   private readonly checkConditionalWrites: boolean;
   private gitInfo: Promise<GitInfo | undefined> | undefined;
+  /** `ModelStoreOptions.verify`. */
+  private readonly verification: ModelVerification | undefined;
 
   constructor(options: ModelStoreOptions) {
     checkOptions('new ModelStore', options, { storage: 'object', cacheDir: 'string', cacheMaxBytes: 'number' }, ['storage']);
@@ -166,6 +171,17 @@ export class ModelStore {
     this.cacheMaxBytes = options.cacheMaxBytes;
     this.compressionLevel = options.compressionLevel ?? 'auto';
     this.checkConditionalWrites = options.checkConditionalWrites ?? true;
+    if (options.verify !== undefined) {
+      prepareVerification(options.verify, 'new ModelStore');
+      this.verification = options.verify;
+    }
+  }
+
+  /** The verification a download or load runs: its own `verify`, else the store's; `false` none. */
+  private verificationFor(verify: ModelVerification | false | undefined, method: string): PreparedVerification | undefined {
+    if (verify === false) return undefined;
+    if (verify !== undefined) return prepareVerification(verify, method);
+    return this.verification === undefined ? undefined : prepareVerification(this.verification, 'new ModelStore');
   }
 
   /** The conditional-writes guard, once per storage object, before the first write. */
@@ -178,7 +194,7 @@ export class ModelStore {
   /** Archives and uploads a model; returns its metadata once it is committed and listed. */
   async upload(domain: string, options: UploadOptions): Promise<ModelMetadata> {
     validateDomain(domain);
-    checkOptions('upload', options, { modelId: 'string', adapter: 'string', extraFiles: 'string[]', extraMetadata: 'object', onProgress: 'function', signal: 'signal' }, ['model']);
+    checkOptions('upload', options, { modelId: 'string', adapter: 'string', extraFiles: 'string[]', extraMetadata: 'object', onProgress: 'function', signal: 'signal', sign: 'object' }, ['model']);
     const plan = planUpload(this.adapters, options);
     options.signal?.throwIfAborted();
     await this.guard();
@@ -287,11 +303,16 @@ export class ModelStore {
     checkOptions('download', options, { modelId: 'string', state: 'string', to: 'string', overwrite: 'boolean', onProgress: 'function', signal: 'signal' }, ['to']);
     if (options.modelId !== undefined) validateModelId(options.modelId);
     if (options.state !== undefined) validateStateName(options.state);
+    const verification = this.verificationFor(options.verify, 'download');
     const location = this.storage.describe(registryRoot);
     await checkDestination(options.to, { method: 'download', ...(options.overwrite ? { overwrite: true } : {}), storeRoot: location.type === 'file_system' && typeof location.root === 'string' ? location.root : undefined });
-    const { metadata } = await resolveModel(this.storage, domain, options, 'download');
+    const model = await resolveModel(this.storage, domain, options, 'download');
+    const { metadata } = model;
     const to = path.resolve(options.to);
+    const archiveKey = archiveKeyOf(metadata);
+    const check = await prepareFolderCheck(this.storage, archiveKey, bindingOf(domain, model, options.modelId), verification, { writeBundle: true, ...(options.signal ? { signal: options.signal } : {}) });
     return extractModel(this.storage, metadata, to, {
+      check: (staging) => checkExtracted(staging, check),
       ...(options.overwrite ? { overwrite: true } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
@@ -313,7 +334,19 @@ export class ModelStore {
     checkOptions('load', options, { modelId: 'string', state: 'string', onProgress: 'function', signal: 'signal' });
     if (options.modelId !== undefined) validateModelId(options.modelId);
     if (options.state !== undefined) validateStateName(options.state);
-    const { metadata, directory, extracted, release } = await cachedModel(this.storage, this.cacheDir, domain, options);
+    const verification = this.verificationFor(options.verify, 'load');
+    const signal = options.signal ? { signal: options.signal } : {};
+    const { metadata, directory, extracted, release } = await cachedModel(this.storage, this.cacheDir, domain, {
+      ...options,
+      ...(verification
+        ? {
+            check: async (model: StoredModel) => {
+              const folderCheck = await prepareFolderCheck(this.storage, archiveKeyOf(model.metadata), bindingOf(domain, model, options.modelId), verification, { writeBundle: false, ...signal });
+              return (folder: string) => checkExtracted(folder, folderCheck);
+            },
+          }
+        : {}),
+    });
     try {
       if (extracted && this.cacheMaxBytes !== undefined) {
         // Best effort: the model is loaded whether or not older ones could be removed.
@@ -340,36 +373,50 @@ export class ModelStore {
    * `<folder of the archive>/model.sig`. What is signed is what is stored: the archive is
    * read and checked against its recorded digests, and its files are hashed as a download
    * would write them. `overwrite: true` replaces an existing bundle (key rotation).
-   * @throws SignatureError (`malformed`: a key or certificate that cannot be read; `unsupported`),
-   *   PreconditionFailedError-free: an existing bundle without `overwrite` is an InvalidOptionError,
-   *   ModelNotFoundError, ModelDeletedError, IntegrityError, StorageError
+   * A model uploaded by Python modelstore (no recorded per-file digests) is signed the same way.
+   * @returns the new signature (`verified: false`: it was made, not checked)
+   * @throws SignatureError (`malformed`: a key or certificate that cannot be read; `unsupported`: a key type),
+   *   PreconditionFailedError when the model is already signed and `overwrite` is not set,
+   *   ModelNotFoundError, ModelDeletedError, IntegrityError (the archive differs from its recorded digests), StorageError
    */
   async signModel(domain: string, modelId: string, signer: ModelSigner, options: { overwrite?: boolean; signal?: AbortSignal } = {}): Promise<ModelSignatureInfo> {
-    void domain;
-    void modelId;
-    void signer;
-    void options;
-    throw new SignatureError('unsupported', 'signModel is not available yet');
+    validateDomain(domain);
+    validateModelId(modelId);
+    checkOptions('signModel', options, { overwrite: 'boolean', signal: 'signal' });
+    const prepared = prepareSigner(signer, 'signModel', 'signer');
+    await this.guard();
+    const model = await modelOrThrow(this.storage, domain, modelId);
+    return signStoredModel(this.storage, model, bindingOf(domain, model, modelId), archiveKeyOf(model.metadata), prepared, options);
   }
 
   /**
-   * Verifies a model's signature — the latest, `modelId`, or the newest in `state` — by
-   * reading its bundle and hashing its files as extracted in a temporary folder (removed
-   * afterwards). Writes nothing to the store. @throws SignatureError
+   * Verifies a model's signature — `modelId`, or (undefined) the latest or the newest in
+   * `state` — by reading its bundle and hashing its files as extracted in a temporary
+   * folder (removed afterwards). Writes nothing to the store.
+   * @returns the signature, `verified: true`
+   * @throws SignatureError (`unsigned`, `tampered`, `wrong-key`, `untrusted-certificate`, `identity`, `malformed`, `unsupported`), ModelNotFoundError, IntegrityError
    */
   async verifyModel(domain: string, modelId: string | undefined, verification: ModelVerification, options: { state?: string; signal?: AbortSignal } = {}): Promise<ModelSignatureInfo> {
-    void domain;
-    void modelId;
-    void verification;
-    void options;
-    throw new SignatureError('unsupported', 'verifyModel is not available yet');
+    validateDomain(domain);
+    if (modelId !== undefined) validateModelId(modelId);
+    checkOptions('verifyModel', options, { state: 'string', signal: 'signal' });
+    if (options.state !== undefined) validateStateName(options.state);
+    const prepared = prepareVerification(verification, 'verifyModel', 'verification');
+    const model = await resolveModel(this.storage, domain, { ...(modelId === undefined ? {} : { modelId }), ...(options.state === undefined ? {} : { state: options.state }) }, 'verifyModel');
+    return verifyStoredModel(this.storage, model, bindingOf(domain, model, modelId), archiveKeyOf(model.metadata), prepared, options.signal);
   }
 
-  /** The model's signature, parsed but NOT verified (`verified: false`); undefined when the model is unsigned. @throws SignatureError (`malformed`) */
+  /**
+   * The model's signature, parsed but NOT verified (`verified: false`): the bundle stored
+   * beside its archive, else a `model.sig` at the top of its archive (read by streaming
+   * the archive). Undefined when the model is unsigned.
+   * @throws SignatureError (`malformed`, `unsupported`), ModelNotFoundError, ModelDeletedError
+   */
   async getSignature(domain: string, modelId: string): Promise<ModelSignatureInfo | undefined> {
-    void domain;
-    void modelId;
-    throw new SignatureError('unsupported', 'getSignature is not available yet');
+    validateDomain(domain);
+    validateModelId(modelId);
+    const model = await modelOrThrow(this.storage, domain, modelId);
+    return readModelSignature(this.storage, archiveKeyOf(model.metadata));
   }
 
   // ---------------------------------------------------------------- copy and garbage collection

@@ -15,6 +15,8 @@ import type { ModelMetadata } from './metadata.js';
 import { deletedState, validateModelId } from './names.js';
 import { createdStamp, layout, registryRoot } from './registry-layout.js';
 import { announceModel, commitModel, holdsArchive } from './registry/commit.js';
+import { signUpload } from './signing/operations.js';
+import { prepareSigner, type PreparedSigner } from './signing/signature.js';
 import type { ModelSigner } from './signing/types.js';
 import type { Storage } from './storage.js';
 import { version } from './version.js';
@@ -80,7 +82,7 @@ export interface UploadContext {
 }
 
 /** The checks an upload makes before any I/O: the id, the extra files' archive paths, the metadata, the adapter. */
-export function planUpload(adapters: readonly ModelAdapter[], options: UploadOptions): { modelId: string; extraPaths: string[]; adapter: ModelAdapter } {
+export function planUpload(adapters: readonly ModelAdapter[], options: UploadOptions): { modelId: string; extraPaths: string[]; adapter: ModelAdapter; signer?: PreparedSigner } {
   const modelId = options.modelId === undefined ? randomUUID() : validateModelId(options.modelId);
   const extraPaths = (options.extraFiles ?? []).map((file) => `extras/${path.basename(file)}`);
   for (const extraPath of extraPaths) validateArchivePath(extraPath);
@@ -93,7 +95,8 @@ export function planUpload(adapters: readonly ModelAdapter[], options: UploadOpt
   });
   // Metadata this library writes stays strict JSON that JSON.parse reads back exactly.
   if (options.extraMetadata !== undefined) checkJsonValue(options.extraMetadata, 'extraMetadata');
-  return { modelId, extraPaths, adapter: adapterFor(adapters, options) };
+  const signer = options.sign === undefined ? undefined : prepareSigner(options.sign, 'upload');
+  return { modelId, extraPaths, adapter: adapterFor(adapters, options), ...(signer ? { signer } : {}) };
 }
 
 function adapterFor(adapters: readonly ModelAdapter[], options: UploadOptions): ModelAdapter {
@@ -197,6 +200,14 @@ export async function runUpload(context: UploadContext, domain: string, plan: Re
     await storage.delete(archiveKey).catch(() => undefined);
     throw abortReason(options.signal);
   }
+  // The signature is stored before the commit: a committed signed model always has its bundle.
+  let bundleKey: string | undefined;
+  if (plan.signer) {
+    bundleKey = await signUpload(storage, archiveKey, archive.files, { domain, model_id: modelId }, plan.signer, options.signal).catch(async (error: unknown) => {
+      await storage.delete(archiveKey).catch(() => undefined);
+      throw error;
+    });
+  }
   if (onProgress && sourceTotal !== undefined) onProgress({ phase: 'committing', bytes: sourceTotal, totalBytes: sourceTotal });
   const git = await context.git();
   const metadata: ModelMetadata = {
@@ -215,7 +226,11 @@ export async function runUpload(context: UploadContext, domain: string, plan: Re
     archive: { ...archive, upload_id: randomUUID() },
   };
   const text = JSON.stringify(metadata);
-  const info = await commitModel(storage, metadata, text, archiveKey);
+  const info = await commitModel(storage, metadata, text, archiveKey).catch(async (error: unknown) => {
+    // The id was taken: the archive was removed, and its bundle goes with it.
+    if (bundleKey !== undefined && ModelExistsError.isInstance(error) && !(await storage.head(archiveKey).catch(() => true))) await storage.delete(bundleKey).catch(() => undefined);
+    throw error;
+  });
   // The commit is the last step that may fail the upload: the model is listed from here on.
   await announceModel(storage, { metadata, info, text }).catch((error: unknown) => {
     throw new CommittedWithErrorsError(

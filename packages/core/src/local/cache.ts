@@ -15,6 +15,7 @@ import { InvalidOptionError, LocalFileError, ModelStoreError } from '../errors.j
 import { parseJson } from '../json.js';
 import { isModelMetadata, type ModelMetadata } from '../metadata.js';
 import { layout, registryRoot } from '../registry-layout.js';
+import type { StoredModel } from '../registry/documents.js';
 import { resolveModel } from '../registry/models.js';
 import type { Storage, StorageLocation } from '../storage.js';
 import type { TransferProgress } from '../upload.js';
@@ -177,7 +178,19 @@ export interface CachedModel {
  * (a lease `pruneCache` respects) until `release()`.
  * @throws LocalFileError saying how to choose another cache folder when it cannot be written
  */
-export async function cachedModel(storage: Storage, cacheDir: string, domain: string, options: { modelId?: string; state?: string; signal?: AbortSignal; onProgress?(progress: TransferProgress): void }): Promise<CachedModel> {
+export async function cachedModel(
+  storage: Storage,
+  cacheDir: string,
+  domain: string,
+  options: {
+    modelId?: string;
+    state?: string;
+    signal?: AbortSignal;
+    onProgress?(progress: TransferProgress): void;
+    /** The signature check: on a miss, of the staging folder before the entry appears; on a hit, of the cached folder (re-hashed against a freshly read bundle). */
+    check?(model: StoredModel): Promise<(directory: string) => Promise<unknown>>;
+  },
+): Promise<CachedModel> {
   const pointerKey = options.state !== undefined ? undefined : options.modelId === undefined ? layout.domain(domain) : layout.version(domain, options.modelId);
   const pointer = pointerKey === undefined ? undefined : await storage.head(pointerKey);
   const refFile = path.join(cacheDir, 'refs', `${cacheName(storage, pointerKey ?? '')}.json`);
@@ -192,6 +205,7 @@ export async function cachedModel(storage: Storage, cacheDir: string, domain: st
     // Hold first, then look: a prune that removes the folder meanwhile makes this a miss, never a half-removed hit.
     const release = await holdEntry(cacheDir, path.basename(ref.directory));
     if (await exists(ref.directory)) {
+      if (options.check) await verifyHit(ref.directory, options.check, { metadata: ref.metadata, info: { key: pointerKey!, size: 0, etag: ref.versionEtag, lastModified: new Date(0) }, text: ref.text }, release);
       await touch(ref.directory);
       return { metadata: ref.metadata, directory: ref.directory, extracted: false, release };
     }
@@ -207,10 +221,13 @@ export async function cachedModel(storage: Storage, cacheDir: string, domain: st
   const release = await holdEntry(cacheDir, name);
   let extracted = false;
   try {
+    const check = options.check ? await options.check(model) : undefined;
+    if (check && (await exists(directory))) await check(directory);
     if (!(await exists(directory))) {
       await mkdir(path.join(cacheDir, 'models'), { recursive: true }).catch((error: unknown) => Promise.reject(cacheFolderError(error, cacheDir)));
       await extractModel(storage, metadata, directory, {
         keepExisting: true,
+        ...(check ? { check } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       }).catch((error: unknown) => Promise.reject(cacheFolderError(error, cacheDir)));
@@ -235,6 +252,16 @@ export async function cachedModel(storage: Storage, cacheDir: string, domain: st
     await writeAtomically(refFile, JSON.stringify(cached));
   }
   return { metadata, directory, extracted, release };
+}
+
+/** Checks a cache hit's folder; on failure the hold is released and the error thrown. */
+async function verifyHit(directory: string, check: (model: StoredModel) => Promise<(directory: string) => Promise<unknown>>, model: StoredModel, release: () => Promise<void>): Promise<void> {
+  try {
+    await (await check(model))(directory);
+  } catch (error) {
+    await release();
+    throw error;
+  }
 }
 
 /** Writes `file` through a temporary file and a rename. Best effort: failures are ignored. */

@@ -20,6 +20,8 @@ export interface ExtractOptions {
   /** `phase: 'downloading'`: archive bytes read against the archive's size (see `TransferProgress`). */
   onProgress?(progress: TransferProgress): void;
   signal?: AbortSignal;
+  /** Runs on the extracted, digest-checked staging folder before it is moved into place (the signature check); an error leaves nothing at the destination. */
+  check?(staging: string): Promise<unknown>;
 }
 
 /** The archive's key from the model's metadata. @throws IntegrityError when it names nothing inside the registry */
@@ -63,6 +65,7 @@ export async function extractModel(storage: Storage, metadata: ModelMetadata, to
       Promise.reject(localError(error, destination.staging, 'write the model into')),
     );
     if (options.signal?.aborted) throw abortReason(options.signal);
+    if (options.check) await options.check(destination.staging);
     const placed = await placeVerified(destination, options).catch((error: unknown) => Promise.reject(localError(error, destination.directory, 'move the verified model into')));
     if (!placed) await removeTree(destination.staging);
     return to;

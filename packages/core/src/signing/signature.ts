@@ -1,0 +1,192 @@
+/**
+ * Signing and verifying models: the checks of signers and verifications before any I/O,
+ * the bundle a signer makes, the signature check of a bundle, and the comparison of an
+ * extracted folder with its manifest.
+ */
+import { createPublicKey, KeyObject } from 'node:crypto';
+import { InvalidOptionError, ModelStoreError, SignatureError } from '../errors.js';
+import { importOptional } from '../optional-dependency.js';
+import { bundleJson, bundleName, pae, parseBundle, parseStatement, statementPayload, type ModelBinding, type ParsedBundle, type ParsedStatement, type SignedFile } from './bundle.js';
+import { readPemCertificates, sanOf, subjectOf, verifyChain, type ParsedCertificate } from './certificates.js';
+import { compareWithManifest, hashFolder } from './files.js';
+import { algorithmOf, keyHint, readPrivateKey, readPublicKey, signWith, verifyWith } from './keys.js';
+import type { ModelSignatureInfo, ModelSigner, ModelVerification } from './types.js';
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** A signer, checked: what signs the DSSE PAE, and what the bundle records. */
+export interface PreparedSigner {
+  kind: 'public-key' | 'certificate' | 'sigstore';
+  /** Makes the bundle JSON for a payload. */
+  bundle(payload: Buffer): Promise<string>;
+}
+
+/** Checks a `ModelSigner` before any I/O. @throws InvalidOptionError (shape), SignatureError `malformed` or `unsupported` (keys, certificates) */
+export function prepareSigner(signer: ModelSigner, method: string, option = 'sign'): PreparedSigner {
+  if (!isObject(signer)) throw new InvalidOptionError(option, `${method}: ${option} must be { privateKey }, { publicKey, sign } or { sigstore }, got ${signer === null ? 'null' : typeof signer}`);
+  if ('sigstore' in signer) {
+    const options = signer.sigstore;
+    if (!isObject(options) || (options.identityToken !== undefined && typeof options.identityToken !== 'string')) throw new InvalidOptionError(option, `${method}: ${option}.sigstore must be { identityToken?: string }`);
+    return { kind: 'sigstore', bundle: (payload) => sigstoreBundle(payload, options.identityToken) };
+  }
+  const chain = 'certificateChain' in signer && signer.certificateChain !== undefined ? readPemCertificates(signer.certificateChain, `${method}: ${option}.certificateChain`) : undefined;
+  let publicKey: KeyObject;
+  let signBytes: (data: Buffer) => Promise<Uint8Array>;
+  if ('privateKey' in signer) {
+    if (signer.passphrase !== undefined && typeof signer.passphrase !== 'string') throw new InvalidOptionError(option, `${method}: ${option}.passphrase must be a string`);
+    const privateKey = readPrivateKey(signer.privateKey, signer.passphrase, `${method}: ${option}.privateKey`);
+    algorithmOf(privateKey);
+    publicKey = createPublicKey(privateKey);
+    signBytes = async (data) => signWith(privateKey, data);
+  } else if ('publicKey' in signer && typeof signer.sign === 'function') {
+    publicKey = readPublicKey(signer.publicKey, `${method}: ${option}.publicKey`);
+    algorithmOf(publicKey);
+    const callback = signer.sign.bind(signer);
+    signBytes = async (data) => {
+      const signature = await callback(new Uint8Array(data));
+      if (!(signature instanceof Uint8Array)) throw new SignatureError('malformed', `${method}: ${option}.sign returned ${typeof signature}, not the signature's bytes (a Uint8Array)`);
+      return signature;
+    };
+  } else {
+    throw new InvalidOptionError(option, `${method}: ${option} must be { privateKey }, { publicKey, sign } or { sigstore }`);
+  }
+  if (chain && !sameKey(chain[0]!.x509.publicKey, publicKey)) {
+    throw new SignatureError('malformed', `${method}: the first certificate of ${option}.certificateChain ("${subjectOf(chain[0]!)}") is not the signing key's certificate: its public key differs`);
+  }
+  const hint = keyHint(publicKey);
+  return {
+    kind: chain ? 'certificate' : 'public-key',
+    async bundle(payload) {
+      const data = pae(payload);
+      const signature = await signBytes(data);
+      if (!verifyWith(publicKey, data, signature)) throw new SignatureError('wrong-key', `${method}: the signature made by ${option}.sign does not verify with ${option}.publicKey: they are not a pair, or the signature is not in the key's format (DER for ECDSA)`);
+      return bundleJson(payload, signature, chain ? { certificates: chain.map((certificate) => certificate.der) } : { keyHint: hint });
+    },
+  };
+}
+
+function sameKey(a: KeyObject, b: KeyObject): boolean {
+  return a.export({ type: 'spki', format: 'der' }).equals(b.export({ type: 'spki', format: 'der' }));
+}
+
+/** Keyless Sigstore signing through the optional `@sigstore/sign` (Fulcio + Rekor, public-good instance; needs network). */
+async function sigstoreBundle(payload: Buffer, identityToken: string | undefined): Promise<string> {
+  // biome-ignore lint/suspicious/noExplicitAny: an optional peer dependency, typed by its own package when installed
+  const sigstore: any = await importOptional(() => import('@sigstore/sign' as string), '@sigstore/sign', 'Keyless (Sigstore) model signing');
+  const token = identityToken ?? process.env.SIGSTORE_ID_TOKEN;
+  if (!token) throw new InvalidOptionError('sign', 'Keyless (Sigstore) signing needs an OIDC identity token: pass sign: { sigstore: { identityToken } } or set SIGSTORE_ID_TOKEN');
+  try {
+    const signer = new sigstore.FulcioSigner({ fulcioBaseURL: 'https://fulcio.sigstore.dev', identityProvider: { getToken: async () => token } });
+    const witness = new sigstore.RekorWitness({ rekorBaseURL: 'https://rekor.sigstore.dev' });
+    const builder = new sigstore.DSSEBundleBuilder({ signer, witnesses: [witness] });
+    const bundle = await builder.create({ data: payload, type: 'application/vnd.in-toto+json' });
+    const { bundleToJSON } = await importOptional(() => import('@sigstore/bundle' as string), '@sigstore/bundle', 'Keyless (Sigstore) model signing');
+    return JSON.stringify(bundleToJSON(bundle));
+  } catch (error) {
+    if (ModelStoreError.isInstance(error)) throw error;
+    throw new SignatureError('unsupported', `Keyless (Sigstore) signing failed: ${(error as Error).message}`, [], { cause: error });
+  }
+}
+
+/** A verification, checked. */
+export type PreparedVerification = { kind: 'public-key'; publicKey: KeyObject; hint: string } | { kind: 'certificate'; roots: ParsedCertificate[]; identity: string | undefined };
+
+/** Checks a `ModelVerification` before any I/O. @throws InvalidOptionError (shape), SignatureError `malformed` (keys, certificates) */
+export function prepareVerification(verification: ModelVerification, method: string, option = 'verify'): PreparedVerification {
+  if (!isObject(verification)) throw new InvalidOptionError(option, `${method}: ${option} must be { publicKey } or { certificate, identity? }, got ${verification === null ? 'null' : typeof verification}`);
+  if ('publicKey' in verification && verification.publicKey !== undefined) {
+    const publicKey = readPublicKey(verification.publicKey, `${method}: ${option}.publicKey`);
+    algorithmOf(publicKey);
+    return { kind: 'public-key', publicKey, hint: keyHint(publicKey) };
+  }
+  if ('certificate' in verification && verification.certificate !== undefined) {
+    if (verification.identity !== undefined && (typeof verification.identity !== 'string' || verification.identity === '')) throw new InvalidOptionError(option, `${method}: ${option}.identity must be a non-empty string (an email, URI or DNS name, or a common name)`);
+    return { kind: 'certificate', roots: readPemCertificates(verification.certificate, `${method}: ${option}.certificate`), identity: verification.identity };
+  }
+  throw new InvalidOptionError(option, `${method}: ${option} must be { publicKey } or { certificate, identity? }`);
+}
+
+/** A bundle whose signature was checked, and its statement. */
+export interface CheckedBundle {
+  statement: ParsedStatement;
+  info: Omit<ModelSignatureInfo, 'key' | 'verified'>;
+}
+
+/** What a bundle says of itself, without checking it. */
+function describeBundle(bundle: ParsedBundle, statement: ParsedStatement): Omit<ModelSignatureInfo, 'key' | 'verified'> {
+  const info: Omit<ModelSignatureInfo, 'key' | 'verified'> = { kind: bundle.material.kind, files: statement.files.map((file) => ({ ...file })), subjectName: statement.subjectName };
+  if (bundle.material.kind === 'public-key') {
+    if (bundle.material.keyHint !== undefined) info.keyHint = bundle.material.keyHint;
+  } else {
+    try {
+      const [leaf] = readPemCertificatesFromDer(bundle.material.certificates);
+      if (leaf) {
+        info.certificateSubject = subjectOf(leaf);
+        info.certificateSan = sanOf(leaf);
+      }
+    } catch {
+      // An unreadable certificate is reported by the verification, not by the description.
+    }
+  }
+  return info;
+}
+
+function readPemCertificatesFromDer(certificates: Buffer[]): ParsedCertificate[] {
+  return certificates.slice(0, 1).map((der) => readPemCertificates(`-----BEGIN CERTIFICATE-----\n${der.toString('base64')}\n-----END CERTIFICATE-----`, 'The signing certificate')[0]!);
+}
+
+/** Parses a bundle without checking it (for `getSignature`). @throws SignatureError `malformed`, `unsupported` */
+export function readSignature(text: string | Uint8Array, key: string): ModelSignatureInfo {
+  const bundle = parseBundle(text, key);
+  return { ...describeBundle(bundle, parseStatement(bundle.payload, key)), verified: false, key };
+}
+
+/**
+ * Checks a bundle's signature against a verification, then reads its statement and its
+ * binding. @param binding the model it must be bound to (a bundle without a binding, as
+ * model_signing writes for a folder, is accepted)
+ * @throws SignatureError `wrong-key`, `untrusted-certificate`, `identity`, `tampered` (bound to another model, or a payload changed under a matching key hint), `malformed`, `unsupported`
+ */
+export function checkBundle(text: string | Uint8Array, key: string, verification: PreparedVerification, binding: ModelBinding): CheckedBundle {
+  const bundle = parseBundle(text, key);
+  const data = pae(bundle.payload);
+  if (verification.kind === 'public-key') {
+    if (bundle.material.kind !== 'public-key') throw new SignatureError('wrong-key', `The model is signed with a certificate${bundle.material.kind === 'sigstore' ? ' (Sigstore)' : ''}, not with a public key: verify it with { certificate }`);
+    const hint = bundle.material.keyHint;
+    if (hint !== undefined && hint !== verification.hint) throw new SignatureError('wrong-key', `The model is signed by another key (key hint ${hint}; the given public key's is ${verification.hint})`);
+    if (!verifyWith(verification.publicKey, data, bundle.signature)) {
+      if (hint !== undefined) throw new SignatureError('tampered', `The model's signature does not verify with the key it names (${hint}): the bundle ${key} was changed after it was signed`);
+      throw new SignatureError('wrong-key', 'The model is not signed by the given public key (its signature does not verify with it)');
+    }
+  } else {
+    if (bundle.material.kind === 'public-key') throw new SignatureError('untrusted-certificate', 'The model is signed with a bare public key, not with a certificate: verify it with { publicKey }');
+    if (bundle.material.kind === 'sigstore') throw new SignatureError('unsupported', 'The model is signed keylessly with Sigstore (a transparency-log entry): verify it with `model_signing verify sigstore`; this version verifies key and certificate signatures');
+    const leaf = verifyChain(bundle.material.certificates, verification.roots, verification.identity);
+    let algorithmOk = true;
+    try {
+      algorithmOf(leaf.x509.publicKey);
+    } catch {
+      algorithmOk = false;
+    }
+    if (!algorithmOk || !verifyWith(leaf.x509.publicKey, data, bundle.signature)) throw new SignatureError('tampered', `The model's signature does not verify with its signing certificate ("${subjectOf(leaf)}"): the bundle ${key} was changed after it was signed`);
+  }
+  const statement = parseStatement(bundle.payload, key);
+  if (statement.binding && (statement.binding.domain !== binding.domain || statement.binding.model_id !== binding.model_id)) {
+    throw new SignatureError(
+      'tampered',
+      `The signature belongs to model "${statement.binding.model_id}" of domain "${statement.binding.domain}", not to "${binding.model_id}" of "${binding.domain}": the model's metadata or bundle was swapped`,
+    );
+  }
+  return { statement, info: describeBundle(bundle, statement) };
+}
+
+/** Compares the files of an extracted model with a checked bundle's manifest (the bundle's own file and its ignore paths left out). @throws SignatureError `tampered` */
+export async function checkFolder(directory: string, statement: ParsedStatement, signal?: AbortSignal): Promise<void> {
+  const ignore = [...new Set([...statement.ignorePaths, bundleName])];
+  compareWithManifest(statement.files, await hashFolder(directory, ignore, signal));
+}
+
+/** The payload our signatures sign: the manifest and the `<domain>/<model id>` binding. */
+export function modelPayload(files: SignedFile[], binding: ModelBinding): Buffer {
+  return statementPayload(binding.model_id, files, binding);
+}
