@@ -9,6 +9,8 @@ import { checkModelMetadata, type ModelMetadata } from '../metadata.js';
 import { deletedState } from '../names.js';
 import { layout } from '../registry-layout.js';
 import { sha256PassThrough } from '../sha256.js';
+import { bundleKeyOf } from '../signing/bundle.js';
+import { readStoredBundle } from '../signing/operations.js';
 import type { Storage } from '../storage.js';
 import { announceModel, commitModel, holdsArchive } from './commit.js';
 import { writeText, type StoredModel } from './documents.js';
@@ -55,6 +57,9 @@ export async function copyModel(source: Storage, target: Storage, model: StoredM
         `The archive of model "${modelId}" read back as ${size} bytes with sha256 ${sha256}, but ${expected ? `the metadata recorded ${expected.size} bytes, ${expected.sha256}` : `storage reported ${object.size} bytes`}: not copied`,
       );
     }
+    // The signature goes with the archive (before the commit, as an upload stores it). Under
+    // another id it is left behind: it is bound to the source's id (sign the copy with signModel).
+    if (modelId === metadata.model.model_id) await copyBundle(source, target, sourceArchiveKey, archiveKey, options.signal);
     // The source document's bytes with only its `storage` member changed, so every
     // other value (Python's big integers, NaN, 1.0) reaches the target as written.
     const copyText = replaceMember(text, 'storage', JSON.stringify(target.describe(archiveKey)));
@@ -69,8 +74,18 @@ export async function copyModel(source: Storage, target: Storage, model: StoredM
     }
     return copy;
   } catch (error) {
-    if (written) await target.delete(archiveKey).catch(() => undefined);
+    if (written) {
+      await target.delete(archiveKey).catch(() => undefined);
+      await target.delete(bundleKeyOf(archiveKey)).catch(() => undefined);
+    }
     if (PreconditionFailedError.isInstance(error)) throw new ModelExistsError(domain, modelId, { cause: error });
     throw error;
   }
+}
+
+/** Copies the signature bundle beside the archive, when the source has one. */
+async function copyBundle(source: Storage, target: Storage, sourceArchiveKey: string, archiveKey: string, signal: AbortSignal | undefined): Promise<void> {
+  const bundle = await readStoredBundle(source, sourceArchiveKey, signal);
+  if (!bundle) return;
+  await target.put(bundleKeyOf(archiveKey), bundle.text, { contentType: 'application/json', ...(signal ? { signal } : {}) });
 }

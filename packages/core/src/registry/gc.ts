@@ -5,6 +5,7 @@
 import { InvalidOptionError } from '../errors.js';
 import { deletedState } from '../names.js';
 import { archiveKeyFromLocation, layout, registryRoot } from '../registry-layout.js';
+import { bundleName } from '../signing/bundle.js';
 import type { ObjectInfo, Storage } from '../storage.js';
 import { listAll, readMetadata } from './documents.js';
 
@@ -106,6 +107,8 @@ export async function collectGarbage(storage: Storage, options: GarbageOptions):
   const unreadableModels = new Set<string>();
   const unreadable: string[] = [];
   const archives: ObjectInfo[] = [];
+  /** Signature bundles (`<folder of the archive>/model.sig`). */
+  const bundles: ObjectInfo[] = [];
   for await (const object of listAll(storage, `${registryRoot}/`)) {
     const parts = object.key.split('/');
     // operatorai-model-store/<domain>/versions[/<state>]/<id>.json; a soft-deleted model's
@@ -121,6 +124,8 @@ export async function collectGarbage(storage: Storage, options: GarbageOptions):
       if (key !== undefined) referenced.add(key);
     } else if (parts.length === 5 && parts[4] === 'artifacts.tar.gz') {
       archives.push(object);
+    } else if (parts.length === 5 && parts[4] === bundleName) {
+      bundles.push(object);
     }
   }
   // operatorai-model-store/<domain>/<stamp>/<model_id>/artifacts.tar.gz
@@ -148,6 +153,17 @@ export async function collectGarbage(storage: Storage, options: GarbageOptions):
     if (committed && archiveKeyFromLocation(committed.storage) === object.key) continue;
     if (!options.dryRun) await storage.delete(object.key);
     removed.push(object);
+  }
+  // Bundles beside the archives removed, and bundles whose archive is gone (an upload that
+  // died between the two, a model deleted before deletes removed its bundle), once as old.
+  const archiveKeys = new Set(archives.map((object) => object.key));
+  const removedKeys = new Set(removed.map((object) => object.key));
+  for (const bundle of bundles) {
+    const archiveKey = bundle.key.slice(0, -bundleName.length) + 'artifacts.tar.gz';
+    const orphan = removedKeys.has(archiveKey) || (!archiveKeys.has(archiveKey) && !referenced.has(archiveKey) && bundle.lastModified.getTime() <= cutoff);
+    if (!orphan || (!removedKeys.has(archiveKey) && (await storage.head(archiveKey)))) continue;
+    if (!options.dryRun) await storage.delete(bundle.key);
+    removed.push(bundle);
   }
   // What writes that never finished left (a killed upload's temporary file on a folder store).
   if (storage.removeAbandonedWrites) removed.push(...(await storage.removeAbandonedWrites({ before: new Date(cutoff), dryRun: options.dryRun ?? false })));
