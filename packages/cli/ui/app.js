@@ -142,8 +142,15 @@ function Models({ domain, query, store }) {
       ${q && html`<button type="button" onClick=${() => go({ q: '', offset: 0 })}>Clear</button>`}
       <a class=${picked.length === 2 ? 'button' : 'button disabled'} id="compare" href=${picked.length === 2 ? `#/d/${enc(domain)}/compare/${enc(picked[0])}/${enc(picked[1])}` : undefined}>Compare ${picked.length}/2</a>
     </form>
-    ${info.data?.extraKeys?.length > 0 &&
-    html`<p class="columns">extra columns: ${info.data.extraKeys.map((key) => html`<button type="button" key=${key} class=${columns.includes(key) ? 'chip on' : 'chip'} onClick=${() => toggleColumn(key)}>${key}</button>`)}</p>`}
+    <form class="columns" onSubmit=${(event) => {
+      event.preventDefault();
+      const key = event.currentTarget.elements.column.value.trim();
+      if (key && !columns.includes(key)) toggleColumn(key);
+      event.currentTarget.reset();
+    }}>extra columns: ${[...new Set([...(info.data?.extraKeys ?? []), ...columns])].map(
+      (key) => html`<button type="button" key=${key} class=${columns.includes(key) ? 'chip on' : 'chip'} onClick=${() => toggleColumn(key)}>${key}</button>`,
+    )}
+      <input name="column" class="small" placeholder="add a column: an extra key" aria-label="add an extra column" /></form>
     ${list.error && html`<${ErrorBox} message=${list.error} />`}
     ${!data && list.loading && html`<p class="loading">Loading…</p>`}
     ${data &&

@@ -1,0 +1,233 @@
+// `modelstore ui` as a person meets it, in Debian's headless Chromium (playwright-core):
+// the domains, a domain's models filtered and searched, a model's page, two models
+// compared, the archive downloaded and checked against its recorded sha256, and, with
+// --allow-writes, a state set and a model deleted (seen by `modelstore ls`). Writes
+// without the token, from another Host or from another Origin are refused. A screenshot
+// of each page goes to test-output/ui/ (MODELSTORE_UPDATE_SCREENSHOT=1 also writes the
+// README's docs/ui-model.png).
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { modelstore } from './helpers.js';
+import { apiCall, launchChromium, outputDir, sha256File, startUi, type UiProcess } from './ui-helpers.js';
+
+let work: string;
+let browser: Browser;
+const running: UiProcess[] = [];
+const cli = (...args: string[]) => modelstore(['--store', './registry', ...args], { cwd: work });
+
+/** A raw request, so that the Host and Origin headers are exactly as given. */
+function rawRequest(origin: string, route: string, headers: Record<string, string>, method = 'GET'): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const url = new URL(route, origin);
+    const req = request({ host: url.hostname, port: url.port, path: url.pathname + url.search, method, headers }, (response) => {
+      let body = '';
+      response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: path.join(outputDir, `${name}.png`), fullPage: true });
+}
+
+beforeAll(async () => {
+  work = mkdtempSync(path.join(tmpdir(), 'modelstore-ui-'));
+  writeFileSync(path.join(work, 'model.bin'), Buffer.alloc(4096, 1));
+  writeFileSync(path.join(work, 'config.json'), '{"layers": 4}\n');
+  const second = path.join(work, 'v2');
+  rmSync(second, { recursive: true, force: true });
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(second);
+  writeFileSync(path.join(second, 'model.bin'), Buffer.alloc(4096, 2));
+  writeFileSync(path.join(second, 'tokenizer.json'), '{"vocab": 3}\n');
+  const upload = async (...args: string[]) => expect((await cli('upload', ...args)).code).toBe(0);
+  await upload('churn', 'model.bin', 'config.json', '--id', 'churn-v1', '--meta-json', 'accuracy=0.91', '--meta', 'owner=ana-lytics', '--state', 'production');
+  await upload('churn', 'v2/model.bin', 'v2/tokenizer.json', '--id', 'churn-v2', '--meta-json', 'accuracy=0.93', '--meta', 'owner=bo');
+  await upload('churn', 'model.bin', '--id', 'churn-v3');
+  await upload('fraud', 'config.json', '--id', 'fraud-v1');
+  browser = await launchChromium();
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  for (const ui of running) await ui.stop();
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('modelstore ui in a browser', () => {
+  it('read-only: domains, filter, search, a model, compare, a verified download; writes refused', async () => {
+    const ui = await startUi(['--store', './registry', 'ui'], { cwd: work });
+    running.push(ui);
+    expect(ui.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{64}$/);
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+
+    // Domains, the newest latest model first.
+    await page.goto(ui.url);
+    expect(new URL(page.url()).search).toBe(''); // the token left the address bar
+    await page.waitForSelector('table.domains tbody tr');
+    const domainRows = await page.locator('table.domains tbody tr').allInnerTexts();
+    expect(domainRows.map((row) => row.split('\t')[0])).toEqual(['fraud', 'churn']);
+    expect(domainRows[1]).toMatch(/churn-v3[\s\S]*\t3$/);
+    await shot(page, 'domains');
+
+    // A domain's models; filtered by state, then searched by metadata.
+    await page.click('table.domains >> text=churn');
+    await page.waitForSelector('table.models tbody tr');
+    expect(await page.locator('table.models tbody tr').count()).toBe(3);
+    await page.selectOption('select[name=state]', 'production');
+    await page.waitForFunction(() => document.querySelectorAll('table.models tbody tr').length === 1);
+    expect(await page.locator('table.models tbody tr').innerText()).toContain('churn-v1');
+    await page.selectOption('select[name=state]', '');
+    await page.waitForFunction(() => document.querySelectorAll('table.models tbody tr').length === 3);
+    await page.fill('input[name=q]', 'LYTICS');
+    await page.click('text=Search');
+    await page.waitForFunction(() => document.querySelector('#count')?.textContent?.includes('searched'));
+    await page.waitForFunction(() => document.querySelectorAll('table.models tbody tr').length === 1);
+    expect(await page.locator('table.models tbody tr').innerText()).toContain('churn-v1');
+    await page.click('text=Clear');
+    await page.waitForFunction(() => document.querySelectorAll('table.models tbody tr').length === 3);
+    // An extra metadata column, read for the page's models only.
+    await page.fill('input[name=column]', 'owner');
+    await page.press('input[name=column]', 'Enter');
+    await page.waitForFunction(() => document.querySelector('table.models thead')?.textContent?.includes('owner'));
+    await page.waitForFunction(() => document.querySelector('table.models tbody')?.textContent?.includes('ana-lytics'));
+    await shot(page, 'models');
+
+    // A model's page: files with the digests the metadata records.
+    const info = JSON.parse((await cli('--json', 'info', 'churn', 'churn-v1')).stdout) as { archive: { sha256: string; files: Record<string, { sha256: string; size: number }> } };
+    await page.click('table.models >> text=churn-v1');
+    await page.waitForSelector('#files');
+    const files = await page.locator('#files').innerText();
+    for (const [name, digest] of Object.entries(info.archive.files)) {
+      expect(files).toContain(name);
+      expect(files).toContain(digest.sha256);
+    }
+    expect(await page.locator('#summary').innerText()).toContain(info.archive.sha256);
+    expect(await page.locator('#extra').innerText()).toContain('ana-lytics');
+    expect(await page.locator('main').innerText()).toContain('download churn churn-v1 --to churn-churn-v1');
+    await shot(page, 'model');
+    if (process.env.MODELSTORE_UPDATE_SCREENSHOT === '1') copyFileSync(path.join(outputDir, 'model.png'), path.join(__dirname, '..', '..', '..', 'docs', 'ui-model.png'));
+
+    // The download: the archive's bytes, sha256 as recorded.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
+    const saved = path.join(outputDir, 'churn-v1.tar.gz');
+    await download.saveAs(saved);
+    expect(await download.failure()).toBeNull();
+    expect(sha256File(saved)).toBe(info.archive.sha256);
+
+    // Compare two models: files added, removed and changed by digest; metadata that differs.
+    await page.goBack();
+    await page.waitForSelector('table.models tbody tr');
+    await page.check('input[aria-label="pick churn-v1"]');
+    await page.check('input[aria-label="pick churn-v2"]');
+    await page.click('#compare');
+    await page.waitForSelector('#file-diff');
+    expect(await page.locator('#file-counts').innerText()).toBe('1 added, 1 removed, 1 changed, 1 the same');
+    const fileDiff = await page.locator('#file-diff').innerText();
+    expect(fileDiff).toMatch(/added\s+tokenizer\.json/);
+    expect(fileDiff).toMatch(/removed\s+config\.json/);
+    expect(fileDiff).toMatch(/changed\s+model\.bin/);
+    const metadataDiff = await page.locator('#metadata-diff').innerText();
+    expect(metadataDiff).toMatch(/extra\.accuracy\s+0\.91\s+0\.93/);
+    expect(metadataDiff).toMatch(/extra\.owner\s+ana-lytics\s+bo/);
+    await shot(page, 'compare');
+
+    // Read-only: a write with the token is refused, and so is one without it.
+    const tried = await page.evaluate(async (token) => {
+      const withToken = await fetch('/api/domains/churn/models/churn-v1/states/staging', { method: 'PUT', headers: { 'x-modelstore-token': token } });
+      const without = await fetch('/api/domains/churn/models/churn-v1/states/staging', { method: 'PUT' });
+      return [withToken.status, (await withToken.json()).error.code, without.status, (await without.json()).error.code];
+    }, ui.token);
+    expect(tried).toEqual([403, 'READ_ONLY', 403, 'TOKEN_REQUIRED']);
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 180_000);
+
+  it('--allow-writes: set and unset a state, delete a model, each confirmed; requests without the token or from elsewhere refused', async () => {
+    const ui = await startUi(['--store', './registry', 'ui', '--allow-writes'], { cwd: work });
+    running.push(ui);
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    await page.goto(ui.url);
+    await page.waitForSelector('table.domains');
+
+    // Without the token: no cookie and no header (401); the cookie alone (403); a foreign Host or Origin (403). Nothing changes.
+    expect((await fetch(`${ui.origin}/api/domains`)).status).toBe(401);
+    expect((await rawRequest(ui.origin, '/', { host: new URL(ui.origin).host })).status).toBe(401);
+    const cookieOnly = await page.evaluate(async () => {
+      const response = await fetch('/api/domains/churn/models/churn-v2/states/staging', { method: 'PUT' });
+      return [response.status, (await response.json()).error.code];
+    });
+    expect(cookieOnly).toEqual([403, 'TOKEN_REQUIRED']);
+    const foreignHost = await rawRequest(ui.origin, '/api/domains/churn/models/churn-v2/states/staging', { host: 'attacker.example', 'x-modelstore-token': ui.token }, 'PUT');
+    expect([foreignHost.status, JSON.parse(foreignHost.body).error.code]).toEqual([403, 'FORBIDDEN_HOST']);
+    const foreignOrigin = await rawRequest(ui.origin, '/api/domains/churn/models/churn-v2/states/staging', { host: new URL(ui.origin).host, origin: 'http://attacker.example', 'x-modelstore-token': ui.token }, 'PUT');
+    expect([foreignOrigin.status, JSON.parse(foreignOrigin.body).error.code]).toEqual([403, 'FORBIDDEN_ORIGIN']);
+    const wrongToken = await apiCall({ origin: ui.origin, token: 'f'.repeat(64) }, 'domains/churn/models/churn-v2/states/staging', { method: 'PUT' });
+    expect(wrongToken.status).toBe(401);
+    const listed = () => cli('--json', 'ls', 'churn').then((result) => JSON.parse(result.stdout) as Array<{ modelId: string; states: string[] }>);
+    expect((await listed()).find((row) => row.modelId === 'churn-v2')!.states).toEqual([]);
+
+    // Set a state through the page: asked first; a dismissed question changes nothing.
+    await page.goto(`${ui.origin}/#/d/churn/m/churn-v2`);
+    await page.waitForSelector('#set-state');
+    await page.fill('input[name=state]', 'staging');
+    page.once('dialog', (dialog) => void dialog.dismiss());
+    await page.click('#set-state');
+    await page.waitForTimeout(300);
+    expect((await listed()).find((row) => row.modelId === 'churn-v2')!.states).toEqual([]);
+    page.once('dialog', (dialog) => {
+      expect(dialog.message()).toBe('Put churn-v2 in state staging?');
+      void dialog.accept();
+    });
+    await page.click('#set-state');
+    await page.waitForFunction(() => document.querySelector('.states-line')?.textContent?.includes('staging'));
+    await shot(page, 'model-writes');
+    const ls = await cli('ls', 'churn');
+    expect(ls.stdout).toMatch(/^churn-v2\s.*\sstaging$/m);
+
+    // Unset it.
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.click('text=unset staging');
+    await page.waitForFunction(() => !document.querySelector('.states-line')?.textContent?.includes('staging'));
+    expect((await listed()).find((row) => row.modelId === 'churn-v2')!.states).toEqual([]);
+
+    // Delete a model (a soft delete): gone from `modelstore ls`.
+    await page.goto(`${ui.origin}/#/d/churn/m/churn-v3`);
+    await page.waitForSelector('#delete');
+    page.once('dialog', (dialog) => {
+      expect(dialog.message()).toContain('Delete model churn-v3 of churn?');
+      void dialog.accept();
+    });
+    await page.click('#delete');
+    await page.waitForFunction(() => location.hash === '#/d/churn');
+    await page.waitForSelector('table.models tbody tr');
+    expect(await page.locator('table.models tbody').innerText()).not.toContain('churn-v3');
+    expect((await listed()).map((row) => row.modelId)).toEqual(['churn-v2', 'churn-v1']);
+    await context.close();
+    expect(await ui.stop()).toBe(0);
+  }, 180_000);
+
+  it('--host another address warns on stderr; a bad --port is a usage error', async () => {
+    const bad = await cli('ui', '--port', 'eighty');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--port takes a number from 0 to 65535');
+    const ui = await startUi(['--store', './registry', 'ui', '--host', '127.0.0.2'], { cwd: work });
+    running.push(ui);
+    expect(ui.url).toMatch(/^http:\/\/127\.0\.0\.2:\d+\//);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(ui.stderr()).toContain('warning: serving on 127.0.0.2, not 127.0.0.1');
+    expect((await apiCall(ui, 'domains')).status).toBe(200);
+    expect(await ui.stop()).toBe(0);
+  }, 60_000);
+});
