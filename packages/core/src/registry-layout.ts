@@ -11,8 +11,12 @@ export const layout = {
   stateVersion: (domain: string, state: string, modelId: string) => `${registryRoot}/${domain}/versions/${state}/${modelId}.json`,
   stateVersions: (domain: string, state: string) => `${registryRoot}/${domain}/versions/${state}/`,
   domainPrefix: (domain: string) => `${registryRoot}/${domain}/`,
-  /** This library's index of the domain's creation times (Python modelstore never reads it). */
+  /** This library's first index of the domain's creation times, one document (still read; no longer written). */
   index: (domain: string) => `${registryRoot}/${domain}/modelstore-index.json`,
+  /** This library's append-only index of the domain's models (log, checkpoint parts, `_last_checkpoint`; Python modelstore never reads it). */
+  indexRoot: (domain: string) => `${registryRoot}/${domain}/modelstore-index/`,
+  /** This library's append-only index of the registry's domains and their latest model's time. */
+  domainsIndexRoot: () => `${registryRoot}/modelstore-index/domains/`,
   archive: (domain: string, created: Date, modelId: string) => `${registryRoot}/${domain}/${archiveFolder(created)}/${modelId}/artifacts.tar.gz`,
 };
 

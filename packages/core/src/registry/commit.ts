@@ -1,7 +1,7 @@
 /**
  * The commit point of an upload or a copy, and what follows it. A model exists once its
  * `versions/<id>.json` is created (create-only, so a taken id fails and changes
- * nothing); then the latest pointer moves forward and the index records the model.
+ * nothing); then the latest pointer moves forward and the index records the model (a log entry).
  */
 import type { ArchiveDigest } from '../archive.js';
 import { ModelExistsError, PreconditionFailedError } from '../errors.js';
@@ -9,7 +9,7 @@ import { isModelMetadata, type ModelMetadata } from '../metadata.js';
 import { archiveKeyFromLocation, layout } from '../registry-layout.js';
 import { sha256Of } from '../sha256.js';
 import type { ObjectInfo, Storage } from '../storage.js';
-import { updateIndex } from './creation-index.js';
+import { recordModel } from './creation-index.js';
 import { readDocument, writeText, type StoredModel } from './documents.js';
 import { advanceLatest } from './latest.js';
 
@@ -38,10 +38,14 @@ export async function commitModel(storage: Storage, metadata: ModelMetadata, tex
   }
 }
 
-/** After a commit: moves the latest pointer forward if newer, and records the model in the domain's index (best effort). */
+/**
+ * After a commit: moves the latest pointer forward if newer, and records the model in
+ * the domain's append-only index (one create-only log entry; one in the registry's index
+ * of domains when the pointer moved to it), best effort.
+ */
 export async function announceModel(storage: Storage, model: StoredModel): Promise<void> {
-  await advanceLatest(storage, model.metadata.model.domain, model);
-  await updateIndex(storage, model.metadata.model.domain, { add: model });
+  const pointer = await advanceLatest(storage, model.metadata.model.domain, model);
+  await recordModel(storage, model, pointer);
 }
 
 /** Whether the object at `key` is the archive described by `digest` (read back and hashed): a create-only write answered "exists" by an SDK retry may be our own. */

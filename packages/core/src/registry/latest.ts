@@ -10,7 +10,7 @@ import { DomainNotFoundError, IntegrityError, PreconditionFailedError, StorageEr
 import { isModelMetadata } from '../metadata.js';
 import { validateModelId } from '../names.js';
 import { layout } from '../registry-layout.js';
-import type { Storage } from '../storage.js';
+import type { ObjectInfo, Storage } from '../storage.js';
 import { timesOf } from './creation-index.js';
 import { backoff, listObjects, readDocument, readModel, registryRetries, writeText, type StoredDocument, type StoredModel } from './documents.js';
 import { newestFirst, sameModel, sortByTime } from './order.js';
@@ -78,9 +78,10 @@ export async function latestOrThrow(storage: Storage, domain: string): Promise<S
  * Moves the pointer to `candidate` by compare-and-swap, unless it already names a live
  * model that is as new. A pointer naming no live model is replaced by the newest of
  * `candidate` and the listing's newest.
+ * @returns the pointer's new version when it now is a copy of `candidate`, else undefined
  * @throws StorageError (retryable) when 50 attempts lose to other writers, or when the storage fails
  */
-export async function advanceLatest(storage: Storage, domain: string, candidate: StoredModel): Promise<void> {
+export async function advanceLatest(storage: Storage, domain: string, candidate: StoredModel): Promise<ObjectInfo | undefined> {
   const key = layout.domain(domain);
   let readFailures = 0;
   for (let attempt = 0; attempt < registryRetries; attempt++) {
@@ -97,13 +98,14 @@ export async function advanceLatest(storage: Storage, domain: string, candidate:
       await backoff(attempt);
       continue;
     }
-    if (current.live && newestFirst(current.live, candidate) <= 0) return;
+    if (current.live && newestFirst(current.live, candidate) <= 0) return undefined;
     // A pointer naming no live model says nothing about what is newest: ask the listing.
     const target = current.live ? candidate : await newestCommitted(storage, domain).then(({ newest }) => (newest && newestFirst(newest, candidate) < 0 ? newest : candidate));
     try {
       // Conditional on exactly the version read: what it was compared with (or its absence).
-      await writeText(storage, key, target.text, current.pointer ? { ifMatch: current.pointer.info.etag } : { ifNoneMatch: '*' });
-      return;
+      const written = await writeText(storage, key, target.text, current.pointer ? { ifMatch: current.pointer.info.etag } : { ifNoneMatch: '*' });
+      // The version written, when it is a copy of the candidate (the domains index records it).
+      return target === candidate ? written : undefined;
     } catch (error) {
       if (!PreconditionFailedError.isInstance(error)) throw error;
       await backoff(attempt);
