@@ -27,3 +27,5 @@ export { registryRaceTests } from './registry/races.js';
 export { registryRoundTripTests } from './registry/round-trip.js';
 export { registryStateTests } from './registry/states.js';
 export { awayFromOffsetRounding, createdStamps } from './registry/python-fixture.js';
+export { describeSigningConformance } from './signing.js';
+export type { SigningConformanceOptions } from './signing.js';
