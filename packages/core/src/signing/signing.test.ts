@@ -1,0 +1,120 @@
+import { describe, expect, it } from '@jest/globals';
+import { createHash, generateKeyPairSync } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { bytesAdapter } from '../../test/bytes-adapter.js';
+import { folderPerTest, rejection } from '../../test/support.js';
+import { MemoryStorage } from '../memory-storage.js';
+import { ModelStore } from '../model-store.js';
+import { bundleKeyOf, compareCodePoints, isIgnored, manifestOf, pae, parseBundle, parseStatement, statementPayload } from './bundle.js';
+import { keyHint } from './keys.js';
+import { prepareSigner } from './signature.js';
+
+const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const publicPem = ec.publicKey.export({ type: 'spki', format: 'pem' }) as string;
+const privatePem = ec.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+
+describe('the OMS bundle', () => {
+  it('signs a statement as model_signing writes it: sorted resources, the subject digest over the raw digests, the git paths and model.sig ignored', async () => {
+    const files = manifestOf([
+      ['b.bin', 'b'.repeat(64)],
+      ['.gitignore', 'c'.repeat(64)],
+      ['model.sig', 'd'.repeat(64)],
+      ['A/x', 'a'.repeat(64)],
+      ['.git/HEAD', 'e'.repeat(64)],
+    ]);
+    expect(files.map((file) => file.name)).toEqual(['A/x', 'b.bin']);
+    const payload = statementPayload('m1', files, { domain: 'd', model_id: 'm1' });
+    const statement = JSON.parse(payload.toString('utf8'));
+    expect(statement).toMatchObject({
+      _type: 'https://in-toto.io/Statement/v1',
+      predicateType: 'https://model_signing/signature/v1.0',
+      subject: [{ name: 'm1', digest: { sha256: createHash('sha256').update(Buffer.from('a'.repeat(64) + 'b'.repeat(64), 'hex')).digest('hex') } }],
+      predicate: {
+        serialization: { method: 'files', hash_type: 'sha256', allow_symlinks: false, ignore_paths: ['.gitattributes', '.github', '.gitignore', '.git', 'model.sig'] },
+        resources: [
+          { name: 'A/x', algorithm: 'sha256', digest: 'a'.repeat(64) },
+          { name: 'b.bin', algorithm: 'sha256', digest: 'b'.repeat(64) },
+        ],
+        modelstore: { domain: 'd', model_id: 'm1' },
+      },
+    });
+    expect(parseStatement(payload, 'x')).toEqual({ subjectName: 'm1', files, ignorePaths: statement.predicate.serialization.ignore_paths, binding: { domain: 'd', model_id: 'm1' } });
+    expect(pae(Buffer.from('{}')).toString()).toBe('DSSEv1 28 application/vnd.in-toto+json 2 {}');
+    const bundle = JSON.parse(await prepareSigner({ privateKey: privatePem }, 'test').bundle(payload));
+    expect(bundle).toMatchObject({
+      mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+      verificationMaterial: { publicKey: { hint: createHash('sha256').update(publicPem).digest('hex') }, tlogEntries: [] },
+      dsseEnvelope: { payloadType: 'application/vnd.in-toto+json', signatures: [{ keyid: '' }] },
+    });
+    expect(parseBundle(JSON.stringify(bundle), 'x').payload.equals(payload)).toBe(true);
+  });
+
+  it('the key hint is the sha256 of the SubjectPublicKeyInfo PEM text; names sort by code point, as Python sorts', () => {
+    expect(keyHint(ec.publicKey)).toBe(createHash('sha256').update(publicPem).digest('hex'));
+    expect(['\u{1F600}', '\uFFFF', 'a'].sort(compareCodePoints)).toEqual(['a', '\uFFFF', '\u{1F600}']);
+    expect(isIgnored('.git/objects/x', ['.git'])).toBe(true);
+    expect(isIgnored('.gitx', ['.git'])).toBe(false);
+    expect(bundleKeyOf('operatorai-model-store/d/2026.01.01-00.00.00/m1/artifacts.tar.gz')).toBe('operatorai-model-store/d/2026.01.01-00.00.00/m1/model.sig');
+  });
+
+  it('a statement whose resources do not hash to its subject digest, or that is not a v1.0 model statement, is refused', () => {
+    const statement = JSON.parse(statementPayload('m', manifestOf([['a', 'a'.repeat(64)]]), undefined).toString());
+    statement.predicate.resources[0].digest = 'b'.repeat(64);
+    expect(() => parseStatement(Buffer.from(JSON.stringify(statement)), 'x')).toThrow(expect.objectContaining({ code: 'SIGNATURE', reason: 'malformed' }));
+    expect(() => parseStatement(Buffer.from(JSON.stringify({ ...statement, predicateType: 'https://example.com/x' })), 'x')).toThrow(expect.objectContaining({ reason: 'unsupported' }));
+    expect(() => parseBundle('{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json","messageSignature":{}}', 'x')).toThrow(expect.objectContaining({ reason: 'unsupported' }));
+    expect(() => parseBundle('[]', 'x')).toThrow(expect.objectContaining({ reason: 'malformed' }));
+  });
+});
+
+describe('verification in the store', () => {
+  const folder = folderPerTest('modelstore-signing-');
+
+  it('a load cache hit re-hashes the cached files against the bundle: a cached file changed on disk is refused', async () => {
+    const storage = new MemoryStorage();
+    const cacheDir = path.join(folder.path, 'cache');
+    const store = new ModelStore({ storage, adapters: [bytesAdapter], cacheDir, verify: { publicKey: publicPem } });
+    await store.upload('d', { model: Buffer.from('weights'), modelId: 'm1', sign: { privateKey: privatePem } });
+    expect((await store.load<Buffer>('d', { modelId: 'm1' })).toString()).toBe('weights');
+    const [entry] = readdirSync(path.join(cacheDir, 'models'));
+    // The cache holds the model's files; the bundle is read from the store at each load.
+    expect(readdirSync(path.join(cacheDir, 'models', entry!)).sort()).toEqual(['model-info.json', 'model.bin']);
+    writeFileSync(path.join(cacheDir, 'models', entry!, 'model.bin'), 'poisoned');
+    expect(await rejection(store.load('d', { modelId: 'm1' }))).toMatchObject({ code: 'SIGNATURE', reason: 'tampered', files: ['model.bin'] });
+    expect(await rejection(store.load('d', {}))).toMatchObject({ code: 'SIGNATURE', reason: 'tampered' });
+    // `verify: false` skips the store's default.
+    expect((await store.load<Buffer>('d', { modelId: 'm1', verify: false })).toString()).toBe('poisoned');
+  });
+
+  it('verifyModel writes nothing: the store is unchanged and its temporary folder is removed', async () => {
+    const storage = new MemoryStorage();
+    const store = new ModelStore({ storage, adapters: [bytesAdapter], cacheDir: path.join(folder.path, 'cache') });
+    await store.upload('d', { model: Buffer.from('weights'), modelId: 'm1', sign: { privateKey: privatePem } });
+    const before = (await storage.list('')).objects.map((object) => `${object.key} ${object.etag}`);
+    const temporary = () => readdirSync(tmpdir()).filter((name) => name.startsWith('modelstore-signing-')).length;
+    const count = temporary();
+    expect(await store.verifyModel('d', undefined, { publicKey: publicPem })).toMatchObject({ verified: true, subjectName: 'm1', files: [{ name: 'model-info.json' }, { name: 'model.bin' }] });
+    expect((await storage.list('')).objects.map((object) => `${object.key} ${object.etag}`)).toEqual(before);
+    expect(temporary()).toBe(count);
+    expect(existsSync(path.join(folder.path, 'cache'))).toBe(false);
+  });
+
+  it('a model whose archive holds a top-level model.sig (a folder signed with model_signing) is verified by it', async () => {
+    const storage = new MemoryStorage();
+    const store = new ModelStore({ storage, adapters: [bytesAdapter], cacheDir: path.join(folder.path, 'cache') });
+    // Sign a folder's files as model_signing does (no binding), then upload the folder with its bundle.
+    const payload = statementPayload('folder', manifestOf([['model-info.json', sha('{"library":"bytes"}')], ['model.bin', sha('weights')]]), undefined);
+    const bundle = await prepareSigner({ privateKey: privatePem }, 'test').bundle(payload);
+    const withBundle = { ...bytesAdapter, save: async (model: Buffer) => ({ files: [{ path: 'model.bin', source: model }, { path: 'model.sig', source: Buffer.from(bundle) }] }) };
+    const folderStore = new ModelStore({ storage, adapters: [withBundle], cacheDir: path.join(folder.path, 'cache') });
+    await folderStore.upload('d', { model: Buffer.from('weights'), modelId: 'm1' });
+    expect(await store.getSignature('d', 'm1')).toMatchObject({ kind: 'public-key', subjectName: 'folder', verified: false });
+    const to = path.join(folder.path, 'out');
+    await store.download('d', { modelId: 'm1', to, verify: { publicKey: publicPem } });
+    expect(readFileSync(path.join(to, 'model.sig'), 'utf8')).toBe(bundle);
+  });
+});
+
+const sha = (text: string) => createHash('sha256').update(text).digest('hex');
