@@ -20,6 +20,9 @@ import { hashFolder } from './files.js';
 import { checkBundle, checkFolder, modelPayload, readSignature, type PreparedSigner, type PreparedVerification } from './signature.js';
 import type { ModelSignatureInfo } from './types.js';
 
+/** The file every modelstore archive holds beside the model's own files. */
+const modelInfoFile = 'model-info.json';
+
 /** Bundles larger than this (64 MiB) are refused: far more than the manifest of any model (about 150 bytes a file). */
 const maxBundleBytes = 64 * 1024 * 1024;
 
@@ -92,7 +95,9 @@ export async function checkExtracted(directory: string, check: FolderCheck): Pro
     const bundle = check.stored ?? (await bundleInFolder(directory, check.archiveKey));
     if (!bundle) throw new SignatureError('unsigned', `Model "${check.binding.model_id}" of domain "${check.binding.domain}" is not signed (no ${bundleKeyOf(check.archiveKey)}, no ${bundleName} in its archive). Nothing was written.`);
     const checked = checkBundle(bundle.text, bundle.key, check.verification, check.binding);
-    await checkFolder(directory, checked.statement, check.signal);
+    // A bundle inside the archive signed a folder before it was uploaded: the upload added
+    // model-info.json (modelstore's own record of the library), which it cannot have signed.
+    await checkFolder(directory, checked.statement, check.signal, check.stored ? [] : [modelInfoFile]);
     info = { ...checked.info, verified: true, key: bundle.key };
   }
   if (check.writeBundle && check.stored) await writeFile(path.join(directory, bundleName), check.stored.text);

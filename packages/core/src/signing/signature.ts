@@ -180,9 +180,13 @@ export function checkBundle(text: string | Uint8Array, key: string, verification
   return { statement, info: describeBundle(bundle, statement) };
 }
 
-/** Compares the files of an extracted model with a checked bundle's manifest (the bundle's own file and its ignore paths left out). @throws SignatureError `tampered` */
-export async function checkFolder(directory: string, statement: ParsedStatement, signal?: AbortSignal): Promise<void> {
-  const ignore = [...new Set([...statement.ignorePaths, bundleName])];
+/**
+ * Compares the files of an extracted model with a checked bundle's manifest (the bundle's
+ * own file, its ignore paths, and those of `alsoIgnore` the manifest does not list, left out).
+ * @throws SignatureError `tampered`
+ */
+export async function checkFolder(directory: string, statement: ParsedStatement, signal?: AbortSignal, alsoIgnore: string[] = []): Promise<void> {
+  const ignore = [...new Set([...statement.ignorePaths, bundleName, ...alsoIgnore.filter((name) => !statement.files.some((file) => file.name === name))])];
   compareWithManifest(statement.files, await hashFolder(directory, ignore, signal));
 }
 

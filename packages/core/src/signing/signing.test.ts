@@ -104,8 +104,9 @@ describe('verification in the store', () => {
   it('a model whose archive holds a top-level model.sig (a folder signed with model_signing) is verified by it', async () => {
     const storage = new MemoryStorage();
     const store = new ModelStore({ storage, adapters: [bytesAdapter], cacheDir: path.join(folder.path, 'cache') });
-    // Sign a folder's files as model_signing does (no binding), then upload the folder with its bundle.
-    const payload = statementPayload('folder', manifestOf([['model-info.json', sha('{"library":"bytes"}')], ['model.bin', sha('weights')]]), undefined);
+    // Sign a folder's files as model_signing does (no binding), then upload the folder with its
+    // bundle: the upload adds model-info.json, which the folder's signature cannot list.
+    const payload = statementPayload('folder', manifestOf([['model.bin', sha('weights')]]), undefined);
     const bundle = await prepareSigner({ privateKey: privatePem }, 'test').bundle(payload);
     const withBundle = { ...bytesAdapter, save: async (model: Buffer) => ({ files: [{ path: 'model.bin', source: model }, { path: 'model.sig', source: Buffer.from(bundle) }] }) };
     const folderStore = new ModelStore({ storage, adapters: [withBundle], cacheDir: path.join(folder.path, 'cache') });
@@ -114,6 +115,10 @@ describe('verification in the store', () => {
     const to = path.join(folder.path, 'out');
     await store.download('d', { modelId: 'm1', to, verify: { publicKey: publicPem } });
     expect(readFileSync(path.join(to, 'model.sig'), 'utf8')).toBe(bundle);
+    // Its own files are still checked.
+    const other = { ...bytesAdapter, save: async (model: Buffer) => ({ files: [{ path: 'model.bin', source: model }, { path: 'model.sig', source: Buffer.from(bundle) }] }) };
+    await new ModelStore({ storage, adapters: [other], cacheDir: path.join(folder.path, 'cache') }).upload('d', { model: Buffer.from('changed'), modelId: 'm2' });
+    expect(await rejection(store.verifyModel('d', 'm2', { publicKey: publicPem }))).toMatchObject({ reason: 'tampered', files: ['model.bin'] });
   });
 });
 
