@@ -10,7 +10,9 @@
 // it into core's current index format. Models are one second apart, the oldest at
 // 2026-01-01T00:00:00Z; the template (uploaded now) is the newest.
 //
-// generateDomains: N domains of one model each (for listDomains), the same way.
+// generateDomains: N domains of one model each (for listDomains), the same way; with
+// core's index of domains (log entries by core's own module, then one compaction) when
+// this build of core has one.
 //
 // On the file system the objects are written with plain file writes (no fsync: a
 // benchmark fixture, not a registry that must survive a power cut); through any other
@@ -22,12 +24,13 @@ import { ModelStore } from '@modelstore/core';
 import { archiveFolder, createdStamp, layout } from '@modelstore/core/internal';
 import { FileSystemStorage } from '@modelstore/storage-fs';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createRequire } from 'node:module';
 
 /** The oldest generated model's creation time. */
 export const generatedEpoch = Date.UTC(2026, 0, 1);
@@ -100,6 +103,12 @@ function rewrite(t, { id, at, domain, fromDomain }) {
     .replaceAll(t.metadata.archive.upload_id, generatedId(`upload-${id}`));
   if (domain !== fromDomain) text = text.replaceAll(`"domain":"${fromDomain}"`, `"domain":"${domain}"`).replaceAll(`/${fromDomain}/`, `/${domain}/`);
   return text;
+}
+
+/** Core's append-only index module (`dist/registry/index-log.js`), when this build of core has one; else undefined. */
+export async function coreIndexLog() {
+  const file = path.join(path.dirname(createRequire(import.meta.url).resolve('@modelstore/core')), 'registry', 'index-log.js');
+  return existsSync(file) ? import(pathToFileURL(file).href) : undefined;
 }
 
 /** A writer of objects: plain file writes under `fsRoot`, else the Storage's `put`. */
@@ -191,7 +200,20 @@ export async function generateDomains({ storage, prefix, count, fsRoot, concurre
       await write(layout.version(domain, id), text);
       await write(layout.domain(domain), text);
     });
-    if (typeof store.compactIndex === 'function' && typeof store.compactDomains === 'function') await store.compactDomains();
+    // Core's index of domains (when this build has one): what each upload that moved a
+    // pointer records — one log entry with the pointer's version — appended by core's
+    // own module, then folded by core's compaction, as the uploads' automatic compactions would.
+    const indexLog = await coreIndexLog();
+    if (indexLog) {
+      const root = layout.domainsIndexRoot();
+      const times = new Map(domains.map((domain, i) => [domain, generatedEpoch + Number(domain.slice(prefix.length + 1)) * 1000]));
+      const pointers = (await listAll(storage, layout.domains())).filter((object) => times.has(object.key.slice(layout.domains().length, -'.json'.length)));
+      await forEachConcurrently(pointers.length, concurrency, async (i) => {
+        const domain = pointers[i].key.slice(layout.domains().length, -'.json'.length);
+        await indexLog.appendLog(storage, root, 'a', { id: domain, time: times.get(domain), tag: indexLog.tagOf(pointers[i].etag) });
+      });
+      await indexLog.compactIndexLog(storage, root);
+    }
     return { domains: [...domains, fromDomain].sort(), seconds: (performance.now() - started) / 1000 };
   } finally {
     rmSync(scratch, { recursive: true, force: true });
