@@ -17,10 +17,13 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 /**
- * Parameters. Sizes are of object bodies (what a GET returns, what a PUT sends), measured
- * on this code: a `versions/<id>.json` of an upload of a 1-byte file (981 B on the file
- * system), an entry of the single index (about 215 B a model: id, time, etag, size,
- * library in four maps), a LIST page of at most 1,000 keys (S3's and our file system's).
+ * Parameters. Sizes are of object bodies (what a GET returns, what a PUT sends; LIST
+ * responses are not counted, as CountingStorage counts bodies read), measured on this
+ * code: a `versions/<id>.json` of an upload of a 1-byte file (981 B on the file system),
+ * an entry of the single index (about 215 B a model: id, time, etag, size, library in
+ * four maps), a LIST page of at most 1,000 keys (S3's and our file system's).
+ * The append-only index's tunables (`log`) are read from core (`indexSettings` of
+ * `dist/registry/index-log.js`) when the build has it: see {@link loadCoreSettings}.
  */
 export const parameters = {
   listPage: 1000,
@@ -31,26 +34,39 @@ export const parameters = {
    * state, the archive, the document, the domain pointer read, the previous latest's
    * document read, the pointer's compare-and-swap. */
   uploadBase: 7,
-  /** The pointer read by an upload (the previous latest model's document and the pointer). */
+  /** What those read: the pointer and the previous latest model's document. */
   uploadBaseBytesRead: 2 * 981,
-  /** The append-only log (the design's numbers until core's are read: see `fromCore`). */
-  log: {
-    entryBytes: 200,
-    /** Ids per checkpoint part. */
-    partSize: 1000,
-    /** Bytes per id in a part (id, time, etag, size, library). */
-    partBytesPerModel: 160,
-    /** A manifest line per part (key, count, newest and oldest time). */
-    manifestBytesPerPart: 120,
-    /** Compaction when the tail exceeds this many entries. */
-    compactionThreshold: 1000,
-    /** Requests an upload spends on the log besides the entry: noticing the tail's length (a LIST of the log). */
-    uploadNotice: 1,
-    pointerBytes: 200,
-  },
   /** A domain pointer (`domains/<d>.json`): one model document. */
   pointerBytes: 981,
+  log: {
+    /** Ids per checkpoint part (core: indexSettings.partSize). */
+    partSize: 2000,
+    /** Log length from which compaction is due (core: indexSettings.compactAt). */
+    compactAt: 500,
+    /** Chance that an append lists the log to see whether compaction is due (core: indexSettings.checkChance). */
+    checkChance: 1 / 16,
+    /** A log entry's body (`{ id, kind, time, tag, size, library }`). */
+    entryBytes: 120,
+    /** A part's row per model: `["<uuid>",<ms>,"<11-char tag>",<size>,"<library>"],` */
+    partBytesPerModel: 88,
+    /** The pointer's line per part (`{ key, count, first, last }`), and its fixed part. */
+    pointerBytesPerPart: 170,
+    pointerBytesFixed: 80,
+  },
+  /** Where `log` came from. */
+  source: 'the design (core not built with the append-only index)',
 };
+
+/** Reads the append-only index's tunables from core's build, when it has them. */
+export async function loadCoreSettings() {
+  const { coreIndexLog } = await import('./scale-generate.mjs');
+  const module = await coreIndexLog();
+  if (!module?.indexSettings) return false;
+  const { partSize, compactAt, checkChance } = module.indexSettings;
+  Object.assign(parameters.log, { partSize, compactAt, checkChance });
+  parameters.source = `core's indexSettings (partSize ${partSize}, compactAt ${compactAt}, checkChance 1/${Math.round(1 / checkChance)})`;
+  return true;
+}
 
 const pages = (count) => Math.max(1, Math.ceil(count / parameters.listPage));
 
@@ -73,37 +89,48 @@ export function singleIndex(N, D = N, writers = 25) {
   };
 }
 
-/** The append-only log + checkpoints, per operation at N models (D domains). */
+/**
+ * The append-only log + checkpoint parts (core's index-log.ts), per operation at N models
+ * (D domains). A checkpoint of P = ceil(N / partSize) parts; a tail of at most about
+ * compactAt entries (the log is compacted when an append that checks finds it that long).
+ */
 export function appendOnly(N, D = N, writers = 25) {
   const p = parameters;
   const l = p.log;
-  const T = l.compactionThreshold;
-  const parts = Math.ceil(N / l.partSize);
-  const manifest = parts * l.manifestBytesPerPart;
+  const parts = (count) => Math.max(1, Math.ceil(count / l.partSize));
+  const pointer = (count) => l.pointerBytesFixed + parts(count) * l.pointerBytesPerPart;
   const part = Math.min(N, l.partSize) * l.partBytesPerModel;
-  // Compaction folds a tail of T entries: list the log, read the pointer, the manifest and
-  // the newest part, write the new newest part(s) and manifest, swap the pointer, delete the
-  // folded entries; and lists versions/ to reconcile models the log never saw (Python's).
+  // The tail when compaction runs: compactAt, plus the appends until one checks (1/checkChance on average).
+  const T = l.compactAt + Math.round(1 / l.checkChance);
+  // An automatic compaction: the pointer (read to decide on reconciling), then the whole
+  // index state — the log's LIST, the pointer, EVERY part — then the newest part rewritten
+  // with the tail (split into full parts), the pointer swapped, the folded entries
+  // deleted, and the checkpoint folder listed for unnamed parts.
+  const rewritten = Math.ceil((Math.min(N, l.partSize) + T) / l.partSize);
   const compaction = {
-    requests: pages(T) + 3 + Math.ceil(T / l.partSize) + 1 + 1 + 1 + T + pages(N),
-    bytesRead: l.pointerBytes + manifest + part,
-    bytesWritten: (T + l.partSize) * l.partBytesPerModel + manifest + l.pointerBytes,
+    requests: 1 + pages(T) + 1 + parts(N) + rewritten + 1 + T + pages(parts(N)),
+    bytesRead: 2 * pointer(N) + N * l.partBytesPerModel,
+    bytesWritten: (Math.min(N, l.partSize) + T) * l.partBytesPerModel + pointer(N),
   };
-  const upload = { requests: p.uploadBase + 1 + l.uploadNotice, bytesRead: p.uploadBaseBytesRead, bytesWritten: p.archiveBytes + 2 * p.documentBytes + l.entryBytes };
+  // A reconciling one (explicit compactIndex, or the hourly automatic one) lists versions/ too.
+  const reconciling = { requests: compaction.requests + pages(N) + 1, bytesRead: compaction.bytesRead, bytesWritten: compaction.bytesWritten };
+  // An upload: the base, its log entry, the domains log entry (its pointer moved), and
+  // with checkChance a LIST of each log.
+  const upload = { requests: p.uploadBase + 2 + 2 * l.checkChance, bytesRead: p.uploadBaseBytesRead, bytesWritten: p.archiveBytes + 2 * p.documentBytes + 2 * l.entryBytes };
   return {
     upload,
-    // Amortized: one compaction per T uploads.
+    // Amortized: one automatic compaction per T uploads.
     uploadAmortized: { requests: upload.requests + compaction.requests / T, bytesRead: upload.bytesRead + compaction.bytesRead / T, bytesWritten: upload.bytesWritten + compaction.bytesWritten / T },
     concurrentUploads: { requests: writers * upload.requests, bytesRead: writers * upload.bytesRead, bytesWritten: writers * upload.bytesWritten },
     compaction,
-    // Pointer, manifest, newest part, the tail's LIST, the deleted state's LIST.
-    firstPage: { requests: 5, bytesRead: l.pointerBytes + manifest + part },
-    // The cursor names the part: one GET (plus the tail and deleted LISTs to stay exact).
-    nextPage: { requests: 3, bytesRead: part },
-    // versions/ listed (the truth) plus the checkpoint for times.
-    wholeList: { requests: pages(N) + 2 + parts + 1, bytesRead: l.pointerBytes + manifest + N * l.partBytesPerModel },
-    // A registry-level checkpoint of domains (D entries) + the LIST of domains/ for Python's.
-    listDomains: { requests: 3 + Math.ceil(D / l.partSize) + pages(D), bytesRead: l.pointerBytes + Math.ceil(D / l.partSize) * l.manifestBytesPerPart + D * l.partBytesPerModel },
+    reconcilingCompaction: reconciling,
+    // The log's LIST, the pointer, the part the page starts in (two when it crosses a boundary).
+    firstPage: { requests: 3, bytesRead: pointer(N) + part },
+    nextPage: { requests: 3, bytesRead: pointer(N) + part },
+    // versions/ listed (the truth), plus the index whole: the log's LIST, the pointer, every part.
+    wholeList: { requests: pages(N) + 2 + parts(N), bytesRead: pointer(N) + N * l.partBytesPerModel },
+    // domains/ listed, plus the index of domains whole (a domain's row is about the size of a model's).
+    listDomains: { requests: pages(D) + 2 + parts(D), bytesRead: pointer(D) + D * l.partBytesPerModel },
   };
 }
 
@@ -116,7 +143,8 @@ export function modelTable(sizes = [1e4, 1e5, 1e6, 1e7]) {
     ['upload', 'upload (one, sequential)'],
     ['uploadAmortized', 'upload + its share of compaction'],
     ['concurrentUploads', '25 concurrent uploads (all of them)'],
-    ['compaction', 'compaction (one)'],
+    ['compaction', 'compaction (one, automatic)'],
+    ['reconcilingCompaction', 'compaction reconciling with versions/ (hourly or compactIndex)'],
     ['firstPage', 'first page of 50'],
     ['nextPage', 'next page of 50'],
     ['wholeList', 'the whole list'],
@@ -164,7 +192,8 @@ export function checkAgainst(section) {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  console.log('Requests and bytes per operation (model):\n');
+  await loadCoreSettings();
+  console.log(`Requests and bytes per operation (model; append-only parameters from ${parameters.source}):\n`);
   console.log(modelTable());
   const given = process.argv.slice(2).find((argument) => !argument.startsWith('--'));
   const candidates = given ? [given] : [path.join(here, 'results.json'), path.join(here, 'scale-results.json')];
