@@ -399,4 +399,3 @@ export function describeSigningConformance(options: SigningConformanceOptions): 
     });
   });
 }
-

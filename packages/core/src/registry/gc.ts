@@ -159,7 +159,7 @@ export async function collectGarbage(storage: Storage, options: GarbageOptions):
   const archiveKeys = new Set(archives.map((object) => object.key));
   const removedKeys = new Set(removed.map((object) => object.key));
   for (const bundle of bundles) {
-    const archiveKey = bundle.key.slice(0, -bundleName.length) + 'artifacts.tar.gz';
+    const archiveKey = `${bundle.key.slice(0, -bundleName.length)}artifacts.tar.gz`;
     const orphan = removedKeys.has(archiveKey) || (!archiveKeys.has(archiveKey) && !referenced.has(archiveKey) && bundle.lastModified.getTime() <= cutoff);
     if (!orphan || (!removedKeys.has(archiveKey) && (await storage.head(archiveKey)))) continue;
     if (!options.dryRun) await storage.delete(bundle.key);

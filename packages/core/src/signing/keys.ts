@@ -64,7 +64,9 @@ function invalidKey(what: string, kind: string): never {
 
 /** The key hint model_signing records: hex sha256 of the public key's SubjectPublicKeyInfo PEM text. */
 export function keyHint(publicKey: KeyObject): string {
-  return createHash('sha256').update(publicKey.export({ type: 'spki', format: 'pem' }) as string).digest('hex');
+  return createHash('sha256')
+    .update(publicKey.export({ type: 'spki', format: 'pem' }) as string)
+    .digest('hex');
 }
 
 /** Signs `data` with `privateKey` in its algorithm. */

@@ -157,7 +157,15 @@ export async function signUpload(storage: Storage, archiveKey: string, files: Re
     // "Already exists" from an SDK's retry of a write that was applied: ours if it signs this very manifest.
     if (!PreconditionFailedError.isInstance(error)) throw error;
     const stored = await readStoredBundle(storage, archiveKey, signal).catch(() => undefined);
-    const info = stored ? (() => { try { return readSignature(stored.text, key); } catch { return undefined; } })() : undefined;
+    const info = stored
+      ? (() => {
+          try {
+            return readSignature(stored.text, key);
+          } catch {
+            return undefined;
+          }
+        })()
+      : undefined;
     if (!info || JSON.stringify(info.files) !== JSON.stringify(manifest)) throw error;
   }
   return key;

@@ -3,7 +3,7 @@
  * the bundle a signer makes, the signature check of a bundle, and the comparison of an
  * extracted folder with its manifest.
  */
-import { createPublicKey, KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { InvalidOptionError, ModelStoreError, SignatureError } from '../errors.js';
 import { importOptional } from '../optional-dependency.js';
 import { bundleJson, bundleName, pae, parseBundle, parseStatement, statementPayload, type ModelBinding, type ParsedBundle, type ParsedStatement, type SignedFile } from './bundle.js';
@@ -59,7 +59,8 @@ export function prepareSigner(signer: ModelSigner, method: string, option = 'sig
     async bundle(payload) {
       const data = pae(payload);
       const signature = await signBytes(data);
-      if (!verifyWith(publicKey, data, signature)) throw new SignatureError('wrong-key', `${method}: the signature made by ${option}.sign does not verify with ${option}.publicKey: they are not a pair, or the signature is not in the key's format (DER for ECDSA)`);
+      if (!verifyWith(publicKey, data, signature))
+        throw new SignatureError('wrong-key', `${method}: the signature made by ${option}.sign does not verify with ${option}.publicKey: they are not a pair, or the signature is not in the key's format (DER for ECDSA)`);
       return bundleJson(payload, signature, chain ? { certificates: chain.map((certificate) => certificate.der) } : { keyHint: hint });
     },
   };
@@ -76,8 +77,8 @@ async function sigstoreBundle(payload: Buffer, identityToken: string | undefined
   const token = identityToken ?? process.env.SIGSTORE_ID_TOKEN;
   if (!token) throw new InvalidOptionError('sign', 'Keyless (Sigstore) signing needs an OIDC identity token: pass sign: { sigstore: { identityToken } } or set SIGSTORE_ID_TOKEN');
   try {
-    const signer = new sigstore.FulcioSigner({ fulcioBaseURL: 'https://fulcio.sigstore.dev', identityProvider: { getToken: async () => token } });
-    const witness = new sigstore.RekorWitness({ rekorBaseURL: 'https://rekor.sigstore.dev' });
+    const signer = new sigstore.FulcioSigner({ fulcioBaseURL: sigstore.DEFAULT_FULCIO_URL, identityProvider: { getToken: async () => token } });
+    const witness = new sigstore.RekorWitness({ rekorBaseURL: sigstore.DEFAULT_REKOR_URL });
     const builder = new sigstore.DSSEBundleBuilder({ signer, witnesses: [witness] });
     const bundle = await builder.create({ data: payload, type: 'application/vnd.in-toto+json' });
     const { bundleToJSON } = await importOptional(() => import('@sigstore/bundle' as string), '@sigstore/bundle', 'Keyless (Sigstore) model signing');
@@ -100,7 +101,8 @@ export function prepareVerification(verification: ModelVerification, method: str
     return { kind: 'public-key', publicKey, hint: keyHint(publicKey) };
   }
   if ('certificate' in verification && verification.certificate !== undefined) {
-    if (verification.identity !== undefined && (typeof verification.identity !== 'string' || verification.identity === '')) throw new InvalidOptionError(option, `${method}: ${option}.identity must be a non-empty string (an email, URI or DNS name, or a common name)`);
+    if (verification.identity !== undefined && (typeof verification.identity !== 'string' || verification.identity === ''))
+      throw new InvalidOptionError(option, `${method}: ${option}.identity must be a non-empty string (an email, URI or DNS name, or a common name)`);
     return { kind: 'certificate', roots: readPemCertificates(verification.certificate, `${method}: ${option}.certificate`), identity: verification.identity };
   }
   throw new InvalidOptionError(option, `${method}: ${option} must be { publicKey } or { certificate, identity? }`);
@@ -151,7 +153,8 @@ export function checkBundle(text: string | Uint8Array, key: string, verification
   const bundle = parseBundle(text, key);
   const data = pae(bundle.payload);
   if (verification.kind === 'public-key') {
-    if (bundle.material.kind !== 'public-key') throw new SignatureError('wrong-key', `The model is signed with a certificate${bundle.material.kind === 'sigstore' ? ' (Sigstore)' : ''}, not with a public key: verify it with { certificate }`);
+    if (bundle.material.kind !== 'public-key')
+      throw new SignatureError('wrong-key', `The model is signed with a certificate${bundle.material.kind === 'sigstore' ? ' (Sigstore)' : ''}, not with a public key: verify it with { certificate }`);
     const hint = bundle.material.keyHint;
     if (hint !== undefined && hint !== verification.hint) throw new SignatureError('wrong-key', `The model is signed by another key (key hint ${hint}; the given public key's is ${verification.hint})`);
     if (!verifyWith(verification.publicKey, data, bundle.signature)) {
@@ -160,7 +163,8 @@ export function checkBundle(text: string | Uint8Array, key: string, verification
     }
   } else {
     if (bundle.material.kind === 'public-key') throw new SignatureError('untrusted-certificate', 'The model is signed with a bare public key, not with a certificate: verify it with { publicKey }');
-    if (bundle.material.kind === 'sigstore') throw new SignatureError('unsupported', 'The model is signed keylessly with Sigstore (a transparency-log entry): verify it with `model_signing verify sigstore`; this version verifies key and certificate signatures');
+    if (bundle.material.kind === 'sigstore')
+      throw new SignatureError('unsupported', 'The model is signed keylessly with Sigstore (a transparency-log entry): verify it with `model_signing verify sigstore`; this version verifies key and certificate signatures');
     const leaf = verifyChain(bundle.material.certificates, verification.roots, verification.identity);
     let algorithmOk = true;
     try {
@@ -168,7 +172,8 @@ export function checkBundle(text: string | Uint8Array, key: string, verification
     } catch {
       algorithmOk = false;
     }
-    if (!algorithmOk || !verifyWith(leaf.x509.publicKey, data, bundle.signature)) throw new SignatureError('tampered', `The model's signature does not verify with its signing certificate ("${subjectOf(leaf)}"): the bundle ${key} was changed after it was signed`);
+    if (!algorithmOk || !verifyWith(leaf.x509.publicKey, data, bundle.signature))
+      throw new SignatureError('tampered', `The model's signature does not verify with its signing certificate ("${subjectOf(leaf)}"): the bundle ${key} was changed after it was signed`);
   }
   const statement = parseStatement(bundle.payload, key);
   if (statement.binding && (statement.binding.domain !== binding.domain || statement.binding.model_id !== binding.model_id)) {

@@ -30,7 +30,16 @@ describe('the OMS bundle', () => {
     expect(statement).toMatchObject({
       _type: 'https://in-toto.io/Statement/v1',
       predicateType: 'https://model_signing/signature/v1.0',
-      subject: [{ name: 'm1', digest: { sha256: createHash('sha256').update(Buffer.from('a'.repeat(64) + 'b'.repeat(64), 'hex')).digest('hex') } }],
+      subject: [
+        {
+          name: 'm1',
+          digest: {
+            sha256: createHash('sha256')
+              .update(Buffer.from('a'.repeat(64) + 'b'.repeat(64), 'hex'))
+              .digest('hex'),
+          },
+        },
+      ],
       predicate: {
         serialization: { method: 'files', hash_type: 'sha256', allow_symlinks: false, ignore_paths: ['.gitattributes', '.github', '.gitignore', '.git', 'model.sig'] },
         resources: [
@@ -108,7 +117,15 @@ describe('verification in the store', () => {
     // bundle: the upload adds model-info.json, which the folder's signature cannot list.
     const payload = statementPayload('folder', manifestOf([['model.bin', sha('weights')]]), undefined);
     const bundle = await prepareSigner({ privateKey: privatePem }, 'test').bundle(payload);
-    const withBundle = { ...bytesAdapter, save: async (model: Buffer) => ({ files: [{ path: 'model.bin', source: model }, { path: 'model.sig', source: Buffer.from(bundle) }] }) };
+    const withBundle = {
+      ...bytesAdapter,
+      save: async (model: Buffer) => ({
+        files: [
+          { path: 'model.bin', source: model },
+          { path: 'model.sig', source: Buffer.from(bundle) },
+        ],
+      }),
+    };
     const folderStore = new ModelStore({ storage, adapters: [withBundle], cacheDir: path.join(folder.path, 'cache') });
     await folderStore.upload('d', { model: Buffer.from('weights'), modelId: 'm1' });
     expect(await store.getSignature('d', 'm1')).toMatchObject({ kind: 'public-key', subjectName: 'folder', verified: false });
@@ -116,7 +133,15 @@ describe('verification in the store', () => {
     await store.download('d', { modelId: 'm1', to, verify: { publicKey: publicPem } });
     expect(readFileSync(path.join(to, 'model.sig'), 'utf8')).toBe(bundle);
     // Its own files are still checked.
-    const other = { ...bytesAdapter, save: async (model: Buffer) => ({ files: [{ path: 'model.bin', source: model }, { path: 'model.sig', source: Buffer.from(bundle) }] }) };
+    const other = {
+      ...bytesAdapter,
+      save: async (model: Buffer) => ({
+        files: [
+          { path: 'model.bin', source: model },
+          { path: 'model.sig', source: Buffer.from(bundle) },
+        ],
+      }),
+    };
     await new ModelStore({ storage, adapters: [other], cacheDir: path.join(folder.path, 'cache') }).upload('d', { model: Buffer.from('changed'), modelId: 'm2' });
     expect(await rejection(store.verifyModel('d', 'm2', { publicKey: publicPem }))).toMatchObject({ reason: 'tampered', files: ['model.bin'] });
   });
