@@ -189,7 +189,6 @@ export async function generateDomains({ storage, prefix, count, fsRoot, concurre
     const t = await template(storage, fromDomain, scratch);
     const write = writer(storage, fsRoot);
     const domains = [];
-    const store = new ModelStore({ storage, cacheDir: path.join(scratch, 'cache') });
     await forEachConcurrently(count, concurrency, async (i) => {
       const domain = `${prefix}-${String(i).padStart(6, '0')}`;
       const id = generatedId(domain);
@@ -206,7 +205,7 @@ export async function generateDomains({ storage, prefix, count, fsRoot, concurre
     const indexLog = await coreIndexLog();
     if (indexLog) {
       const root = layout.domainsIndexRoot();
-      const times = new Map(domains.map((domain, i) => [domain, generatedEpoch + Number(domain.slice(prefix.length + 1)) * 1000]));
+      const times = new Map(domains.map((domain) => [domain, generatedEpoch + Number(domain.slice(prefix.length + 1)) * 1000]));
       const pointers = (await listAll(storage, layout.domains())).filter((object) => times.has(object.key.slice(layout.domains().length, -'.json'.length)));
       await forEachConcurrently(pointers.length, concurrency, async (i) => {
         const domain = pointers[i].key.slice(layout.domains().length, -'.json'.length);

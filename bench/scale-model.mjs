@@ -134,7 +134,8 @@ export function appendOnly(N, D = N, writers = 25) {
   };
 }
 
-const human = (bytes) => (bytes === undefined ? '-' : bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GiB` : bytes >= 2 ** 20 ? `${(bytes / 2 ** 20).toFixed(1)} MiB` : bytes >= 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${Math.round(bytes)} B`);
+const human = (bytes) =>
+  bytes === undefined ? '-' : bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GiB` : bytes >= 2 ** 20 ? `${(bytes / 2 ** 20).toFixed(1)} MiB` : bytes >= 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${Math.round(bytes)} B`;
 const count = (value) => (value === undefined ? '-' : Number.isInteger(value) ? value.toLocaleString('en-US') : value.toFixed(1));
 
 export function modelTable(sizes = [1e4, 1e5, 1e6, 1e7]) {
@@ -174,7 +175,14 @@ export function checkAgainst(section) {
       const name = reads.paging ? 'append-only log' : 'single index';
       const add = (operation, modelled, got) => {
         if (!modelled || !got) return;
-        lines.push([backend, N.toLocaleString('en-US'), `${operation} (${name})`, `${count(modelled.requests)} req, ${human(modelled.bytesRead)}`, `${got.requests} req, ${human(got.bytesRead)}`, `${(got.requests / modelled.requests).toFixed(2)} req, ${modelled.bytesRead ? (got.bytesRead / modelled.bytesRead).toFixed(2) : '-'} bytes`]);
+        lines.push([
+          backend,
+          N.toLocaleString('en-US'),
+          `${operation} (${name})`,
+          `${count(modelled.requests)} req, ${human(modelled.bytesRead)}`,
+          `${got.requests} req, ${human(got.bytesRead)}`,
+          `${(got.requests / modelled.requests).toFixed(2)} req, ${modelled.bytesRead ? (got.bytesRead / modelled.bytesRead).toFixed(2) : '-'} bytes`,
+        ]);
       };
       add('first page of 50', model.firstPage, reads.firstPage);
       add('next page of 50', model.nextPage, reads.nextPage);
@@ -185,7 +193,14 @@ export function checkAgainst(section) {
     if (measured.domains) {
       const D = measured.domains.count;
       const model = measured.reads && Object.values(measured.reads)[0]?.paging ? appendOnly(D, D) : singleIndex(D, D);
-      lines.push([backend, `${D.toLocaleString('en-US')} domains`, 'listDomains', `${count(model.listDomains.requests)} req`, `${measured.domains.requests} req`, `${(measured.domains.requests / model.listDomains.requests).toFixed(2)} req`]);
+      lines.push([
+        backend,
+        `${D.toLocaleString('en-US')} domains`,
+        'listDomains',
+        `${count(model.listDomains.requests)} req`,
+        `${measured.domains.requests} req`,
+        `${(measured.domains.requests / model.listDomains.requests).toFixed(2)} req`,
+      ]);
     }
   }
   return [lines[0], lines[0].map(() => '---'), ...lines.slice(1)].map((cells) => `| ${cells.join(' | ')} |`).join('\n');

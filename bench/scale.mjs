@@ -61,7 +61,8 @@ export async function scaleSection({ minio, work, quick = false, sizes, domainsC
   };
   for (const backend of backends) {
     const label = backend === 'fs' ? 'file system' : 'MinIO';
-    const backendResults = (results.backends[backend] = { generate: {}, uploads: {}, reads: {} });
+    const backendResults = { generate: {}, uploads: {}, reads: {} };
+    results.backends[backend] = backendResults;
     /** A fresh registry: its storage, the scenario arguments that open it, and a cleanup. */
     const registry = () => {
       const id = `scale-${backend}-${runs++}`;
@@ -94,7 +95,13 @@ export async function scaleSection({ minio, work, quick = false, sizes, domainsC
         const generated = await generateDomain({ storage: target.storage, domain: 'models', count, fsRoot: target.fsRoot, concurrency: backend === 'fs' ? 64 : 32, work });
         backendResults.generate[count] = generated.seconds;
         log(`scale: ${label}, ${count} models: generated in ${generated.seconds.toFixed(1)} s; reads`);
-        const reads = await scenario('reads', { ...target.open, work: path.join(work, `reads-${runs++}`), domain: 'models', expectedFile: expectedFile(generated.ids), sample: [generated.ids[0], generated.ids[1], generated.ids[Math.floor(count / 2)], generated.ids.at(-1)] });
+        const reads = await scenario('reads', {
+          ...target.open,
+          work: path.join(work, `reads-${runs++}`),
+          domain: 'models',
+          expectedFile: expectedFile(generated.ids),
+          sample: [generated.ids[0], generated.ids[1], generated.ids[Math.floor(count / 2)], generated.ids.at(-1)],
+        });
         backendResults.reads[count] = reads;
         log(`scale: ${label}, ${count} models: uploads`);
         const measured = await uploadsOf(target, 'models');
@@ -104,18 +111,74 @@ export async function scaleSection({ minio, work, quick = false, sizes, domainsC
         const per10000 = (reads.whole.requests * 10_000) / count;
         // ≤ 25 requests per 10,000 models: a domain under 10,000 models is allowed 25.
         const wholeAllowed = scaleBudgets.wholePer10000 * Math.max(1, count / 10_000);
-        rows.push([group(count), `upload, 1 byte, sequential (median of ${sequential})`, median(measured.sequential).toFixed(3), spread(measured.sequential), '-', (1 / seqRatio).toFixed(2), '-', `${seqRatio.toFixed(2)}× the empty domain's; generated in ${generated.seconds.toFixed(0)} s`]);
-        rows.push([group(count), `25 concurrent uploads (wall time${concurrentRounds > 1 ? `, median of ${concurrentRounds}` : ''})`, median(measured.concurrent).toFixed(3), spread(measured.concurrent), '-', (1 / concRatio).toFixed(2), '-', `${concRatio.toFixed(2)}× the empty domain's`]);
+        rows.push([
+          group(count),
+          `upload, 1 byte, sequential (median of ${sequential})`,
+          median(measured.sequential).toFixed(3),
+          spread(measured.sequential),
+          '-',
+          (1 / seqRatio).toFixed(2),
+          '-',
+          `${seqRatio.toFixed(2)}× the empty domain's; generated in ${generated.seconds.toFixed(0)} s`,
+        ]);
+        rows.push([
+          group(count),
+          `25 concurrent uploads (wall time${concurrentRounds > 1 ? `, median of ${concurrentRounds}` : ''})`,
+          median(measured.concurrent).toFixed(3),
+          spread(measured.concurrent),
+          '-',
+          (1 / concRatio).toFixed(2),
+          '-',
+          `${concRatio.toFixed(2)}× the empty domain's`,
+        ]);
         const pageNote = reads.paging ? '' : 'no paging in this build: listModels ignores limit and returns the whole list; ';
         rows.push([group(count), 'listModels first page of 50', reads.firstPage.seconds.toFixed(3), '-', '-', '-', '-', `${pageNote}${reads.firstPage.requests} storage requests, ${(reads.firstPage.bytesRead / 1024).toFixed(0)} KiB read`]);
-        if (reads.nextPage) rows.push([group(count), 'listModels next page of 50', reads.nextPage.seconds.toFixed(3), '-', '-', '-', '-', `${reads.nextPage.requests} storage requests, ${(reads.nextPage.bytesRead / 1024).toFixed(0)} KiB read`]);
-        rows.push([group(count), 'listModels, the whole list', reads.whole.seconds.toFixed(3), '-', '-', '-', '-', `${reads.whole.requests} storage requests${count >= 10_000 ? ` (${per10000.toFixed(1)} per 10,000)` : ""}, ${count} ids, ${(reads.whole.bytesRead / 2 ** 20).toFixed(1)} MiB read`]);
+        if (reads.nextPage)
+          rows.push([group(count), 'listModels next page of 50', reads.nextPage.seconds.toFixed(3), '-', '-', '-', '-', `${reads.nextPage.requests} storage requests, ${(reads.nextPage.bytesRead / 1024).toFixed(0)} KiB read`]);
+        rows.push([
+          group(count),
+          'listModels, the whole list',
+          reads.whole.seconds.toFixed(3),
+          '-',
+          '-',
+          '-',
+          '-',
+          `${reads.whole.requests} storage requests${count >= 10_000 ? ` (${per10000.toFixed(1)} per 10,000)` : ''}, ${count} ids, ${(reads.whole.bytesRead / 2 ** 20).toFixed(1)} MiB read`,
+        ]);
         const holds = (ok) => (ok ? 'yes' : '**no**');
-        budgets.push([label, count, 'sequential upload vs empty domain', `${median(measured.sequential).toFixed(3)} s vs ${baseSequential.toFixed(3)} s = ${seqRatio.toFixed(2)}×`, `≤ ${scaleBudgets.sequential}×`, holds(seqRatio <= scaleBudgets.sequential)]);
-        budgets.push([label, count, '25 concurrent uploads vs empty domain', `${median(measured.concurrent).toFixed(2)} s vs ${baseConcurrent.toFixed(2)} s = ${concRatio.toFixed(2)}×`, `≤ ${scaleBudgets.concurrent}×`, holds(concRatio <= scaleBudgets.concurrent)]);
-        budgets.push([label, count, 'first page of 50 (requests)', reads.paging ? `${reads.firstPage.requests}` : `no paging (the whole list: ${reads.firstPage.requests})`, `≤ ${scaleBudgets.firstPage}`, holds(reads.paging && reads.firstPage.requests <= scaleBudgets.firstPage)]);
+        budgets.push([
+          label,
+          count,
+          'sequential upload vs empty domain',
+          `${median(measured.sequential).toFixed(3)} s vs ${baseSequential.toFixed(3)} s = ${seqRatio.toFixed(2)}×`,
+          `≤ ${scaleBudgets.sequential}×`,
+          holds(seqRatio <= scaleBudgets.sequential),
+        ]);
+        budgets.push([
+          label,
+          count,
+          '25 concurrent uploads vs empty domain',
+          `${median(measured.concurrent).toFixed(2)} s vs ${baseConcurrent.toFixed(2)} s = ${concRatio.toFixed(2)}×`,
+          `≤ ${scaleBudgets.concurrent}×`,
+          holds(concRatio <= scaleBudgets.concurrent),
+        ]);
+        budgets.push([
+          label,
+          count,
+          'first page of 50 (requests)',
+          reads.paging ? `${reads.firstPage.requests}` : `no paging (the whole list: ${reads.firstPage.requests})`,
+          `≤ ${scaleBudgets.firstPage}`,
+          holds(reads.paging && reads.firstPage.requests <= scaleBudgets.firstPage),
+        ]);
         budgets.push([label, count, 'next page of 50 (requests)', reads.nextPage ? `${reads.nextPage.requests}` : 'no paging', `≤ ${scaleBudgets.nextPage}`, holds(reads.nextPage && reads.nextPage.requests <= scaleBudgets.nextPage)]);
-        budgets.push([label, count, 'whole list (requests per 10,000)', count >= 10_000 ? `${reads.whole.requests} (${per10000.toFixed(1)} per 10,000)` : `${reads.whole.requests}`, `≤ ${scaleBudgets.wholePer10000}`, holds(reads.whole.requests <= wholeAllowed)]);
+        budgets.push([
+          label,
+          count,
+          'whole list (requests per 10,000)',
+          count >= 10_000 ? `${reads.whole.requests} (${per10000.toFixed(1)} per 10,000)` : `${reads.whole.requests}`,
+          `≤ ${scaleBudgets.wholePer10000}`,
+          holds(reads.whole.requests <= wholeAllowed),
+        ]);
       } finally {
         target.close();
       }
@@ -127,7 +190,16 @@ export async function scaleSection({ minio, work, quick = false, sizes, domainsC
       const generated = await generateDomains({ storage: registryOfDomains.storage, prefix: 'domain', count: domainsCount, fsRoot: registryOfDomains.fsRoot, concurrency: backend === 'fs' ? 64 : 32, work });
       const listed = await scenario('domains', { ...registryOfDomains.open, work: path.join(work, `domains-${runs++}`), expectedFile: expectedFile(generated.domains) });
       backendResults.domains = { count: generated.domains.length, generateSeconds: generated.seconds, ...listed };
-      rows.push([`at scale, ${generated.domains.length.toLocaleString('en-US')} domains, ${label}`, 'listDomains', listed.seconds.toFixed(3), '-', '-', '-', '-', `${listed.requests} storage requests; generated in ${generated.seconds.toFixed(0)} s`]);
+      rows.push([
+        `at scale, ${generated.domains.length.toLocaleString('en-US')} domains, ${label}`,
+        'listDomains',
+        listed.seconds.toFixed(3),
+        '-',
+        '-',
+        '-',
+        '-',
+        `${listed.requests} storage requests; generated in ${generated.seconds.toFixed(0)} s`,
+      ]);
       budgets.push([label, `${generated.domains.length} domains`, 'listDomains (requests)', `${listed.requests}`, `≤ ${scaleBudgets.listDomains}`, listed.requests <= scaleBudgets.listDomains ? 'yes' : '**no**']);
     } finally {
       registryOfDomains.close();
@@ -152,7 +224,16 @@ export async function scaleSection({ minio, work, quick = false, sizes, domainsC
         const pageNote = reads.paging ? '' : 'no paging in this build: the whole list; ';
         rows.push([group, `listModels first page of 50${when}`, reads.firstPage.seconds.toFixed(3), '-', '-', '-', '-', `${pageNote}${reads.firstPage.requests} storage requests`]);
         if (reads.nextPage) rows.push([group, `listModels next page of 50${when}`, reads.nextPage.seconds.toFixed(3), '-', '-', '-', '-', `${reads.nextPage.requests} storage requests`]);
-        rows.push([group, `listModels, the whole list${when}`, reads.whole.seconds.toFixed(3), '-', '-', '-', '-', `${reads.whole.requests} storage requests, ${reads.whole.count} ids in Python's order; generated in ${generated.seconds.toFixed(0)} s`]);
+        rows.push([
+          group,
+          `listModels, the whole list${when}`,
+          reads.whole.seconds.toFixed(3),
+          '-',
+          '-',
+          '-',
+          '-',
+          `${reads.whole.requests} storage requests, ${reads.whole.count} ids in Python's order; generated in ${generated.seconds.toFixed(0)} s`,
+        ]);
       };
       readRows(before, '');
       if (compaction.available) {
