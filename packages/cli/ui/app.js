@@ -15,7 +15,10 @@ const enc = encodeURIComponent;
 
 /** Calls the API; rejects with the API's error message. */
 async function api(path, options = {}) {
-  const response = await fetch(`/api/${path}`, { method: options.method ?? 'GET', headers: { 'x-modelstore-token': token }, credentials: 'same-origin' });
+  // The page's first requests were started by index.html; each answer is used once.
+  const first = options.method === undefined ? window.modelstoreFirst?.[path] : undefined;
+  if (first) delete window.modelstoreFirst[path];
+  const response = await (first ?? fetch(`/api/${path}`, { method: options.method ?? 'GET', headers: { 'x-modelstore-token': token }, credentials: 'same-origin' }));
   const body = await response.json().catch(() => ({ error: { message: `HTTP ${response.status}` } }));
   if (!response.ok) throw new Error(body.error?.message ?? `HTTP ${response.status}`);
   return body;

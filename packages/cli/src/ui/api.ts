@@ -43,7 +43,7 @@ export interface UiApiOptions {
   storeUri: string | undefined;
   /** Whether the write routes (states, delete) are served. */
   allowWrites: boolean;
-  /** How long a domain's model listing is reused between requests, in milliseconds (default 5000; writes through this API drop it at once). */
+  /** How long a domain's model listing is reused between requests, in milliseconds (default 10000; writes through this API drop it at once). */
   listingTtlMs?: number;
 }
 
@@ -85,7 +85,7 @@ export class UiApi {
 
   constructor(private readonly options: UiApiOptions) {
     this.store = options.store;
-    this.listingTtlMs = options.listingTtlMs ?? 5000;
+    this.listingTtlMs = options.listingTtlMs ?? 10_000;
   }
 
   /** Answers `request` (already authenticated by the server); `segments` are the decoded path segments after `/api/`. */
@@ -135,6 +135,18 @@ export class UiApi {
 
   private checkWrites(): void {
     if (!this.options.allowWrites) throw new ApiError(403, 'READ_ONLY', 'This page is read-only: start it with `modelstore ui --allow-writes` to change states or delete models');
+  }
+
+  /**
+   * Lists every domain's models in the background (what the domains page shows), so that
+   * the first page a user opens is answered from memory; failures are left for the page's
+   * own requests to report.
+   */
+  warm(): void {
+    this.store
+      .listDomains()
+      .then((names) => pMap(names, (name) => this.summaries(name).catch(() => undefined), { concurrency: 4 }))
+      .catch(() => undefined);
   }
 
   /** Drops what a write made stale. */

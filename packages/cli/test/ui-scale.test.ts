@@ -1,0 +1,147 @@
+// The first page of a domain of 10,000 models in `modelstore ui`: rendered in Chromium in
+// under a second, for at most 25 storage requests — counted by the storage the server
+// uses (file system, a counting wrapper in the server's process) and at an S3 server
+// (the real `modelstore ui` command against our S3 test server).
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { layout } from '@modelstore/core/internal';
+import type { Storage } from '@modelstore/core';
+import { FileSystemStorage } from '@modelstore/storage-fs';
+import { S3Storage } from '@modelstore/storage-s3';
+import { startS3Server, type S3Server } from '@modelstore/test-servers';
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Browser } from 'playwright-core';
+import { launchChromium, outputDir, startUi } from './ui-helpers.js';
+
+const count = 10_000;
+const created = Date.UTC(2026, 0, 1);
+const idOf = (i: number) => `model-${String(i).padStart(6, '0')}`;
+
+/**
+ * 10,000 models' metadata documents (no archives), every 50th in `production`, the latest
+ * pointer and the domain's index, written through the Storage interface in a shuffled
+ * order (as the benchmark seeds its scale scenario).
+ */
+async function seed(storage: Storage): Promise<void> {
+  const order = Array.from({ length: count }, (_, i) => i).sort((a, b) => ((a * 7919) % count) - ((b * 7919) % count));
+  const documentOf = (i: number) => {
+    const at = new Date(created + i * 1000);
+    return JSON.stringify({
+      model: { domain: 'scale', model_id: idOf(i), model_type: { library: 'model_file' }, parameters: {} },
+      storage: { type: 'file_system', prefix: layout.archive('scale', at, idOf(i)) },
+      archive: { sha256: '0'.repeat(64), size: 1000 + i, files: {} },
+      modelstore: 'test',
+      code: { runtime: 'test', created: at.toISOString(), created_at: at.toISOString() },
+      extra: { rank: i },
+    });
+  };
+  const etags: Record<string, string> = {};
+  for (let start = 0; start < count; start += 64) {
+    await Promise.all(
+      order.slice(start, start + 64).map(async (i) => {
+        etags[idOf(i)] = (await storage.put(layout.version('scale', idOf(i)), documentOf(i))).etag;
+        if (i % 50 === 0) await storage.put(layout.stateVersion('scale', 'production', idOf(i)), documentOf(i));
+      }),
+    );
+  }
+  await storage.put(layout.domain('scale'), documentOf(count - 1));
+  await storage.put(layout.state('production'), JSON.stringify({ created: '2026/01/01/00:00:00', state_name: 'production' }));
+  const all = Array.from({ length: count }, (_, i) => i);
+  await storage.put(
+    layout.index('scale'),
+    JSON.stringify({
+      models: Object.fromEntries(all.map((i) => [idOf(i), created + i * 1000])),
+      etags,
+      sizes: Object.fromEntries(all.map((i) => [idOf(i), 1000 + i])),
+      libraries: Object.fromEntries(all.map((i) => [idOf(i), 'model_file'])),
+    }),
+  );
+}
+
+let work: string;
+let browser: Browser;
+let s3: S3Server;
+
+beforeAll(async () => {
+  work = mkdtempSync(path.join(tmpdir(), 'modelstore-ui-scale-'));
+  s3 = await startS3Server({ buckets: ['scale'] });
+  const s3Storage = new S3Storage({ bucket: 'scale', rootPrefix: 'ui', endpoint: s3.endpoint, forcePathStyle: true, region: 'us-east-1', credentials: s3.credentials });
+  await Promise.all([seed(new FileSystemStorage({ root: path.join(work, 'registry') })), seed(s3Storage)]);
+  s3Storage.client.destroy();
+  browser = await launchChromium();
+}, 600_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await s3?.close();
+  rmSync(work, { recursive: true, force: true });
+});
+
+/** Opens the domain's page with the session cookie already set; resolves with the milliseconds until 50 rows and the count are shown. */
+async function firstPage(ui: { origin: string; token: string }, name: string): Promise<number> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  await context.addCookies([{ name: `modelstore-ui-${new URL(ui.origin).port}`, value: ui.token, url: ui.origin }]);
+  const page = await context.newPage();
+  const started = performance.now();
+  await page.goto(`${ui.origin}/#/d/scale`);
+  await page.waitForFunction(() => document.querySelectorAll('table.models tbody tr').length === 50 && document.querySelector('#count')?.textContent === '10000 models');
+  const elapsed = performance.now() - started;
+  expect(await page.locator('table.models tbody tr').first().innerText()).toContain(idOf(count - 1));
+  await page.waitForLoadState('networkidle');
+  await page.screenshot({ path: path.join(outputDir, `${name}.png`) });
+  await context.close();
+  return elapsed;
+}
+
+describe('modelstore ui on 10,000 models', () => {
+  /** The server over the file system registry in a child process, with its storage's request log (from its start). */
+  async function fsServer(mode: 'warm' | 'cold') {
+    const child: ChildProcess = fork(path.join(__dirname, 'ui-scale-child.mjs'), [path.join(work, 'registry'), mode], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout!.on('data', (data: Buffer) => {
+        out += data.toString();
+        if (out.includes('\n')) resolve(out.split('\n')[0]!);
+      });
+      child.once('exit', (code) => reject(new Error(`the ui child exited (${code})`)));
+    });
+    const ask = (message: string) =>
+      new Promise<{ count: number; requests: string[] }>((resolve) => {
+        child.once('message', (answer) => resolve(answer as { count: number; requests: string[] }));
+        child.send(message);
+      });
+    return { ui: { origin: new URL(url).origin, token: new URL(url).searchParams.get('token')! }, ask, stop: () => child.disconnect() };
+  }
+
+  it.each(['warm', 'cold'] as const)('file system (%s start): the first page in under a second and at most 25 storage requests from the server\'s start (counted by the storage)', async (mode) => {
+    const server = await fsServer(mode);
+    try {
+      const elapsed = await firstPage(server.ui, `scale-fs-${mode}`);
+      const { count: requests, requests: log } = await server.ask('count');
+      console.log(`ui first page, 10,000 models, file system, ${mode} start: ${elapsed.toFixed(0)} ms, ${requests} storage requests since the server started:\n${log.join('\n')}`);
+      expect(requests).toBeLessThanOrEqual(25);
+      expect(elapsed).toBeLessThan(1000);
+    } finally {
+      server.stop();
+    }
+  }, 120_000);
+
+  it('S3 (the modelstore ui command): the first page in under a second and at most 25 requests from its start (counted at the S3 server)', async () => {
+    const before = s3.requests.length;
+    const ui = await startUi(['--store', `s3://scale/ui?endpoint=${encodeURIComponent(s3.endpoint)}&forcePathStyle=true&region=us-east-1`, 'ui'], {
+      cwd: work,
+      env: { AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey },
+    });
+    try {
+      const elapsed = await firstPage(ui, 'scale-s3');
+      const requests = s3.requests.slice(before);
+      console.log(`ui first page, 10,000 models, S3 server: ${elapsed.toFixed(0)} ms, ${requests.length} requests since modelstore ui started:\n${requests.join('\n')}`);
+      expect(requests.length).toBeLessThanOrEqual(25);
+      expect(elapsed).toBeLessThan(1000);
+    } finally {
+      expect(await ui.stop()).toBe(0);
+    }
+  }, 120_000);
+});
