@@ -88,16 +88,21 @@ describe('the domain pointer under concurrent writers', () => {
     await uploadOlderWhileNewerLands();
   });
 
-  it('replaces a damaged index, which then lists the models uploaded after it', async () => {
+  it('ignores a damaged index (the first one, or the checkpoint pointer), which the next compaction replaces', async () => {
     await store.upload('d', { model, modelId: 'first' });
     await storage.put(layout.index('d'), '{"models": {"first": 1');
+    await storage.put(`${layout.indexRoot('d')}_last_checkpoint`, '{"version": 1, "parts": [');
     await tick();
     await store.upload('d', { model, modelId: 'second' });
-    const chunks: Buffer[] = [];
-    for await (const chunk of (await storage.get(layout.index('d')))!.body) chunks.push(Buffer.from(chunk));
-    const index = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { models: Record<string, number> };
-    expect(Object.keys(index.models)).toEqual(['second']);
     expect(await store.listModels('d')).toEqual(['second', 'first']);
+    expect((await store.listModels('d', { limit: 1 })).models).toEqual(['second']);
+    await store.compactIndex('d');
+    const chunks: Buffer[] = [];
+    for await (const chunk of (await storage.get(`${layout.indexRoot('d')}_last_checkpoint`))!.body) chunks.push(Buffer.from(chunk));
+    expect(JSON.parse(Buffer.concat(chunks).toString('utf8'))).toMatchObject({ version: 1, count: 2 });
+    const first = await store.listModels('d', { limit: 1 });
+    expect(first.models).toEqual(['second']);
+    expect((await store.listModels('d', { limit: 1, cursor: first.cursor! })).models).toEqual(['first']);
   });
 
   it('restores the pointer of a model uploaded while the last model of the domain was being deleted', async () => {

@@ -87,3 +87,12 @@ export async function putModel(storage: Storage, id: string, day: number, states
   await storage.put(layout.version('d', id), documentText(id, day));
   for (const state of states) await storage.put(layout.stateVersion('d', state, id), documentText(id, day));
 }
+
+/**
+ * The requests that read a domain's index whole before its first compaction, as the
+ * recording storage names them: the log's listing, the pointer (missing), and the first
+ * index's document (`modelstore-index.json`, read until a compaction reconciled the domain).
+ */
+export function indexReads(domain: string): string[] {
+  return [`list ${layout.indexRoot(domain)}log/`, `get ${layout.indexRoot(domain)}_last_checkpoint`, `get ${layout.index(domain)}`];
+}

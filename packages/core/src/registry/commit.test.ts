@@ -10,7 +10,7 @@ import { MemoryStorage } from '../memory-storage.js';
 import { layout } from '../registry-layout.js';
 import type { Body, GetOptions, PutOptions } from '../storage.js';
 import { announceModel, commitModel, holdsArchive } from './commit.js';
-import { readIndex } from './creation-index.js';
+import { mergedEntries, readIndexState, tagOf } from './index-log.js';
 
 const archiveKey = layout.archive('d', new Date(Date.UTC(2024, 0, 1)), 'm');
 
@@ -98,7 +98,10 @@ describe('announceModel', () => {
     const { storage, value, body, info } = await committed();
     await announceModel(storage, { metadata: value, info, text: body });
     expect(await text((await storage.get(layout.domain('d')))!.body)).toBe(body);
-    expect((await readIndex(storage, 'd')).get('m')).toEqual({ time: Date.parse('2024-01-01T00:00:00.000Z'), etag: info.etag, size: 1, library: 'x' });
+    expect(mergedEntries(await readIndexState(storage, layout.indexRoot('d'))).get('m')).toEqual({ id: 'm', time: Date.parse('2024-01-01T00:00:00.000Z'), tag: tagOf(info.etag), size: 1, library: 'x' });
+    // The pointer moved to it: the registry's index of domains records that version of the pointer.
+    const pointer = (await storage.head(layout.domain('d')))!;
+    expect(mergedEntries(await readIndexState(storage, layout.domainsIndexRoot())).get('d')).toEqual({ id: 'd', time: Date.parse('2024-01-01T00:00:00.000Z'), tag: tagOf(pointer.etag) });
   });
 });
 

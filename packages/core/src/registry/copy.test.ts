@@ -10,7 +10,7 @@ import { deletedState } from '../names.js';
 import { layout } from '../registry-layout.js';
 import type { Body, PutOptions, StorageLocation } from '../storage.js';
 import { copyModel } from './copy.js';
-import { readIndex } from './creation-index.js';
+import { mergedEntries, readIndexState } from './index-log.js';
 import { listAll, readModel, type StoredModel } from './documents.js';
 
 const archiveKey = layout.archive('d', new Date(Date.UTC(2024, 0, 1)), 'm');
@@ -52,7 +52,7 @@ describe('copyModel', () => {
     expect(await text((await target.get(layout.domain('d')))!.body)).toBe(expected);
     expect(await text((await target.get(layout.stateVersion('d', 'prod', 'm')))!.body)).toBe(expected);
     expect(await target.head(layout.state('prod'))).toBeDefined();
-    expect((await readIndex(target, 'd')).has('m')).toBe(true);
+    expect(mergedEntries(await readIndexState(target, layout.indexRoot('d'))).has('m')).toBe(true);
     expect(copy.storage).toEqual({ type: 'aws:s3', bucket: 'target', prefix: archiveKey });
     expect(copy.model.parameters?.seed).toBe(12345678901234567890n);
   });

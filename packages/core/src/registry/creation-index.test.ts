@@ -1,12 +1,13 @@
-// Unit tests of the domain's creation index (<domain>/modelstore-index.json): what is
-// trusted when read, compare-and-swap updates that lose nothing, and timesOf.
+// Unit tests of the domain's index: the first index (<domain>/modelstore-index.json,
+// still read) and what is trusted in it, the append-only log that uploads and deletes
+// write (one create-only entry each), and timesOf.
 import { describe, expect, it } from '@jest/globals';
-import { text } from 'node:stream/consumers';
 import { StorageError } from '../errors.js';
 import { MemoryStorage } from '../memory-storage.js';
 import { layout } from '../registry-layout.js';
 import type { Body, GetOptions, PutOptions } from '../storage.js';
-import { readIndex, timesOf, updateIndex } from './creation-index.js';
+import { readLegacyIndex as readIndex, recordDeletion, recordModel, timesOf } from './creation-index.js';
+import { mergedEntries, readIndexState, tagOf } from './index-log.js';
 import { listObjects, readModel, type StoredModel } from './documents.js';
 
 /** Counts puts and gets per key; can fail puts. */
@@ -33,9 +34,8 @@ async function commit(storage: MemoryStorage, id: string, createdAt = '2024-01-0
 }
 
 const indexKey = layout.index('d');
-const indexText = async (storage: MemoryStorage) => text((await storage.get(indexKey))!.body);
 
-describe('readIndex', () => {
+describe('readLegacyIndex (the first index, still read)', () => {
   it('is empty when the index is missing, damaged or of the wrong shape', async () => {
     const storage = new MemoryStorage();
     expect((await readIndex(storage, 'd')).size).toBe(0);
@@ -76,80 +76,80 @@ describe('readIndex', () => {
   });
 });
 
-describe('updateIndex', () => {
-  it('creates the index with the model time and the etag of its document', async () => {
-    const storage = new MemoryStorage();
+/** The domain's index entries by id (checkpoint and log). */
+const entries = async (storage: MemoryStorage) => mergedEntries(await readIndexState(storage, layout.indexRoot('d')));
+const logKeys = async (storage: MemoryStorage) => (await storage.list(`${layout.indexRoot('d')}log/`)).objects.map((object) => object.key);
+
+describe('recordModel and recordDeletion', () => {
+  it('create one log entry whose key holds the time, kind, tag, size, library and id', async () => {
+    const storage = new CountingStorage();
     const model = await commit(storage, 'a', '2024-02-03T04:05:06.789Z');
-    await updateIndex(storage, 'd', { add: model });
-    expect(JSON.parse(await indexText(storage))).toEqual({ models: { a: Date.parse('2024-02-03T04:05:06.789Z') }, etags: { a: model.info.etag }, sizes: {}, libraries: { a: 'x' } });
+    storage.puts = [];
+    storage.gets = [];
+    await recordModel(storage, model);
+    expect(storage.gets).toEqual([]);
+    expect(storage.puts).toEqual([`${layout.indexRoot('d')}log/${String(Date.parse('2024-02-03T04:05:06.789Z')).padStart(15, '0')}~a~${tagOf(model.info.etag)}~~${Buffer.from('x').toString('base64url')}~a.json`]);
+    expect((await entries(storage)).get('a')).toEqual({ id: 'a', time: Date.parse('2024-02-03T04:05:06.789Z'), tag: tagOf(model.info.etag), library: 'x' });
+    await recordDeletion(storage, model);
+    expect((await entries(storage)).has('a')).toBe(false);
+    expect(await logKeys(storage)).toHaveLength(2);
   });
 
-  it('records "__proto__" as a model id, written as an own key that reads back', async () => {
+  it('records "__proto__" as a model id', async () => {
     const storage = new MemoryStorage();
-    await updateIndex(storage, 'd', { add: await commit(storage, 'a') });
+    await recordModel(storage, await commit(storage, 'a'));
     const model = await commit(storage, '__proto__', '2024-05-05T00:00:00.000Z');
-    await updateIndex(storage, 'd', { add: model });
-    expect(await indexText(storage)).toContain('"__proto__":');
-    expect((await readIndex(storage, 'd')).get('__proto__')).toEqual({ time: Date.parse('2024-05-05T00:00:00.000Z'), etag: model.info.etag, library: 'x' });
-    expect((await readIndex(storage, 'd')).get('a')).toBeDefined();
-    await updateIndex(storage, 'd', { remove: '__proto__' });
-    expect([...(await readIndex(storage, 'd')).keys()]).toEqual(['a']);
+    await recordModel(storage, model);
+    expect((await entries(storage)).get('__proto__')).toEqual({ id: '__proto__', time: Date.parse('2024-05-05T00:00:00.000Z'), tag: tagOf(model.info.etag), library: 'x' });
+    await recordDeletion(storage, model);
+    expect([...(await entries(storage)).keys()]).toEqual(['a']);
   });
 
-  it('writes nothing when the same version is already recorded, and replaces the entry of a rewritten document', async () => {
-    const storage = new CountingStorage();
+  it('a tombstone removes only the version it names: a re-upload of the id stays', async () => {
+    const storage = new MemoryStorage();
     const first = await commit(storage, 'a', '2024-01-01T00:00:00.000Z');
-    await updateIndex(storage, 'd', { add: first });
-    storage.puts = [];
-    await updateIndex(storage, 'd', { add: first });
-    expect(storage.puts).toEqual([]);
-    const rewritten = await commit(storage, 'a', '2025-01-01T00:00:00.000Z');
-    await updateIndex(storage, 'd', { add: rewritten });
-    expect((await readIndex(storage, 'd')).get('a')).toEqual({ time: Date.parse('2025-01-01T00:00:00.000Z'), etag: rewritten.info.etag, library: 'x' });
+    await recordModel(storage, first);
+    await recordDeletion(storage, first);
+    const again = await commit(storage, 'a', '2025-01-01T00:00:00.000Z');
+    await recordModel(storage, again);
+    expect((await entries(storage)).get('a')).toMatchObject({ time: Date.parse('2025-01-01T00:00:00.000Z'), tag: tagOf(again.info.etag) });
   });
 
-  it('loses no entry under 20 concurrent adds', async () => {
+  it('a log entry that lands after the tombstone of its version stays hidden', async () => {
     const storage = new MemoryStorage();
-    const models = await Promise.all(Array.from({ length: 20 }, (_, index) => commit(storage, `m${index}`, new Date(Date.UTC(2024, 0, 1) + index * 1000).toISOString())));
-    await Promise.all(models.map((model) => updateIndex(storage, 'd', { add: model })));
-    const entries = await readIndex(storage, 'd');
-    expect(entries.size).toBe(20);
-    models.forEach((model, index) => expect(entries.get(`m${index}`)).toEqual({ time: Date.UTC(2024, 0, 1) + index * 1000, etag: model.info.etag, library: 'x' }));
-  }, 20_000);
+    const model = await commit(storage, 'a');
+    await recordDeletion(storage, model);
+    await recordModel(storage, model);
+    expect((await entries(storage)).has('a')).toBe(false);
+  });
 
-  it('loses nothing when adds and removes race', async () => {
-    const storage = new MemoryStorage();
-    const models = await Promise.all(Array.from({ length: 10 }, (_, index) => commit(storage, `m${index}`)));
-    for (const model of models.slice(0, 5)) await updateIndex(storage, 'd', { add: model });
-    await Promise.all([...models.slice(5).map((model) => updateIndex(storage, 'd', { add: model })), ...['m0', 'm1'].map((id) => updateIndex(storage, 'd', { remove: id }))]);
-    expect([...(await readIndex(storage, 'd')).keys()].sort()).toEqual(['m2', 'm3', 'm4', 'm5', 'm6', 'm7', 'm8', 'm9']);
-  }, 20_000);
-
-  it('writes nothing to remove an id the index does not hold, nor when there is no index', async () => {
+  it('loses no entry under 40 concurrent uploads: no read, one create-only write each', async () => {
     const storage = new CountingStorage();
-    await updateIndex(storage, 'd', { remove: 'a' });
-    expect(storage.puts).toEqual([]);
-    expect(await storage.head(indexKey)).toBeUndefined();
-    await updateIndex(storage, 'd', { add: await commit(storage, 'b') });
+    const models = await Promise.all(Array.from({ length: 40 }, (_, index) => commit(storage, `m${index}`, new Date(Date.UTC(2024, 0, 1) + index * 1000).toISOString())));
     storage.puts = [];
-    await updateIndex(storage, 'd', { remove: 'a' });
-    expect(storage.puts).toEqual([]);
+    storage.gets = [];
+    await Promise.all(models.map((model) => recordModel(storage, model)));
+    expect(storage.puts).toHaveLength(40);
+    expect(storage.gets).toEqual([]);
+    const found = await entries(storage);
+    expect(found.size).toBe(40);
+    models.forEach((model, index) => expect(found.get(`m${index}`)).toEqual({ id: `m${index}`, time: Date.UTC(2024, 0, 1) + index * 1000, tag: tagOf(model.info.etag), library: 'x' }));
   });
 
-  it('replaces a damaged index rather than giving up', async () => {
+  it('records the domain in the registry index of domains when given the pointer version it wrote', async () => {
     const storage = new MemoryStorage();
-    await storage.put(indexKey, '{"models": {');
-    await updateIndex(storage, 'd', { add: await commit(storage, 'a') });
-    expect([...(await readIndex(storage, 'd')).keys()]).toEqual(['a']);
+    const model = await commit(storage, 'a', '2024-03-01T00:00:00.000Z');
+    const pointer = await storage.put(layout.domain('d'), model.text);
+    await recordModel(storage, model, pointer);
+    expect(mergedEntries(await readIndexState(storage, layout.domainsIndexRoot())).get('d')).toEqual({ id: 'd', time: Date.parse('2024-03-01T00:00:00.000Z'), tag: tagOf(pointer.etag) });
   });
 
   it('never throws, even when every write fails', async () => {
     const storage = new CountingStorage();
     const model = await commit(storage, 'a');
     storage.failPuts = true;
-    storage.puts = [];
-    await expect(updateIndex(storage, 'd', { add: model })).resolves.toBeUndefined();
-    expect(storage.puts).toEqual([indexKey]);
+    await expect(recordModel(storage, model)).resolves.toBeUndefined();
+    await expect(recordDeletion(storage, model)).resolves.toBeUndefined();
   });
 });
 
@@ -158,8 +158,8 @@ describe('timesOf', () => {
     const storage = new CountingStorage();
     const a = await commit(storage, 'a', '2024-01-01T00:00:00.000Z');
     const b = await commit(storage, 'b', '2024-01-02T00:00:00.000Z');
-    await updateIndex(storage, 'd', { add: a });
-    await updateIndex(storage, 'd', { add: b });
+    await recordModel(storage, a);
+    await recordModel(storage, b);
     // b is re-written (a re-used id): its index entry names the old version.
     await commit(storage, 'b', '2023-06-01T00:00:00.000Z');
     storage.gets = [];
@@ -170,7 +170,7 @@ describe('timesOf', () => {
         ['b', Date.parse('2023-06-01T00:00:00.000Z')],
       ]),
     );
-    expect(storage.gets.filter((key) => key !== indexKey)).toEqual([layout.version('d', 'b')]);
+    expect(storage.gets.filter((key) => key !== indexKey && !key.startsWith(layout.indexRoot('d')))).toEqual([layout.version('d', 'b')]);
   });
 
   it('leaves out a document deleted since the listing and counts a damaged one as oldest (0)', async () => {

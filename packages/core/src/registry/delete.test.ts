@@ -8,7 +8,8 @@ import { MemoryStorage } from '../memory-storage.js';
 import { deletedState } from '../names.js';
 import { layout } from '../registry-layout.js';
 import { InterceptedStorage } from '../../test/support.js';
-import { readIndex, updateIndex } from './creation-index.js';
+import { recordModel } from './creation-index.js';
+import { mergedEntries, readIndexState } from './index-log.js';
 import { listAll, readModel } from './documents.js';
 import { deleteModel } from './delete.js';
 import { ensureState } from './states.js';
@@ -49,7 +50,7 @@ async function registry(storage: MemoryStorage): Promise<void> {
     await storage.put(archiveOf(id), 'archive');
     await storage.put(layout.version('d', id), documentText(id, day));
     for (const state of states) await storage.put(layout.stateVersion('d', state, id), documentText(id, day));
-    await updateIndex(storage, 'd', { add: (await readModel(storage, layout.version('d', id)))! });
+    await recordModel(storage, (await readModel(storage, layout.version('d', id)))!);
   }
   await storage.put(layout.domain('d'), documentText('m', 2));
 }
@@ -72,7 +73,7 @@ async function checkNothingNamesAnUnlistedModel(storage: MemoryStorage, context:
 }
 
 describe('deleteModel', () => {
-  it('moves the document to the deleted state, leaves every state, retreats the pointer, removes the archive and the index entry', async () => {
+  it('moves the document to the deleted state, leaves every state, retreats the pointer, removes the archive and writes a tombstone in the index', async () => {
     const storage = new MemoryStorage();
     await registry(storage);
     await deleteModel(storage, 'd', 'm');
@@ -84,7 +85,7 @@ describe('deleteModel', () => {
     expect(await text((await storage.get(layout.domain('d')))!.body)).toBe(documentText('a', 2 - 1));
     expect(await storage.head(archiveOf('m'))).toBeUndefined();
     expect(await storage.head(archiveOf('a'))).toBeDefined();
-    expect([...(await readIndex(storage, 'd')).keys()]).toEqual(['a']);
+    expect([...mergedEntries(await readIndexState(storage, layout.indexRoot('d'))).keys()]).toEqual(['a']);
     await expect(deleteModel(storage, 'd', 'm')).rejects.toBeInstanceOf(ModelDeletedError);
   });
 

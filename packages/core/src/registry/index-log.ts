@@ -468,7 +468,7 @@ export async function compactIndexLog(storage: Storage, root: string, options: {
     }
   });
   const unchanged = toWrite.length === 0 && state.pointer !== undefined && parts.length === state.pointer.parts.length && state.tail.records.length === 0 && !options.reconcile;
-  if (unchanged) return { published: false, entries: sorted.length, folded: 0, parts: parts.length, written: 0, removed: 0, reconciled: false };
+  if (unchanged) return { published: false, entries: sorted.length, folded: 0, parts: parts.length, written: 0, removed: await removeStrayParts(storage, root, parts, now() - indexSettings.graceMs), reconciled: false };
 
   await pMap(toWrite, ({ ref, entries }) => writeJson(storage, `${root}${ref.key}`, { entries: entries.map((entry) => [entry.id, entry.time, entry.tag, entry.size ?? null, entry.library ?? null]) }, { ifNoneMatch: '*' }), {
     concurrency: 8,
@@ -499,23 +499,22 @@ export async function compactIndexLog(storage: Storage, root: string, options: {
       ),
     { concurrency: 16 },
   );
+  removed += await removeStrayParts(storage, root, parts, cutoff);
+  return { published: true, entries: sorted.length, folded: folded.length, parts: parts.length, written: toWrite.length, removed, reconciled: options.reconcile !== undefined };
+}
+
+/** Removes the parts under `root` that `parts` does not name and that were written at or before `cutoff` (ms); best effort. @returns how many */
+async function removeStrayParts(storage: Storage, root: string, parts: PartRef[], cutoff: number): Promise<number> {
   const named = new Set(parts.map((part) => `${root}${part.key}`));
   const stale: ObjectInfo[] = [];
   try {
     for await (const object of listAll(storage, `${root}checkpoint/`)) if (!named.has(object.key) && object.lastModified.getTime() <= cutoff) stale.push(object);
   } catch {
-    // Left for the next compaction.
+    return 0;
   }
-  await pMap(
-    stale,
-    (object) =>
-      storage.delete(object.key).then(
-        (gone) => void (gone && removed++),
-        () => undefined,
-      ),
-    { concurrency: 16 },
-  );
-  return { published: true, entries: sorted.length, folded: folded.length, parts: parts.length, written: toWrite.length, removed, reconciled: options.reconcile !== undefined };
+  let removed = 0;
+  await pMap(stale, (object) => storage.delete(object.key).then((gone) => void (gone && removed++), () => undefined), { concurrency: 16 });
+  return removed;
 }
 
 /**

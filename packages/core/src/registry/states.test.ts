@@ -8,7 +8,8 @@ import { deletedState } from '../names.js';
 import { layout } from '../registry-layout.js';
 import type { Body, PutOptions } from '../storage.js';
 import { documentText, putModel, recording } from '../../test/support.js';
-import { updateIndex } from './creation-index.js';
+import { recordModel } from './creation-index.js';
+import { indexReads } from '../../test/support.js';
 import { readModel } from './documents.js';
 import { ensureState, modelsInState, newestInState, requireState, statesOf } from './states.js';
 
@@ -94,10 +95,10 @@ describe('modelsInState and newestInState', () => {
 
   it('reads no member document but the newest one, whatever the size of the state', async () => {
     const storage = await inProd(...Array.from({ length: 40 }, (_, i) => [`m${i}`, (i % 27) + 1] as [string, number]));
-    for (let i = 0; i < 40; i++) await updateIndex(storage, 'd', { add: (await readModel(storage, layout.version('d', `m${i}`)))! });
+    for (let i = 0; i < 40; i++) await recordModel(storage, (await readModel(storage, layout.version('d', `m${i}`)))!);
     const { storage: counted, calls } = recording(storage);
     expect((await newestInState(counted, 'd', 'prod')).id).toBe('m26');
-    expect(calls.sort()).toEqual([`get ${layout.index('d')}`, `get ${layout.version('d', 'm26')}`, `head ${layout.state('prod')}`, `list ${layout.versions('d')}`].sort());
+    expect(calls.sort()).toEqual([...indexReads('d'), `get ${layout.version('d', 'm26')}`, `head ${layout.state('prod')}`, `list ${layout.versions('d')}`].sort());
   });
 
   it('ignores sub-folders and other files under the state folder', async () => {

@@ -20,19 +20,36 @@ export function registryListingTests<S extends Storage>(ctx: RegistryConformance
     for (const id of ids.slice(0, 5)) await indexed.setModelState('many', id, 'production');
     counted.reset();
     expect(await indexed.listModels('many')).toEqual([...ids].reverse());
-    expect(counted.calls.filter((call) => call.startsWith('get '))).toEqual([`get ${layout.index('many')}`]);
+    // The index: its log's listing, its pointer (none before the first compaction), the first index's document.
+    const indexGets = [`get ${layout.indexRoot('many')}_last_checkpoint`, `get ${layout.index('many')}`];
+    expect(counted.calls.filter((call) => call.startsWith('get '))).toEqual(indexGets);
     counted.reset();
     // A state's members are its copies in the listing of versions/; whether each is live is
     // whether its committed document is listed too, and when it was made is the index entry of
     // that very document: only the newest member's document is read.
     expect((await indexed.getLatestModel('many', { state: 'production' })).model.model_id).toBe(ids[4]);
-    expect(counted.calls.filter((call) => call.startsWith('get ')).sort()).toEqual([`get ${layout.index('many')}`, `get ${layout.version('many', ids[4]!)}`].sort());
+    expect(counted.calls.filter((call) => call.startsWith('get ')).sort()).toEqual([...indexGets, `get ${layout.version('many', ids[4]!)}`].sort());
 
     // Models the index does not know (written by Python modelstore, or by an upload that
     // died before indexing) are ordered from their metadata.
-    await ctx.storage.delete(layout.index('many'));
+    for (const { key } of (await ctx.storage.list(layout.indexRoot('many'))).objects) await ctx.storage.delete(key);
     expect(await indexed.listModels('many')).toEqual([...ids].reverse());
+    await ctx.storage.put(`${layout.indexRoot('many')}_last_checkpoint`, 'not json');
     await ctx.storage.put(layout.index('many'), 'not json');
     expect(await indexed.listModels('many')).toEqual([...ids].reverse());
+
+    // Pages: the first from the index's log alone once compacted; then the same order page by page.
+    await indexed.compactIndex('many');
+    counted.reset();
+    const first = await indexed.listModels('many', { limit: 5 });
+    expect(first.models).toEqual([...ids].reverse().slice(0, 5));
+    expect(counted.calls.length).toBeLessThanOrEqual(5);
+    const paged = [...first.models];
+    for (let cursor = first.cursor; cursor !== undefined; ) {
+      const page = await indexed.listModels('many', { limit: 5, cursor });
+      paged.push(...page.models);
+      cursor = page.cursor;
+    }
+    expect(paged).toEqual([...ids].reverse());
   });
 }
