@@ -513,7 +513,15 @@ async function removeStrayParts(storage: Storage, root: string, parts: PartRef[]
     return 0;
   }
   let removed = 0;
-  await pMap(stale, (object) => storage.delete(object.key).then((gone) => void (gone && removed++), () => undefined), { concurrency: 16 });
+  await pMap(
+    stale,
+    (object) =>
+      storage.delete(object.key).then(
+        (gone) => void (gone && removed++),
+        () => undefined,
+      ),
+    { concurrency: 16 },
+  );
   return removed;
 }
 
