@@ -234,7 +234,7 @@ export function describeSigningConformance(options: SigningConformanceOptions): 
       await store.upload('signed', { model, modelId: 'm1', sign: { privateKey: ec.privateKey } });
       await tamper(storage, 'signed', 'm1', (entries) => {
         const data = Buffer.from(entries.get('weights.bin')!);
-        data[100] ^= 1;
+        data[100] = data[100]! ^ 1;
         entries.set('weights.bin', data);
       });
       // The integrity checks pass: without verify the tampered model downloads.
