@@ -31,6 +31,7 @@ import {
   validateStateName,
   type ModelAdapter,
   type ModelMetadata,
+  type ModelSummary,
   type Storage,
   type StoredObject,
 } from '@modelstore/core';
@@ -606,10 +607,18 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     .description('list the domains, or the models of a domain newest first (id, created, library, size, states)')
     .argument('[domain]', 'the domain whose models to list (default: list the domains)')
     .option('--state <state>', 'only models in this state')
-    .action(async (domain: string | undefined, options: { state?: string }) => {
+    .option('--limit <n>', 'one page of at most n models (1 to 1000), newest first; prints how to get the next page')
+    .option('--cursor <cursor>', 'the next page: the cursor the previous page printed (with the same --limit)')
+    .action(async (domain: string | undefined, options: { state?: string; limit?: string; cursor?: string }) => {
       if (domain !== undefined) validateDomain(domain);
       if (options.state !== undefined) validateStateName(options.state);
       if (domain === undefined && options.state) throw new UsageError('--state needs a domain: modelstore ls <domain> --state <state>', '--state');
+      if (domain === undefined && (options.limit !== undefined || options.cursor !== undefined)) {
+        throw new UsageError(`${options.limit !== undefined ? '--limit' : '--cursor'} pages the models of a domain: modelstore ls <domain> --limit 50`, options.limit !== undefined ? '--limit' : '--cursor');
+      }
+      const limit = options.limit === undefined ? undefined : Number(options.limit);
+      if (options.limit !== undefined && !(/^\d+$/.test(options.limit) && limit! >= 1 && limit! <= 1000)) throw new UsageError(`--limit takes a number of models from 1 to 1000, got "${options.limit}"`, '--limit');
+      if (options.cursor !== undefined && limit === undefined) throw new UsageError('--cursor needs --limit: pass the same --limit as for the previous page', '--cursor');
       const store = await openExisting();
       /** The creation time, reading the document's storage time only when the metadata has no precise time (Python-written models). */
       const created = async (metadata: ModelMetadata) => {
@@ -635,11 +644,25 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
         output(latest, () => table([['DOMAIN', 'LATEST MODEL', 'CREATED'], ...latest.map((row) => [row.domain, row.latest ?? `- (${row.error!.code.toLowerCase()})`, row.created ?? '-'])]));
         return;
       }
+      const toRow = ({ modelId, createdAt, library, size, states }: ModelSummary) => ({ modelId, created: createdAt, library, size, states });
+      const render = (rows: ReturnType<typeof toRow>[]) =>
+        table([['MODEL ID', 'CREATED', 'LIBRARY', 'SIZE', 'STATES'], ...rows.map((row) => [row.modelId, row.created ?? '-', row.library ?? '-', row.size === null ? '-' : formatBytes(row.size), row.states.join(',') || '-'])]);
+      if (limit !== undefined) {
+        // One page from the domain's index: a few requests at any domain size.
+        const page = await store.listModelSummaries(domain, { ...(options.state ? { state: options.state } : {}), limit, ...(options.cursor === undefined ? {} : { cursor: options.cursor }) }).catch((error: unknown) => {
+          if (InvalidOptionError.isInstance(error) && (error as InvalidOptionError).option === 'cursor') {
+            throw new UsageError(`--cursor ${options.cursor} is not the cursor of a previous page of this listing (same domain and --state): omit it for the first page`, '--cursor');
+          }
+          throw error;
+        });
+        const rows = page.models.map(toRow);
+        output({ models: rows, ...(page.cursor === undefined ? {} : { cursor: page.cursor }) }, () => render(rows));
+        if (page.cursor !== undefined && !json) note(`next page: modelstore ls ${domain}${options.state ? ` --state ${options.state}` : ''} --limit ${limit} --cursor ${page.cursor}`);
+        return;
+      }
       // From the listing, the index and the states: no read per model this library wrote.
-      const rows = (await store.listModelSummaries(domain, options.state ? { state: options.state } : {})).map(({ modelId, createdAt, library, size, states }) => ({ modelId, created: createdAt, library, size, states }));
-      output(rows, () =>
-        table([['MODEL ID', 'CREATED', 'LIBRARY', 'SIZE', 'STATES'], ...rows.map((row) => [row.modelId, row.created ?? '-', row.library ?? '-', row.size === null ? '-' : formatBytes(row.size), row.states.join(',') || '-'])]),
-      );
+      const rows = (await store.listModelSummaries(domain, options.state ? { state: options.state } : {})).map(toRow);
+      output(rows, () => render(rows));
     });
 
   program

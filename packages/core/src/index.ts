@@ -26,6 +26,8 @@ export { listCache, pruneCache } from './model-store.js';
 export type { CacheEntry, LoadOptions, PruneCacheOptions, PruneCacheReport, TransferProgress } from './model-store.js';
 export type { GarbageOptions, GarbageReport } from './registry/gc.js';
 export type { ModelSummary } from './registry/summaries.js';
+export type { ModelPage, ModelSummaryPage } from './registry/pages.js';
+export type { CompactionReport } from './registry/creation-index.js';
 export { folderEntries, specialFileError } from './folder-entries.js';
 export type { FolderEntriesOptions, FolderEntry } from './folder-entries.js';
 export { sourceFileError } from './archive.js';
