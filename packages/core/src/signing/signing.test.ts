@@ -110,6 +110,21 @@ describe('verification in the store', () => {
     expect(existsSync(path.join(folder.path, 'cache'))).toBe(false);
   });
 
+  it("collectGarbage removes a deleted model's bundle once it is older than the grace period", async () => {
+    const storage = new MemoryStorage();
+    const store = new ModelStore({ storage, adapters: [bytesAdapter], cacheDir: path.join(folder.path, 'cache') });
+    await store.upload('d', { model: Buffer.from('weights'), modelId: 'm1', sign: { privateKey: privatePem } });
+    await store.upload('d', { model: Buffer.from('weights'), modelId: 'm2', sign: { privateKey: privatePem } });
+    const bundleKey = (await store.getSignature('d', 'm1'))!.key;
+    await store.deleteModel('d', 'm1');
+    expect(await storage.head(bundleKey)).toBeDefined();
+    expect((await store.collectGarbage({ olderThan: 60_000, quiesced: true })).removed).toEqual([]);
+    const report = await store.collectGarbage({ olderThan: 0, quiesced: true, now: new Date(Date.now() + 1000) });
+    expect(report.removed.map((object) => object.key)).toEqual([bundleKey]);
+    expect(await storage.head(bundleKey)).toBeUndefined();
+    expect(await store.verifyModel('d', 'm2', { publicKey: publicPem })).toMatchObject({ verified: true });
+  });
+
   it('a model whose archive holds a top-level model.sig (a folder signed with model_signing) is verified by it', async () => {
     const storage = new MemoryStorage();
     const store = new ModelStore({ storage, adapters: [bytesAdapter], cacheDir: path.join(folder.path, 'cache') });
