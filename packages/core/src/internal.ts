@@ -15,3 +15,5 @@ export { registryRoot, layout, archiveFolder, createdStamp, parseCreatedStamp, a
 export { validateArchivePath, fileHandleWriter } from './archive.js';
 export { probeKeyPrefix, staleProbeAge, conditionalWritesAdvice } from './check-storage.js';
 export { importOptional, isFileWithExtension } from './optional-dependency.js';
+export { indexSettings, tagOf, compactIndexLog, readIndexState, readIndexPage, mergedEntries } from './registry/index-log.js';
+export type { IndexSettings, IndexEntry, IndexState } from './registry/index-log.js';

@@ -185,12 +185,13 @@ export type CompactionReport = CompactionResult;
  */
 export async function compactDomainIndex(storage: Storage, domain: string, options: { automatic?: boolean } = {}): Promise<CompactionReport> {
   const root = layout.indexRoot(domain);
-  let reconcile = !options.automatic;
-  if (!reconcile) {
+  let always = !options.automatic;
+  if (!always) {
     const { pointer } = await readPointer(storage, root);
-    reconcile = !pointer?.reconciled || Date.now() - pointer.reconciled > indexSettings.reconcileEveryMs;
+    always = !pointer?.reconciled || Date.now() - pointer.reconciled > indexSettings.reconcileEveryMs;
   }
-  return compactIndexLog(storage, root, reconcile ? { reconcile: (merged) => reconciled(storage, domain, merged) } : {});
+  // A checkpoint that cannot be read (a part missing) is rebuilt from the registry, never dropped.
+  return compactIndexLog(storage, root, { reconcile: (merged) => reconciled(storage, domain, merged), reconcileWhen: always ? 'always' : 'broken' });
 }
 
 /** The entries the checkpoint should hold: one per listed document, from `merged` (or the first index) when it recorded that very version, else from the document. */

@@ -9,7 +9,7 @@ import { MemoryStorage } from '../memory-storage.js';
 import { ModelStore } from '../model-store.js';
 import { layout } from '../registry-layout.js';
 import type { Storage } from '../storage.js';
-import { recordDeletion, recordModel } from './creation-index.js';
+import { compactDomainIndex, recordDeletion, recordModel } from './creation-index.js';
 import { readModel, type StoredModel } from './documents.js';
 import { appendLog, compactIfDue, compactIndexLog, comparePositions, type IndexEntry, indexSettings, logName, mergedEntries, parseLogName, readIndexPage, readIndexState, readPointer, tagOf } from './index-log.js';
 
@@ -163,6 +163,32 @@ class CrashingStorage extends InterceptedStorage {
     if ((method === 'put' || method === 'delete') && key.startsWith(root) && ++this.mutations >= this.crashAt) throw new StorageError('killed');
   }
 }
+
+describe('a checkpoint part gone missing', () => {
+  it('readers fall back to the registry, and the next compaction rebuilds the checkpoint from it rather than dropping entries', async () => {
+    indexSettings.partSize = 3;
+    const storage = new MemoryStorage();
+    const ids: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      const id = `m${i}`;
+      await storage.put(
+        layout.version('d', id),
+        JSON.stringify({ model: { domain: 'd', model_id: id, model_type: { library: 'x' } }, storage: { type: 'memory' }, code: { created_at: new Date(Date.UTC(2024, 0, 1) + i * 1000).toISOString() }, archive: { size: i } }),
+      );
+      ids.unshift(id);
+    }
+    const store = new ModelStore({ storage });
+    await store.compactIndex('d');
+    const { pointer } = await readPointer(storage, root);
+    await storage.delete(`${root}${pointer!.parts[1]!.key}`);
+    expect((await store.listModels('d', { limit: 100 })).models).toEqual(ids);
+    const state = await readIndexState(storage, root);
+    expect(state.broken).toBe(true);
+    // An automatic compaction (as an upload runs it) with a part missing reconciles.
+    await compactDomainIndex(storage, 'd', { automatic: true });
+    expect(await allPages(storage, 3)).toEqual(ids);
+  });
+});
 
 describe('crashes at every step of a compaction', () => {
   it('lose nothing: the index still holds every entry, and the next compaction finishes', async () => {

@@ -312,6 +312,8 @@ export interface IndexState {
   tail: Tail;
   /** The checkpoint's entries, newest first, by part. */
   parts: { ref: PartRef; entries: IndexEntry[] }[];
+  /** The pointer names a part that stayed missing or unreadable: the checkpoint could not be read (treated as missing). */
+  broken: boolean;
 }
 
 /**
@@ -324,10 +326,10 @@ export async function readIndexState(storage: Storage, root: string): Promise<In
   for (let attempt = 0; ; attempt++) {
     const tail = resolveTail(await readLog(storage, root));
     const { pointer, etag } = await readPointer(storage, root);
-    if (!pointer) return { pointer: undefined, pointerEtag: etag, tail, parts: [] };
+    if (!pointer) return { pointer: undefined, pointerEtag: etag, tail, parts: [], broken: false };
     const parts = await pMap(pointer.parts, async (ref) => ({ ref, entries: await readPart(storage, root, ref) }), { concurrency: 16 });
-    if (parts.every((part) => part.entries !== undefined)) return { pointer, pointerEtag: etag, tail, parts: parts as { ref: PartRef; entries: IndexEntry[] }[] };
-    if (attempt >= 2) return { pointer: undefined, pointerEtag: etag, tail, parts: [] };
+    if (parts.every((part) => part.entries !== undefined)) return { pointer, pointerEtag: etag, tail, parts: parts as { ref: PartRef; entries: IndexEntry[] }[], broken: false };
+    if (attempt >= 2) return { pointer: undefined, pointerEtag: etag, tail, parts: [], broken: true };
   }
 }
 
@@ -425,15 +427,24 @@ export interface CompactionResult {
  * Folds the log under `root` into a new checkpoint (see the module comment for why a
  * crash or a concurrent writer at any step loses nothing). `reconcile`, when given,
  * receives the merged entries and returns the entries the checkpoint should hold (the
- * registry's listing is the truth; it runs after the log was listed). Parts whose
+ * registry's listing is the truth; it runs after the log was listed) — always, or with
+ * `reconcileWhen: 'broken'` only when the checkpoint cannot be read (a part missing). Parts whose
  * entries did not change are reused; the others are written under new keys.
  * @throws StorageError when the storage fails before the pointer is published (nothing changed then)
  */
-export async function compactIndexLog(storage: Storage, root: string, options: { reconcile?: (merged: Map<string, IndexEntry>) => Promise<Map<string, IndexEntry>>; now?: () => number } = {}): Promise<CompactionResult> {
+export async function compactIndexLog(
+  storage: Storage,
+  root: string,
+  options: { reconcile?: (merged: Map<string, IndexEntry>) => Promise<Map<string, IndexEntry>>; reconcileWhen?: 'always' | 'broken'; now?: () => number } = {},
+): Promise<CompactionResult> {
   const now = options.now ?? Date.now;
   const state = await readIndexState(storage, root);
   let merged = mergedEntries(state);
-  if (options.reconcile) merged = await options.reconcile(merged);
+  // A checkpoint that cannot be read is rebuilt from the registry when a reconciliation is
+  // at hand; else (an index of pure cache entries, such as the domains') the new checkpoint
+  // holds what the log holds, and readers ask the registry for the rest.
+  const reconcile = options.reconcile && (options.reconcileWhen !== 'broken' || state.broken) ? options.reconcile : undefined;
+  if (reconcile) merged = await reconcile(merged);
   const sorted = [...merged.values()].sort(comparePositions);
   const { partSize } = indexSettings;
 
@@ -467,14 +478,14 @@ export async function compactIndexLog(storage: Storage, root: string, options: {
       toWrite.push({ ref, entries: chunk });
     }
   });
-  const unchanged = toWrite.length === 0 && state.pointer !== undefined && parts.length === state.pointer.parts.length && state.tail.records.length === 0 && !options.reconcile;
+  const unchanged = toWrite.length === 0 && state.pointer !== undefined && parts.length === state.pointer.parts.length && state.tail.records.length === 0 && !reconcile;
   if (unchanged) return { published: false, entries: sorted.length, folded: 0, parts: parts.length, written: 0, removed: await removeStrayParts(storage, root, parts, now() - indexSettings.graceMs), reconciled: false };
 
   await pMap(toWrite, ({ ref, entries }) => writeJson(storage, `${root}${ref.key}`, { entries: entries.map((entry) => [entry.id, entry.time, entry.tag, entry.size ?? null, entry.library ?? null]) }, { ifNoneMatch: '*' }), {
     concurrency: 8,
   });
   const written = now();
-  const document = { version: 1, written, reconciled: options.reconcile ? written : (state.pointer?.reconciled ?? null), count: sorted.length, parts };
+  const document = { version: 1, written, reconciled: reconcile ? written : (state.pointer?.reconciled ?? null), count: sorted.length, parts };
   try {
     await writeJson(storage, `${root}${pointerName}`, document, state.pointerEtag !== undefined ? { ifMatch: state.pointerEtag } : { ifNoneMatch: '*' });
   } catch (error) {
@@ -500,7 +511,7 @@ export async function compactIndexLog(storage: Storage, root: string, options: {
     { concurrency: 16 },
   );
   removed += await removeStrayParts(storage, root, parts, cutoff);
-  return { published: true, entries: sorted.length, folded: folded.length, parts: parts.length, written: toWrite.length, removed, reconciled: options.reconcile !== undefined };
+  return { published: true, entries: sorted.length, folded: folded.length, parts: parts.length, written: toWrite.length, removed, reconciled: reconcile !== undefined };
 }
 
 /** Removes the parts under `root` that `parts` does not name and that were written at or before `cutoff` (ms); best effort. @returns how many */
