@@ -14,6 +14,10 @@ import type { Browser, Page } from 'playwright-core';
 import { modelstore } from './helpers.js';
 import { apiCall, launchChromium, outputDir, sha256File, startUi, type UiProcess } from './ui-helpers.js';
 
+// Functions passed to page.waitForFunction run in the page, where these exist (the tests compile without the DOM library).
+declare const document: any;
+declare const location: any;
+
 let work: string;
 let browser: Browser;
 const running: UiProcess[] = [];
@@ -143,10 +147,10 @@ describe('modelstore ui in a browser', () => {
     await shot(page, 'compare');
 
     // Read-only: a write with the token is refused, and so is one without it.
-    const tried = await page.evaluate(async (token) => {
+    const tried = await page.evaluate(async (token: string): Promise<unknown[]> => {
       const withToken = await fetch('/api/domains/churn/models/churn-v1/states/staging', { method: 'PUT', headers: { 'x-modelstore-token': token } });
       const without = await fetch('/api/domains/churn/models/churn-v1/states/staging', { method: 'PUT' });
-      return [withToken.status, (await withToken.json()).error.code, without.status, (await without.json()).error.code];
+      return [withToken.status, ((await withToken.json()) as any).error.code, without.status, ((await without.json()) as any).error.code];
     }, ui.token);
     expect(tried).toEqual([403, 'READ_ONLY', 403, 'TOKEN_REQUIRED']);
     expect(errors).toEqual([]);
@@ -164,9 +168,9 @@ describe('modelstore ui in a browser', () => {
     // Without the token: no cookie and no header (401); the cookie alone (403); a foreign Host or Origin (403). Nothing changes.
     expect((await fetch(`${ui.origin}/api/domains`)).status).toBe(401);
     expect((await rawRequest(ui.origin, '/', { host: new URL(ui.origin).host })).status).toBe(401);
-    const cookieOnly = await page.evaluate(async () => {
+    const cookieOnly = await page.evaluate(async (): Promise<unknown[]> => {
       const response = await fetch('/api/domains/churn/models/churn-v2/states/staging', { method: 'PUT' });
-      return [response.status, (await response.json()).error.code];
+      return [response.status, ((await response.json()) as any).error.code];
     });
     expect(cookieOnly).toEqual([403, 'TOKEN_REQUIRED']);
     const foreignHost = await rawRequest(ui.origin, '/api/domains/churn/models/churn-v2/states/staging', { host: 'attacker.example', 'x-modelstore-token': ui.token }, 'PUT');

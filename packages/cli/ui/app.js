@@ -29,6 +29,7 @@ function useApi(path) {
   const [version, setVersion] = useState(0);
   useEffect(() => {
     let live = true;
+    if (path === null) return undefined;
     setState((previous) => ({ ...previous, loading: true }));
     api(path).then(
       (data) => live && setState({ data }),
@@ -107,6 +108,7 @@ function Models({ domain, query, store }) {
   const state = query.get('state') ?? '';
   const q = query.get('q') ?? '';
   const offset = Number(query.get('offset') ?? 0);
+  const cursor = query.get('cursor') ?? '';
   const columns = (query.get('columns') ?? '').split(',').filter(Boolean);
   const [search, setSearch] = useState(q);
   const [picked, setPicked] = useState([]);
@@ -116,8 +118,11 @@ function Models({ domain, query, store }) {
   if (q) params.set('q', q);
   if (offset) params.set('offset', String(offset));
   if (columns.length) params.set('columns', columns.join(','));
+  if (cursor) params.set('cursor', cursor);
   const list = useApi(`domains/${enc(domain)}/models?${params}`);
   const info = useApi(`domains/${enc(domain)}`);
+  // The count needs the domain's whole listing: asked after the first page is shown.
+  const total = useApi(list.data && !list.data.q && list.data.total === null ? `domains/${enc(domain)}/count${state ? `?state=${enc(state)}` : ''}` : null);
   const go = (changes) => {
     const next = new URLSearchParams(params);
     for (const [key, value] of Object.entries(changes)) {
@@ -126,7 +131,7 @@ function Models({ domain, query, store }) {
     }
     location.hash = `#/d/${enc(domain)}${next.toString() ? `?${next}` : ''}`;
   };
-  const toggleColumn = (key) => go({ columns: (columns.includes(key) ? columns.filter((c) => c !== key) : [...columns, key]).join(','), offset: 0 });
+  const toggleColumn = (key) => go({ columns: (columns.includes(key) ? columns.filter((c) => c !== key) : [...columns, key]).join(','), offset: 0, cursor: '' });
   const togglePick = (id) => setPicked((now) => (now.includes(id) ? now.filter((x) => x !== id) : [...now.slice(-1), id]));
   const data = list.data;
   return html`<main>
@@ -134,15 +139,15 @@ function Models({ domain, query, store }) {
     <h1>${domain}</h1>
     <form class="filters" onSubmit=${(event) => {
       event.preventDefault();
-      go({ q: search.trim(), offset: 0 });
+      go({ q: search.trim(), offset: 0, cursor: '' });
     }}>
-      <label>state <select name="state" value=${state} onChange=${(event) => go({ state: event.currentTarget.value, offset: 0 })}>
+      <label>state <select name="state" value=${state} onChange=${(event) => go({ state: event.currentTarget.value, offset: 0, cursor: '' })}>
         <option value="">any</option>
         ${(store?.states ?? []).map((s) => html`<option value=${s} key=${s}>${s}</option>`)}
       </select></label>
       <input type="search" name="q" placeholder="search ids and metadata" value=${search} onInput=${(event) => setSearch(event.currentTarget.value)} />
       <button type="submit">Search</button>
-      ${q && html`<button type="button" onClick=${() => go({ q: '', offset: 0 })}>Clear</button>`}
+      ${q && html`<button type="button" onClick=${() => go({ q: '', offset: 0, cursor: '' })}>Clear</button>`}
       <a class=${picked.length === 2 ? 'button' : 'button disabled'} id="compare" href=${picked.length === 2 ? `#/d/${enc(domain)}/compare/${enc(picked[0])}/${enc(picked[1])}` : undefined}>Compare ${picked.length}/2</a>
     </form>
     <form class="columns" onSubmit=${(event) => {
@@ -157,9 +162,10 @@ function Models({ domain, query, store }) {
     ${list.error && html`<${ErrorBox} message=${list.error} />`}
     ${!data && list.loading && html`<p class="loading">Loading…</p>`}
     ${data &&
-    html`<p class="count" id="count">${
-      data.total !== null ? `${data.total} model${data.total === 1 ? '' : 's'}${state || q ? ' match' : ''}` : `${data.models.length} shown`
-    }${data.q ? ` (searched ${data.documentsRead} documents)` : ''}${list.loading ? ' …' : ''}</p>
+    html`<p class="count" id="count">${(() => {
+      const known = data.total ?? total.data?.total ?? null;
+      return known !== null ? `${known} model${known === 1 ? '' : 's'}${state || q ? ' match' : ''}` : `${data.models.length} shown`;
+    })()}${data.q ? ` (searched ${data.documentsRead} documents)` : ''}${list.loading ? ' …' : ''}</p>
       <table class="models">
         <thead><tr><th></th><th>model id</th><th>created</th><th>library</th><th class="num">size</th><th>states</th>${columns.map((c) => html`<th key=${c}>${c}</th>`)}</tr></thead>
         <tbody>
@@ -174,9 +180,9 @@ function Models({ domain, query, store }) {
         </tbody>
       </table>
       <p class="pager">
-        <button type="button" disabled=${offset === 0} onClick=${() => go({ offset: Math.max(0, offset - data.limit) })}>← newer</button>
-        <span>${data.models.length ? `${offset + 1}–${offset + data.models.length}` : ''}${data.total !== null ? ` of ${data.total}` : ''}</span>
-        <button type="button" id="older" disabled=${data.next === null} onClick=${() => go({ offset: data.next })}>older →</button>
+        <button type="button" disabled=${offset === 0} onClick=${() => go({ offset: Math.max(0, offset - data.limit), cursor: '' })}>← newer</button>
+        <span>${data.models.length ? `${offset + 1}–${offset + data.models.length}` : ''}${(data.total ?? total.data?.total ?? null) !== null ? ` of ${data.total ?? total.data.total}` : ''}</span>
+        <button type="button" id="older" disabled=${data.next === null && !data.cursor} onClick=${() => go(data.cursor ? { cursor: data.cursor, offset: offset + data.models.length } : { offset: data.next, cursor: '' })}>older →</button>
       </p>`}
   </main>`;
 }

@@ -100,6 +100,7 @@ export class UiApi {
     validateDomain(domain);
     if (segments.length === 2 && method === 'GET') return send(await this.domain(domain));
     if (second === 'models' && segments.length === 3 && method === 'GET') return send(await this.models(domain, query));
+    if (second === 'count' && segments.length === 3 && method === 'GET') return send(await this.count(domain, query));
     if (second === 'compare' && segments.length === 3 && method === 'GET') return send(await this.compare(domain, required(query, 'a'), required(query, 'b')));
     if (second !== 'models' || modelId === undefined) throw notFound(method, segments);
     validateModelId(modelId);
@@ -135,18 +136,6 @@ export class UiApi {
 
   private checkWrites(): void {
     if (!this.options.allowWrites) throw new ApiError(403, 'READ_ONLY', 'This page is read-only: start it with `modelstore ui --allow-writes` to change states or delete models');
-  }
-
-  /**
-   * Lists every domain's models in the background (what the domains page shows), so that
-   * the first page a user opens is answered from memory; failures are left for the page's
-   * own requests to report.
-   */
-  warm(): void {
-    this.store
-      .listDomains()
-      .then((names) => pMap(names, (name) => this.summaries(name).catch(() => undefined), { concurrency: 4 }))
-      .catch(() => undefined);
   }
 
   /** Drops what a write made stale. */
@@ -228,13 +217,31 @@ export class UiApi {
     };
   }
 
+  /** Whether the domain's whole listing is in memory and fresh. */
+  private listed(domain: string, state?: string): boolean {
+    const cached = this.listings.get(state === undefined ? domain : `${domain}\n${state}`);
+    return cached !== undefined && Date.now() - cached.at < this.listingTtlMs;
+  }
+
+  /** How many models the domain has (in `state`): the length of its whole listing. */
+  private async count(domain: string, query: URLSearchParams) {
+    const state = query.get('state') || undefined;
+    if (state !== undefined) validateStateName(state);
+    return { domain, state: state ?? null, total: (await this.summaries(domain, state)).length };
+  }
+
   /**
-   * A page of a domain's models, newest first. Without `q`: a slice of `listModelSummaries`
-   * (no document read), `total` known. With `q`: models whose id or metadata contains the
-   * text (case-insensitive), reading documents newest first from `offset` until `limit`
-   * matches are found; `next` is where the following page starts, `total` is null until
-   * the search reached the end. `columns` (comma-separated `extra` keys) reads the
-   * documents of the page's models only.
+   * A page of a domain's models, newest first.
+   * - With `cursor`, or for the first page when the domain's whole listing is not in
+   *   memory (and no `state` or `q`): one page of core's paged `listModelSummaries`
+   *   (`limit`, `cursor`: the domain's index, a few storage requests at any size);
+   *   `cursor` in the answer continues, `total` is null.
+   * - Else without `q`: a slice of the whole `listModelSummaries` at `offset` (no document
+   *   read), `total` known.
+   * - With `q`: models whose id, states or metadata contain the text (case-insensitive),
+   *   reading documents newest first from `offset` until `limit` matches are found; `next`
+   *   is where the following page starts, `total` is null until the search reached the end.
+   * `columns` (comma-separated `extra` keys) reads the documents of the page's models only.
    */
   private async models(domain: string, query: URLSearchParams) {
     const state = query.get('state') || undefined;
@@ -247,11 +254,17 @@ export class UiApi {
       .map((column) => column.trim())
       .filter(Boolean)
       .slice(0, 8);
-    const all = await this.summaries(domain, state);
+    const cursor = query.get('cursor') || undefined;
     let page: ModelSummary[];
     let next: number | null;
     let total: number | null;
+    let nextCursor: string | null = null;
     let documentsRead = 0;
+    if (!text && state === undefined && (cursor !== undefined || (offset === 0 && !this.listed(domain)))) {
+      const paged = await this.store.listModelSummaries(domain, { limit, ...(cursor === undefined ? {} : { cursor }) });
+      return { domain, state: null, q: null, offset, limit, total: null, next: null, cursor: paged.cursor ?? null, models: await this.withColumns(domain, paged.models, columns), documentsRead };
+    }
+    const all = await this.summaries(domain, state);
     if (!text) {
       page = all.slice(offset, offset + limit);
       next = offset + limit < all.length ? offset + limit : null;
@@ -277,7 +290,12 @@ export class UiApi {
       next = position < all.length ? position : null;
       total = next === null && offset === 0 ? page.length : null;
     }
-    const rows = await pMap(
+    return { domain, state: state ?? null, q: text || null, offset, limit, total, next, cursor: nextCursor, models: await this.withColumns(domain, page, columns), documentsRead };
+  }
+
+  /** The page's models with the chosen `extra` keys of each (one document read per model, kept in memory). */
+  private withColumns(domain: string, page: ModelSummary[], columns: string[]) {
+    return pMap(
       page,
       async (summary) => {
         if (columns.length === 0) return summary;
@@ -287,7 +305,6 @@ export class UiApi {
       },
       { concurrency: 16 },
     );
-    return { domain, state: state ?? null, q: text || null, offset, limit, total, next, models: rows, documentsRead, domainModels: state === undefined ? all.length : null };
   }
 
   /** A model's page: metadata, states, files with digests, signature, what its adapter recorded, and command lines. */

@@ -38,8 +38,6 @@ export interface UiServerOptions {
   token?: string;
   /** How long a domain's listing is reused between requests, in milliseconds (default 10000). */
   listingTtlMs?: number;
-  /** List every domain's models in the background as soon as the server listens (default true), so the first page is answered from memory. */
-  warm?: boolean;
 }
 
 /** A running server. */
@@ -174,7 +172,6 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
     });
   });
   port = (server.address() as AddressInfo).port;
-  if (options.warm !== false) api.warm();
   const origin = `http://${hostLabel}:${port}`;
   return {
     url: `${origin}/?token=${token}`,
