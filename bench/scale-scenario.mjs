@@ -75,7 +75,7 @@ const scenarios = {
     const expectedFirst = JSON.parse(readFileSync(args.expectedFile, 'utf8')).slice(0, 100);
     if (JSON.stringify(firstIds) !== JSON.stringify(expectedFirst.slice(0, 50))) problems.push(`first page differs from the expected order: ${firstIds.slice(0, 3)} … against ${expectedFirst.slice(0, 3)} …`);
     let next;
-    if (paging) {
+    if (paging && !args.skipNextPage) {
       if (!first.result.cursor) problems.push('the first page of 50 has no cursor');
       else {
         next = await measure(() => store.listModels(args.domain, { limit: 50, cursor: first.result.cursor }));
