@@ -1,0 +1,137 @@
+// The JSON API of `modelstore ui` (UI-API.md) on each backend — it only uses core's
+// ModelStore, so one test per backend — and on a registry Python modelstore wrote (the
+// real library, in the test run): domains, a page of models, a model, compare, the count,
+// the archive as stored (sha256-checked when recorded), and the refusals.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { ensurePythonEnv } from '@modelstore/test-servers';
+import { execFile } from 'node:child_process';
+import { createHash, generateKeyPairSync } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { shellWord } from '../src/words.js';
+import { modelstore, stores } from './helpers.js';
+import { apiCall, startUi, type UiProcess } from './ui-helpers.js';
+
+let work: string;
+const running: UiProcess[] = [];
+
+beforeAll(() => {
+  work = mkdtempSync(path.join(tmpdir(), 'modelstore-ui-api-'));
+  writeFileSync(path.join(work, 'model.bin'), Buffer.alloc(2048, 7));
+  writeFileSync(path.join(work, 'config.json'), '{"layers": 2}\n');
+  mkdirSync(path.join(work, 'v2'));
+  writeFileSync(path.join(work, 'v2', 'model.bin'), Buffer.alloc(2048, 8));
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  writeFileSync(path.join(work, 'signing-key.pem'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
+});
+
+afterAll(async () => {
+  for (const ui of running) await ui.stop();
+  rmSync(work, { recursive: true, force: true });
+});
+
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+describe.each(['file system', 's3', 'gcs', 'azure'] as const)('the ui JSON API on %s', (backend) => {
+  it('serves domains, models, a model, compare, the count and the verified archive; read-only refuses writes', async () => {
+    const all = stores();
+    const store = backend === 'file system' ? `./registry-${Date.now()}` : all[backend];
+    const env = backend === 'file system' ? {} : all.env;
+    const cli = (...args: string[]) => modelstore(['--store', store, ...args], { cwd: work, env });
+    expect((await cli('upload', 'churn', 'model.bin', 'config.json', '--id', 'm1', '--meta-json', 'accuracy=0.9', '--state', 'production')).code).toBe(0);
+    const signed = await cli('upload', 'churn', 'v2/model.bin', '--id', 'm2', '--meta-json', 'accuracy=0.95', '--sign-key', 'signing-key.pem');
+    expect(signed.code).toBe(0);
+    const ui = await startUi(['--store', store, 'ui'], { cwd: work, env });
+    running.push(ui);
+
+    const info = await apiCall(ui, 'store');
+    expect(info.status).toBe(200);
+    expect(info.body).toMatchObject({ store, allowWrites: false, states: ['production'] });
+
+    const domains = await apiCall(ui, 'domains');
+    expect(domains.body.domains).toEqual([{ domain: 'churn', modelCount: 2, latest: expect.objectContaining({ modelId: 'm2', library: 'model_file', states: [] }) }]);
+
+    const page = await apiCall(ui, 'domains/churn/models?limit=1');
+    expect(page.body.models.map((model: { modelId: string }) => model.modelId)).toEqual(['m2']);
+    const rest = page.body.cursor ? await apiCall(ui, `domains/churn/models?limit=1&cursor=${encodeURIComponent(page.body.cursor)}`) : await apiCall(ui, `domains/churn/models?limit=1&offset=${page.body.next}`);
+    expect(rest.body.models.map((model: { modelId: string }) => model.modelId)).toEqual(['m1']);
+    expect((await apiCall(ui, 'domains/churn/models?state=production')).body).toMatchObject({ total: 1, models: [expect.objectContaining({ modelId: 'm1', states: ['production'] })] });
+    expect((await apiCall(ui, 'domains/churn/models?q=0.95')).body.models.map((model: { modelId: string }) => model.modelId)).toEqual(['m2']);
+    expect((await apiCall(ui, 'domains/churn/models?columns=accuracy&offset=0')).body.models.map((model: { columns?: Record<string, unknown> }) => model.columns)).toEqual([{ accuracy: 0.95 }, { accuracy: 0.9 }]);
+    expect((await apiCall(ui, 'domains/churn/count')).body).toEqual({ domain: 'churn', state: null, total: 2 });
+
+    const model = await apiCall(ui, 'domains/churn/models/m2');
+    expect(model.status).toBe(200);
+    const metadata = JSON.parse((await cli('--json', 'info', 'churn', 'm2')).stdout) as { archive: { sha256: string; size: number } };
+    expect(model.body.archive).toMatchObject({ sha256: metadata.archive.sha256, size: metadata.archive.size, verified: true });
+    expect(model.body.archive.files.map((file: { path: string }) => file.path)).toEqual(['model-info.json', 'model.bin']);
+    expect(model.body.signature).toMatchObject({ status: 'signed', kind: 'public-key', verified: false });
+    expect(model.body.commands[0].text).toBe(`modelstore --store ${shellWord(backend === 'file system' ? path.resolve(work, store) : store)} download churn m2 --to churn-m2`);
+
+    const archive = await fetch(`${ui.origin}/api/domains/churn/models/m2/archive`, { headers: { 'x-modelstore-token': ui.token } });
+    expect(archive.status).toBe(200);
+    expect(archive.headers.get('x-modelstore-verified')).toBe('sha256');
+    expect(sha256(Buffer.from(await archive.arrayBuffer()))).toBe(metadata.archive.sha256);
+
+    const compare = await apiCall(ui, 'domains/churn/compare?a=m1&b=m2');
+    expect(compare.body.files).toMatchObject({ known: true, added: [], removed: [{ path: 'config.json' }], changed: [{ path: 'model.bin' }] });
+    expect(compare.body.metadata).toContainEqual({ path: 'extra.accuracy', a: 0.9, b: 0.95, change: 'changed' });
+
+    expect((await apiCall(ui, 'domains/churn/models/m1/states/staging', { method: 'PUT' })).body.error.code).toBe('READ_ONLY');
+    expect((await apiCall(ui, 'domains/churn/models/nope')).status).toBe(404);
+    expect((await apiCall(ui, 'domains/versions/models')).body.error.code).toBe('INVALID_NAME');
+    expect(await ui.stop()).toBe(0);
+  }, 180_000);
+});
+
+describe('the ui JSON API on a registry Python modelstore wrote', () => {
+  let python: string;
+  beforeAll(async () => {
+    ({ python } = await ensurePythonEnv());
+  }, 20 * 60_000);
+
+  it('lists its models, reads the archive for their files, serves the archive as stored (unverified: no digest recorded), and sets a state with --allow-writes', async () => {
+    const root = path.join(work, 'python-registry');
+    const run = (args: string[]) => promisify(execFile)(python, args, { env: { PATH: process.env.PATH ?? '', HOME: work }, timeout: 120_000 });
+    await run([path.join(__dirname, 'python', 'fs_registry.py'), root, 'fraud', path.join(work, 'model.bin'), 'py-1', 'production']);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await run([path.join(__dirname, 'python', 'fs_registry.py'), root, 'fraud', path.join(work, 'v2', 'model.bin'), 'py-2']);
+    const ui = await startUi(['--store', root, 'ui', '--allow-writes'], { cwd: work });
+    running.push(ui);
+
+    const domains = await apiCall(ui, 'domains');
+    expect(domains.body.domains).toEqual([{ domain: 'fraud', modelCount: 2, latest: expect.objectContaining({ modelId: 'py-2', states: [] }) }]);
+    const page = await apiCall(ui, 'domains/fraud/models');
+    expect(page.body.models.map((model: { modelId: string; states: string[] }) => [model.modelId, model.states])).toEqual([
+      ['py-2', []],
+      ['py-1', ['production']],
+    ]);
+    expect(page.body.models.every((model: { createdAt: string | null }) => typeof model.createdAt === 'string')).toBe(true);
+
+    const model = await apiCall(ui, 'domains/fraud/models/py-1');
+    expect(model.body.archive).toMatchObject({ sha256: null, verified: false, files: null });
+    expect(model.body.library).toBe('model_file');
+    expect(model.body.commands.at(-1).text).toContain(`ModelStore.from_file_system(root_directory=${JSON.stringify(root)})`);
+    const files = await apiCall(ui, 'domains/fraud/models/py-1/files');
+    expect(files.body.source).toBe('archive');
+    expect(files.body.files).toContainEqual({ path: 'model.bin', size: 2048, sha256: sha256(Buffer.alloc(2048, 7)) });
+
+    const archive = await fetch(`${ui.origin}/api/domains/fraud/models/py-1/archive`, { headers: { 'x-modelstore-token': ui.token } });
+    expect(archive.headers.get('x-modelstore-verified')).toBe('none');
+    const stored = readFileSync(path.join(root, model.body.archive.key));
+    expect(sha256(Buffer.from(await archive.arrayBuffer()))).toBe(sha256(stored));
+
+    const compare = await apiCall(ui, 'domains/fraud/compare?a=py-1&b=py-2');
+    expect(compare.body.files.known).toBe(false);
+    expect(compare.body.metadata.some((row: { path: string; change: string }) => row.path === 'model.model_id' && row.change === 'changed')).toBe(true);
+
+    const set = await apiCall(ui, 'domains/fraud/models/py-2/states/staging', { method: 'PUT' });
+    expect(set.body).toEqual({ domain: 'fraud', modelId: 'py-2', state: 'staging', set: true, stateCreated: true });
+    // Python modelstore reads the state the page set.
+    const listed = await run(['-c', `from modelstore import ModelStore; print(ModelStore.from_file_system(root_directory=${JSON.stringify(root)}).list_models("fraud", state_name="staging"))`]);
+    expect(listed.stdout.trim()).toBe("['py-2']");
+    expect(await ui.stop()).toBe(0);
+  }, 300_000);
+});
