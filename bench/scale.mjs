@@ -9,6 +9,7 @@
 //
 // run.mjs calls scaleSection(); alone (starts its own MinIO):
 //   node bench/scale.mjs [--quick] [--sizes 10000,100000] [--backends fs,minio] [--domains 10000]
+//     [--python-models 100000 | --no-python] [--sequential 20] [--rounds 3]
 import { FileSystemStorage } from '@modelstore/storage-fs';
 import { S3Storage } from '@modelstore/storage-s3';
 import { spawn } from 'node:child_process';
@@ -43,12 +44,12 @@ async function scenario(name, args) {
  * Runs the section. `minio`: a running MinIO (`startMinio({ buckets: ['bench'] })`).
  * @returns { rows (run.mjs's cells), budgets (cells of the budget table), results, seconds }
  */
-export async function scaleSection({ minio, work, quick = false, sizes, domainsCount, backends = ['fs', 'minio'], python, pythonCount, log = () => {}, progress = () => {} }) {
+export async function scaleSection({ minio, work, quick = false, sizes, domainsCount, backends = ['fs', 'minio'], python, pythonCount, sequential, concurrentRounds, log = () => {}, progress = () => {} }) {
   const started = performance.now();
   sizes ??= quick ? [500] : [10_000, 100_000];
   domainsCount ??= quick ? 100 : 10_000;
-  const sequential = quick ? 3 : 20;
-  const concurrentRounds = quick ? 1 : 3;
+  sequential ??= quick ? 3 : 20;
+  concurrentRounds ??= quick ? 1 : 3;
   const rows = [];
   const budgets = [];
   const results = { sizes, domainsCount, sequential, concurrent: 25, concurrentRounds, backends: {} };
@@ -282,6 +283,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       domainsCount: option('--domains') ? Number(option('--domains')) : undefined,
       python: process.argv.includes('--no-python') ? undefined : (await ensurePythonEnv()).python,
       pythonCount: option('--python-models') ? Number(option('--python-models')) : undefined,
+      sequential: option('--sequential') ? Number(option('--sequential')) : undefined,
+      concurrentRounds: option('--rounds') ? Number(option('--rounds')) : undefined,
       log: (line) => console.error(line),
       // What was measured so far survives a run stopped midway.
       progress: (results) => writeFileSync(path.join(here, quick ? 'scale-results-quick.json' : 'scale-results.json'), `${JSON.stringify({ partial: true, results }, null, 2)}\n`),
