@@ -4,9 +4,9 @@
 // --allow-writes, a state set and a model deleted (seen by `modelstore ls`). Writes
 // without the token, from another Host or from another Origin are refused. A screenshot
 // of each page goes to test-output/ui/ (MODELSTORE_UPDATE_SCREENSHOT=1 also writes the
-// README's docs/ui-model.png).
+// README's docs/ui-model.png, the page of a model the safetensors adapter described).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -37,6 +37,16 @@ function rawRequest(origin: string, route: string, headers: Record<string, strin
   });
 }
 
+/** A small safetensors file (github.com/huggingface/safetensors, "Format"): an F32 weight of 4 × 8 and a bias of 8. */
+function safetensors(): Buffer {
+  const header = Buffer.from(JSON.stringify({ __metadata__: { format: 'pt' }, 'encoder.bias': { dtype: 'F32', shape: [8], data_offsets: [128, 160] }, 'encoder.weight': { dtype: 'F32', shape: [4, 8], data_offsets: [0, 128] } }));
+  const length = Buffer.alloc(8);
+  length.writeBigUInt64LE(BigInt(header.length));
+  const data = Buffer.alloc(160);
+  for (let i = 0; i < 40; i++) data.writeFloatLE(Math.sin(i), i * 4);
+  return Buffer.concat([length, header, data]);
+}
+
 async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(outputDir, `${name}.png`), fullPage: true });
 }
@@ -46,8 +56,6 @@ beforeAll(async () => {
   writeFileSync(path.join(work, 'model.bin'), Buffer.alloc(4096, 1));
   writeFileSync(path.join(work, 'config.json'), '{"layers": 4}\n');
   const second = path.join(work, 'v2');
-  rmSync(second, { recursive: true, force: true });
-  const { mkdirSync } = await import('node:fs');
   mkdirSync(second);
   writeFileSync(path.join(second, 'model.bin'), Buffer.alloc(4096, 2));
   writeFileSync(path.join(second, 'tokenizer.json'), '{"vocab": 3}\n');
@@ -56,6 +64,11 @@ beforeAll(async () => {
   await upload('churn', 'v2/model.bin', 'v2/tokenizer.json', '--id', 'churn-v2', '--meta-json', 'accuracy=0.93', '--meta', 'owner=bo');
   await upload('churn', 'model.bin', '--id', 'churn-v3');
   await upload('fraud', 'config.json', '--id', 'fraud-v1');
+  // A model an adapter describes: the project has @modelstore/adapter-safetensors installed (as a user's would).
+  mkdirSync(path.join(work, 'node_modules', '@modelstore'), { recursive: true });
+  symlinkSync(path.resolve(__dirname, '..', '..', 'adapter-safetensors'), path.join(work, 'node_modules', '@modelstore', 'adapter-safetensors'));
+  writeFileSync(path.join(work, 'encoder.safetensors'), safetensors());
+  await upload('embeddings', 'encoder.safetensors', '--id', 'encoder-2026-11', '--meta-json', 'recall_at_10=0.87', '--meta', 'dataset=support-tickets-v3', '--state', 'production');
   browser = await launchChromium();
 }, 180_000);
 
@@ -80,8 +93,8 @@ describe('modelstore ui in a browser', () => {
     expect(new URL(page.url()).search).toBe(''); // the token left the address bar
     await page.waitForSelector('table.domains tbody tr');
     const domainRows = await page.locator('table.domains tbody tr').allInnerTexts();
-    expect(domainRows.map((row) => row.split('\t')[0])).toEqual(['fraud', 'churn']);
-    expect(domainRows[1]).toMatch(/churn-v3[\s\S]*\t3$/);
+    expect(domainRows.map((row) => row.split('\t')[0])).toEqual(['embeddings', 'fraud', 'churn']);
+    expect(domainRows[2]).toMatch(/churn-v3[\s\S]*\t3$/);
     await shot(page, 'domains');
 
     // A domain's models; filtered by state, then searched by metadata.
@@ -120,7 +133,6 @@ describe('modelstore ui in a browser', () => {
     expect(await page.locator('#extra').innerText()).toContain('ana-lytics');
     expect(await page.locator('main').innerText()).toContain('download churn churn-v1 --to churn-churn-v1');
     await shot(page, 'model');
-    if (process.env.MODELSTORE_UPDATE_SCREENSHOT === '1') copyFileSync(path.join(outputDir, 'model.png'), path.join(__dirname, '..', '..', '..', 'docs', 'ui-model.png'));
 
     // The download: the archive's bytes, sha256 as recorded.
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
@@ -145,6 +157,21 @@ describe('modelstore ui in a browser', () => {
     expect(metadataDiff).toMatch(/extra\.accuracy\s+0\.91\s+0\.93/);
     expect(metadataDiff).toMatch(/extra\.owner\s+ana-lytics\s+bo/);
     await shot(page, 'compare');
+
+    // What an adapter recorded: the safetensors header's tensors, shown as a table.
+    await page.goto(`${ui.origin}/#/d/embeddings/m/encoder-2026-11`);
+    await page.waitForSelector('#parameters');
+    expect(await page.locator('main').innerText()).toContain('What the safetensors adapter recorded');
+    const parameters = await page.locator('#parameters').innerText();
+    expect(parameters).toMatch(/encoder\.weight\s+F32\s+\[4,8\]/);
+    expect(parameters).toMatch(/total_parameters\s+40/);
+    await shot(page, 'model-safetensors');
+    // The README's picture of the model page: its top (the command lines below name this run's folder).
+    if (process.env.MODELSTORE_UPDATE_SCREENSHOT === '1') {
+      await page.setViewportSize({ width: 1280, height: 1400 });
+      await page.screenshot({ path: path.join(__dirname, '..', '..', '..', 'docs', 'ui-model.png') });
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
 
     // Read-only: a write with the token is refused, and so is one without it.
     const tried = await page.evaluate(async (token: string): Promise<unknown[]> => {
