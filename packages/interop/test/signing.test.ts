@@ -259,6 +259,13 @@ describe.each(signingBackends.map((backend) => [backend.name, backend] as const)
     ]);
     const id = ok(upload).model.model_id as string;
     const tamperedId = ok(uploadTampered).model.model_id as string;
+    // The reference accepts the folder Node downloads (model_signing ignores the signature file it is given),
+    // once told to ignore the model-info.json Python modelstore adds to every archive it writes.
+    const downloaded = await store.download('py-signed', { modelId: id, to: path.join(workDir('dl'), 'model') });
+    expect(Object.keys(treeDigest(downloaded)).sort()).toEqual(['extras/card.md', 'extras/model.sig', 'model-info.json', 'model.bin']);
+    const signature = ['--signature', path.join(downloaded, 'extras', 'model.sig'), '--public_key', key.publicKey];
+    expectFailed(await modelSigning(['verify', 'key', ...signature, downloaded]), /model-info\.json/);
+    expectSucceeded(await modelSigning(['verify', 'key', ...signature, '--ignore-paths', path.join(downloaded, 'model-info.json'), downloaded]));
 
     const info = await store.verifyModel('py-signed', id, { publicKey: key.publicPem });
     expect(info).toMatchObject({ kind: 'public-key', verified: true });
@@ -276,11 +283,11 @@ describe('the modelstore CLI and model_signing on one folder (file system)', () 
     const root = workDir('cli-registry');
     const key = keyPair('cli');
     const up = await runCli(['--store', root, 'upload', 'cli-signed', modelFolder('cli'), '--sign-key', key.privateKey]);
-    expect({ code: up.code, stderr: up.stderr }).toEqual({ code: 0, stderr: '' });
+    expect({ code: up.code, stderr: up.stderr }).toEqual({ code: 0, stderr: expect.stringMatching(/^modelstore: created a new registry at .*\n$/) });
     const id = up.stdout.trim();
     const to = path.join(workDir('cli-dl'), 'model');
     const down = await runCli(['--store', root, 'download', 'cli-signed', id, '--to', to, '--verify-key', key.publicKey]);
-    expect({ code: down.code, stderr: down.stderr }).toEqual({ code: 0, stderr: '' });
+    expect({ code: down.code, stderr: down.stderr }).toEqual({ code: 0, stderr: `modelstore: signature verified: cli-signed/${id} matches it\n` });
     expectSucceeded(await verifyKey(to, key.publicKey));
   });
 });
