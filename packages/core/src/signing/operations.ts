@@ -52,12 +52,20 @@ export async function readStoredBundle(storage: Storage, archiveKey: string, sig
   return { text: Buffer.concat(chunks), key };
 }
 
+/**
+ * Where a bundle may sit inside a model's archive, first match wins: at the top (a folder
+ * signed with model_signing, then uploaded by this library), or under `extras/` (Python
+ * modelstore stores a folder's other files, the bundle among them, as extra files).
+ */
+const bundlesInArchive = [bundleName, `extras/${bundleName}`];
+
 /** A bundle inside an extracted model (a folder signed with model_signing, then uploaded). */
-async function bundleInFolder(directory: string, archiveKey: string): Promise<StoredBundle | undefined> {
-  return readFile(path.join(directory, bundleName)).then(
-    (text) => ({ text, key: archiveKey }),
-    () => undefined,
-  );
+async function bundleInFolder(directory: string, archiveKey: string): Promise<(StoredBundle & { name: string }) | undefined> {
+  for (const name of bundlesInArchive) {
+    const text = await readFile(path.join(directory, ...name.split('/'))).catch(() => undefined);
+    if (text) return { text, key: archiveKey, name };
+  }
+  return undefined;
 }
 
 /** What `download` and `load` check on the folder they extracted, before it is moved into place. */
@@ -92,12 +100,18 @@ export async function prepareFolderCheck(storage: Storage, archiveKey: string, b
 export async function checkExtracted(directory: string, check: FolderCheck): Promise<ModelSignatureInfo | undefined> {
   let info: ModelSignatureInfo | undefined;
   if (check.verification) {
-    const bundle = check.stored ?? (await bundleInFolder(directory, check.archiveKey));
-    if (!bundle) throw new SignatureError('unsigned', `Model "${check.binding.model_id}" of domain "${check.binding.domain}" is not signed (no ${bundleKeyOf(check.archiveKey)}, no ${bundleName} in its archive). Nothing was written.`);
+    const inside = check.stored ? undefined : await bundleInFolder(directory, check.archiveKey);
+    const bundle = check.stored ?? inside;
+    if (!bundle)
+      throw new SignatureError(
+        'unsigned',
+        `Model "${check.binding.model_id}" of domain "${check.binding.domain}" is not signed (no ${bundleKeyOf(check.archiveKey)}, no ${bundlesInArchive.join(' or ')} in its archive). Nothing was written.`,
+      );
     const checked = checkBundle(bundle.text, bundle.key, check.verification, check.binding);
     // A bundle inside the archive signed a folder before it was uploaded: the upload added
-    // model-info.json (modelstore's own record of the library), which it cannot have signed.
-    await checkFolder(directory, checked.statement, check.signal, check.stored ? [] : [modelInfoFile]);
+    // model-info.json (modelstore's own record of the library), which it cannot have signed,
+    // and the bundle itself may sit where the signer did not declare it ignored.
+    await checkFolder(directory, checked.statement, check.signal, inside ? [modelInfoFile, inside.name] : []);
     info = { ...checked.info, verified: true, key: bundle.key };
   }
   if (check.writeBundle && check.stored) await writeFile(path.join(directory, bundleName), check.stored.text);
@@ -178,8 +192,9 @@ export async function verifyStoredModel(storage: Storage, model: StoredModel, bi
 }
 
 /**
- * A model's signature, parsed but not checked: the stored bundle, else a top-level
- * `model.sig` inside the archive (found by streaming the archive, nothing written).
+ * A model's signature, parsed but not checked: the stored bundle, else a `model.sig`
+ * inside the archive, at the top or under `extras/` (found by streaming the archive,
+ * nothing written).
  * @throws SignatureError `malformed`, `unsupported`
  */
 export async function readModelSignature(storage: Storage, archiveKey: string): Promise<ModelSignatureInfo | undefined> {
@@ -189,7 +204,7 @@ export async function readModelSignature(storage: Storage, archiveKey: string): 
   return inside ? readSignature(inside, archiveKey) : undefined;
 }
 
-/** The bytes of a top-level `model.sig` in the archive, read as the archive streams by. */
+/** The bytes of a `model.sig` in the archive (at the top, else under `extras/`), read as the archive streams by. */
 async function bundleInArchive(storage: Storage, archiveKey: string): Promise<Buffer | undefined> {
   const object = await storage.get(archiveKey);
   if (!object) return undefined;
@@ -199,17 +214,18 @@ async function bundleInArchive(storage: Storage, archiveKey: string): Promise<Bu
   source.on('error', (error) => extract.destroy(error));
   gunzip.on('error', (error) => extract.destroy(error));
   source.pipe(gunzip).pipe(extract as unknown as NodeJS.WritableStream);
+  const found = new Map<string, Buffer>();
   try {
     for await (const entry of extract) {
       const name = entry.header.name.replace(/^(\.\/)+/, '');
-      if (name === bundleName && entry.header.type === 'file' && (entry.header.size ?? 0) <= maxBundleBytes) {
+      if (bundlesInArchive.includes(name) && entry.header.type === 'file' && (entry.header.size ?? 0) <= maxBundleBytes) {
         const chunks: Buffer[] = [];
         for await (const chunk of entry) chunks.push(chunk as Buffer);
-        return Buffer.concat(chunks);
-      }
-      entry.resume();
+        found.set(name, Buffer.concat(chunks));
+        if (name === bundlesInArchive[0]) break;
+      } else entry.resume();
     }
-    return undefined;
+    return bundlesInArchive.map((name) => found.get(name)).find((text) => text !== undefined);
   } catch (error) {
     if (ModelStoreError.isInstance(error)) throw error;
     throw new IntegrityError('The model archive is corrupt or truncated: it could not be read to look for a signature', { cause: error });
