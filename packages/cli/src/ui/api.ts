@@ -13,6 +13,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   createdTime,
   DomainNotFoundError,
+  IntegrityError,
   InvalidArgumentError,
   InvalidNameError,
   ModelDeletedError,
@@ -69,11 +70,12 @@ export function statusOf(error: unknown): { status: number; code: string; messag
   if (error instanceof ApiError) return { status: error.status, code: error.code, message: error.message };
   const message = cliMessage(error);
   if (!ModelStoreError.isInstance(error)) return { status: 500, code: 'ERROR', message };
-  if (InvalidNameError.isInstance(error) || InvalidArgumentError.isInstance(error)) return { status: 400, code: error.code, message };
-  if (DomainNotFoundError.isInstance(error) || ModelNotFoundError.isInstance(error) || StateNotFoundError.isInstance(error) || ModelDeletedError.isInstance(error)) return { status: 404, code: error.code, message };
-  if (ModelExistsError.isInstance(error) || PreconditionFailedError.isInstance(error)) return { status: 409, code: error.code, message };
-  if (StorageError.isInstance(error)) return { status: 502, code: error.code, message };
-  return { status: 500, code: error.code, message };
+  const code: string = error.code;
+  if (InvalidNameError.isInstance(error) || InvalidArgumentError.isInstance(error)) return { status: 400, code, message };
+  if (DomainNotFoundError.isInstance(error) || ModelNotFoundError.isInstance(error) || StateNotFoundError.isInstance(error) || ModelDeletedError.isInstance(error)) return { status: 404, code, message };
+  if (ModelExistsError.isInstance(error) || PreconditionFailedError.isInstance(error)) return { status: 409, code, message };
+  if (StorageError.isInstance(error) || IntegrityError.isInstance(error)) return { status: 502, code, message };
+  return { status: 500, code, message };
 }
 
 /** The API: `handle` answers one request whose path starts with `/api/`. */
