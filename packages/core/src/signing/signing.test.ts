@@ -159,6 +159,13 @@ describe('verification in the store', () => {
     };
     await new ModelStore({ storage, adapters: [other], cacheDir: path.join(folder.path, 'cache') }).upload('d', { model: Buffer.from('changed'), modelId: 'm2' });
     expect(await rejection(store.verifyModel('d', 'm2', { publicKey: publicPem }))).toMatchObject({ reason: 'tampered', files: ['model.bin'] });
+    // The bundle as an extra file (extras/model.sig), as Python modelstore stores a signed folder's other files.
+    const bundleFile = path.join(folder.path, 'model.sig');
+    writeFileSync(bundleFile, bundle);
+    await store.upload('d', { model: Buffer.from('weights'), modelId: 'm3', extraFiles: [bundleFile] });
+    expect(await store.verifyModel('d', 'm3', { publicKey: publicPem })).toMatchObject({ verified: true, subjectName: 'folder' });
+    await store.upload('d', { model: Buffer.from('other'), modelId: 'm4', extraFiles: [bundleFile] });
+    expect(await rejection(store.load('d', { modelId: 'm4', verify: { publicKey: publicPem } }))).toMatchObject({ reason: 'tampered', files: ['model.bin'] });
   });
 });
 
