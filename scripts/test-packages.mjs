@@ -167,6 +167,33 @@ console.log('${flavour} ok', model.model_id);
   check(upload.status === 0 && upload.stdout.trim() === 'packed', `npx modelstore upload failed:\n${upload.stdout}\n${upload.stderr}`);
   const s3Missing = run('npx', ['--no-install', 'modelstore', '--store', 's3://bucket/prefix', 'ls'], cliProject, { allowFailure: true });
   check(s3Missing.status === 1 && s3Missing.stderr.includes('npm install @modelstore/storage-s3'), `a missing backend gave no install hint:\n${s3Missing.stderr}`);
+  // `modelstore ui` from the tarball: its page and the preact/htm modules it serves from the CLI's own dependencies.
+  {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [path.join(cliProject, 'node_modules', '@modelstore', 'cli', 'dist', 'bin.js'), '--store', './registry', 'ui'], { cwd: cliProject, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const url = await new Promise((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (data) => {
+          out += data.toString();
+          if (out.includes('\n')) resolve(out.split('\n')[0]);
+        });
+        child.on('close', (code) => reject(new Error(`modelstore ui exited (${code}) before printing its URL`)));
+      });
+      const { origin, searchParams } = new URL(url);
+      const headers = { 'x-modelstore-token': searchParams.get('token') };
+      for (const route of ['/vendor/preact.mjs', '/vendor/preact-hooks.mjs', '/vendor/htm.mjs', '/ui/app.js', '/ui/style.css', '/api/domains']) {
+        const response = await fetch(`${origin}${route}`, { headers });
+        check(response.status === 200, `modelstore ui from the tarball answered ${response.status} for ${route}`);
+      }
+      const page = await fetch(url, { redirect: 'manual' });
+      check(page.status === 303, `modelstore ui from the tarball answered ${page.status} for its URL`);
+    } catch (error) {
+      check(false, `modelstore ui from the tarball: ${error.message}`);
+    } finally {
+      child.kill('SIGTERM');
+    }
+  }
 
   // 5. An S3 user's project: ESM and CommonJS, and no other cloud SDK.
   const s3Project = newProject('s3', [tarballs['@modelstore/core'], tarballs['@modelstore/storage-s3']]);
