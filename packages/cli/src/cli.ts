@@ -498,6 +498,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     .option('--passphrase-env <VARIABLE>', 'with --sign-key: the environment variable that holds the key\'s passphrase')
     .action(async (domain: string, paths: string[], options: { id?: string; extra?: string[]; meta?: string[]; metaJson?: string[]; state?: string; adapter?: string; signKey?: string; signCertificateChain?: string; passphraseEnv?: string }) => {
       // Every argument is checked before the store is touched.
+      context = 'upload';
       validateDomain(domain);
       if (options.id !== undefined) validateModelId(options.id);
       if (options.state !== undefined) validateStateName(options.state);
@@ -569,6 +570,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     .option('--verify-certificate <file>', "check the model's signature against this trusted root CA certificate, PEM (certificate-signed models; repeatable)", repeatable)
     .option('--verify-identity <name>', 'with --verify-certificate: the email, URI or DNS name (or subject CN) the signing certificate must name')
     .action(async (domain: string, modelId: string | undefined, options: { to?: string; overwrite?: boolean; state?: string; verifyKey?: string; verifyCertificate?: string[]; verifyIdentity?: string }) => {
+      context = 'download';
       validateDomain(domain);
       if (modelId !== undefined) validateModelId(modelId);
       if (options.state !== undefined) validateStateName(options.state);
@@ -931,7 +933,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       await runUiCommand({ store, storeUri: storeUri(), ...(options.host === undefined ? {} : { host: options.host }), port, open: options.open ?? false, allowWrites: options.allowWrites ?? false, json, stdout: io.stdout, note });
     });
 
-  registerSignCommands(program, { openExisting: () => openExisting(), output, env: io.env });
+  registerSignCommands(program, { openExisting: () => openExisting(), output, env: io.env, signing: () => (context = 'sign') });
 
   registerCacheCommands(program, { cacheDir: () => path.resolve(program.opts<GlobalOptions>().cacheDir ?? defaultCacheDir()), output });
 

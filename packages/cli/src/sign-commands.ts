@@ -19,6 +19,8 @@ export interface SignCommandContext {
   output(value: unknown, human: () => string): void;
   /** The environment (`--passphrase-env` names one of its variables). */
   env: Record<string, string | undefined>;
+  /** Tells the error report that the running command signs (its failures read "signing failed"). */
+  signing(): void;
 }
 
 /** Reads a PEM file given to `flag`; a missing or unreadable file is an InvalidArgumentError naming the flag. */
@@ -165,6 +167,7 @@ export function registerSignCommands(program: Command, context: SignCommandConte
     .option('--passphrase-env <VARIABLE>', 'the environment variable that holds the passphrase of an encrypted --key')
     .option('--overwrite', 'replace an existing signature (a new key or certificate)')
     .action(async (domain: string, modelId: string, options: { key: string; certificateChain?: string; passphraseEnv?: string; overwrite?: boolean }) => {
+      context.signing();
       validateDomain(domain);
       validateModelId(modelId);
       const signer = readSigner(options, context.env, { key: '--key', passphraseEnv: '--passphrase-env', certificateChain: '--certificate-chain' });

@@ -1,7 +1,7 @@
 import { DestinationExistsError, DomainNotFoundError, ModelExistsError, ModelNotFoundError, ModelStoreError, SignatureError, StateNotFoundError } from '@modelstore/core';
 
 /** What the failing command was doing, for the errors whose advice depends on it. */
-export type CommandContext = 'state rm' | 'other';
+export type CommandContext = 'state rm' | 'download' | 'upload' | 'sign' | 'other';
 
 /** A word as it would be typed in a shell: bare when safe, else in single quotes. */
 export function shellWord(value: string): string {
@@ -33,7 +33,7 @@ export function cliMessage(error: unknown, context: CommandContext = 'other'): s
     return `Model "${error.modelId}" already exists in domain "${error.domain}": model ids are never reused, choose another --id or leave it out`;
   }
   if (DestinationExistsError.isInstance(error)) return apiToCli(message).replace(/choose a new directory/, 'choose another --to');
-  if (SignatureError.isInstance(error)) return signatureMessage(error);
+  if (SignatureError.isInstance(error)) return signatureMessage(error, context);
   return apiToCli(message);
 }
 
@@ -69,17 +69,31 @@ export function formatBytes(bytes: number): string {
 
 /**
  * A SignatureError in the CLI's words: what failed, and which flag to change. Core's
- * message is kept; API option names in it are rewritten as flags.
+ * message is kept; the API's option names in it are rewritten as the flags of the
+ * command that failed (`download --verify-key`, `upload --sign-key`, `sign --key`,
+ * `verify --public-key`), and an unsigned model gets the command that signs it.
  */
-export function signatureMessage(error: SignatureError): string {
-  const message = error.message
-    .replace(/\bverify: false\b/g, 'no --verify-key / --verify-certificate')
+export function signatureMessage(error: SignatureError, context: CommandContext = 'other'): string {
+  const flags =
+    context === 'download'
+      ? { publicKey: '--verify-key', certificate: '--verify-certificate', identity: '--verify-identity', key: '--key', chain: '--certificate-chain' }
+      : context === 'upload'
+        ? { publicKey: '--public-key', certificate: '--certificate', identity: '--identity', key: '--sign-key', chain: '--sign-certificate-chain' }
+        : { publicKey: '--public-key', certificate: '--certificate', identity: '--identity', key: '--key', chain: '--certificate-chain' };
+  let message = error.message
+    .replace(/^(?:signModel|upload): /, '')
+    .replace(/\b(?:sign|signer)\.certificateChain\b/g, flags.chain)
+    .replace(/\b(?:sign|signer)\.privateKey\b/g, flags.key)
+    .replace(/\b(?:sign|signer)\.passphrase\b/g, 'the passphrase of --passphrase-env')
+    .replace(/\bverify: false\b/g, `no ${flags.publicKey} / ${flags.certificate}`)
     .replace(/\boverwrite: true\b/g, '--overwrite')
     .replace(/\bsignModel\(\)/g, '`modelstore sign`')
     .replace(/\bverifyModel\(\)/g, '`modelstore verify`')
-    .replace(/\{ ?publicKey ?\}/g, '--public-key')
-    .replace(/\{ ?certificate(, identity)? ?\}/g, '--certificate')
-    .replace(/\bidentity\b(?=:| option)/g, '--identity');
+    .replace(/\{ ?publicKey ?\}/g, flags.publicKey)
+    .replace(/\{ ?certificate(, identity\??)? ?\}/g, flags.certificate)
+    .replace(/\bidentity\b(?=:| option)/g, flags.identity);
+  const unsigned = error.reason === 'unsigned' ? /^Model "([^"]*)" of domain "([^"]*)" is not signed/.exec(message) : null;
+  if (unsigned) message += ` Sign it with \`modelstore sign ${shellWord(unsigned[2]!)} ${shellWord(unsigned[1]!)} --key <private key PEM>\`.`;
   const files = error.reason === 'tampered' && error.files.length && !error.files.every((file) => message.includes(file)) ? ` (${error.files.join(', ')})` : '';
-  return `signature check failed (${error.reason}): ${message}${files}`;
+  return `${context === 'sign' || context === 'upload' ? 'signing failed' : 'signature check failed'} (${error.reason}): ${message}${files}`;
 }

@@ -98,6 +98,12 @@ describe('modelstore sign / verify', () => {
     const refused = await cli('download', 'churn', id, '--to', 'refused', '--verify-key', other.pub);
     expect(refused.code).toBe(5);
     expect(existsSync(path.join(work, 'refused', 'weights.bin'))).toBe(false);
+    // A key-signed model checked against a CA: the message names download's own flag.
+    const pki = await certificates('ca', 'x@example.com');
+    const byCa = await cli('download', 'churn', id, '--to', 'by-ca', '--verify-certificate', pki.root);
+    expect(byCa.code).toBe(5);
+    expect(byCa.stderr).toMatch(/^modelstore: signature check failed \(untrusted-certificate\): .*--verify-key/);
+    expect(byCa.stderr).not.toMatch(/publicKey/);
   });
 
   it('sign on a stored model; unsigned exits 5 (unsigned); a second sign needs --overwrite; certificate mode with --identity; a bundle swapped from another model is refused (tampered)', async () => {
@@ -112,6 +118,7 @@ describe('modelstore sign / verify', () => {
     const unsigned = await cli('--json', 'verify', 'churn', 'a', '--public-key', signer.pub);
     expect(unsigned.code).toBe(5);
     expect(jsonError(unsigned)).toMatchObject({ code: 'SIGNATURE', reason: 'unsigned' });
+    expect(jsonError(unsigned).message).toMatch(/Sign it with `modelstore sign churn a --key <private key PEM>`/);
 
     const signed = await cli('--json', 'sign', 'churn', 'a', '--key', signer.key);
     expectOk(signed);
@@ -175,6 +182,16 @@ describe('modelstore sign / verify', () => {
     await usage(['download', 'churn', 'm', '--to', 'x', '--verify-identity', 'x@example.com'], '--verify-identity', /needs --verify-certificate/);
     await usage(['upload', 'churn', 'model', '--passphrase-env', 'KEY_PASS'], '--passphrase-env', /goes with --sign-key/);
     await usage(['upload', 'churn', 'model', '--sign-key', 'missing.pem'], '--sign-key', /--sign-key missing\.pem: no such file/);
+    // Keys and chains the library cannot sign with: exit 5, "signing failed", flags named as typed.
+    const k1 = path.join(work, 'secp256k1.pem');
+    writeFileSync(k1, generateKeyPairSync('ec', { namedCurve: 'secp256k1' }).privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    const curve = await cli('sign', 'churn', 'm', '--key', k1);
+    expect({ code: curve.code, stderr: curve.stderr }).toEqual({ code: 5, stderr: expect.stringMatching(/^modelstore: signing failed \(unsupported\): .*P-256/) });
+    const pki = await certificates('chain', 'x@example.com');
+    const foreignChain = await cli('upload', 'churn', 'model', '--sign-key', plain.key, '--sign-certificate-chain', pki.chain);
+    expect(foreignChain.code).toBe(5);
+    expect(foreignChain.stderr).toMatch(/^modelstore: signing failed \(malformed\): .*--sign-certificate-chain/);
+    expect(foreignChain.stderr).not.toMatch(/certificateChain|signModel/);
     // Nothing was uploaded by the refused uploads.
     expect(JSON.parse((await cli('--json', 'ls', 'churn')).stdout).map((row: { modelId: string }) => row.modelId)).toEqual(['m']);
 
