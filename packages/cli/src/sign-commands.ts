@@ -103,11 +103,7 @@ export interface VerificationFlags {
  * none is given and `required` is false.
  * @throws InvalidArgumentError (both or neither given, `--identity` without a certificate, a file that is not a key or certificate)
  */
-export function readVerification(
-  options: { publicKey?: string; certificate?: string[]; identity?: string },
-  flags: VerificationFlags,
-  required: boolean,
-): ModelVerification | undefined {
+export function readVerification(options: { publicKey?: string; certificate?: string[]; identity?: string }, flags: VerificationFlags, required: boolean): ModelVerification | undefined {
   const certificates = options.certificate ?? [];
   if (options.publicKey !== undefined && certificates.length > 0) throw new InvalidArgumentError(`give ${flags.publicKey} or ${flags.certificate}, not both`, { argument: flags.certificate });
   if (options.identity !== undefined && certificates.length === 0) {
@@ -181,7 +177,7 @@ export function registerSignCommands(program: Command, context: SignCommandConte
     .description("check a model's signature and every file against it (reads and hashes the model; writes nothing); exit 5 when it does not hold")
     .argument('<domain>', 'the domain')
     .argument('[modelId]', 'the model (default: the latest, or the newest in --state)')
-    .option('--public-key <file>', 'the signer\'s public key, PEM (key-signed models: model_signing sign key)')
+    .option('--public-key <file>', "the signer's public key, PEM (key-signed models: model_signing sign key)")
     .option('--certificate <file>', 'a trusted root CA certificate, PEM (certificate-signed models; repeatable)', (value: string, previous: string[] | undefined) => [...(previous ?? []), value])
     .option('--identity <name>', 'with --certificate: the email, URI or DNS name (or the subject CN) the signing certificate must name')
     .option('--state <state>', 'the newest model in this state instead of the latest')

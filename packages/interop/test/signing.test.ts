@@ -218,19 +218,7 @@ describe.each(signingBackends.map((backend) => [backend.name, backend] as const)
     const store = nodeStore(backend.create().node);
     const pki = await certificates('python-cert', 'release@example.com');
     const folder = modelFolder('python-cert');
-    const signedByPython = await modelSigning([
-      'sign',
-      'certificate',
-      '--signature',
-      path.join(folder, 'model.sig'),
-      '--private_key',
-      pki.leafKey,
-      '--signing_certificate',
-      pki.leaf,
-      '--certificate_chain',
-      pki.intermediate,
-      folder,
-    ]);
+    const signedByPython = await modelSigning(['sign', 'certificate', '--signature', path.join(folder, 'model.sig'), '--private_key', pki.leafKey, '--signing_certificate', pki.leaf, '--certificate_chain', pki.intermediate, folder]);
     expect({ code: signedByPython.code, stderr: signedByPython.stderr }).toEqual({ code: 0, stderr: '' });
     expectSucceeded(await verifyCertificate(folder, pki.root));
     const id = (await store.upload('python-cert', { model: folder })).model.model_id;
