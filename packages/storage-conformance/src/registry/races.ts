@@ -1,5 +1,5 @@
 import { ModelExistsError, type ModelMetadata, type Storage } from '@modelstore/core';
-import { layout } from '@modelstore/core/internal';
+import { indexSettings, layout } from '@modelstore/core/internal';
 import type { RegistryConformanceContext } from './context.js';
 
 /**
@@ -88,5 +88,52 @@ export function registryRaceTests<S extends Storage>(ctx: RegistryConformanceCon
       expect(archives[0]!.key).toBe(layout.archive('same', new Date(winner.code!.created_at!), 'contested'));
     },
     ctx.timeout,
+  );
+
+  it(
+    'loses no update to the index when many writers upload while compactions run: its pages equal the listing, in order',
+    async () => {
+      // MODELSTORE_RACE_WRITERS x MODELSTORE_RACE_UPLOADS, as above. Compactions are made
+      // frequent (a log of 8 is due, every upload checks, parts of 16) and one more loop compacts.
+      const writers = Number(process.env.MODELSTORE_RACE_WRITERS ?? 4);
+      const uploads = Number(process.env.MODELSTORE_RACE_UPLOADS ?? 5);
+      const saved = { ...indexSettings };
+      Object.assign(indexSettings, { compactAt: 8, checkChance: 1, partSize: 16 });
+      try {
+        let writing = true;
+        let published = 0;
+        const compactor = (async () => {
+          while (writing) {
+            if ((await ctx.store.compactIndex('indexed')).published) published++;
+            await new Promise((resolve) => setTimeout(resolve, 5));
+          }
+        })();
+        const ids = (
+          await Promise.all(
+            Array.from({ length: writers }, async (_, writer) => {
+              const mine: string[] = [];
+              for (let i = 0; i < uploads; i++) mine.push((await ctx.store.upload('indexed', { model: ctx.extraFiles[0]!, modelId: `w${writer}-u${i}` })).model.model_id);
+              return mine;
+            }),
+          )
+        ).flat();
+        writing = false;
+        await compactor;
+        const listed = await ctx.store.listModels('indexed');
+        expect([...listed].sort()).toEqual([...ids].sort());
+        const pages: string[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await ctx.store.listModels('indexed', { limit: 7, ...(cursor === undefined ? {} : { cursor }) });
+          pages.push(...page.models);
+          cursor = page.cursor;
+        } while (cursor !== undefined);
+        expect(pages).toEqual(listed);
+        expect(published > 0).toBe(true);
+      } finally {
+        Object.assign(indexSettings, saved);
+      }
+    },
+    ctx.timeout * 4,
   );
 }
