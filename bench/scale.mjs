@@ -95,7 +95,7 @@ export async function scaleSection({ minio, work, quick = false, sizes, domainsC
       try {
         log(`scale: ${label}, ${count} models: generating`);
         const generated = await generateDomain({ storage: target.storage, domain: 'models', count, fsRoot: target.fsRoot, concurrency: backend === 'fs' ? 64 : 32, work });
-        backendResults.generate[count] = generated.seconds;
+        backendResults.generate[count] = { seconds: generated.seconds, writeSeconds: generated.writeSeconds, indexSeconds: generated.indexSeconds };
         log(`scale: ${label}, ${count} models: generated in ${generated.seconds.toFixed(1)} s; reads`);
         const reads = await scenario('reads', {
           ...target.open,
