@@ -679,7 +679,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       const metadata = modelId === undefined ? await store.getDomain(domain) : await store.getModelInfo(domain, modelId);
       const id = metadata.model.model_id;
       const states = await store.getModelStates(domain, id);
-      const signature = await signatureSummary(store, domain, id);
+      const signature = await signatureSummary(store, domain, id, metadata);
       if (json) {
         output({ ...metadata, states, signature: signature.json }, () => '');
         return;

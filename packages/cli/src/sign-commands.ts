@@ -5,11 +5,13 @@
  * --verify-certificate / --verify-identity`, and the signature line of `info`. Over
  * core's `signModel`, `verifyModel`, `getSignature` and the `sign` / `verify` options.
  */
-import { InvalidArgumentError, SignatureError, validateDomain, validateModelId, validateStateName, type ModelSignatureInfo, type ModelSigner, type ModelStore, type ModelVerification } from '@modelstore/core';
+import { InvalidArgumentError, SignatureError, validateDomain, validateModelId, validateStateName, type ModelMetadata, type ModelSignatureInfo, type ModelSigner, type ModelStore, type ModelVerification } from '@modelstore/core';
+import { archiveKeyFromLocation } from '@modelstore/core/internal';
 import type { Command } from 'commander';
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { shellWord } from './words.js';
+import path from 'node:path';
+import { formatBytes, shellWord } from './words.js';
 
 /** What the signing commands need from the `modelstore` program. */
 export interface SignCommandContext {
@@ -135,8 +137,28 @@ export function signerPhrase(info: ModelSignatureInfo): string {
   return `${info.kind === 'sigstore' ? 'Sigstore certificate' : 'certificate'}${subject ? ` ${subject}` : ''}${san}`;
 }
 
-/** `info`'s signature line: the parsed (not verified) signature, or `-`. */
-export async function signatureSummary(store: ModelStore, domain: string, modelId: string): Promise<{ json: unknown; line: string }> {
+/**
+ * Above this archive size (100 MiB) `info` does not read an archive to look for a
+ * `model.sig` inside it (a folder signed with model_signing, then uploaded): core's
+ * `getSignature` would stream and gunzip the whole archive when no bundle is stored
+ * beside it. Models whose metadata lists their files (this library's uploads) are
+ * answered from that list instead, at any size.
+ */
+export const infoArchiveScanLimit = 100 * 1024 * 1024;
+
+/** `info`'s signature line and `--json` value: the parsed (not verified) signature, `-` / null when unsigned. */
+export async function signatureSummary(store: ModelStore, domain: string, modelId: string, metadata: ModelMetadata): Promise<{ json: unknown; line: string }> {
+  const archiveKey = archiveKeyFromLocation(metadata.storage);
+  if (archiveKey !== undefined && !(await store.storage.head(`${path.posix.dirname(archiveKey)}/model.sig`))) {
+    // No bundle beside the archive: only one inside it can sign the model.
+    const recorded = metadata.archive?.files;
+    if (recorded && !['model.sig', 'extras/model.sig'].some((name) => Object.hasOwn(recorded, name))) return { json: null, line: '-' };
+    const size = recorded ? undefined : (metadata.archive?.size ?? (await store.storage.head(archiveKey))?.size);
+    if (size !== undefined && size > infoArchiveScanLimit) {
+      const message = `no model.sig beside the archive; a model.sig inside this ${formatBytes(size)} archive is not looked for here: \`modelstore verify\` checks it`;
+      return { json: { unknown: true, message }, line: `- (${message})` };
+    }
+  }
   try {
     const info = await store.getSignature(domain, modelId);
     if (!info) return { json: null, line: '-' };

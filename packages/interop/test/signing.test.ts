@@ -278,4 +278,23 @@ describe('the modelstore CLI and model_signing on one folder (file system)', () 
     expect({ code: down.code, stderr: down.stderr }).toEqual({ code: 0, stderr: `modelstore: signature verified: cli-signed/${id} matches it\n` });
     expectSucceeded(await verifyKey(to, key.publicKey));
   });
+
+  it('a folder signed with model_signing sign key, uploaded with modelstore upload: info shows the signature inside the archive, verify --public-key accepts it', async () => {
+    const root = workDir('cli-registry');
+    const key = keyPair('cli-python');
+    const folder = modelFolder('cli-python');
+    const signed = await modelSigning(['sign', 'key', '--signature', path.join(folder, 'model.sig'), '--private_key', key.privateKey, folder]);
+    expect({ code: signed.code, stderr: signed.stderr }).toEqual({ code: 0, stderr: '' });
+    const up = await runCli(['--store', root, 'upload', 'cli-python', folder]);
+    expect(up.code).toBe(0);
+    const id = up.stdout.trim();
+    const info = await runCli(['--store', root, 'info', 'cli-python', id]);
+    expect(info.stdout).toMatch(/signature: +signed, public key \(hint [0-9a-f]{16}…\), 3 file\(s\); not verified/);
+    const verified = await runCli(['--store', root, '--json', 'verify', 'cli-python', id, '--public-key', key.publicKey]);
+    expect({ code: verified.code, stderr: verified.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(JSON.parse(verified.stdout)).toMatchObject({ kind: 'public-key', verified: true, modelId: id });
+    const other = await runCli(['--store', root, '--json', 'verify', 'cli-python', id, '--public-key', keyPair('cli-other').publicKey]);
+    expect(other.code).toBe(5);
+    expect(JSON.parse(other.stdout).error).toMatchObject({ code: 'SIGNATURE', reason: 'wrong-key' });
+  });
 });
