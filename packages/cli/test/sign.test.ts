@@ -127,7 +127,7 @@ describe('modelstore sign / verify', () => {
     expect(bundle.key).toMatch(/\/model\.sig$/);
     expectOk(await cli('sign', 'churn', 'b', '--key', signer.key));
     const again = await cli('sign', 'churn', 'a', '--key', signer.key);
-    expect(again.code).not.toBe(0);
+    expect(again.code).toBe(4);
     expect(again.stderr).toMatch(/--overwrite/);
     expect(again.stderr).not.toMatch(/overwrite: true/);
 
