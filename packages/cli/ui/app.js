@@ -83,24 +83,28 @@ function Domains() {
     <h1>Domains</h1>
     ${error && html`<${ErrorBox} message=${error} />`}
     ${loading && !data && html`<p class="loading">Loading…</p>`}
-    ${data &&
-    (data.domains.length === 0
-      ? html`<p>No domain yet: <code>modelstore upload</code> creates one.</p>`
-      : html`<table class="domains">
+    ${
+      data &&
+      (data.domains.length === 0
+        ? html`<p>No domain yet: <code>modelstore upload</code> creates one.</p>`
+        : html`<table class="domains">
           <thead><tr><th>domain</th><th>latest model</th><th>created</th><th>library</th><th>states</th><th class="num">models</th></tr></thead>
           <tbody>
             ${data.domains.map(
               (row) => html`<tr key=${row.domain}>
                 <td><a href=${`#/d/${enc(row.domain)}`}>${row.domain}</a></td>
-                ${row.latest
-                  ? html`<td><a href=${`#/d/${enc(row.domain)}/m/${enc(row.latest.modelId)}`}><code>${row.latest.modelId}</code></a></td>
+                ${
+                  row.latest
+                    ? html`<td><a href=${`#/d/${enc(row.domain)}/m/${enc(row.latest.modelId)}`}><code>${row.latest.modelId}</code></a></td>
                       <td>${time(row.latest.createdAt)}</td><td>${row.latest.library ?? '-'}</td><td><${States} states=${row.latest.states} /></td>`
-                  : html`<td colspan="4" class="error">${row.error?.message ?? 'unreadable'}</td>`}
+                    : html`<td colspan="4" class="error">${row.error?.message ?? 'unreadable'}</td>`
+                }
                 <td class="num">${row.modelCount ?? '-'}</td>
               </tr>`,
             )}
           </tbody>
-        </table>`)}
+        </table>`)
+    }
   </main>`;
 }
 
@@ -155,17 +159,16 @@ function Models({ domain, query, store }) {
       const key = event.currentTarget.elements.column.value.trim();
       if (key && !columns.includes(key)) toggleColumn(key);
       event.currentTarget.reset();
-    }}>extra columns: ${[...new Set([...(info.data?.extraKeys ?? []), ...columns])].map(
-      (key) => html`<button type="button" key=${key} class=${columns.includes(key) ? 'chip on' : 'chip'} onClick=${() => toggleColumn(key)}>${key}</button>`,
-    )}
+    }}>extra columns: ${[...new Set([...(info.data?.extraKeys ?? []), ...columns])].map((key) => html`<button type="button" key=${key} class=${columns.includes(key) ? 'chip on' : 'chip'} onClick=${() => toggleColumn(key)}>${key}</button>`)}
       <input name="column" class="small" placeholder="add a column: an extra key" aria-label="add an extra column" /></form>
     ${list.error && html`<${ErrorBox} message=${list.error} />`}
     ${!data && list.loading && html`<p class="loading">Loading…</p>`}
-    ${data &&
-    html`<p class="count" id="count">${(() => {
-      const known = data.total ?? total.data?.total ?? null;
-      return known !== null ? `${known} model${known === 1 ? '' : 's'}${state || q ? ' match' : ''}` : `${data.models.length} shown`;
-    })()}${data.q ? ` (searched ${data.documentsRead} documents)` : ''}${list.loading ? ' …' : ''}</p>
+    ${
+      data &&
+      html`<p class="count" id="count">${(() => {
+        const known = data.total ?? total.data?.total ?? null;
+        return known !== null ? `${known} model${known === 1 ? '' : 's'}${state || q ? ' match' : ''}` : `${data.models.length} shown`;
+      })()}${data.q ? ` (searched ${data.documentsRead} documents)` : ''}${list.loading ? ' …' : ''}</p>
       <table class="models">
         <thead><tr><th></th><th>model id</th><th>created</th><th>library</th><th class="num">size</th><th>states</th>${columns.map((c) => html`<th key=${c}>${c}</th>`)}</tr></thead>
         <tbody>
@@ -183,7 +186,8 @@ function Models({ domain, query, store }) {
         <button type="button" disabled=${offset === 0} onClick=${() => go({ offset: Math.max(0, offset - data.limit), cursor: '' })}>← newer</button>
         <span>${data.models.length ? `${offset + 1}–${offset + data.models.length}` : ''}${(data.total ?? total.data?.total ?? null) !== null ? ` of ${data.total ?? total.data.total}` : ''}</span>
         <button type="button" id="older" disabled=${data.next === null && !data.cursor} onClick=${() => go(data.cursor ? { cursor: data.cursor, offset: offset + data.models.length } : { offset: data.next, cursor: '' })}>older →</button>
-      </p>`}
+      </p>`
+    }
   </main>`;
 }
 
@@ -211,17 +215,21 @@ function Files({ domain, modelId, archive }) {
   const files = archive.files ?? scanned;
   return html`<section>
     <h2>Files</h2>
-    ${files
-      ? html`<table class="files" id="files"><thead><tr><th>path</th><th class="num">size</th><th>sha256</th></tr></thead>
+    ${
+      files
+        ? html`<table class="files" id="files"><thead><tr><th>path</th><th class="num">size</th><th>sha256</th></tr></thead>
           <tbody>${files.map((f) => html`<tr key=${f.path}><td><code>${f.path}</code>${f.modelstore ? html` <span class="muted">(written by modelstore)</span>` : ''}</td><td class="num">${bytes(f.size)}</td><td><code class="digest">${f.sha256}</code></td></tr>`)}</tbody></table>`
-      : html`<p>The metadata records no file list (Python modelstore writes none).
+        : html`<p>The metadata records no file list (Python modelstore writes none).
           <button type="button" disabled=${busy} onClick=${() => {
             setBusy(true);
-            api(`domains/${enc(domain)}/models/${enc(modelId)}/files`).then(
-              (r) => setScanned(r.files),
-              (e) => setError(e.message),
-            ).finally(() => setBusy(false));
-          }}>${busy ? 'Reading the archive…' : 'Read the archive'}</button></p>`}
+            api(`domains/${enc(domain)}/models/${enc(modelId)}/files`)
+              .then(
+                (r) => setScanned(r.files),
+                (e) => setError(e.message),
+              )
+              .finally(() => setBusy(false));
+          }}>${busy ? 'Reading the archive…' : 'Read the archive'}</button></p>`
+    }
     ${error && html`<${ErrorBox} message=${error} />`}
   </section>`;
 }
@@ -265,26 +273,29 @@ function Model({ domain, modelId, store }) {
         'archive sha256': data.archive.sha256 ?? 'not recorded (written by Python modelstore)',
       }} />
       <p class="states-line">States: <${States} states=${data.states} />
-        ${allowWrites &&
-        data.states.map((s) => html` <button type="button" key=${s} class="small" onClick=${() => write('DELETE', `${base}/states/${enc(s)}`, `Take ${modelId} out of state ${s}?`)}>unset ${s}</button>`)}
+        ${allowWrites && data.states.map((s) => html` <button type="button" key=${s} class="small" onClick=${() => write('DELETE', `${base}/states/${enc(s)}`, `Take ${modelId} out of state ${s}?`)}>unset ${s}</button>`)}
       </p>
-      ${allowWrites &&
-      html`<form class="writes" onSubmit=${(event) => {
-        event.preventDefault();
-        if (newState.trim()) write('PUT', `${base}/states/${enc(newState.trim())}`, `Put ${modelId} in state ${newState.trim()}?`);
-      }}>
+      ${
+        allowWrites &&
+        html`<form class="writes" onSubmit=${(event) => {
+          event.preventDefault();
+          if (newState.trim()) write('PUT', `${base}/states/${enc(newState.trim())}`, `Put ${modelId} in state ${newState.trim()}?`);
+        }}>
         <input name="state" list="known-states" placeholder="state, e.g. production" value=${newState} onInput=${(event) => setNewState(event.currentTarget.value)} />
         <datalist id="known-states">${(store?.states ?? []).map((s) => html`<option value=${s} key=${s} />`)}</datalist>
         <button type="submit" id="set-state">Set state</button>
         <button type="button" class="danger" id="delete" onClick=${() => write('DELETE', base, `Delete model ${modelId} of ${domain}? (a soft delete, as Python modelstore does)`)}>Delete model</button>
-      </form>`}
+      </form>`
+      }
       <p><a class="button" id="download" href=${`/api/${base}/archive`} download>Download archive${data.archive.verified ? ' (sha256-verified)' : ' (no digest recorded)'}</a></p>
       <${Signature} signature=${data.signature} />
     </section>
-    ${(data.adapter.summary.length > 0 || Object.keys(data.adapter.parameters ?? {}).length > 0) &&
-    html`<section><h2>What the ${data.library} adapter recorded</h2>
+    ${
+      (data.adapter.summary.length > 0 || Object.keys(data.adapter.parameters ?? {}).length > 0) &&
+      html`<section><h2>What the ${data.library} adapter recorded</h2>
       ${data.adapter.summary.map((line) => html`<p key=${line.label + line.value}><strong>${line.label}</strong>: ${line.value}</p>`)}
-      <${Record} id="parameters" value=${data.adapter.parameters ?? {}} /></section>`}
+      <${Record} id="parameters" value=${data.adapter.parameters ?? {}} /></section>`
+    }
     <${Files} domain=${domain} modelId=${modelId} archive=${data.archive} />
     <section><h2>Extra metadata</h2><${Record} id="extra" value=${m.extra ?? {}} /></section>
     ${m.model?.data && html`<section><h2>Data</h2><${Record} value=${m.model.data} /></section>`}
@@ -304,7 +315,8 @@ function Compare({ domain, a, b }) {
   if (!data) return html`<main><p class="loading">Loading…</p></main>`;
   const rows = data.metadata.filter((row) => showSame || row.change !== 'same');
   const link = (id) => html`<a href=${`#/d/${enc(domain)}/m/${enc(id)}`}><code>${id}</code></a>`;
-  const fileRow = (kind) => (f) => html`<tr key=${f.path} class=${kind}><td>${kind}</td><td><code>${f.path}</code></td>
+  const fileRow = (kind) => (f) =>
+    html`<tr key=${f.path} class=${kind}><td>${kind}</td><td><code>${f.path}</code></td>
     <td class="num">${f.a ? bytes(f.a.size) : ''}</td><td><code class="digest">${f.a?.sha256.slice(0, 16) ?? ''}</code></td>
     <td class="num">${f.b ? bytes(f.b.size) : ''}</td><td><code class="digest">${f.b?.sha256.slice(0, 16) ?? ''}</code></td></tr>`;
   return html`<main>
@@ -318,12 +330,14 @@ function Compare({ domain, a, b }) {
       <tr><th>states</th><td><${States} states=${data.a.states} /></td><td><${States} states=${data.b.states} /></td></tr>
     </tbody></table>
     <h2>Files</h2>
-    ${data.files.known
-      ? html`<p id="file-counts">${data.files.added.length} added, ${data.files.removed.length} removed, ${data.files.changed.length} changed, ${data.files.same.length} the same</p>
+    ${
+      data.files.known
+        ? html`<p id="file-counts">${data.files.added.length} added, ${data.files.removed.length} removed, ${data.files.changed.length} changed, ${data.files.same.length} the same</p>
         <table class="files" id="file-diff"><thead><tr><th></th><th>path</th><th class="num">A size</th><th>A sha256</th><th class="num">B size</th><th>B sha256</th></tr></thead><tbody>
           ${data.files.added.map(fileRow('added'))}${data.files.removed.map(fileRow('removed'))}${data.files.changed.map(fileRow('changed'))}
         </tbody></table>`
-      : html`<p class="muted">One of the two records no file digests (written by Python modelstore).</p>`}
+        : html`<p class="muted">One of the two records no file digests (written by Python modelstore).</p>`
+    }
     <h2>Metadata</h2>
     <label><input type="checkbox" checked=${showSame} onChange=${() => setShowSame(!showSame)} /> show equal values</label>
     <table class="diff" id="metadata-diff"><thead><tr><th>key</th><th>A</th><th>B</th></tr></thead><tbody>

@@ -260,7 +260,7 @@ export class UiApi {
     let page: ModelSummary[];
     let next: number | null;
     let total: number | null;
-    let nextCursor: string | null = null;
+    const nextCursor: string | null = null;
     let documentsRead = 0;
     if (!text && state === undefined && (cursor !== undefined || (offset === 0 && !this.listed(domain)))) {
       const paged = await this.store.listModelSummaries(domain, { limit, ...(cursor === undefined ? {} : { cursor }) });
