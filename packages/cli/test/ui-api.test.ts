@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ensurePythonEnv } from '@modelstore/test-servers';
 import { execFile } from 'node:child_process';
-import { createHash, generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -84,6 +84,37 @@ describe.each(['file system', 's3', 'gcs', 'azure'] as const)('the ui JSON API o
     expect((await apiCall(ui, 'domains/versions/models')).body.error.code).toBe('INVALID_NAME');
     expect(await ui.stop()).toBe(0);
   }, 180_000);
+});
+
+describe('the ui archive download', () => {
+  it('cuts the connection before the last byte when the archive no longer has its recorded sha256, and refuses one of another size', async () => {
+    const cli = (...args: string[]) => modelstore(['--store', './tampered', ...args], { cwd: work });
+    // 1 MiB that does not compress: the archive streams in several chunks, so the response has begun when the digest is known.
+    writeFileSync(path.join(work, 'random.bin'), randomBytes(1 << 20));
+    expect((await cli('upload', 'churn', 'random.bin', '--id', 't1')).code).toBe(0);
+    expect((await cli('upload', 'churn', 'config.json', '--id', 't2')).code).toBe(0);
+    const ui = await startUi(['--store', './tampered', 'ui'], { cwd: work });
+    running.push(ui);
+    const archiveOf = async (id: string) => path.join(work, 'tampered', (await apiCall(ui, `domains/churn/models/${id}`)).body.archive.key as string);
+    // Same size, one byte changed.
+    const first = await archiveOf('t1');
+    const bytes = readFileSync(first);
+    bytes[bytes.length >> 1]! ^= 0xff;
+    writeFileSync(first, bytes);
+    const response = await fetch(`${ui.origin}/api/domains/churn/models/t1/archive`, { headers: { 'x-modelstore-token': ui.token } });
+    expect(response.status).toBe(200);
+    expect(Number(response.headers.get('content-length'))).toBe(bytes.length);
+    const read = await response.arrayBuffer().then(
+      (body) => body.byteLength,
+      (error: Error) => error.name,
+    );
+    expect(read).not.toBe(bytes.length); // the body failed: the client never holds the whole (wrong) archive
+    // Another size: refused before any byte.
+    writeFileSync(await archiveOf('t2'), Buffer.concat([readFileSync(await archiveOf('t2')), Buffer.from('x')]));
+    const resized = await apiCall(ui, 'domains/churn/models/t2/archive');
+    expect([resized.status, resized.body.error.code]).toEqual([502, 'INTEGRITY']);
+    expect(await ui.stop()).toBe(0);
+  }, 60_000);
 });
 
 describe('the ui JSON API on a registry Python modelstore wrote', () => {
