@@ -151,7 +151,14 @@ describe('modelstore sign / verify', () => {
     const untrusted = await cli('--json', 'download', 'churn', 'a', '--to', 'untrusted', '--verify-certificate', stranger.root);
     expect(untrusted.code).toBe(5);
     expect(jsonError(untrusted)).toMatchObject({ code: 'SIGNATURE', reason: 'untrusted-certificate' });
-    expectOk(await cli('download', 'churn', 'a', '--to', 'trusted', '--verify-certificate', stranger.root, '--verify-certificate', pki.root, '--verify-identity', 'ml-team@example.com'));
+    const trusted = await cli('--json', 'download', 'churn', 'a', '--to', 'trusted', '--verify-certificate', stranger.root, '--verify-certificate', pki.root, '--verify-identity', 'ml-team@example.com');
+    expectOk(trusted);
+    expect(JSON.parse(trusted.stdout)).toEqual({ domain: 'churn', modelId: 'a', directory: expect.stringMatching(/trusted$/), verified: true });
+    // --state picks the newest model in the state, as download does.
+    expectOk(await cli('state', 'set', 'churn', 'a', 'production'));
+    const byState = await cli('--json', 'verify', 'churn', '--state', 'production', '--certificate', pki.root);
+    expectOk(byState);
+    expect(JSON.parse(byState.stdout)).toMatchObject({ modelId: 'a', kind: 'certificate', verified: true });
   });
 
   it('an encrypted key takes --passphrase-env; bad key files and flag combinations are usage errors (exit 2) naming the flag', async () => {
