@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ensurePythonEnv } from '@modelstore/test-servers';
 import { execFile } from 'node:child_process';
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -115,6 +115,52 @@ describe('the ui archive download', () => {
     expect([resized.status, resized.body.error.code]).toEqual([502, 'INTEGRITY']);
     expect(await ui.stop()).toBe(0);
   }, 60_000);
+});
+
+describe('the ui JSON API on the committed Python modelstore fixture (python/fixtures/python-modelstore)', () => {
+  it('answers what Python modelstore answered on it (expected.json): domains, order, states, files and their sha256, the archive bytes; the library and type of its ONNX model', async () => {
+    const fixture = path.resolve(__dirname, '..', '..', '..', 'python', 'fixtures', 'python-modelstore');
+    const root = path.join(work, 'fixture-copy');
+    cpSync(path.join(fixture, 'registry-fs'), root, { recursive: true });
+    const expected = JSON.parse(readFileSync(path.join(fixture, 'expected.json'), 'utf8')) as {
+      list_domains: string[];
+      domains: Record<
+        string,
+        {
+          list_models: string[];
+          list_models_by_state: Record<string, string[]>;
+          latest_model_id: string;
+          models: Record<string, { get_model_states: string[]; archive_relpath: string; archive_sha256: string; files_sha256: Record<string, string>; extra: Record<string, unknown> | null }>;
+        }
+      >;
+    };
+    const ui = await startUi(['--store', root, 'ui'], { cwd: work });
+    running.push(ui);
+    const domains = (await apiCall(ui, 'domains')).body.domains as Array<{ domain: string; modelCount: number; latest: { modelId: string } }>;
+    expect(domains.map((row) => row.domain)).toEqual(expected.list_domains);
+    for (const [domain, facts] of Object.entries(expected.domains)) {
+      expect(domains.find((row) => row.domain === domain)).toMatchObject({ modelCount: facts.list_models.length, latest: { modelId: facts.latest_model_id } });
+      expect((await apiCall(ui, `domains/${domain}/models?offset=0`)).body.models.map((model: { modelId: string }) => model.modelId)).toEqual(facts.list_models);
+      for (const [state, ids] of Object.entries(facts.list_models_by_state)) {
+        expect((await apiCall(ui, `domains/${domain}/models?state=${state}`)).body.models.map((model: { modelId: string }) => model.modelId)).toEqual(ids);
+      }
+      for (const [modelId, model] of Object.entries(facts.models)) {
+        if (!facts.list_models.includes(modelId)) continue;
+        const page = (await apiCall(ui, `domains/${domain}/models/${modelId}`)).body;
+        expect(page.states).toEqual(model.get_model_states);
+        expect(page.metadata.extra ?? null).toEqual(model.extra);
+        expect(page.archive).toMatchObject({ key: model.archive_relpath, verified: false, files: null });
+        const files = (await apiCall(ui, `domains/${domain}/models/${modelId}/files`)).body.files as Array<{ path: string; sha256: string }>;
+        expect(Object.fromEntries(files.map((file) => [file.path, file.sha256]))).toEqual(expect.objectContaining(model.files_sha256));
+        const archive = await fetch(`${ui.origin}/api/domains/${domain}/models/${modelId}/archive`, { headers: { 'x-modelstore-token': ui.token } });
+        expect(sha256(Buffer.from(await archive.arrayBuffer()))).toBe(model.archive_sha256);
+      }
+    }
+    const onnx = (await apiCall(ui, 'domains/iris-onnx/models/iris-v1')).body;
+    expect(onnx.library).toBe('onnx');
+    expect(onnx.type).toBe('ModelProto');
+    expect(await ui.stop()).toBe(0);
+  }, 120_000);
 });
 
 describe('the ui JSON API on a registry Python modelstore wrote', () => {
