@@ -444,15 +444,17 @@ export class ModelStore {
 
   /**
    * The model's signature, parsed but NOT verified (`verified: false`): the bundle stored
-   * beside its archive, else a `model.sig` at the top of its archive (read by streaming
-   * the archive). Undefined when the model is unsigned.
+   * beside its archive, else a `model.sig` at the top of its archive or under `extras/`.
+   * A model this library uploaded records its archive's files, so one request answers; for
+   * a model without that list (uploaded by Python modelstore) with no bundle beside it, the
+   * archive is streamed (not written) to look inside. Undefined when the model is unsigned.
    * @throws SignatureError (`malformed`, `unsupported`), ModelNotFoundError, ModelDeletedError
    */
   async getSignature(domain: string, modelId: string): Promise<ModelSignatureInfo | undefined> {
     validateDomain(domain);
     validateModelId(modelId);
     const model = await modelOrThrow(this.storage, domain, modelId);
-    return readModelSignature(this.storage, archiveKeyOf(model.metadata));
+    return readModelSignature(this.storage, archiveKeyOf(model.metadata), model.metadata.archive?.files);
   }
 
   // ---------------------------------------------------------------- copy and garbage collection

@@ -194,12 +194,15 @@ export async function verifyStoredModel(storage: Storage, model: StoredModel, bi
 /**
  * A model's signature, parsed but not checked: the stored bundle, else a `model.sig`
  * inside the archive, at the top or under `extras/` (found by streaming the archive,
- * nothing written).
+ * nothing written; not read when `recordedFiles`, the archive's recorded file list, names
+ * no such file).
  * @throws SignatureError `malformed`, `unsupported`
  */
-export async function readModelSignature(storage: Storage, archiveKey: string): Promise<ModelSignatureInfo | undefined> {
+export async function readModelSignature(storage: Storage, archiveKey: string, recordedFiles?: Record<string, unknown>): Promise<ModelSignatureInfo | undefined> {
   const stored = await readStoredBundle(storage, archiveKey);
   if (stored) return readSignature(stored.text, stored.key);
+  // The archive's recorded file list (this library's uploads) tells whether a bundle is inside it without reading it.
+  if (recordedFiles && !bundlesInArchive.some((name) => Object.hasOwn(recordedFiles, name))) return undefined;
   const inside = await bundleInArchive(storage, archiveKey);
   return inside ? readSignature(inside, archiveKey) : undefined;
 }

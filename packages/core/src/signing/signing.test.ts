@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { bytesAdapter } from '../../test/bytes-adapter.js';
-import { folderPerTest, rejection } from '../../test/support.js';
+import { folderPerTest, recording, rejection } from '../../test/support.js';
 import { MemoryStorage } from '../memory-storage.js';
 import { ModelStore } from '../model-store.js';
 import { bundleKeyOf, compareCodePoints, isIgnored, manifestOf, pae, parseBundle, parseStatement, statementPayload } from './bundle.js';
@@ -108,6 +108,17 @@ describe('verification in the store', () => {
     expect((await storage.list('')).objects.map((object) => `${object.key} ${object.etag}`)).toEqual(before);
     expect(temporary()).toBe(count);
     expect(existsSync(path.join(folder.path, 'cache'))).toBe(false);
+  });
+
+  it('getSignature of an unsigned model this library uploaded answers without reading its archive', async () => {
+    const memory = new MemoryStorage();
+    const store = new ModelStore({ storage: memory, adapters: [bytesAdapter], cacheDir: path.join(folder.path, 'cache') });
+    await store.upload('d', { model: Buffer.from('weights'), modelId: 'm1' });
+    const { storage, calls } = recording(memory);
+    const reader = new ModelStore({ storage, adapters: [bytesAdapter], cacheDir: path.join(folder.path, 'cache') });
+    expect(await reader.getSignature('d', 'm1')).toBeUndefined();
+    expect(calls.filter((call) => call.endsWith('artifacts.tar.gz'))).toEqual([]);
+    expect(calls.filter((call) => call.startsWith('get ') && call.endsWith('/model.sig'))).toHaveLength(1);
   });
 
   it("collectGarbage removes a deleted model's bundle once it is older than the grace period", async () => {
