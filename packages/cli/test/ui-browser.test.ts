@@ -259,6 +259,15 @@ describe('modelstore ui in a browser', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(ui.stderr()).toContain('warning: serving on 127.0.0.2, not 127.0.0.1');
     expect((await apiCall(ui, 'domains')).status).toBe(200);
+    // A port in use: a usage error that says what to do.
+    const taken = await cli('ui', '--host', '127.0.0.2', '--port', new URL(ui.origin).port);
+    expect(taken.code).toBe(2);
+    expect(taken.stderr).toContain(`127.0.0.2:${new URL(ui.origin).port} is already in use; choose another port, or --port 0`);
     expect(await ui.stop()).toBe(0);
+    // --json: the first line is a JSON document with the URL.
+    const json = await startUi(['--store', './registry', '--json', 'ui'], { cwd: work });
+    running.push(json);
+    expect(JSON.parse(json.url)).toMatchObject({ url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{64}$/), allowWrites: false });
+    expect(await json.stop()).toBe(0);
   }, 60_000);
 });

@@ -33,7 +33,7 @@ export interface UiProcess {
   stop(): Promise<number | null>;
 }
 
-/** Starts `modelstore <args>` (a `ui` command) and resolves with the URL it prints first. */
+/** Starts `modelstore <args>` (a `ui` command) and resolves with the first line it prints (the URL, or `--json`'s document). */
 export function startUi(args: string[], options: { cwd: string; env?: Record<string, string> }): Promise<UiProcess> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bin, ...args], { cwd: options.cwd, env: { PATH: process.env.PATH ?? '', HOME: options.cwd, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -50,8 +50,9 @@ export function startUi(args: string[], options: { cwd: string; env?: Record<str
       const end = stdout.indexOf('\n');
       if (end === -1) return;
       clearTimeout(timer);
+      // The first line: the URL, or with --json a JSON document holding it.
       const url = stdout.slice(0, end);
-      const parsed = new URL(url);
+      const parsed = new URL(url.startsWith('{') ? (JSON.parse(url) as { url: string }).url : url);
       resolve({
         url,
         origin: parsed.origin,

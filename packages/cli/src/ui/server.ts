@@ -20,7 +20,7 @@ import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ModelStore } from '@modelstore/core';
+import { InvalidOptionError, type ModelStore } from '@modelstore/core';
 import { ApiError, sendJson, statusOf, UiApi } from './api.js';
 
 /** How to serve a store. */
@@ -165,9 +165,10 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
   }
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (error: NodeJS.ErrnoException) => reject(listenError(error, host, options.port ?? 0));
+    server.once('error', failed);
     server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       resolve();
     });
   });
@@ -185,6 +186,14 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
         server.closeAllConnections();
       }),
   };
+}
+
+/** Why the server could not listen, as an `InvalidOptionError` naming `--port` or `--host` and what to do. */
+function listenError(error: NodeJS.ErrnoException, host: string, port: number): Error {
+  if (error.code === 'EADDRINUSE') return new InvalidOptionError('--port', `--port ${port}: ${host}:${port} is already in use; choose another port, or --port 0 for a free one`);
+  if (error.code === 'EACCES') return new InvalidOptionError('--port', `--port ${port}: not allowed to listen on ${host}:${port} (ports below 1024 need privileges); choose a port above 1023, or --port 0`);
+  if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN') return new InvalidOptionError('--host', `--host ${host}: not an address of this machine (${error.code}); leave it out for 127.0.0.1`);
+  return new InvalidOptionError('--host', `cannot listen on ${host}:${port}: ${error.message}`);
 }
 
 /** A file of the front end's folder by its name there; undefined for anything outside it or of an unknown kind. */
