@@ -16,7 +16,17 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const jest = path.join(root, 'node_modules', 'jest', 'bin', 'jest.js');
-const env = { ...process.env, MODELSTORE_INDEX_KILLS: '30', MODELSTORE_INDEX_UPLOADS: '20', MODELSTORE_CRASH_RUNS: '30', MODELSTORE_FAULT_OPERATIONS: '400', MODELSTORE_FUZZ_CASES: '1000', MODELSTORE_RACE_WRITERS: '16', MODELSTORE_RACE_UPLOADS: '20', NODE_OPTIONS: '--openssl-legacy-provider' };
+const env = {
+  ...process.env,
+  MODELSTORE_INDEX_KILLS: '30',
+  MODELSTORE_INDEX_UPLOADS: '20',
+  MODELSTORE_CRASH_RUNS: '30',
+  MODELSTORE_FAULT_OPERATIONS: '400',
+  MODELSTORE_FUZZ_CASES: '1000',
+  MODELSTORE_RACE_WRITERS: '16',
+  MODELSTORE_RACE_UPLOADS: '20',
+  NODE_OPTIONS: '--openssl-legacy-provider',
+};
 const runs = [
   ['core', ['test/fuzz']],
   ['adapter-raw', ['test/fuzz']],

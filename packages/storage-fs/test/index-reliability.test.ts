@@ -113,7 +113,9 @@ describe('the append-only index across processes', () => {
     try {
       const compactor = run(process.execPath, [worker, 'compact', root, 'race', stop], { timeout: 600_000 });
       const startAt = Date.now() + 2000;
-      const written = await Promise.all(Array.from({ length: 16 }, (_, writer) => run(process.execPath, [worker, 'write', root, 'race', String(uploadsPerWriter), String(writer), String(startAt)], { timeout: 600_000 }).then(({ stdout }) => JSON.parse(stdout) as string[])));
+      const written = await Promise.all(
+        Array.from({ length: 16 }, (_, writer) => run(process.execPath, [worker, 'write', root, 'race', String(uploadsPerWriter), String(writer), String(startAt)], { timeout: 600_000 }).then(({ stdout }) => JSON.parse(stdout) as string[])),
+      );
       writeFileSync(stop, '');
       const compactions = JSON.parse((await compactor).stdout) as { runs: number; published: number; failures: string[] };
       const ids = written.flat();
