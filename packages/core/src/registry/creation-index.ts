@@ -92,6 +92,11 @@ export async function recordModel(storage: Storage, model: StoredModel, pointer?
   if (pointer) await compactIfDue(storage, layout.domainsIndexRoot(), () => compactIndexLog(storage, layout.domainsIndexRoot()));
 }
 
+/** Records in the registry's index of domains that the domain's pointer, at version `pointer`, is a copy of `model`. Never throws. */
+export async function recordDomain(storage: Storage, model: StoredModel, pointer: ObjectInfo): Promise<void> {
+  await appendLog(storage, layout.domainsIndexRoot(), 'a', { id: model.metadata.model.domain, time: modelTime(model), tag: tagOf(pointer.etag) }).catch(() => undefined);
+}
+
 /** Records a deleted model (a tombstone for that very version of its document). Never throws. */
 export async function recordDeletion(storage: Storage, model: StoredModel): Promise<void> {
   await appendLog(storage, layout.indexRoot(model.metadata.model.domain), 'r', entryOf(model)).catch(() => undefined);

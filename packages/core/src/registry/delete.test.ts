@@ -9,7 +9,7 @@ import { deletedState } from '../names.js';
 import { layout } from '../registry-layout.js';
 import { InterceptedStorage } from '../../test/support.js';
 import { recordModel } from './creation-index.js';
-import { mergedEntries, readIndexState } from './index-log.js';
+import { mergedEntries, readIndexState, tagOf } from './index-log.js';
 import { listAll, readModel } from './documents.js';
 import { deleteModel } from './delete.js';
 import { ensureState } from './states.js';
@@ -86,6 +86,8 @@ describe('deleteModel', () => {
     expect(await storage.head(archiveOf('m'))).toBeUndefined();
     expect(await storage.head(archiveOf('a'))).toBeDefined();
     expect([...mergedEntries(await readIndexState(storage, layout.indexRoot('d'))).keys()]).toEqual(['a']);
+    // The pointer moved back to "a": the registry's index of domains records that version.
+    expect(mergedEntries(await readIndexState(storage, layout.domainsIndexRoot())).get('d')).toEqual({ id: 'd', time: Date.parse('2024-01-01T00:00:00.000Z'), tag: tagOf((await storage.head(layout.domain('d')))!.etag) });
     await expect(deleteModel(storage, 'd', 'm')).rejects.toBeInstanceOf(ModelDeletedError);
   });
 

@@ -11,7 +11,7 @@ import { isModelMetadata } from '../metadata.js';
 import { validateModelId } from '../names.js';
 import { layout } from '../registry-layout.js';
 import type { ObjectInfo, Storage } from '../storage.js';
-import { timesOf } from './creation-index.js';
+import { recordDomain, timesOf } from './creation-index.js';
 import { backoff, listObjects, readDocument, readModel, registryRetries, writeText, type StoredDocument, type StoredModel } from './documents.js';
 import { newestFirst, sameModel, sortByTime } from './order.js';
 
@@ -125,8 +125,11 @@ export async function retreatLatest(storage: Storage, domain: string, modelId: s
     if (!current || current.damaged || !isModelMetadata(current.value) || current.value.model.model_id !== modelId) return;
     const { newest } = await newestCommitted(storage, domain, modelId);
     try {
-      if (newest) await writeText(storage, key, newest.text, { ifMatch: current.info.etag });
-      else {
+      if (newest) {
+        const written = await writeText(storage, key, newest.text, { ifMatch: current.info.etag });
+        // The registry's index of domains learns the pointer's new version (best effort).
+        await recordDomain(storage, newest, written);
+      } else {
         // No readable model remains (none at all, or only damaged documents). A delete has
         // no condition: an upload that committed and moved the pointer meanwhile lost it.
         // Its model is listed by now, so the pointer is restored.
