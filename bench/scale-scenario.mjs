@@ -2,7 +2,8 @@
 // and memory are its own). Prints one JSON line. Usage: node scale-scenario.mjs <name> <json arguments>
 //   uploads  — `sequential` uploads of a 1-byte file one after the other (after 2 not
 //              counted: the process's first upload warms its modules), then
-//              `concurrentRounds` rounds of `concurrent` uploads at once (wall time of each round)
+//              `concurrentRounds` rounds of `concurrent` uploads at once (wall time of each
+//              round); with `baseline`, each paired with the same into an empty domain
 //   reads    — listModels first page (limit 50), the next page, the whole list; storage
 //              requests counted (CountingStorage); pages and the whole list checked id by id
 //              against the generator's order (`expectedFile`), a sample read and downloaded
@@ -18,43 +19,51 @@ import path from 'node:path';
 const [name, rawArguments] = process.argv.slice(2);
 const args = JSON.parse(rawArguments ?? '{}');
 
-function openStorage() {
-  if (args.backend === 'fs') return new FileSystemStorage({ root: args.root });
-  return new S3Storage({ bucket: args.bucket, rootPrefix: args.rootPrefix, endpoint: args.endpoint, forcePathStyle: true, region: 'us-east-1', credentials: args.credentials });
+function openStorage(target = args) {
+  if (target.backend === 'fs') return new FileSystemStorage({ root: target.root });
+  return new S3Storage({ bucket: target.bucket, rootPrefix: target.rootPrefix, endpoint: target.endpoint, forcePathStyle: true, region: 'us-east-1', credentials: target.credentials });
 }
 
 const seconds = (started) => (performance.now() - started) / 1000;
 
 const scenarios = {
   async uploads() {
-    const inner = openStorage();
-    const storage = new CountingStorage(inner);
-    const store = new ModelStore({ storage, adapters: [new RawAdapter()], cacheDir: path.join(args.work, 'cache') });
     mkdirSync(args.work, { recursive: true });
     const file = path.join(args.work, 'one.bin');
     writeFileSync(file, 'x');
-    for (let i = 0; i < 2; i++) await store.upload(args.domain, { model: file });
-    const sequential = [];
-    // Storage requests and body bytes read of each sequential upload (CountingStorage).
-    const requests = [];
-    const bytesRead = [];
+    const open = (target) => {
+      const inner = openStorage(target);
+      const storage = new CountingStorage(inner);
+      return { inner, storage, store: new ModelStore({ storage, adapters: [new RawAdapter()], cacheDir: path.join(args.work, 'cache') }), domain: target.domain };
+    };
+    // With `baseline` (an empty registry), every measured upload into the big domain is
+    // paired with one into the empty domain just before it, and each concurrent round
+    // likewise: the two series see the same machine load, so their ratio holds on a busy machine.
+    const targets = [open(args), ...(args.baseline ? [open(args.baseline)] : [])];
+    for (const target of targets) for (let i = 0; i < 2; i++) await target.store.upload(target.domain, { model: file });
+    const series = targets.map(() => ({ sequential: [], concurrent: [], requests: [], bytesRead: [] }));
     for (let i = 0; i < args.sequential; i++) {
-      storage.reset();
-      const started = performance.now();
-      await store.upload(args.domain, { model: file });
-      sequential.push(seconds(started));
-      requests.push(storage.calls.length);
-      bytesRead.push(storage.bytesRead);
+      for (const [t, target] of [...targets.entries()].reverse()) {
+        target.storage.reset();
+        const started = performance.now();
+        await target.store.upload(target.domain, { model: file });
+        series[t].sequential.push(seconds(started));
+        // Storage requests and body bytes read of each sequential upload (CountingStorage).
+        series[t].requests.push(target.storage.calls.length);
+        series[t].bytesRead.push(target.storage.bytesRead);
+      }
     }
-    const concurrent = [];
     for (let round = 0; round < args.concurrentRounds; round++) {
-      const started = performance.now();
-      await Promise.all(Array.from({ length: args.concurrent }, () => store.upload(args.domain, { model: file })));
-      concurrent.push(seconds(started));
+      for (const [t, target] of [...targets.entries()].reverse()) {
+        const started = performance.now();
+        await Promise.all(Array.from({ length: args.concurrent }, () => target.store.upload(target.domain, { model: file })));
+        series[t].concurrent.push(seconds(started));
+      }
     }
-    inner.client?.destroy();
+    for (const target of targets) target.inner.client?.destroy();
     const middle = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-    return { sequential, concurrent, requests: middle(requests), bytesRead: middle(bytesRead), uploaded: 2 + args.sequential + args.concurrent * args.concurrentRounds };
+    const summary = ({ sequential, concurrent, requests, bytesRead }) => ({ sequential, concurrent, requests: middle(requests), bytesRead: middle(bytesRead) });
+    return { ...summary(series[0]), ...(series[1] ? { baseline: summary(series[1]) } : {}), uploaded: 2 + args.sequential + args.concurrent * args.concurrentRounds };
   },
 
   async reads() {

@@ -75,20 +75,8 @@ export async function scaleSection({ minio, work, quick = false, sizes, domainsC
       const storage = new S3Storage(options);
       return { storage, open: { backend, bucket: options.bucket, rootPrefix: options.rootPrefix, endpoint: minio.endpoint, credentials: minio.credentials }, close: () => storage.client.destroy() };
     };
-    const uploadsOf = async (target, domain) => scenario('uploads', { ...target.open, work: path.join(work, `uploads-${runs++}`), domain, sequential, concurrent: 25, concurrentRounds });
-
-    // The baseline: an empty domain (the uploads create it).
-    const empty = registry();
-    log(`scale: ${label}, empty domain: uploads`);
-    const baseline = await uploadsOf(empty, 'models');
-    empty.close();
-    backendResults.uploads[0] = baseline;
-    progress(results);
-    const baseSequential = median(baseline.sequential);
-    const baseConcurrent = median(baseline.concurrent);
+    const uploadsOf = async (target, domain, baseline) => scenario('uploads', { ...target.open, work: path.join(work, `uploads-${runs++}`), domain, sequential, concurrent: 25, concurrentRounds, baseline: { ...baseline.open, domain } });
     const group = (count) => (count === 0 ? `at scale, empty domain, ${label}` : `at scale, ${count.toLocaleString('en-US')} models, ${label}`);
-    rows.push([group(0), `upload, 1 byte, sequential (baseline, median of ${sequential})`, baseSequential.toFixed(3), spread(baseline.sequential), '-', '1.00', '-', 'empty domain']);
-    rows.push([group(0), `25 concurrent uploads (baseline, wall time${concurrentRounds > 1 ? `, median of ${concurrentRounds}` : ''})`, baseConcurrent.toFixed(3), spread(baseline.concurrent), '-', '1.00', '-', 'empty domain']);
 
     for (const count of sizes) {
       const target = registry();
@@ -106,10 +94,32 @@ export async function scaleSection({ minio, work, quick = false, sizes, domainsC
         });
         backendResults.reads[count] = reads;
         progress(results);
-        log(`scale: ${label}, ${count} models: uploads`);
-        const measured = await uploadsOf(target, 'models');
+        log(`scale: ${label}, ${count} models: uploads (each paired with one into an empty domain)`);
+        // The baseline: an empty domain of a fresh registry (the uploads create it), measured
+        // in the same process, each upload and round just before its pair.
+        const empty = registry();
+        let measured;
+        try {
+          measured = await uploadsOf(target, 'models', empty);
+        } finally {
+          empty.close();
+        }
         backendResults.uploads[count] = measured;
         progress(results);
+        const { baseline } = measured;
+        const baseSequential = median(baseline.sequential);
+        const baseConcurrent = median(baseline.concurrent);
+        rows.push([group(count), `upload, 1 byte, sequential, into an empty domain (baseline, median of ${sequential})`, baseSequential.toFixed(3), spread(baseline.sequential), '-', '1.00', '-', 'paired with the next row']);
+        rows.push([
+          group(count),
+          `25 concurrent uploads into an empty domain (baseline, wall time${concurrentRounds > 1 ? `, median of ${concurrentRounds}` : ''})`,
+          baseConcurrent.toFixed(3),
+          spread(baseline.concurrent),
+          '-',
+          '1.00',
+          '-',
+          'paired with the next rows',
+        ]);
         const seqRatio = median(measured.sequential) / baseSequential;
         const concRatio = median(measured.concurrent) / baseConcurrent;
         const per10000 = (reads.whole.requests * 10_000) / count;
