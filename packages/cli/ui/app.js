@@ -251,6 +251,7 @@ function Model({ domain, modelId, store }) {
     try {
       await api(path, { method });
       setMessage(null);
+      if (method === 'PUT') setNewState('');
       if (method === 'DELETE' && !path.includes('/states/')) location.hash = `#/d/${enc(domain)}`;
       else reload();
     } catch (e) {
