@@ -106,6 +106,23 @@ export async function scaleSection({ minio, work, quick = false, sizes, domainsC
         }
         backendResults.uploads[count] = measured;
         progress(results);
+        // compactIndex now: a reconciling compaction of the uploads' log entries.
+        const compaction = await scenario('compact', { ...target.open, work: path.join(work, `compact-${runs++}`), domain: 'models' });
+        backendResults.compactions ??= {};
+        backendResults.compactions[count] = { ...compaction, tail: measured.uploaded };
+        progress(results);
+        if (compaction.available) {
+          rows.push([
+            group(count),
+            `compactIndex (reconciling; a log of ${measured.uploaded} entries)`,
+            compaction.seconds.toFixed(3),
+            '-',
+            '-',
+            '-',
+            '-',
+            `${compaction.requests} storage requests (${compaction.writes} writes), ${(compaction.bytesRead / 2 ** 20).toFixed(1)} MiB read`,
+          ]);
+        }
         const { baseline } = measured;
         const baseSequential = median(baseline.sequential);
         const baseConcurrent = median(baseline.concurrent);
