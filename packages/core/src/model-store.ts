@@ -244,7 +244,7 @@ export class ModelStore {
    * next page (absent on the last). Served by the domain's append-only index: 3 to 4
    * storage requests per page at any domain size. A page may lack models Python
    * modelstore wrote (or still show models it deleted) until the index is next
-   * reconciled — an hourly automatic compaction, or {@link ModelStore.compactIndex}; a
+   * reconciled — a daily automatic compaction, or {@link ModelStore.compactIndex}; a
    * domain whose index has no checkpoint yet is listed whole and sliced. With `state`,
    * pages are slices of the state's whole listing.
    * @throws DomainNotFoundError, StateNotFoundError, InvalidNameError

@@ -85,7 +85,7 @@ describe('the append-only index across processes', () => {
         // Only a model whose upload or delete was cut off may differ, until the next reconciliation.
         expect({ round, paged: settled(paged) }).toEqual({ round, paged: settled(truth) });
         if (paged.length !== truth.length) report.differencesBeforeCompaction++;
-        // A reconciling compaction (what the next upload does when the last one is an hour old) ends every difference.
+        // A reconciling compaction (what the next upload does when the last one is a day old) ends every difference.
         await store.compactIndex('churn');
         expect({ round, paged: await pages(store, 'churn', 7) }).toEqual({ round, paged: truth });
         expect({ round, paged: await pages(store, 'churn', 1000) }).toEqual({ round, paged: truth });

@@ -198,7 +198,7 @@ export interface CompactionReport {
  * (which never touch the index), uploads that died before their log entry, and the
  * first index's entries (migrated here) are folded in — always when called explicitly,
  * and on an automatic compaction when the checkpoint was never reconciled or not for
- * {@link indexSettings}`.reconcileEveryMs` (1 hour). Reconciling reads each listed
+ * {@link indexSettings}`.reconcileEveryMs` (24 hours). Reconciling reads each listed
  * document the index does not describe (and `head`s its archive when the document
  * records no size): once, for a domain grown by Python modelstore.
  * @throws StorageError when the storage fails before the new checkpoint is published
@@ -297,7 +297,7 @@ export interface PageOfEntries {
  * What an indexed page can miss, and for how long: models Python modelstore uploaded,
  * and models whose upload died between its commit and its log entry, appear from the
  * next reconciling compaction (an explicit `compactIndex`, or an automatic one when the
- * last reconciliation is an hour old); models Python modelstore deleted (which write no
+ * last reconciliation is a day old); models Python modelstore deleted (which write no
  * tombstone) stay listed until then. Models this library uploads or deletes show at
  * once. The unlimited listing lists the registry and has none of these gaps.
  * @throws DomainNotFoundError when the domain has no model and no latest pointer

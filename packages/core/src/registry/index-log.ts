@@ -137,7 +137,11 @@ export interface IndexSettings {
   checkChance: number;
   /** Age after which tombstones are folded and unnamed parts removed, ms (default 15 minutes). */
   graceMs: number;
-  /** Age of the last reconciliation after which an automatic compaction reconciles again, ms (default 1 hour). */
+  /**
+   * Age of the last reconciliation after which an automatic compaction reconciles again, ms
+   * (default 24 hours). A reconciliation lists the domain's `versions/` (one request per
+   * 1,000 models), so it is the one upload-side cost that grows with the domain: once a day.
+   */
   reconcileEveryMs: number;
 }
 
@@ -147,7 +151,7 @@ export const indexSettings: IndexSettings = {
   compactAt: 500,
   checkChance: 1 / 16,
   graceMs: 15 * 60 * 1000,
-  reconcileEveryMs: 60 * 60 * 1000,
+  reconcileEveryMs: 24 * 60 * 60 * 1000,
 };
 
 /** The tag of an etag: 11 base64url characters of its sha256 (66 bits). */
