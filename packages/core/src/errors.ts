@@ -379,17 +379,21 @@ export class IncompatibleContractError extends ModelStoreError {
 
 /**
  * A model's signature (OpenSSF Model Signing) is missing or does not hold. `reason`:
- * `unsigned` (no bundle), `tampered` (a file is missing, added or changed against the
- * signed manifest, or the bundle is bound to another model: `files` names them),
+ * `unsigned` (no bundle), `unbound` (a bundle without this library's `<domain>/<model id>`
+ * binding, e.g. made by `model_signing sign` on a folder, and `allowUnbound` not set),
+ * `tampered` (a file is missing, added or changed against the signed manifest, a `.git/`
+ * or `.github/` entry the signature cannot cover is present, or the bundle is bound to
+ * another model: `files` names them),
  * `wrong-key` (signed by another key), `untrusted-certificate` (the chain does not lead
  * to a trusted root, was not valid when signed, or the certificate may not sign),
  * `identity` (the certificate names another identity), `malformed` (a bundle, key or
  * certificate that cannot be read), `unsupported` (a format or algorithm this version
- * does not handle). Nothing was written to the destination or the cache.
+ * does not handle), `signing-failed` (a `sign` callback threw: `cause` holds its error).
+ * Nothing was written to the destination or the cache.
  */
 export class SignatureError extends ModelStoreError {
   constructor(
-    readonly reason: 'unsigned' | 'tampered' | 'wrong-key' | 'untrusted-certificate' | 'identity' | 'malformed' | 'unsupported',
+    readonly reason: 'unsigned' | 'unbound' | 'tampered' | 'wrong-key' | 'untrusted-certificate' | 'identity' | 'malformed' | 'unsupported' | 'signing-failed',
     message: string,
     /** With `tampered`: the files (posix paths in the model's folder) that are missing, added or changed. */
     readonly files: string[] = [],

@@ -3,7 +3,7 @@
  * the bundle a signer makes, the signature check of a bundle, and the comparison of an
  * extracted folder with its manifest.
  */
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import { createPublicKey, KeyObject } from 'node:crypto';
 import { InvalidOptionError, ModelStoreError, SignatureError } from '../errors.js';
 import { importOptional } from '../optional-dependency.js';
 import { bundleJson, bundleName, pae, parseBundle, parseStatement, statementPayload, type ModelBinding, type ParsedBundle, type ParsedStatement, type SignedFile } from './bundle.js';
@@ -39,6 +39,7 @@ export function prepareSigner(signer: ModelSigner, method: string, option = 'sig
     publicKey = createPublicKey(privateKey);
     signBytes = async (data) => signWith(privateKey, data);
   } else if ('publicKey' in signer && typeof signer.sign === 'function') {
+    refusePrivateKey(signer.publicKey, `${method}: ${option}.publicKey`, option);
     publicKey = readPublicKey(signer.publicKey, `${method}: ${option}.publicKey`);
     algorithmOf(publicKey);
     const callback = signer.sign.bind(signer);
@@ -90,22 +91,46 @@ async function sigstoreBundle(payload: Buffer, identityToken: string | undefined
 }
 
 /** A verification, checked. */
-export type PreparedVerification = { kind: 'public-key'; publicKey: KeyObject; hint: string } | { kind: 'certificate'; roots: ParsedCertificate[]; identity: string | undefined };
+export type PreparedVerification = ({ kind: 'public-key'; keys: { publicKey: KeyObject; hint: string }[] } | { kind: 'certificate'; roots: ParsedCertificate[]; identity: string | undefined }) & { allowUnbound: boolean };
 
-/** Checks a `ModelVerification` before any I/O. @throws InvalidOptionError (shape), SignatureError `malformed` (keys, certificates) */
+/**
+ * Checks a `ModelVerification` before any I/O.
+ * @throws InvalidOptionError (shape: not an object, both `publicKey` and `certificate`, a private key given as `publicKey`,
+ *   `allowUnbound` not a boolean), SignatureError `malformed` (keys, certificates)
+ */
 export function prepareVerification(verification: ModelVerification, method: string, option = 'verify'): PreparedVerification {
   if (!isObject(verification)) throw new InvalidOptionError(option, `${method}: ${option} must be { publicKey } or { certificate, identity? }, got ${verification === null ? 'null' : typeof verification}`);
+  const given = verification as Record<string, unknown>;
+  if (given.allowUnbound !== undefined && typeof given.allowUnbound !== 'boolean') throw new InvalidOptionError(option, `${method}: ${option}.allowUnbound must be a boolean`);
+  const allowUnbound = given.allowUnbound === true;
+  if (given.publicKey !== undefined && given.certificate !== undefined)
+    throw new InvalidOptionError(option, `${method}: ${option} has both publicKey and certificate: give { publicKey } for a key-signed model or { certificate, identity? } for a certificate-signed one, not both`);
   if ('publicKey' in verification && verification.publicKey !== undefined) {
-    const publicKey = readPublicKey(verification.publicKey, `${method}: ${option}.publicKey`);
-    algorithmOf(publicKey);
-    return { kind: 'public-key', publicKey, hint: keyHint(publicKey) };
+    const list = Array.isArray(verification.publicKey) ? (verification.publicKey as unknown[]) : [verification.publicKey];
+    if (list.length === 0) throw new InvalidOptionError(option, `${method}: ${option}.publicKey is an empty list: give at least one PEM public key`);
+    const keys = list.map((key, index) => {
+      const what = list.length > 1 ? `${method}: ${option}.publicKey[${index}]` : `${method}: ${option}.publicKey`;
+      refusePrivateKey(key, what, option);
+      const publicKey = readPublicKey(key as string | KeyObject, what);
+      algorithmOf(publicKey);
+      return { publicKey, hint: keyHint(publicKey) };
+    });
+    return { kind: 'public-key', keys, allowUnbound };
   }
   if ('certificate' in verification && verification.certificate !== undefined) {
     if (verification.identity !== undefined && (typeof verification.identity !== 'string' || verification.identity === ''))
       throw new InvalidOptionError(option, `${method}: ${option}.identity must be a non-empty string (an email, URI or DNS name, or a common name)`);
-    return { kind: 'certificate', roots: readPemCertificates(verification.certificate, `${method}: ${option}.certificate`), identity: verification.identity };
+    return { kind: 'certificate', roots: readPemCertificates(verification.certificate, `${method}: ${option}.certificate`), identity: verification.identity, allowUnbound };
   }
   throw new InvalidOptionError(option, `${method}: ${option} must be { publicKey } or { certificate, identity? }`);
+}
+
+/** A private key where a public key belongs: refused, not silently reduced to its public half. @throws InvalidOptionError */
+function refusePrivateKey(key: unknown, what: string, option: string): void {
+  const isPrivate = key instanceof KeyObject ? key.type === 'private' : typeof key === 'string' && /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(key);
+  if (isPrivate) {
+    throw new InvalidOptionError(option, `${what} is a private key: give the public key (PEM "BEGIN PUBLIC KEY"; \`openssl pkey -in key.pem -pubout -out pub.pem\` makes it), and keep the private key to the signer`);
+  }
 }
 
 /** A bundle whose signature was checked, and its statement. */
@@ -116,7 +141,7 @@ export interface CheckedBundle {
 
 /** What a bundle says of itself, without checking it. */
 function describeBundle(bundle: ParsedBundle, statement: ParsedStatement): Omit<ModelSignatureInfo, 'key' | 'verified'> {
-  const info: Omit<ModelSignatureInfo, 'key' | 'verified'> = { kind: bundle.material.kind, files: statement.files.map((file) => ({ ...file })), subjectName: statement.subjectName };
+  const info: Omit<ModelSignatureInfo, 'key' | 'verified'> = { kind: bundle.material.kind, files: statement.files.map((file) => ({ ...file })), subjectName: statement.subjectName, bound: statement.binding !== undefined };
   if (bundle.material.kind === 'public-key') {
     if (bundle.material.keyHint !== undefined) info.keyHint = bundle.material.keyHint;
   } else {
@@ -143,24 +168,34 @@ export function readSignature(text: string | Uint8Array, key: string): ModelSign
   return { ...describeBundle(bundle, parseStatement(bundle.payload, key)), verified: false, key };
 }
 
+/** What to do with a model whose signature does not hold. */
+export const doNotUse = 'do not use this model: download it again from a trusted store, or re-upload it from a trusted copy';
+
 /**
  * Checks a bundle's signature against a verification, then reads its statement and its
  * binding. @param binding the model it must be bound to (a bundle without a binding, as
- * model_signing writes for a folder, is accepted)
- * @throws SignatureError `wrong-key`, `untrusted-certificate`, `identity`, `tampered` (bound to another model, or a payload changed under a matching key hint), `malformed`, `unsupported`
+ * model_signing writes for a folder, is refused unless the verification allows unbound bundles)
+ * @throws SignatureError `wrong-key`, `untrusted-certificate`, `identity`, `unbound`, `tampered` (bound to another model, or a payload changed under a matching key hint), `malformed`, `unsupported`
  */
 export function checkBundle(text: string | Uint8Array, key: string, verification: PreparedVerification, binding: ModelBinding): CheckedBundle {
   const bundle = parseBundle(text, key);
   const data = pae(bundle.payload);
+  let usedHint: string | undefined;
   if (verification.kind === 'public-key') {
     if (bundle.material.kind !== 'public-key')
       throw new SignatureError('wrong-key', `The model is signed with a certificate${bundle.material.kind === 'sigstore' ? ' (Sigstore)' : ''}, not with a public key: verify it with { certificate }`);
     const hint = bundle.material.keyHint;
-    if (hint !== undefined && hint !== verification.hint) throw new SignatureError('wrong-key', `The model is signed by another key (key hint ${hint}; the given public key's is ${verification.hint})`);
-    if (!verifyWith(verification.publicKey, data, bundle.signature)) {
-      if (hint !== undefined) throw new SignatureError('tampered', `The model's signature does not verify with the key it names (${hint}): the bundle ${key} was changed after it was signed`);
-      throw new SignatureError('wrong-key', 'The model is not signed by the given public key (its signature does not verify with it)');
+    const given = verification.keys.map((candidate) => candidate.hint);
+    const givenPhrase = given.length === 1 ? `the given public key's is ${given[0]}` : `the given public keys' are ${given.join(', ')}`;
+    const candidates = hint === undefined ? verification.keys : verification.keys.filter((candidate) => candidate.hint === hint);
+    if (candidates.length === 0)
+      throw new SignatureError('wrong-key', `The model is signed by another key (key hint ${hint}; ${givenPhrase}): verify it with the signer's public key; if one of these keys should have signed it, ${doNotUse}`);
+    const matched = candidates.find((candidate) => verifyWith(candidate.publicKey, data, bundle.signature));
+    if (!matched) {
+      if (hint !== undefined) throw new SignatureError('tampered', `The model's signature does not verify with the key it names (${hint}): the bundle ${key} was changed after it was signed; ${doNotUse}`);
+      throw new SignatureError('wrong-key', `The model is not signed by the given public key${given.length > 1 ? 's' : ''} (its signature does not verify with ${given.length > 1 ? 'any of them' : 'it'}): verify it with the signer's public key; if ${given.length > 1 ? 'one of these keys' : 'this key'} should have signed it, ${doNotUse}`);
     }
+    usedHint = matched.hint;
   } else {
     if (bundle.material.kind === 'public-key') throw new SignatureError('untrusted-certificate', 'The model is signed with a bare public key, not with a certificate: verify it with { publicKey }');
     if (bundle.material.kind === 'sigstore')
@@ -173,16 +208,26 @@ export function checkBundle(text: string | Uint8Array, key: string, verification
       algorithmOk = false;
     }
     if (!algorithmOk || !verifyWith(leaf.x509.publicKey, data, bundle.signature))
-      throw new SignatureError('tampered', `The model's signature does not verify with its signing certificate ("${subjectOf(leaf)}"): the bundle ${key} was changed after it was signed`);
+      throw new SignatureError('tampered', `The model's signature does not verify with its signing certificate ("${subjectOf(leaf)}"): the bundle ${key} was changed after it was signed; ${doNotUse}`);
   }
   const statement = parseStatement(bundle.payload, key);
   if (statement.binding && (statement.binding.domain !== binding.domain || statement.binding.model_id !== binding.model_id)) {
     throw new SignatureError(
       'tampered',
-      `The signature belongs to model "${statement.binding.model_id}" of domain "${statement.binding.domain}", not to "${binding.model_id}" of "${binding.domain}": the model's metadata or bundle was swapped`,
+      `The signature belongs to model "${statement.binding.model_id}" of domain "${statement.binding.domain}", not to "${binding.model_id}" of "${binding.domain}": the model's metadata or bundle was swapped; ${doNotUse}`,
     );
   }
-  return { statement, info: describeBundle(bundle, statement) };
+  if (!statement.binding && !verification.allowUnbound) {
+    throw new SignatureError(
+      'unbound',
+      `Model "${binding.model_id}" of domain "${binding.domain}" has a signature that is not bound to it (${key} names no domain and model id, as a bundle model_signing made on a folder): ` +
+        `it would verify any archive whose files that key signed, so whoever can write the store could point this model at another one. ` +
+        `Check the model's files, then bind its signature with signModel("${binding.domain}", "${binding.model_id}", signer, { overwrite: true }); or accept the unbound signature with allowUnbound: true. Nothing was written.`,
+    );
+  }
+  const info = describeBundle(bundle, statement);
+  if (usedHint !== undefined) info.keyHint = usedHint;
+  return { statement, info };
 }
 
 /**

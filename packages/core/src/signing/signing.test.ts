@@ -6,6 +6,8 @@ import path from 'node:path';
 import { bytesAdapter } from '../../test/bytes-adapter.js';
 import { folderPerTest, recording, rejection } from '../../test/support.js';
 import { MemoryStorage } from '../memory-storage.js';
+import type { ModelMetadata } from '../metadata.js';
+import { archiveKeyFromLocation } from '../registry-layout.js';
 import { ModelStore } from '../model-store.js';
 import { bundleKeyOf, compareCodePoints, isIgnored, manifestOf, pae, parseBundle, parseStatement, statementPayload } from './bundle.js';
 import { keyHint } from './keys.js';
@@ -156,7 +158,10 @@ describe('verification in the store', () => {
     await folderStore.upload('d', { model: Buffer.from('weights'), modelId: 'm1' });
     expect(await store.getSignature('d', 'm1')).toMatchObject({ kind: 'public-key', subjectName: 'folder', verified: false });
     const to = path.join(folder.path, 'out');
-    await store.download('d', { modelId: 'm1', to, verify: { publicKey: publicPem } });
+    // Unbound (no domain / model id in it): refused unless allowed.
+    expect(await rejection(store.download('d', { modelId: 'm1', to, verify: { publicKey: publicPem } }))).toMatchObject({ code: 'SIGNATURE', reason: 'unbound' });
+    expect(existsSync(to)).toBe(false);
+    expect(await store.download('d', { modelId: 'm1', to, verify: { publicKey: publicPem, allowUnbound: true } })).toBe(to);
     expect(readFileSync(path.join(to, 'model.sig'), 'utf8')).toBe(bundle);
     // Its own files are still checked.
     const other = {
@@ -169,15 +174,74 @@ describe('verification in the store', () => {
       }),
     };
     await new ModelStore({ storage, adapters: [other], cacheDir: path.join(folder.path, 'cache') }).upload('d', { model: Buffer.from('changed'), modelId: 'm2' });
-    expect(await rejection(store.verifyModel('d', 'm2', { publicKey: publicPem }))).toMatchObject({ reason: 'tampered', files: ['model.bin'] });
+    expect(await rejection(store.verifyModel('d', 'm2', { publicKey: publicPem, allowUnbound: true }))).toMatchObject({ reason: 'tampered', files: ['model.bin'] });
     // The bundle as an extra file (extras/model.sig), as Python modelstore stores a signed folder's other files.
     const bundleFile = path.join(folder.path, 'model.sig');
     writeFileSync(bundleFile, bundle);
     await store.upload('d', { model: Buffer.from('weights'), modelId: 'm3', extraFiles: [bundleFile] });
-    expect(await store.verifyModel('d', 'm3', { publicKey: publicPem })).toMatchObject({ verified: true, subjectName: 'folder' });
+    expect(await store.verifyModel('d', 'm3', { publicKey: publicPem, allowUnbound: true })).toMatchObject({ verified: true, subjectName: 'folder', bound: false });
+    expect(await rejection(store.verifyModel('d', 'm3', { publicKey: publicPem }))).toMatchObject({ reason: 'unbound' });
     await store.upload('d', { model: Buffer.from('other'), modelId: 'm4', extraFiles: [bundleFile] });
-    expect(await rejection(store.load('d', { modelId: 'm4', verify: { publicKey: publicPem } }))).toMatchObject({ reason: 'tampered', files: ['model.bin'] });
+    expect(await rejection(store.load('d', { modelId: 'm4', verify: { publicKey: publicPem, allowUnbound: true } }))).toMatchObject({ reason: 'tampered', files: ['model.bin'] });
   });
+
+  it('the swap attack: with unbound bundles stored beside the archives, pointing A at B\'s archive is refused by default', async () => {
+    const storage = new MemoryStorage();
+    const store = new ModelStore({ storage, adapters: [bytesAdapter], cacheDir: path.join(folder.path, 'cache') });
+    await store.upload('d', { model: Buffer.from('good weights'), modelId: 'a' });
+    await store.upload('d', { model: Buffer.from('other weights'), modelId: 'b' });
+    // Both signed with model_signing's statement (no binding), stored beside their archives.
+    const signer = prepareSigner({ privateKey: privatePem }, 'test');
+    for (const id of ['a', 'b']) {
+      const files = (await store.getModelInfo('d', id)).archive!.files!;
+      const payload = statementPayload(id, manifestOf(Object.entries(files).map(([name, file]) => [name, file.sha256])), undefined);
+      await storage.put(bundleKeyOf(archiveKey(await store.getModelInfo('d', id))), await signer.bundle(payload));
+    }
+    expect(await store.getSignature('d', 'a')).toMatchObject({ bound: false });
+    // The attacker (store write access, no key) points a's metadata at b's archive and bundle.
+    const aKey = 'operatorai-model-store/d/versions/a.json';
+    const a = await store.getModelInfo('d', 'a');
+    const b = await store.getModelInfo('d', 'b');
+    await storage.put(aKey, JSON.stringify({ ...a, storage: b.storage, archive: b.archive }));
+    expect(await rejection(store.verifyModel('d', 'a', { publicKey: publicPem }))).toMatchObject({ code: 'SIGNATURE', reason: 'unbound' });
+    expect(await rejection(store.load('d', { modelId: 'a', verify: { publicKey: publicPem } }))).toMatchObject({ reason: 'unbound' });
+    // Accepting unbound bundles accepts the swap: that is what allowUnbound means.
+    expect(await store.verifyModel('d', 'a', { publicKey: publicPem, allowUnbound: true })).toMatchObject({ verified: true, bound: false, subjectName: 'b' });
+    // Our own signatures are bound: re-signing binds it, and then the swap is refused as such.
+    await storage.put(aKey, JSON.stringify(a));
+    expect(await store.signModel('d', 'a', { privateKey: privatePem }, { overwrite: true })).toMatchObject({ bound: true });
+    await store.signModel('d', 'b', { privateKey: privatePem }, { overwrite: true });
+    expect(await store.verifyModel('d', 'a', { publicKey: publicPem })).toMatchObject({ verified: true, bound: true });
+    await storage.put(aKey, JSON.stringify({ ...a, storage: b.storage, archive: b.archive }));
+    expect(await rejection(store.verifyModel('d', 'a', { publicKey: publicPem, allowUnbound: true }))).toMatchObject({ reason: 'tampered' });
+  });
+
+  it('key rotation: any one of several public keys verifies and the result names its hint; a private key or both modes is InvalidOptionError', async () => {
+    const storage = new MemoryStorage();
+    const store = new ModelStore({ storage, adapters: [bytesAdapter], cacheDir: path.join(folder.path, 'cache') });
+    const old = generateKeyPairSync('ec', { namedCurve: 'P-384' });
+    const oldPem = old.publicKey.export({ type: 'spki', format: 'pem' }) as string;
+    await store.upload('d', { model: Buffer.from('weights'), modelId: 'm1', sign: { privateKey: old.privateKey } });
+    await store.upload('d', { model: Buffer.from('weights'), modelId: 'm2', sign: { privateKey: privatePem } });
+    expect(await store.verifyModel('d', 'm1', { publicKey: [publicPem, oldPem] })).toMatchObject({ verified: true, keyHint: keyHint(old.publicKey) });
+    expect(await store.verifyModel('d', 'm2', { publicKey: [oldPem, ec.publicKey] })).toMatchObject({ verified: true, keyHint: keyHint(ec.publicKey) });
+    const third = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey;
+    const wrong = await rejection(store.verifyModel('d', 'm2', { publicKey: [oldPem, third] }));
+    expect(wrong).toMatchObject({ reason: 'wrong-key' });
+    expect((wrong as Error).message).toMatch(/do not use this model/);
+    expect(await rejection(store.verifyModel('d', 'm2', { publicKey: [] }))).toMatchObject({ code: 'INVALID_OPTION' });
+    for (const key of [privatePem, ec.privateKey, [publicPem, privatePem]]) {
+      const error = await rejection(store.verifyModel('d', 'm2', { publicKey: key as string }));
+      expect(error).toMatchObject({ code: 'INVALID_OPTION' });
+      expect((error as Error).message).toMatch(/openssl pkey .*-pubout/);
+    }
+    expect(() => new ModelStore({ storage, verify: { publicKey: privatePem } })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
+    expect(await rejection(store.upload('d', { model: Buffer.from('x'), modelId: 'm3', sign: { publicKey: privatePem, sign: () => new Uint8Array() } }))).toMatchObject({ code: 'INVALID_OPTION' });
+    expect(await rejection(store.verifyModel('d', 'm2', { publicKey: publicPem, certificate: 'x' } as never))).toMatchObject({ code: 'INVALID_OPTION' });
+    expect(await rejection(store.verifyModel('d', 'm2', { publicKey: publicPem, allowUnbound: 'yes' } as never))).toMatchObject({ code: 'INVALID_OPTION' });
+  });
+
 });
 
+const archiveKey = (metadata: ModelMetadata) => archiveKeyFromLocation(metadata.storage)!;
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');

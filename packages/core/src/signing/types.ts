@@ -34,14 +34,27 @@ export type ModelSigner =
  * How to verify a model's signature.
  *
  * - `{ publicKey }`: the bundle must be in key mode and signed by this key (PEM
- *   SubjectPublicKeyInfo or a `KeyObject`).
+ *   SubjectPublicKeyInfo or a public `KeyObject`), or by any one of a list of them (key
+ *   rotation: the result's `keyHint` names the key that verified). A private key is
+ *   `InvalidOptionError` (give its public half: `openssl pkey -in key.pem -pubout`).
  * - `{ certificate, identity? }`: the bundle must be in certificate mode, its chain must
  *   lead to one of these trusted root CA certificates (PEM), and its signing certificate
  *   must allow signing (key usage digitalSignature or extended key usage codeSigning);
  *   `identity`, when given, must equal one of the signing certificate's subject
  *   alternative names (email, URI or DNS name) or its subject common name.
+ *
+ * Both `publicKey` and `certificate` at once is `InvalidOptionError`.
  */
-export type ModelVerification = { publicKey: string | KeyObject } | { certificate: string | string[]; identity?: string };
+export type ModelVerification = ({ publicKey: string | KeyObject | Array<string | KeyObject> } | { certificate: string | string[]; identity?: string }) & {
+  /**
+   * Accept a bundle that carries no `<domain>/<model id>` binding (one `model_signing sign`
+   * made on a folder, found inside the archive or stored beside it). Default `false`: such a
+   * bundle is `SignatureError` `unbound`, because whoever can write the store could point
+   * this model's metadata at any other archive the same key signed with model_signing and
+   * it would verify. Set it only for models you know were signed that way.
+   */
+  allowUnbound?: boolean;
+};
 
 /** A model's signature, as `signModel`, `verifyModel` and `getSignature` describe it. */
 export interface ModelSignatureInfo {
@@ -57,6 +70,12 @@ export interface ModelSignatureInfo {
   files: { name: string; sha256: string }[];
   /** The in-toto subject's name (the model's name as the signer gave it). */
   subjectName: string;
+  /**
+   * Whether the bundle binds the signature to this `<domain>/<model id>` (this library's
+   * signatures do; a bundle `model_signing sign` made on a folder does not, and verifies
+   * only with `allowUnbound: true`).
+   */
+  bound: boolean;
   /** True when this call verified the signature and the files; false from `getSignature` (parsed only). */
   verified: boolean;
   /** The storage key of the bundle (`<folder of the archive>/model.sig`), or the archive's key when the bundle was found inside the archive. */
@@ -64,4 +83,4 @@ export interface ModelSignatureInfo {
 }
 
 /** Why a signature check failed (`SignatureError.reason`). */
-export type SignatureReason = 'unsigned' | 'tampered' | 'wrong-key' | 'untrusted-certificate' | 'identity' | 'malformed' | 'unsupported';
+export type SignatureReason = 'unsigned' | 'unbound' | 'tampered' | 'wrong-key' | 'untrusted-certificate' | 'identity' | 'malformed' | 'unsupported' | 'signing-failed';
