@@ -3,7 +3,9 @@
 // write (one create-only entry each), and timesOf.
 import { describe, expect, it } from '@jest/globals';
 import { StorageError } from '../errors.js';
+import { recording } from '../../test/support.js';
 import { MemoryStorage } from '../memory-storage.js';
+import { ModelStore } from '../model-store.js';
 import { layout } from '../registry-layout.js';
 import type { Body, GetOptions, PutOptions } from '../storage.js';
 import { readLegacyIndex as readIndex, recordDeletion, recordModel, timesOf } from './creation-index.js';
@@ -186,5 +188,31 @@ describe('timesOf', () => {
         ['broken', 0],
       ]),
     );
+  });
+});
+
+describe('pages: options and cursors', () => {
+  it('refuses a bad limit, a cursor without limit, and a cursor that is not one of this listing, with InvalidOptionError before any I/O', async () => {
+    const { storage, calls } = recording(new MemoryStorage());
+    const store = new ModelStore({ storage });
+    for (const options of [{ limit: 0 }, { limit: 1001 }, { limit: 1.5 }, { limit: Number.NaN }, { cursor: 'abc' }, { limit: 5, cursor: 'not a cursor!' }, { limit: 5, cursor: Buffer.from('{"v":2}').toString('base64url') }]) {
+      await expect(store.listModels('d', options as { limit: number })).rejects.toMatchObject({ code: 'INVALID_OPTION' });
+      await expect(store.listModelSummaries('d', options as { limit: number })).rejects.toMatchObject({ code: 'INVALID_OPTION' });
+    }
+    expect(calls).toEqual([]);
+  });
+
+  it('a cursor belongs to its domain and state', async () => {
+    const storage = new MemoryStorage();
+    for (let i = 0; i < 3; i++) await recordModel(storage, await commit(storage, `m${i}`, new Date(Date.UTC(2024, 0, 1 + i)).toISOString()));
+    await storage.put(layout.domain('d'), document('m2', '2024-01-03T00:00:00.000Z'));
+    const store = new ModelStore({ storage });
+    const first = await store.listModels('d', { limit: 2 });
+    expect(first.models).toEqual(['m2', 'm1']);
+    await expect(store.listModels('other', { limit: 2, cursor: first.cursor! })).rejects.toMatchObject({ code: 'INVALID_OPTION', message: expect.stringContaining('another listing') });
+    await store.createModelState('prod');
+    await expect(store.listModels('d', { limit: 2, state: 'prod', cursor: first.cursor! })).rejects.toMatchObject({ code: 'INVALID_OPTION' });
+    expect(await store.listModels('d', { limit: 2, cursor: first.cursor! })).toEqual({ models: ['m0'] });
+    await expect(store.listModels('nowhere', { limit: 2 })).rejects.toMatchObject({ code: 'DOMAIN_NOT_FOUND' });
   });
 });
