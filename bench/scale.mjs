@@ -9,7 +9,7 @@
 //
 // run.mjs calls scaleSection(); alone (starts its own MinIO):
 //   node bench/scale.mjs [--quick] [--sizes 10000,100000] [--backends fs,minio] [--domains 10000]
-//     [--python-models 100000 | --no-python] [--sequential 20] [--rounds 3]
+//     [--python-models 100000 | --no-python] [--sequential 20] [--rounds 3]   (--domains 0: no listDomains)
 import { FileSystemStorage } from '@modelstore/storage-fs';
 import { S3Storage } from '@modelstore/storage-s3';
 import { spawn } from 'node:child_process';
@@ -215,26 +215,28 @@ export async function scaleSection({ minio, work, quick = false, sizes, domainsC
       }
     }
 
-    const registryOfDomains = registry();
-    try {
-      log(`scale: ${label}, ${domainsCount} domains: generating`);
-      const generated = await generateDomains({ storage: registryOfDomains.storage, prefix: 'domain', count: domainsCount, fsRoot: registryOfDomains.fsRoot, concurrency: backend === 'fs' ? 64 : 32, work });
-      const listed = await scenario('domains', { ...registryOfDomains.open, work: path.join(work, `domains-${runs++}`), expectedFile: expectedFile(generated.domains) });
-      backendResults.domains = { count: generated.domains.length, generateSeconds: generated.seconds, ...listed };
-      progress(results);
-      rows.push([
-        `at scale, ${generated.domains.length.toLocaleString('en-US')} domains, ${label}`,
-        'listDomains',
-        listed.seconds.toFixed(3),
-        '-',
-        '-',
-        '-',
-        '-',
-        `${listed.requests} storage requests; generated in ${generated.seconds.toFixed(0)} s`,
-      ]);
-      budgets.push([label, `${generated.domains.length} domains`, 'listDomains (requests)', `${listed.requests}`, `≤ ${scaleBudgets.listDomains}`, listed.requests <= scaleBudgets.listDomains ? 'yes' : '**no**']);
-    } finally {
-      registryOfDomains.close();
+    if (domainsCount > 0) {
+      const registryOfDomains = registry();
+      try {
+        log(`scale: ${label}, ${domainsCount} domains: generating`);
+        const generated = await generateDomains({ storage: registryOfDomains.storage, prefix: 'domain', count: domainsCount, fsRoot: registryOfDomains.fsRoot, concurrency: backend === 'fs' ? 64 : 32, work });
+        const listed = await scenario('domains', { ...registryOfDomains.open, work: path.join(work, `domains-${runs++}`), expectedFile: expectedFile(generated.domains) });
+        backendResults.domains = { count: generated.domains.length, generateSeconds: generated.seconds, ...listed };
+        progress(results);
+        rows.push([
+          `at scale, ${generated.domains.length.toLocaleString('en-US')} domains, ${label}`,
+          'listDomains',
+          listed.seconds.toFixed(3),
+          '-',
+          '-',
+          '-',
+          '-',
+          `${listed.requests} storage requests; generated in ${generated.seconds.toFixed(0)} s`,
+        ]);
+        budgets.push([label, `${generated.domains.length} domains`, 'listDomains (requests)', `${listed.requests}`, `≤ ${scaleBudgets.listDomains}`, listed.requests <= scaleBudgets.listDomains ? 'yes' : '**no**']);
+      } finally {
+        registryOfDomains.close();
+      }
     }
   }
 
