@@ -9,7 +9,7 @@ import type { ModelAdapter } from './adapter.js';
 import { packArchive, validateArchivePath, type ArchiveDigest, type CompressionLevel } from './archive.js';
 import { abortReason } from './body.js';
 import { currentUser, type GitInfo } from './code-info.js';
-import { AdapterNotFoundError, CommittedWithErrorsError, InvalidArgumentError, ModelExistsError, PreconditionFailedError, SourceFileError } from './errors.js';
+import { AdapterNotFoundError, CommittedWithErrorsError, InvalidArgumentError, InvalidOptionError, ModelExistsError, PreconditionFailedError, SourceFileError } from './errors.js';
 import { checkJsonValue } from './json.js';
 import type { ModelMetadata } from './metadata.js';
 import { deletedState, validateModelId } from './names.js';
@@ -136,6 +136,20 @@ function refuseStoreInsideModel(storage: Storage, sources: Array<string | Uint8A
 }
 
 /**
+ * A signed upload of a folder holding a top-level `.git/` or `.github/`: a model signature
+ * never covers them (model_signing leaves them out), and a verified download would refuse
+ * them, so the upload is refused before anything is written. @throws InvalidOptionError
+ */
+function refuseUnsignable(paths: string[]): void {
+  const found = [...new Set(paths.map((name) => name.replace(/^(\.\/)+/, '').split('/')[0]!).filter((top) => top === '.git' || top === '.github'))];
+  if (found.length === 0) return;
+  throw new InvalidOptionError(
+    'sign',
+    `upload: the model holds ${found.map((name) => `${name}/`).join(' and ')}, which a model signature cannot cover (model_signing leaves git and GitHub paths out, and git runs commands from .git/config): nothing was uploaded. Remove ${found.map((name) => `${name}/`).join(' and ')} from the model folder (copy the folder without them), or upload without sign.`,
+  );
+}
+
+/**
  * Runs a planned upload.
  * @returns the committed model's metadata
  * @throws ModelExistsError, SourceFileError, StorageError, the signal's reason; CommittedWithErrorsError when a step after the commit failed
@@ -149,6 +163,7 @@ export async function runUpload(context: UploadContext, domain: string, plan: Re
   }
   const saved = await adapter.save(options.model);
   refuseStoreInsideModel(storage, [...saved.files.map((entry) => entry.source), ...(options.extraFiles ?? [])]);
+  if (plan.signer) refuseUnsignable(saved.files.map((entry) => entry.path));
   const modelInfo = { library: adapter.library, ...(saved.type === undefined ? {} : { type: saved.type }) };
   const created = new Date();
   const entries = [{ path: 'model-info.json', source: Buffer.from(JSON.stringify(modelInfo)) }, ...saved.files, ...(options.extraFiles ?? []).map((file, index) => ({ path: extraPaths[index]!, source: file }))];

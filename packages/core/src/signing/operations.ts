@@ -4,20 +4,20 @@
  * `download`/`load` run on an extracted folder before it is moved into place), and
  * reading a signature without checking it (`getSignature`).
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
 import { extractArchive } from '../archive.js';
-import { IntegrityError, ModelStoreError, PreconditionFailedError, SignatureError } from '../errors.js';
+import { IntegrityError, InvalidOptionError, ModelStoreError, PreconditionFailedError, SignatureError } from '../errors.js';
 import type { ModelMetadata } from '../metadata.js';
 import type { StoredModel } from '../registry/documents.js';
 import type { Storage } from '../storage.js';
 import { bundleKeyOf, bundleName, defaultIgnorePaths, manifestOf, type ModelBinding } from './bundle.js';
 import { hashFolder } from './files.js';
-import { checkBundle, checkFolder, modelPayload, readSignature, type PreparedSigner, type PreparedVerification } from './signature.js';
+import { checkBundle, checkFolder, modelPayload, readSignature, refusedUnsigned, type PreparedSigner, type PreparedVerification } from './signature.js';
 import type { ModelSignatureInfo } from './types.js';
 
 /** The file every modelstore archive holds beside the model's own files. */
@@ -111,8 +111,8 @@ export async function checkExtracted(directory: string, check: FolderCheck): Pro
     // A bundle inside the archive signed a folder before it was uploaded: the upload added
     // model-info.json (modelstore's own record of the library), which it cannot have signed,
     // and the bundle itself may sit where the signer did not declare it ignored.
-    await checkFolder(directory, checked.statement, check.signal, inside ? [modelInfoFile, inside.name] : []);
-    info = { ...checked.info, verified: true, key: bundle.key };
+    const unsigned = await checkFolder(directory, checked.statement, check.signal, inside ? [modelInfoFile, inside.name] : []);
+    info = { ...checked.info, verified: true, key: bundle.key, ...(unsigned.length > 0 ? { unsigned } : {}) };
   }
   if (check.writeBundle && check.stored) await writeFile(path.join(directory, bundleName), check.stored.text);
   return info;
@@ -144,7 +144,17 @@ export async function signStoredModel(storage: Storage, model: StoredModel, bind
   const key = bundleKeyOf(archiveKey);
   const existing = await storage.head(key);
   if (existing && !options.overwrite) throw new PreconditionFailedError(key, `Model "${binding.model_id}" of domain "${binding.domain}" is already signed (${key}): pass overwrite: true to replace its signature (e.g. to rotate keys)`);
-  const files = await withExtracted(storage, model.metadata, archiveKey, options.signal, (directory) => hashFolder(directory, defaultIgnorePaths, options.signal));
+  const files = await withExtracted(storage, model.metadata, archiveKey, options.signal, async (directory) => {
+    const top = await readdir(directory);
+    const unsignable = refusedUnsigned.filter((name) => top.includes(name));
+    if (unsignable.length > 0) {
+      throw new InvalidOptionError(
+        'signer',
+        `signModel: model "${binding.model_id}" of domain "${binding.domain}" holds ${unsignable.map((name) => `${name}/`).join(' and ')}, which a model signature cannot cover (model_signing leaves git and GitHub paths out, and a verified download refuses them): nothing was written. Upload the model again without them, then sign it.`,
+      );
+    }
+    return hashFolder(directory, defaultIgnorePaths, options.signal);
+  });
   options.signal?.throwIfAborted();
   const text = await signer.bundle(modelPayload(manifestOf(files), binding));
   const conditional = storage.capabilities.conditionalWrites;

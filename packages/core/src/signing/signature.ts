@@ -4,11 +4,12 @@
  * extracted folder with its manifest.
  */
 import { createPublicKey, KeyObject } from 'node:crypto';
+import path from 'node:path';
 import { InvalidOptionError, ModelStoreError, SignatureError } from '../errors.js';
 import { importOptional } from '../optional-dependency.js';
-import { bundleJson, bundleName, pae, parseBundle, parseStatement, statementPayload, type ModelBinding, type ParsedBundle, type ParsedStatement, type SignedFile } from './bundle.js';
+import { bundleJson, bundleName, compareCodePoints, isIgnored, pae, parseBundle, parseStatement, statementPayload, type ModelBinding, type ParsedBundle, type ParsedStatement, type SignedFile } from './bundle.js';
 import { readPemCertificates, sanOf, subjectOf, verifyChain, type ParsedCertificate } from './certificates.js';
-import { compareWithManifest, hashFolder } from './files.js';
+import { compareWithManifest, describe, hashFolder } from './files.js';
 import { algorithmOf, keyHint, readPrivateKey, readPublicKey, signWith, verifyWith } from './keys.js';
 import type { ModelSignatureInfo, ModelSigner, ModelVerification } from './types.js';
 
@@ -231,13 +232,36 @@ export function checkBundle(text: string | Uint8Array, key: string, verification
 }
 
 /**
+ * Top-level paths `model_signing` never hashes that could run code: git reads `.git/config`
+ * (`core.fsmonitor`, hooks) on the first `git status` in the folder, and `.github/` holds
+ * workflows. A signature cannot cover them, so a verified folder must not hold them.
+ */
+export const refusedUnsigned = ['.git', '.github'];
+
+/**
  * Compares the files of an extracted model with a checked bundle's manifest (the bundle's
  * own file, its ignore paths, and those of `alsoIgnore` the manifest does not list, left out).
- * @throws SignatureError `tampered`
+ * @returns the files the signature does not cover (the bundle's ignore paths, e.g.
+ *   `.gitattributes`, `.gitignore`; and `alsoIgnore` but the bundle files `model.sig`), sorted
+ * @throws SignatureError `tampered` (a file missing, added or changed; a top-level `.git` or `.github`)
  */
-export async function checkFolder(directory: string, statement: ParsedStatement, signal?: AbortSignal, alsoIgnore: string[] = []): Promise<void> {
-  const ignore = [...new Set([...statement.ignorePaths, bundleName, ...alsoIgnore.filter((name) => !statement.files.some((file) => file.name === name))])];
-  compareWithManifest(statement.files, await hashFolder(directory, ignore, signal));
+export async function checkFolder(directory: string, statement: ParsedStatement, signal?: AbortSignal, alsoIgnore: string[] = []): Promise<string[]> {
+  const extra = alsoIgnore.filter((name) => !statement.files.some((file) => file.name === name));
+  const ignore = [...new Set([...statement.ignorePaths, bundleName, ...extra])];
+  const skipped: string[] = [];
+  const actual = await hashFolder(directory, ignore, signal, skipped);
+  const bundles = new Set([bundleName, ...extra.filter((name) => path.posix.basename(name) === bundleName)]);
+  const present = [...skipped, ...actual.keys()];
+  const dangerous = present.filter((name) => isIgnored(name, refusedUnsigned));
+  if (dangerous.length > 0) {
+    throw new SignatureError(
+      'tampered',
+      `The model holds ${describe(dangerous)}: git and GitHub paths (.git/, .github/) are never covered by a model signature (model_signing leaves them out), and git runs commands from .git/config. Nothing was written: do not use this model; download it again from a trusted store, or re-upload it from a trusted copy without .git/ and .github/.`,
+      dangerous,
+    );
+  }
+  compareWithManifest(statement.files, actual);
+  return skipped.filter((name) => !bundles.has(name)).sort(compareCodePoints);
 }
 
 /** The payload our signatures sign: the manifest and the `<domain>/<model id>` binding. */

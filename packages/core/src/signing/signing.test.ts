@@ -241,6 +241,48 @@ describe('verification in the store', () => {
     expect(await rejection(store.verifyModel('d', 'm2', { publicKey: publicPem, allowUnbound: 'yes' } as never))).toMatchObject({ code: 'INVALID_OPTION' });
   });
 
+
+  it('files a signature cannot cover: a top-level .git/ or .github/ fails verification; .gitignore and .gitattributes are listed as unsigned', async () => {
+    const storage = new MemoryStorage();
+    const withFiles = (extra: Record<string, string>) => ({
+      ...bytesAdapter,
+      save: async (model: Buffer) => ({ files: [{ path: 'model.bin', source: model }, ...Object.entries(extra).map(([name, text]) => ({ path: name, source: Buffer.from(text) }))] }),
+    });
+    const cacheDir = path.join(folder.path, 'cache');
+    const store = new ModelStore({ storage, adapters: [bytesAdapter], cacheDir });
+    // An attacker adds .git/config to a signed archive: model_signing's manifests never list .git, so the files "match".
+    const evil = new ModelStore({ storage, adapters: [withFiles({ '.git/config': '[core]\n\tfsmonitor = touch pwned\n' })], cacheDir });
+    await evil.upload('d', { model: Buffer.from('weights'), modelId: 'm1' });
+    const signer = prepareSigner({ privateKey: privatePem }, 'test');
+    const signed = (files: string[]) => manifestOf([['model-info.json', sha(JSON.stringify({ library: 'bytes' }))], ['model.bin', sha('weights')], ...files.map((name) => [name, 'f'.repeat(64)] as [string, string])]);
+    const m1 = await store.getModelInfo('d', 'm1');
+    await storage.put(bundleKeyOf(archiveKey(m1)), await signer.bundle(statementPayload('m1', signed(['.git/config']), { domain: 'd', model_id: 'm1' })));
+    const refused = await rejection(store.verifyModel('d', 'm1', { publicKey: publicPem }));
+    expect(refused).toMatchObject({ code: 'SIGNATURE', reason: 'tampered', files: ['.git/config'] });
+    expect((refused as Error).message).toMatch(/never covered by a model signature/);
+    const to = path.join(folder.path, 'out');
+    expect(await rejection(store.download('d', { modelId: 'm1', to, verify: { publicKey: publicPem } }))).toMatchObject({ reason: 'tampered', files: ['.git/config'] });
+    expect(existsSync(to)).toBe(false);
+    expect(await rejection(store.load('d', { modelId: 'm1', verify: { publicKey: publicPem } }))).toMatchObject({ reason: 'tampered' });
+    // .gitignore and .gitattributes are inert: verified, and named as unsigned.
+    await new ModelStore({ storage, adapters: [withFiles({ '.gitignore': '*.tmp\n', '.gitattributes': '*.bin filter=lfs\n' })], cacheDir }).upload('d', { model: Buffer.from('weights'), modelId: 'm2', sign: { privateKey: privatePem } });
+    expect(await store.verifyModel('d', 'm2', { publicKey: publicPem })).toMatchObject({ verified: true, unsigned: ['.gitattributes', '.gitignore'] });
+    expect((await store.verifyModel('d', 'm2', { publicKey: publicPem })).files.map((file) => file.name)).toEqual(['model-info.json', 'model.bin']);
+    expect(await store.download('d', { modelId: 'm2', to, verify: { publicKey: publicPem } })).toBe(to);
+    // A model with nothing unsigned has no list.
+    await store.upload('d', { model: Buffer.from('weights'), modelId: 'm3', sign: { privateKey: privatePem } });
+    expect(await store.verifyModel('d', 'm3', { publicKey: publicPem })).not.toHaveProperty('unsigned');
+    // A signed upload (or signModel) of a folder holding .git/ or .github/ is refused before anything is written.
+    const before = (await storage.list('')).objects.length;
+    for (const extra of [{ '.git/HEAD': 'ref: refs/heads/main\n' }, { '.github/workflows/x.yml': 'on: push\n' }] as Record<string, string>[]) {
+      const error = await rejection(new ModelStore({ storage, adapters: [withFiles(extra)], cacheDir }).upload('d', { model: Buffer.from('w'), modelId: 'm4', sign: { privateKey: privatePem } }));
+      expect(error).toMatchObject({ code: 'INVALID_OPTION', option: 'sign' });
+      expect((error as Error).message).toMatch(/Remove \.git(hub)?\/ .*or upload without sign/);
+    }
+    expect((await storage.list('')).objects.length).toBe(before);
+    expect(await rejection(store.signModel('d', 'm1', { privateKey: privatePem }, { overwrite: true }))).toMatchObject({ code: 'INVALID_OPTION' });
+  });
+
 });
 
 const archiveKey = (metadata: ModelMetadata) => archiveKeyFromLocation(metadata.storage)!;

@@ -76,6 +76,14 @@ export interface ModelSignatureInfo {
    * only with `allowUnbound: true`).
    */
   bound: boolean;
+  /**
+   * From a verification: the files of the model's folder the signature does not cover,
+   * because the bundle's `ignore_paths` leave them out (`.gitattributes`, `.gitignore`, as
+   * model_signing always does; any path the signer chose to ignore) or because they were
+   * added at upload beside a folder's bundle (`model-info.json`). Absent when there are none.
+   * A top-level `.git/` or `.github/` is never listed: it fails the verification (`tampered`).
+   */
+  unsigned?: string[];
   /** True when this call verified the signature and the files; false from `getSignature` (parsed only). */
   verified: boolean;
   /** The storage key of the bundle (`<folder of the archive>/model.sig`), or the archive's key when the bundle was found inside the archive. */
