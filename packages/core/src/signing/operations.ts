@@ -105,7 +105,9 @@ export async function checkExtracted(directory: string, check: FolderCheck): Pro
     if (!bundle)
       throw new SignatureError(
         'unsigned',
-        `Model "${check.binding.model_id}" of domain "${check.binding.domain}" is not signed (no ${bundleKeyOf(check.archiveKey)}, no ${bundlesInArchive.join(' or ')} in its archive). Nothing was written.`,
+        `Model "${check.binding.model_id}" of domain "${check.binding.domain}" is not signed (no ${bundleKeyOf(check.archiveKey)}, no ${bundlesInArchive.join(' or ')} in its archive). Nothing was written. ` +
+          `If this model was signed before, its signature was removed: do not use it; re-upload it from a trusted source. ` +
+          `Only a model whose files you know (you checked them, or uploaded them yourself) should be signed now: signModel("${check.binding.domain}", "${check.binding.model_id}", signer).`,
       );
     const checked = checkBundle(bundle.text, bundle.key, check.verification, check.binding);
     // A bundle inside the archive signed a folder before it was uploaded: the upload added

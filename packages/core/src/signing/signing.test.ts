@@ -283,6 +283,15 @@ describe('verification in the store', () => {
     expect(await rejection(store.signModel('d', 'm1', { privateKey: privatePem }, { overwrite: true }))).toMatchObject({ code: 'INVALID_OPTION' });
   });
 
+
+  it('an unsigned model: the message says a removed signature means do not use it, and only then how to sign', async () => {
+    const store = new ModelStore({ storage: new MemoryStorage(), adapters: [bytesAdapter], cacheDir: path.join(folder.path, 'cache') });
+    await store.upload('d', { model: Buffer.from('weights'), modelId: 'm1' });
+    const error = await rejection(store.verifyModel('d', 'm1', { publicKey: publicPem }));
+    expect(error).toMatchObject({ code: 'SIGNATURE', reason: 'unsigned' });
+    expect((error as Error).message).toMatch(/If this model was signed before, its signature was removed: do not use it; re-upload it from a trusted source\. Only a model whose files you know .* should be signed now: signModel\("d", "m1", signer\)/);
+  });
+
 });
 
 const archiveKey = (metadata: ModelMetadata) => archiveKeyFromLocation(metadata.storage)!;
