@@ -11,7 +11,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { lstat, mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { InvalidOptionError, LocalFileError, ModelStoreError } from '../errors.js';
+import { InvalidOptionError, LocalFileError, ModelStoreError, SignatureError } from '../errors.js';
 import { parseJson } from '../json.js';
 import { isModelMetadata, type ModelMetadata } from '../metadata.js';
 import { layout, registryRoot } from '../registry-layout.js';
@@ -205,11 +205,15 @@ export async function cachedModel(
     // Hold first, then look: a prune that removes the folder meanwhile makes this a miss, never a half-removed hit.
     const release = await holdEntry(cacheDir, path.basename(ref.directory));
     if (await exists(ref.directory)) {
-      if (options.check) await verifyHit(ref.directory, options.check, { metadata: ref.metadata, info: { key: pointerKey!, size: 0, etag: ref.versionEtag, lastModified: new Date(0) }, text: ref.text }, release);
-      await touch(ref.directory);
-      return { metadata: ref.metadata, directory: ref.directory, extracted: false, release };
-    }
-    await release();
+      const passed = options.check
+        ? await verifyHit(ref.directory, options.check, { metadata: ref.metadata, info: { key: pointerKey!, size: 0, etag: ref.versionEtag, lastModified: new Date(0) }, text: ref.text }, release)
+        : true;
+      if (passed) {
+        await touch(ref.directory);
+        return { metadata: ref.metadata, directory: ref.directory, extracted: false, release };
+      }
+      // The cached folder failed its signature check and was removed: extract afresh below.
+    } else await release();
   }
 
   const model = await resolveModel(storage, domain, options, 'load');
@@ -222,7 +226,13 @@ export async function cachedModel(
   let extracted = false;
   try {
     const check = options.check ? await options.check(model) : undefined;
-    if (check && (await exists(directory))) await check(directory);
+    if (check && (await exists(directory))) {
+      // A cached folder that fails the check (changed on disk) is removed and extracted afresh, checked again.
+      await check(directory).catch(async (error: unknown) => {
+        if (!SignatureError.isInstance(error)) throw error;
+        await discardFolder(directory);
+      });
+    }
     if (!(await exists(directory))) {
       await mkdir(path.join(cacheDir, 'models'), { recursive: true }).catch((error: unknown) => Promise.reject(cacheFolderError(error, cacheDir)));
       await extractModel(storage, metadata, directory, {
@@ -254,14 +264,40 @@ export async function cachedModel(
   return { metadata, directory, extracted, release };
 }
 
-/** Checks a cache hit's folder; on failure the hold is released and the error thrown. */
-async function verifyHit(directory: string, check: (model: StoredModel) => Promise<(directory: string) => Promise<unknown>>, model: StoredModel, release: () => Promise<void>): Promise<void> {
+/**
+ * Checks a cache hit's folder; the hold is released on any failure. A folder that fails
+ * the signature check (a file changed, added or removed on disk) is removed so that the
+ * caller extracts the model afresh from the store, which is checked again; any other
+ * failure (the stored bundle itself, storage) is thrown.
+ * @returns whether the folder passed
+ */
+async function verifyHit(directory: string, check: (model: StoredModel) => Promise<(directory: string) => Promise<unknown>>, model: StoredModel, release: () => Promise<void>): Promise<boolean> {
+  let checkFolder: (directory: string) => Promise<unknown>;
   try {
-    await (await check(model))(directory);
+    checkFolder = await check(model);
   } catch (error) {
     await release();
     throw error;
   }
+  try {
+    await checkFolder(directory);
+    return true;
+  } catch (error) {
+    await release();
+    if (!SignatureError.isInstance(error)) throw error;
+    await discardFolder(directory);
+    return false;
+  }
+}
+
+/** Removes a cached model folder that failed its check: renamed aside first (a load reading it keeps its open files), then deleted. */
+async function discardFolder(directory: string): Promise<void> {
+  const aside = path.join(path.dirname(directory), `${ownName(stagingPrefix.beside(directory))}-bad`);
+  const moved = await rename(directory, aside).then(
+    () => true,
+    () => false,
+  );
+  await rm(moved ? aside : directory, { recursive: true, force: true }).catch(() => undefined);
 }
 
 /** Writes `file` through a temporary file and a rename. Best effort: failures are ignored. */

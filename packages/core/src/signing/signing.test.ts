@@ -83,20 +83,37 @@ describe('the OMS bundle', () => {
 describe('verification in the store', () => {
   const folder = folderPerTest('modelstore-signing-');
 
-  it('a load cache hit re-hashes the cached files against the bundle: a cached file changed on disk is refused', async () => {
+  it('a load cache hit re-hashes the cached files against the bundle: a cached file changed on disk is removed and the model extracted afresh from the store', async () => {
     const storage = new MemoryStorage();
     const cacheDir = path.join(folder.path, 'cache');
     const store = new ModelStore({ storage, adapters: [bytesAdapter], cacheDir, verify: { publicKey: publicPem } });
     await store.upload('d', { model: Buffer.from('weights'), modelId: 'm1', sign: { privateKey: privatePem } });
     expect((await store.load<Buffer>('d', { modelId: 'm1' })).toString()).toBe('weights');
     const [entry] = readdirSync(path.join(cacheDir, 'models'));
+    const cached = path.join(cacheDir, 'models', entry!, 'model.bin');
     // The cache holds the model's files; the bundle is read from the store at each load.
     expect(readdirSync(path.join(cacheDir, 'models', entry!)).sort()).toEqual(['model-info.json', 'model.bin']);
-    writeFileSync(path.join(cacheDir, 'models', entry!, 'model.bin'), 'poisoned');
-    expect(await rejection(store.load('d', { modelId: 'm1' }))).toMatchObject({ code: 'SIGNATURE', reason: 'tampered', files: ['model.bin'] });
-    expect(await rejection(store.load('d', {}))).toMatchObject({ code: 'SIGNATURE', reason: 'tampered' });
-    // `verify: false` skips the store's default.
+    // Through the cached pointer of a model id, and through the domain's latest.
+    for (const options of [{ modelId: 'm1' }, {}]) {
+      writeFileSync(cached, 'poisoned');
+      expect((await store.load<Buffer>('d', options)).toString()).toBe('weights');
+      expect(readFileSync(cached, 'utf8')).toBe('weights');
+    }
+    writeFileSync(path.join(cacheDir, 'models', entry!, 'added.py'), 'import os');
+    expect((await store.load<Buffer>('d', { modelId: 'm1' })).toString()).toBe('weights');
+    expect(readdirSync(path.join(cacheDir, 'models', entry!)).sort()).toEqual(['model-info.json', 'model.bin']);
+    // `verify: false` skips the store's default: the cache is not checked.
+    writeFileSync(cached, 'poisoned');
     expect((await store.load<Buffer>('d', { modelId: 'm1', verify: false })).toString()).toBe('poisoned');
+    // The store's copy fails too (its bundle now signs other bytes, with the same key and binding): SignatureError, nothing cached.
+    const files = manifestOf([
+      ['model-info.json', sha(JSON.stringify({ library: 'bytes' }))],
+      ['model.bin', sha('other')],
+    ]);
+    await storage.put(bundleKeyOf(archiveKey(await store.getModelInfo('d', 'm1'))), await prepareSigner({ privateKey: privatePem }, 'test').bundle(statementPayload('m1', files, { domain: 'd', model_id: 'm1' })));
+    expect(await rejection(store.load('d', { modelId: 'm1' }))).toMatchObject({ code: 'SIGNATURE', reason: 'tampered', files: ['model.bin'] });
+    expect(existsSync(cached)).toBe(false);
+    expect(await rejection(store.load('d', {}))).toMatchObject({ code: 'SIGNATURE', reason: 'tampered' });
   });
 
   it('verifyModel writes nothing: the store is unchanged and its temporary folder is removed', async () => {
