@@ -362,10 +362,13 @@ export function describeSigningConformance(options: SigningConformanceOptions): 
       await refused('cert', { certificate: otherPki.rootPem }, 'untrusted-certificate');
       await refused('cert', { certificate: pki.rootPem, identity: 'someone@example.com' }, 'identity');
       await refused('cert', { publicKey: ec.publicKey } as never, 'wrong-key');
-      // No digitalSignature, no codeSigning: may not sign.
+      // No digitalSignature, no codeSigning: may not sign, refused before anything is stored (a verifier refuses such a bundle too).
       const server = pki.leaf('server', 'keyUsage=critical,keyEncipherment\nextendedKeyUsage=serverAuth\n');
-      await store.upload('signed', { model, modelId: 'server', sign: { privateKey: server.privateKey, certificateChain: [server.certificatePem, pki.intermediatePem] } });
-      await refused('server', { certificate: pki.rootPem }, 'untrusted-certificate');
+      expect(await rejection(store.upload('signed', { model, modelId: 'server', sign: { privateKey: server.privateKey, certificateChain: [server.certificatePem, pki.intermediatePem] } }))).toMatchObject({
+        code: 'INVALID_OPTION',
+        option: 'sign.certificateChain',
+      });
+      expect(await store.modelExists('signed', 'server')).toBe(false);
       // The chain's intermediate left out: no path to the root.
       await store.upload('signed', { model, modelId: 'no-intermediate', sign: { privateKey: good.privateKey, certificateChain: good.certificatePem } });
       await refused('no-intermediate', { certificate: pki.rootPem }, 'untrusted-certificate');
@@ -373,7 +376,7 @@ export function describeSigningConformance(options: SigningConformanceOptions): 
       await store.upload('signed', { model, modelId: 'key', sign: { privateKey: ec.privateKey } });
       await refused('key', { certificate: pki.rootPem }, 'untrusted-certificate');
       // The certificate must be the signing key's.
-      expect(await rejection(store.upload('signed', { model, modelId: 'mismatch', sign: { privateKey: ec.privateKey, certificateChain: chain } }))).toMatchObject({ code: 'SIGNATURE', reason: 'malformed' });
+      expect(await rejection(store.upload('signed', { model, modelId: 'mismatch', sign: { privateKey: ec.privateKey, certificateChain: chain } }))).toMatchObject({ code: 'INVALID_OPTION', option: 'sign.certificateChain' });
     });
 
     it('copyModel copies the bundle; collectGarbage removes bundles beside the archives it removes', async () => {

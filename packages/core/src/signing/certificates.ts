@@ -183,3 +183,22 @@ export function verifyChain(chain: Buffer[], roots: ParsedCertificate[], identit
 export function sanOf(certificate: ParsedCertificate): string[] {
   return [...certificate.extensions.san];
 }
+
+/**
+ * Why a signer's chain (signing certificate first) cannot sign now, or undefined: the
+ * signing certificate must allow signing (key usage digitalSignature or extended key usage
+ * codeSigning) and be valid at `now`, and each certificate must be issued by the next.
+ * (That the first certificate holds the signing key is checked by the caller.)
+ */
+export function signingChainProblem(chain: ParsedCertificate[], now: number): string | undefined {
+  const leaf = chain[0]!;
+  const { keyUsage, extendedKeyUsage } = leaf.extensions;
+  const maySign = (keyUsage !== undefined && (keyUsage & KeyUsageFlags.digitalSignature) !== 0) || (extendedKeyUsage ?? []).includes(id_kp_codeSigning);
+  if (!maySign) return `the signing certificate "${subjectOf(leaf)}" may not sign: its key usage lacks digitalSignature and its extended key usage lacks codeSigning (a verifier refuses it)`;
+  if (!validAt(leaf, now)) return `the signing certificate "${subjectOf(leaf)}" is not valid now (valid from ${leaf.x509.validFrom} to ${leaf.x509.validTo})`;
+  for (let index = 0; index + 1 < chain.length; index++) {
+    if (!issued(chain[index]!, chain[index + 1]!))
+      return `certificate ${index + 1} ("${subjectOf(chain[index]!)}") was not issued by certificate ${index + 2} ("${subjectOf(chain[index + 1]!)}"): give the signing certificate first, then each certificate's issuer in order`;
+  }
+  return undefined;
+}

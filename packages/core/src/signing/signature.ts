@@ -8,12 +8,15 @@ import path from 'node:path';
 import { InvalidOptionError, ModelStoreError, SignatureError } from '../errors.js';
 import { importOptional } from '../optional-dependency.js';
 import { bundleJson, bundleName, compareCodePoints, isIgnored, pae, parseBundle, parseStatement, statementPayload, type ModelBinding, type ParsedBundle, type ParsedStatement, type SignedFile } from './bundle.js';
-import { readPemCertificates, sanOf, subjectOf, verifyChain, type ParsedCertificate } from './certificates.js';
+import { readPemCertificates, sanOf, signingChainProblem, subjectOf, verifyChain, type ParsedCertificate } from './certificates.js';
 import { compareWithManifest, describe, hashFolder } from './files.js';
 import { algorithmOf, keyHint, readPrivateKey, readPublicKey, signWith, verifyWith } from './keys.js';
 import type { ModelSignatureInfo, ModelSigner, ModelVerification } from './types.js';
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** The smallest RSA modulus (bits) a signer may use. */
+const minRsaBits = 2048;
 
 /** A signer, checked: what signs the DSSE PAE, and what the bundle records. */
 export interface PreparedSigner {
@@ -22,7 +25,12 @@ export interface PreparedSigner {
   bundle(payload: Buffer): Promise<string>;
 }
 
-/** Checks a `ModelSigner` before any I/O. @throws InvalidOptionError (shape), SignatureError `malformed` or `unsupported` (keys, certificates) */
+/**
+ * Checks a `ModelSigner` before any I/O.
+ * @throws InvalidOptionError (shape; a `publicKey` that is a private key; a `certificateChain` whose first certificate
+ *   is not the key's, that may not sign, is not valid now, or whose certificates are not each issued by the next),
+ *   SignatureError `malformed` (a key or certificate that cannot be read) or `unsupported` (a key type, RSA below 2048 bits)
+ */
 export function prepareSigner(signer: ModelSigner, method: string, option = 'sign'): PreparedSigner {
   if (!isObject(signer)) throw new InvalidOptionError(option, `${method}: ${option} must be { privateKey }, { publicKey, sign } or { sigstore }, got ${signer === null ? 'null' : typeof signer}`);
   if ('sigstore' in signer) {
@@ -53,7 +61,12 @@ export function prepareSigner(signer: ModelSigner, method: string, option = 'sig
     throw new InvalidOptionError(option, `${method}: ${option} must be { privateKey }, { publicKey, sign } or { sigstore }`);
   }
   if (chain && !sameKey(chain[0]!.x509.publicKey, publicKey)) {
-    throw new SignatureError('malformed', `${method}: the first certificate of ${option}.certificateChain ("${subjectOf(chain[0]!)}") is not the signing key's certificate: its public key differs`);
+    throw new InvalidOptionError(`${option}.certificateChain`, `${method}: the first certificate of ${option}.certificateChain ("${subjectOf(chain[0]!)}") is not the signing key's certificate: its public key differs. Give the certificate issued for this key first, then its intermediates`);
+  }
+  const problem = chain ? signingChainProblem(chain, Date.now()) : undefined;
+  if (problem !== undefined) throw new InvalidOptionError(`${option}.certificateChain`, `${method}: ${option}.certificateChain cannot sign: ${problem}`);
+  if (publicKey.asymmetricKeyType === 'rsa' && (publicKey.asymmetricKeyDetails?.modulusLength ?? 0) < minRsaBits) {
+    throw new SignatureError('unsupported', `${method}: the signing key is RSA with ${publicKey.asymmetricKeyDetails?.modulusLength ?? 'unknown'} bits: RSA keys below ${minRsaBits} bits are too weak to sign with; use an ECDSA P-256 key (what model_signing verifies) or RSA of ${minRsaBits} bits or more`);
   }
   const hint = keyHint(publicKey);
   return {
