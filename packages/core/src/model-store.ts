@@ -211,7 +211,7 @@ export class ModelStore {
    * {@link createdTime}). A domain whose pointer cannot be read, or names no live
    * model while none remains, is listed last. Storage requests: one listing page per
    * 1,000 domains, plus the registry's index of domains (its log listing, pointer and
-   * parts: 14 requests in all at 10,000 domains this library wrote), plus two reads per
+   * parts: 17 requests in all at 10,000 domains this library wrote), plus two reads per
    * domain the index does not describe (one Python modelstore wrote).
    */
   async listDomains(): Promise<string[]> {
