@@ -285,6 +285,12 @@ describe('pages and their storage requests at scale', () => {
       cursor = next.cursor;
     }
     expect(Math.max(...perPage)).toBeLessThanOrEqual(5);
+    // Summaries: the same page, plus the listing of the states (none defined here).
+    calls.length = 0;
+    const summaries = await counting.listModelSummaries('d', { limit: 50 });
+    expect(summaries.models.map((summary) => summary.modelId)).toEqual(first.models);
+    expect(summaries.models[0]).toMatchObject({ size: 1, library: 'onnx', states: [] });
+    expect(calls.length).toBe(4);
     // The same order as the whole index, newest first.
     const whole = newestFirstIds([...mergedEntries(await readIndexState(storage, root)).values()]);
     expect(seen).toEqual(whole.slice(0, seen.length));
