@@ -125,7 +125,12 @@ function decodeBase64(value: unknown, what: string, where: string): Buffer {
 }
 
 function malformed(where: string, reason: string, cause?: unknown): SignatureError {
-  return new SignatureError('malformed', `The signature bundle ${where} cannot be read: ${reason}`, [], cause === undefined ? {} : { cause });
+  return new SignatureError(
+    'malformed',
+    `The signature bundle ${where} cannot be read: ${reason}. Do not use this model: download it again from a trusted store, or re-upload it from a trusted copy and sign it again`,
+    [],
+    cause === undefined ? {} : { cause },
+  );
 }
 
 /**

@@ -39,11 +39,16 @@ export function readPrivateKey(key: string | KeyObject, passphrase: string | und
     return key;
   }
   if (typeof key !== 'string') throw new SignatureError('malformed', `${what} must be PEM text or a KeyObject`);
+  if (/-----BEGIN PUBLIC KEY-----/.test(key) && !/PRIVATE KEY-----/.test(key)) {
+    throw new SignatureError('malformed', `${what} is a public key (PEM "BEGIN PUBLIC KEY"): signing needs the private key it belongs to; the public key is what verifiers are given`);
+  }
   try {
     return createPrivateKey(passphrase === undefined ? { key, format: 'pem' } : { key, format: 'pem', passphrase });
   } catch (error) {
-    const reason = /passphrase|decrypt|bad decrypt/i.test((error as Error).message) ? 'wrong or missing passphrase' : 'not a PEM private key';
-    throw new SignatureError('malformed', `${what} cannot be read (${reason}): give a PEM private key (PKCS#8, SEC1 or PKCS#1), with its passphrase if it is encrypted`, [], { cause: error });
+    const encrypted = /ENCRYPTED/.test(key) || /passphrase|decrypt|bad decrypt/i.test((error as Error).message);
+    if (encrypted && passphrase === undefined) throw new SignatureError('malformed', `${what} is encrypted: pass its passphrase (passphrase: '...')`, [], { cause: error });
+    if (encrypted) throw new SignatureError('malformed', `${what} cannot be decrypted with the given passphrase: check the passphrase`, [], { cause: error });
+    throw new SignatureError('malformed', `${what} cannot be read (not a PEM private key): give a PEM private key (PKCS#8, SEC1 or PKCS#1), with its passphrase if it is encrypted`, [], { cause: error });
   }
 }
 

@@ -53,7 +53,12 @@ export function prepareSigner(signer: ModelSigner, method: string, option = 'sig
     algorithmOf(publicKey);
     const callback = signer.sign.bind(signer);
     signBytes = async (data) => {
-      const signature = await callback(new Uint8Array(data));
+      let signature: Uint8Array;
+      try {
+        signature = await callback(new Uint8Array(data));
+      } catch (error) {
+        throw new SignatureError('signing-failed', `${method}: ${option}.sign failed: ${error instanceof Error ? error.message : String(error)}. Nothing was written: check the signing service (its key, permissions and reachability), then sign again`, [], { cause: error });
+      }
       if (!(signature instanceof Uint8Array)) throw new SignatureError('malformed', `${method}: ${option}.sign returned ${typeof signature}, not the signature's bytes (a Uint8Array)`);
       return signature;
     };
@@ -203,7 +208,7 @@ export function checkBundle(text: string | Uint8Array, key: string, verification
     const givenPhrase = given.length === 1 ? `the given public key's is ${given[0]}` : `the given public keys' are ${given.join(', ')}`;
     const candidates = hint === undefined ? verification.keys : verification.keys.filter((candidate) => candidate.hint === hint);
     if (candidates.length === 0)
-      throw new SignatureError('wrong-key', `The model is signed by another key (key hint ${hint}; ${givenPhrase}): verify it with the signer's public key; if one of these keys should have signed it, ${doNotUse}`);
+      throw new SignatureError('wrong-key', `The model is signed by another key (key hint ${hint}; ${givenPhrase}): verify it with the signer's public key; if ${given.length > 1 ? 'one of these keys' : 'this key'} should have signed it, ${doNotUse}`);
     const matched = candidates.find((candidate) => verifyWith(candidate.publicKey, data, bundle.signature));
     if (!matched) {
       if (hint !== undefined) throw new SignatureError('tampered', `The model's signature does not verify with the key it names (${hint}): the bundle ${key} was changed after it was signed; ${doNotUse}`);

@@ -309,7 +309,50 @@ describe('verification in the store', () => {
     expect((error as Error).message).toMatch(/If this model was signed before, its signature was removed: do not use it; re-upload it from a trusted source\. Only a model whose files you know .* should be signed now: signModel\("d", "m1", signer\)/);
   });
 
+
+  it('messages say what to do: tampered, wrong-key and malformed bundles; an encrypted key without passphrase; a public key given to sign; a sign callback that throws', async () => {
+    const storage = new MemoryStorage();
+    const store = new ModelStore({ storage, adapters: [bytesAdapter], cacheDir: path.join(folder.path, 'cache') });
+    await store.upload('d', { model: Buffer.from('weights'), modelId: 'm1', sign: { privateKey: privatePem } });
+    const other = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey;
+    const wrong = await rejection(store.verifyModel('d', 'm1', { publicKey: other }));
+    expect(wrong).toMatchObject({ reason: 'wrong-key' });
+    expect((wrong as Error).message).toMatch(/verify it with the signer's public key; if this key should have signed it, do not use this model: download it again from a trusted store, or re-upload it/);
+    const key = bundleKeyOf(archiveKey(await store.getModelInfo('d', 'm1')));
+    const bundle = JSON.parse(await readStored(storage, key));
+    bundle.dsseEnvelope.signatures[0].sig = Buffer.alloc(64, 1).toString('base64');
+    await storage.put(key, JSON.stringify(bundle));
+    const tampered = await rejection(store.verifyModel('d', 'm1', { publicKey: publicPem }));
+    expect(tampered).toMatchObject({ reason: 'tampered' });
+    expect((tampered as Error).message).toMatch(/do not use this model: download it again from a trusted store/);
+    await storage.put(key, 'not json');
+    const malformed = await rejection(store.verifyModel('d', 'm1', { publicKey: publicPem }));
+    expect(malformed).toMatchObject({ reason: 'malformed' });
+    expect((malformed as Error).message).toMatch(/Do not use this model: download it again from a trusted store, or re-upload it/);
+    // Keys given to sign.
+    const encrypted = ec.privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'secret' }) as string;
+    const noPassphrase = await rejection(store.signModel('d', 'm1', { privateKey: encrypted }, { overwrite: true }));
+    expect(noPassphrase).toMatchObject({ code: 'SIGNATURE', reason: 'malformed' });
+    expect((noPassphrase as Error).message).toMatch(/signer\.privateKey is encrypted: pass its passphrase/);
+    expect((await rejection(store.signModel('d', 'm1', { privateKey: encrypted, passphrase: 'wrong' }, { overwrite: true })) as Error).message).toMatch(/cannot be decrypted with the given passphrase/);
+    expect(await store.signModel('d', 'm1', { privateKey: encrypted, passphrase: 'secret' }, { overwrite: true })).toMatchObject({ bound: true });
+    expect((await rejection(store.signModel('d', 'm1', { privateKey: publicPem }, { overwrite: true })) as Error).message).toMatch(/signer\.privateKey is a public key/);
+    const cause = new Error('KMS: access denied');
+    const failed = await rejection(store.signModel('d', 'm1', { publicKey: publicPem, sign: () => Promise.reject(cause) }, { overwrite: true }));
+    expect(failed).toMatchObject({ code: 'SIGNATURE', reason: 'signing-failed', cause });
+    expect((failed as Error).message).toMatch(/signer\.sign failed: KMS: access denied/);
+    const before = (await storage.list('')).objects.length;
+    expect(await rejection(store.upload('d', { model: Buffer.from('w'), modelId: 'm2', sign: { publicKey: publicPem, sign: () => { throw cause; } } }))).toMatchObject({ reason: 'signing-failed', cause });
+    expect((await storage.list('')).objects.length).toBe(before);
+  });
+
 });
 
+async function readStored(storage: MemoryStorage, key: string): Promise<string> {
+  const object = await storage.get(key);
+  const chunks: Buffer[] = [];
+  for await (const chunk of object!.body as AsyncIterable<Uint8Array>) chunks.push(Buffer.from(chunk));
+  return Buffer.concat(chunks).toString('utf8');
+}
 const archiveKey = (metadata: ModelMetadata) => archiveKeyFromLocation(metadata.storage)!;
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
