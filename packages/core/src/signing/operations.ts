@@ -140,7 +140,7 @@ async function withExtracted<T>(storage: Storage, metadata: ModelMetadata, archi
  * Signs a committed model: its archive is read and checked against the recorded digests,
  * its files hashed as a download writes them, and the bundle stored create-only (or,
  * with `overwrite`, replacing the one read).
- * @throws PreconditionFailedError when the model is signed and `overwrite` is not set; SignatureError; IntegrityError; StorageError
+ * @throws PreconditionFailedError when the model is signed (a bundle beside its archive, or a `model.sig` inside it) and `overwrite` is not set; SignatureError; IntegrityError; StorageError
  */
 export async function signStoredModel(storage: Storage, model: StoredModel, binding: ModelBinding, archiveKey: string, signer: PreparedSigner, options: { overwrite?: boolean; signal?: AbortSignal }): Promise<ModelSignatureInfo> {
   const key = bundleKeyOf(archiveKey);
@@ -154,6 +154,14 @@ export async function signStoredModel(storage: Storage, model: StoredModel, bind
         'signer',
         `signModel: model "${binding.model_id}" of domain "${binding.domain}" holds ${unsignable.map((name) => `${name}/`).join(' and ')}, which a model signature cannot cover (model_signing leaves git and GitHub paths out, and a verified download refuses them): nothing was written. Upload the model again without them, then sign it.`,
       );
+    }
+    if (!existing && !options.overwrite) {
+      const inside = await bundleInFolder(directory, archiveKey);
+      if (inside)
+        throw new PreconditionFailedError(
+          archiveKey,
+          `Model "${binding.model_id}" of domain "${binding.domain}" is already signed by the ${inside.name} inside its archive (a folder signed before it was uploaded): pass overwrite: true to replace that signature with one bound to this model (check its files first)`,
+        );
     }
     return hashFolder(directory, defaultIgnorePaths, options.signal);
   });

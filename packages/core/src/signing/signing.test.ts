@@ -198,6 +198,11 @@ describe('verification in the store', () => {
     await store.upload('d', { model: Buffer.from('weights'), modelId: 'm3', extraFiles: [bundleFile] });
     expect(await store.verifyModel('d', 'm3', { publicKey: publicPem, allowUnbound: true })).toMatchObject({ verified: true, subjectName: 'folder', bound: false });
     expect(await rejection(store.verifyModel('d', 'm3', { publicKey: publicPem }))).toMatchObject({ reason: 'unbound' });
+    // Signing it again needs overwrite, as for a bundle stored beside the archive; then it is bound.
+    expect(await rejection(store.signModel('d', 'm3', { privateKey: privatePem }))).toMatchObject({ code: 'PRECONDITION_FAILED', message: expect.stringMatching(/already signed by the extras\/model\.sig inside its archive/) });
+    expect(await rejection(store.signModel('d', 'm1', { privateKey: privatePem }))).toMatchObject({ code: 'PRECONDITION_FAILED', message: expect.stringMatching(/already signed by the model\.sig inside/) });
+    expect(await store.signModel('d', 'm3', { privateKey: privatePem }, { overwrite: true })).toMatchObject({ bound: true });
+    expect(await store.verifyModel('d', 'm3', { publicKey: publicPem })).toMatchObject({ verified: true, bound: true });
     await store.upload('d', { model: Buffer.from('other'), modelId: 'm4', extraFiles: [bundleFile] });
     expect(await rejection(store.load('d', { modelId: 'm4', verify: { publicKey: publicPem, allowUnbound: true } }))).toMatchObject({ reason: 'tampered', files: ['model.bin'] });
   });
