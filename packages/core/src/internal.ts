@@ -17,3 +17,4 @@ export { probeKeyPrefix, staleProbeAge, conditionalWritesAdvice } from './check-
 export { importOptional, isFileWithExtension } from './optional-dependency.js';
 export { indexSettings, tagOf, compactIndexLog, readIndexState, readIndexPage, mergedEntries } from './registry/index-log.js';
 export type { IndexSettings, IndexEntry, IndexState } from './registry/index-log.js';
+export { knownAdapters } from './model-store.js';

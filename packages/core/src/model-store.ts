@@ -672,15 +672,22 @@ guardMethods(ModelStore.prototype, 'ModelStore', [
   'getSignature',
 ]);
 
-const knownAdapters: Record<string, string> = {
-  model_file: 'install @modelstore/adapter-raw and pass new RawAdapter()',
-  onnx: 'install @modelstore/adapter-onnx and pass new OnnxAdapter()',
-  tensorflowjs: 'install @modelstore/adapter-tfjs and pass new TfjsAdapter()',
-  'transformers.js': 'install @modelstore/adapter-transformers and pass new TransformersAdapter()',
-  safetensors: 'install @modelstore/adapter-safetensors and pass new SafetensorsAdapter()',
-  gguf: 'install @modelstore/adapter-gguf and pass new GgufAdapter()',
+/**
+ * The adapters of this repository by the `model_type.library` they write and load: the npm
+ * package that holds each and the class to pass in `new ModelStore({ adapters })`. Used for
+ * the install hint of `AdapterNotFoundError` and, through `@modelstore/core/internal`, by
+ * the CLI for the code it prints.
+ */
+export const knownAdapters: Readonly<Record<string, { readonly package: string; readonly className: string }>> = {
+  model_file: { package: '@modelstore/adapter-raw', className: 'RawAdapter' },
+  onnx: { package: '@modelstore/adapter-onnx', className: 'OnnxAdapter' },
+  tensorflowjs: { package: '@modelstore/adapter-tfjs', className: 'TfjsAdapter' },
+  'transformers.js': { package: '@modelstore/adapter-transformers', className: 'TransformersAdapter' },
+  safetensors: { package: '@modelstore/adapter-safetensors', className: 'SafetensorsAdapter' },
+  gguf: { package: '@modelstore/adapter-gguf', className: 'GgufAdapter' },
 };
 
 function installHint(library: string): string {
-  return knownAdapters[library] ?? `register an adapter whose library is "${library}" in new ModelStore({ adapters })`;
+  const known = Object.hasOwn(knownAdapters, library) ? knownAdapters[library] : undefined;
+  return known ? `install ${known.package} and pass new ${known.className}()` : `register an adapter whose library is "${library}" in new ModelStore({ adapters })`;
 }
