@@ -51,7 +51,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { version } from './version.js';
 import { formatStorageReport } from './doctor.js';
-import { cliMessage, formatBytes, shellWord, type CommandContext } from './words.js';
+import { cliMessage, formatBytes, shellWord, signingOptionFlag, type CommandContext } from './words.js';
 import { registerCacheCommands } from './cache-commands.js';
 import { adapterSummary } from './adapter-summaries.js';
 import { readSigner, readVerification, registerSignCommands, signatureSummary } from './sign-commands.js';
@@ -316,6 +316,14 @@ async function plainFilesNote(paths: string[], installed: ModelAdapter[]): Promi
   return undefined;
 }
 
+/** Whether a downloaded folder holds a signature bundle (`model.sig`, at the top or under `extras/`). */
+async function signedFolder(directory: string): Promise<boolean> {
+  for (const name of ['model.sig', path.join('extras', 'model.sig')]) {
+    if ((await stat(path.join(directory, name)).catch(() => undefined))?.isFile()) return true;
+  }
+  return false;
+}
+
 /** The exit code for an error, and whether it is a usage error. */
 function exitCodeOf(error: unknown): number {
   if (error instanceof PartialError) return exitCodeOf(error.inner);
@@ -566,10 +574,11 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     .option('--to <dir>', 'directory to create (default: ./<domain>-<modelId>, shortened when over 200 bytes)')
     .option('--overwrite', 'replace the directory if it exists and is not empty')
     .option('--state <state>', 'the newest model in this state (e.g. production) instead of the latest')
-    .option('--verify-key <file>', "check the model's signature (OpenSSF Model Signing) against this PEM public key before anything is written; exit 5 when it does not hold")
+    .option('--verify-key <file>', "check the model's signature (OpenSSF Model Signing) against this PEM public key before anything is written; exit 5 when it does not hold (repeatable: any one of the keys)", repeatable)
     .option('--verify-certificate <file>', "check the model's signature against this trusted root CA certificate, PEM (certificate-signed models; repeatable)", repeatable)
     .option('--verify-identity <name>', 'with --verify-certificate: the email, URI or DNS name (or subject CN) the signing certificate must name')
-    .action(async (domain: string, modelId: string | undefined, options: { to?: string; overwrite?: boolean; state?: string; verifyKey?: string; verifyCertificate?: string[]; verifyIdentity?: string }) => {
+    .option('--allow-unbound', 'with --verify-key/--verify-certificate: accept a signature not bound to this model (made by model_signing on a folder; see SECURITY.md)')
+    .action(async (domain: string, modelId: string | undefined, options: { to?: string; overwrite?: boolean; state?: string; verifyKey?: string[]; verifyCertificate?: string[]; verifyIdentity?: string; allowUnbound?: boolean }) => {
       context = 'download';
       validateDomain(domain);
       if (modelId !== undefined) validateModelId(modelId);
@@ -580,7 +589,12 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
         if (info && !info.isDirectory()) throw new UsageError(`--to ${options.to} is a file: give a directory to create (or an empty one)`, '--to');
       }
       const verify = readVerification(
-        { ...(options.verifyKey === undefined ? {} : { publicKey: options.verifyKey }), ...(options.verifyCertificate === undefined ? {} : { certificate: options.verifyCertificate }), ...(options.verifyIdentity === undefined ? {} : { identity: options.verifyIdentity }) },
+        {
+          ...(options.verifyKey === undefined ? {} : { publicKey: options.verifyKey }),
+          ...(options.verifyCertificate === undefined ? {} : { certificate: options.verifyCertificate }),
+          ...(options.verifyIdentity === undefined ? {} : { identity: options.verifyIdentity }),
+          ...(options.allowUnbound ? { allowUnbound: true } : {}),
+        },
         { publicKey: '--verify-key', certificate: '--verify-certificate', identity: '--verify-identity' },
         false,
       );
@@ -601,6 +615,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
         bar.stop();
       }
       if (verify) note(`signature verified: ${domain}/${id} matches it`);
+      else if (await signedFolder(directory)) note(`${domain}/${id} is signed, and this download did not verify it: pass --verify-key <public key PEM> (or --verify-certificate <root CA PEM>) to check it`);
       output({ domain, modelId: id, directory, ...(verify ? { verified: true } : {}) }, () => `${directory}\n`);
     });
 
@@ -952,18 +967,18 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     const message = error instanceof PartialError ? `${error.done}, but ${cliMessage(error.inner, context)}` : cliMessage(error, context);
     const inner = error instanceof PartialError ? error.inner : error;
     const errorCode = ModelStoreError.isInstance(inner) ? inner.code : inner instanceof CliError ? inner.code : inner instanceof UsageError ? 'USAGE' : 'ERROR';
-    if (json) write(`${JSON.stringify({ error: { code: errorCode, message, ...errorDetails(inner) } })}\n`);
+    if (json) write(`${JSON.stringify({ error: { code: errorCode, message, ...errorDetails(inner, context) } })}\n`);
     io.stderr.write(`modelstore: ${message}\n`);
   }
   return code;
 }
 
 /** The typed fields of an error that `--json` reports beside its code and message: what to install, set or fix. */
-function errorDetails(error: unknown): Record<string, unknown> {
+function errorDetails(error: unknown, context: CommandContext): Record<string, unknown> {
   if (MissingDependencyError.isInstance(error)) return { packageName: error.packageName };
   if (SignatureError.isInstance(error)) return { reason: error.reason, ...(error.files.length ? { files: error.files } : {}) };
   if (StoreConfigurationError.isInstance(error)) return { settings: error.settings };
-  if (InvalidArgumentError.isInstance(error) && error.argument !== undefined) return { argument: error.argument };
+  if (InvalidArgumentError.isInstance(error) && error.argument !== undefined) return { argument: signingOptionFlag(error.argument, context) ?? error.argument };
   if (error instanceof UsageError && error.argument !== undefined) return { argument: error.argument };
   return {};
 }

@@ -68,6 +68,9 @@ export interface SignerFlags {
  */
 export function readSigner(options: { key: string; passphraseEnv?: string; certificateChain?: string }, env: Record<string, string | undefined>, flags: SignerFlags): ModelSigner {
   const pem = readPemFile(options.key, flags.key);
+  if (pem.includes('-----BEGIN PUBLIC KEY-----') && !pem.includes('PRIVATE KEY-----')) {
+    throw new InvalidArgumentError(`${flags.key} ${options.key}: this is a public key; ${flags.key} takes the private key it belongs to (PEM "BEGIN PRIVATE KEY" or "BEGIN EC PRIVATE KEY"); the public key is what verify --public-key and download --verify-key are given`, { argument: flags.key });
+  }
   let passphrase: string | undefined;
   if (options.passphraseEnv !== undefined) {
     passphrase = env[options.passphraseEnv];
@@ -105,28 +108,46 @@ export interface VerificationFlags {
  * none is given and `required` is false.
  * @throws InvalidArgumentError (both or neither given, `--identity` without a certificate, a file that is not a key or certificate)
  */
-export function readVerification(options: { publicKey?: string; certificate?: string[]; identity?: string }, flags: VerificationFlags, required: boolean): ModelVerification | undefined {
+export function readVerification(options: { publicKey?: string | string[]; certificate?: string[]; identity?: string; allowUnbound?: boolean }, flags: VerificationFlags, required: boolean): ModelVerification | undefined {
   const certificates = options.certificate ?? [];
-  if (options.publicKey !== undefined && certificates.length > 0) throw new InvalidArgumentError(`give ${flags.publicKey} or ${flags.certificate}, not both`, { argument: flags.certificate });
+  const publicKeys = options.publicKey === undefined ? [] : Array.isArray(options.publicKey) ? options.publicKey : [options.publicKey];
+  if (publicKeys.length > 0 && certificates.length > 0) throw new InvalidArgumentError(`give ${flags.publicKey} or ${flags.certificate}, not both`, { argument: flags.certificate });
   if (options.identity !== undefined && certificates.length === 0) {
     throw new InvalidArgumentError(`${flags.identity} checks the signing certificate's identity: it needs ${flags.certificate} <root CA PEM> (a key-signed model has no identity)`, { argument: flags.identity });
   }
-  if (options.publicKey !== undefined) {
-    const pem = readPemFile(options.publicKey, flags.publicKey);
-    try {
-      const key = createPublicKey(pem);
-      if (key.type !== 'public' || pem.includes('PRIVATE KEY')) throw new Error('a private key');
-    } catch (error) {
-      throw new InvalidArgumentError(`${flags.publicKey} ${options.publicKey} is not a public key (PEM "PUBLIC KEY"): ${(error as Error).message}`, { argument: flags.publicKey });
-    }
-    return { publicKey: pem };
+  const allowUnbound = options.allowUnbound ? { allowUnbound: true } : {};
+  if (publicKeys.length > 0) {
+    const pems = publicKeys.map((file) => {
+      const pem = readPemFile(file, flags.publicKey);
+      if (pem.includes('PRIVATE KEY-----')) {
+        throw new InvalidArgumentError(`${flags.publicKey} ${file} is a private key: give the public key (\`openssl pkey -in ${shellWord(file)} -pubout -out pub.pem\`), and keep the private key to the signer`, { argument: flags.publicKey });
+      }
+      try {
+        const key = createPublicKey(pem);
+        if (key.type !== 'public') throw new Error('not a public key');
+      } catch (error) {
+        throw new InvalidArgumentError(`${flags.publicKey} ${file} is not a public key (PEM "PUBLIC KEY"): ${(error as Error).message}`, { argument: flags.publicKey });
+      }
+      return pem;
+    });
+    return { publicKey: pems.length === 1 ? pems[0]! : pems, ...allowUnbound };
   }
   if (certificates.length > 0) {
     const roots = certificates.flatMap((file) => certificatesOf(readPemFile(file, flags.certificate), file, flags.certificate));
-    return { certificate: roots, ...(options.identity === undefined ? {} : { identity: options.identity }) };
+    return { certificate: roots, ...(options.identity === undefined ? {} : { identity: options.identity }), ...allowUnbound };
   }
+  if (options.allowUnbound) throw new InvalidArgumentError(`--allow-unbound goes with ${flags.publicKey} or ${flags.certificate}: it accepts a signature that is not bound to the model when verifying one`, { argument: '--allow-unbound' });
   if (required) throw new InvalidArgumentError(`verify needs ${flags.publicKey} <public key PEM> or ${flags.certificate} <root CA PEM>`, { argument: flags.publicKey });
   return undefined;
+}
+
+/** What a verification found beside the match: a signature not bound to the model, files it does not cover. */
+function verificationNotes(info: ModelSignatureInfo): string {
+  const notes = [
+    ...(info.bound ? [] : ['the signature is not bound to this model (accepted with --allow-unbound)']),
+    ...(info.unsigned?.length ? [`not covered by the signature: ${info.unsigned.join(', ')}`] : []),
+  ];
+  return notes.length > 0 ? `; ${notes.join('; ')}` : '';
 }
 
 /** Who signed, in one phrase: `public key sha256:ab12…` or `certificate CN=x (email:y)`. */
@@ -165,7 +186,7 @@ export async function signatureSummary(store: ModelStore, domain: string, modelI
     const how = info.kind === 'public-key' ? `--public-key pub.pem` : '--certificate ca.pem';
     return {
       json: info,
-      line: `signed, ${signerPhrase(info)}, ${info.files.length} file(s); not verified: run \`modelstore verify ${shellWord(domain)} ${shellWord(modelId)} ${how}\``,
+      line: `signed, ${signerPhrase(info)}, ${info.files.length} file(s)${info.bound ? '' : ', not bound to this model (model_signing on a folder)'}; not verified: run \`modelstore verify ${shellWord(domain)} ${shellWord(modelId)} ${how}${info.bound ? '' : ' --allow-unbound'}\``,
     };
   } catch (error) {
     if (!SignatureError.isInstance(error)) throw error;
@@ -199,11 +220,12 @@ export function registerSignCommands(program: Command, context: SignCommandConte
     .description("check a model's signature and every file against it (reads and hashes the model; writes nothing); exit 5 when it does not hold")
     .argument('<domain>', 'the domain')
     .argument('[modelId]', 'the model (default: the latest, or the newest in --state)')
-    .option('--public-key <file>', "the signer's public key, PEM (key-signed models: model_signing sign key)")
+    .option('--public-key <file>', "the signer's public key, PEM (key-signed models: model_signing sign key); repeatable: any one of the keys (rotation)", (value: string, previous: string[] | undefined) => [...(previous ?? []), value])
     .option('--certificate <file>', 'a trusted root CA certificate, PEM (certificate-signed models; repeatable)', (value: string, previous: string[] | undefined) => [...(previous ?? []), value])
     .option('--identity <name>', 'with --certificate: the email, URI or DNS name (or the subject CN) the signing certificate must name')
+    .option('--allow-unbound', 'accept a signature not bound to this model (made by model_signing on a folder; see SECURITY.md)')
     .option('--state <state>', 'the newest model in this state instead of the latest')
-    .action(async (domain: string, modelId: string | undefined, options: { publicKey?: string; certificate?: string[]; identity?: string; state?: string }) => {
+    .action(async (domain: string, modelId: string | undefined, options: { publicKey?: string[]; certificate?: string[]; identity?: string; allowUnbound?: boolean; state?: string }) => {
       validateDomain(domain);
       if (modelId !== undefined) validateModelId(modelId);
       if (options.state !== undefined) validateStateName(options.state);
@@ -212,6 +234,6 @@ export function registerSignCommands(program: Command, context: SignCommandConte
       const store = await context.openExisting();
       const id = modelId ?? (options.state !== undefined ? await store.getLatestModel(domain, { state: options.state }) : await store.getDomain(domain)).model.model_id;
       const info = await store.verifyModel(domain, id, verification);
-      context.output({ domain, modelId: id, ...info }, () => `verified ${domain}/${id}: ${info.files.length} file(s) match the signature of ${signerPhrase(info)}\n`);
+      context.output({ domain, modelId: id, ...info }, () => `verified ${domain}/${id}: ${info.files.length} file(s) match the signature of ${signerPhrase(info)}${verificationNotes(info)}\n`);
     });
 }

@@ -1,4 +1,4 @@
-import { DestinationExistsError, DomainNotFoundError, ModelExistsError, ModelNotFoundError, ModelStoreError, SignatureError, StateNotFoundError } from '@modelstore/core';
+import { DestinationExistsError, DomainNotFoundError, InvalidOptionError, ModelExistsError, ModelNotFoundError, ModelStoreError, SignatureError, StateNotFoundError } from '@modelstore/core';
 
 /** What the failing command was doing, for the errors whose advice depends on it. */
 export type CommandContext = 'state rm' | 'download' | 'upload' | 'sign' | 'other';
@@ -34,6 +34,7 @@ export function cliMessage(error: unknown, context: CommandContext = 'other'): s
   }
   if (DestinationExistsError.isInstance(error)) return apiToCli(message).replace(/choose a new directory/, 'choose another --to');
   if (SignatureError.isInstance(error)) return signatureMessage(error, context);
+  if (InvalidOptionError.isInstance(error) && /^(?:sign|signer|verify|verification)\b/.test(error.option)) return apiToCli(signingWords(message, context));
   return apiToCli(message);
 }
 
@@ -74,26 +75,61 @@ export function formatBytes(bytes: number): string {
  * `verify --public-key`), and an unsigned model gets the command that signs it.
  */
 export function signatureMessage(error: SignatureError, context: CommandContext = 'other'): string {
-  const flags =
-    context === 'download'
-      ? { publicKey: '--verify-key', certificate: '--verify-certificate', identity: '--verify-identity', key: '--key', chain: '--certificate-chain' }
-      : context === 'upload'
-        ? { publicKey: '--public-key', certificate: '--certificate', identity: '--identity', key: '--sign-key', chain: '--sign-certificate-chain' }
-        : { publicKey: '--public-key', certificate: '--certificate', identity: '--identity', key: '--key', chain: '--certificate-chain' };
-  let message = error.message
-    .replace(/^(?:signModel|upload): /, '')
+  let message = signingWords(error.message, context);
+  const unsigned = error.reason === 'unsigned' ? /^(Model "([^"]*)" of domain "([^"]*)" is not signed \([^)]*\)\. Nothing was written\.)/.exec(message) : null;
+  if (unsigned) {
+    message =
+      `${unsigned[1]} If this model was signed before, its signature was removed: do not use it; re-upload it from a trusted source. ` +
+      `Only a model whose files you know (you checked them, or uploaded them yourself) should be signed now: \`modelstore sign ${shellWord(unsigned[3]!)} ${shellWord(unsigned[2]!)} --key <private key PEM>\`.`;
+  }
+  const unbound = error.reason === 'unbound' ? /^(Model "([^"]*)" of domain "([^"]*)" has a signature that is not bound to it .*? at another one\.)/.exec(message) : null;
+  if (unbound) {
+    message =
+      `${unbound[1]} Check the model's files, then bind its signature: \`modelstore sign ${shellWord(unbound[3]!)} ${shellWord(unbound[2]!)} --key <private key PEM> --overwrite\`; ` +
+      `or accept the unbound signature with --allow-unbound (verify, download). Nothing was written.`;
+  }
+  const files = error.reason === 'tampered' && error.files.length && !error.files.every((file) => message.includes(file)) ? ` (${error.files.join(', ')})` : '';
+  return `${context === 'sign' || context === 'upload' ? 'signing failed' : 'signature check failed'} (${error.reason}): ${message}${files}`;
+}
+
+/** The flags of the command that failed, for the signing options core's messages name. */
+function signingFlags(context: CommandContext): { publicKey: string; certificate: string; identity: string; key: string; chain: string } {
+  return context === 'download'
+    ? { publicKey: '--verify-key', certificate: '--verify-certificate', identity: '--verify-identity', key: '--key', chain: '--certificate-chain' }
+    : context === 'upload'
+      ? { publicKey: '--public-key', certificate: '--certificate', identity: '--identity', key: '--sign-key', chain: '--sign-certificate-chain' }
+      : { publicKey: '--public-key', certificate: '--certificate', identity: '--identity', key: '--key', chain: '--certificate-chain' };
+}
+
+/**
+ * The flag of a signing option core names in an `InvalidOptionError` (`sign.certificateChain`,
+ * `signer.privateKey`, `verify.publicKey`...), or undefined when it is not one.
+ */
+export function signingOptionFlag(option: string | undefined, context: CommandContext): string | undefined {
+  const match = /^(?:sign|signer|verify|verification)\.(\w+)/.exec(option ?? '');
+  if (!match) return undefined;
+  const flags = signingFlags(context);
+  return ({ certificateChain: flags.chain, privateKey: flags.key, passphrase: '--passphrase-env', publicKey: flags.publicKey, certificate: flags.certificate, identity: flags.identity, allowUnbound: '--allow-unbound' } as Record<string, string>)[match[1]!];
+}
+
+/** Core's message about signing options in the words of the command that failed: its flags, not the API's option names. */
+export function signingWords(text: string, context: CommandContext): string {
+  const flags = signingFlags(context);
+  return text
+    .replace(/^(?:signModel|upload|verifyModel|download|load): /, '')
     .replace(/\b(?:sign|signer)\.certificateChain\b/g, flags.chain)
     .replace(/\b(?:sign|signer)\.privateKey\b/g, flags.key)
     .replace(/\b(?:sign|signer)\.passphrase\b/g, 'the passphrase of --passphrase-env')
+    .replace(/pass its passphrase \(passphrase: '\.\.\.'\)/g, 'put its passphrase in a variable and pass --passphrase-env <VARIABLE>')
+    .replace(/\bupload without sign\b/g, 'upload without --sign-key')
+    .replace(/\b(?:verify|verification)\.publicKey\b/g, flags.publicKey)
+    .replace(/\b(?:verify|verification)\.certificate\b/g, flags.certificate)
     .replace(/\bverify: false\b/g, `no ${flags.publicKey} / ${flags.certificate}`)
     .replace(/\boverwrite: true\b/g, '--overwrite')
+    .replace(/\ballowUnbound: true\b/g, '--allow-unbound')
     .replace(/\bsignModel\(\)/g, '`modelstore sign`')
     .replace(/\bverifyModel\(\)/g, '`modelstore verify`')
     .replace(/\{ ?publicKey ?\}/g, flags.publicKey)
     .replace(/\{ ?certificate(, identity\??)? ?\}/g, flags.certificate)
     .replace(/\bidentity\b(?=:| option)/g, flags.identity);
-  const unsigned = error.reason === 'unsigned' ? /^Model "([^"]*)" of domain "([^"]*)" is not signed/.exec(message) : null;
-  if (unsigned) message += ` Sign it with \`modelstore sign ${shellWord(unsigned[2]!)} ${shellWord(unsigned[1]!)} --key <private key PEM>\`.`;
-  const files = error.reason === 'tampered' && error.files.length && !error.files.every((file) => message.includes(file)) ? ` (${error.files.join(', ')})` : '';
-  return `${context === 'sign' || context === 'upload' ? 'signing failed' : 'signature check failed'} (${error.reason}): ${message}${files}`;
 }

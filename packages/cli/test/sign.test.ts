@@ -118,7 +118,17 @@ describe('modelstore sign / verify', () => {
     const unsigned = await cli('--json', 'verify', 'churn', 'a', '--public-key', signer.pub);
     expect(unsigned.code).toBe(5);
     expect(jsonError(unsigned)).toMatchObject({ code: 'SIGNATURE', reason: 'unsigned' });
-    expect(jsonError(unsigned).message).toMatch(/Sign it with `modelstore sign churn a --key <private key PEM>`/);
+    expect(jsonError(unsigned).message).toMatch(
+      /If this model was signed before, its signature was removed: do not use it; re-upload it from a trusted source\. Only a model whose files you know .* should be signed now: `modelstore sign churn a --key <private key PEM>`\.$/,
+    );
+    expect(jsonError(unsigned).message).not.toMatch(/signModel|signer/);
+    // A signed model downloaded without a verification: a one-line note on stderr, never in --json's stdout.
+    expectOk(await cli('upload', 'churn', 'model', '--id', 'signed-up', '--sign-key', signer.key));
+    const unverified = await cli('--json', 'download', 'churn', 'signed-up', '--to', 'unverified');
+    expectOk(unverified);
+    expect(unverified.stderr).toBe('modelstore: churn/signed-up is signed, and this download did not verify it: pass --verify-key <public key PEM> (or --verify-certificate <root CA PEM>) to check it\n');
+    expect(JSON.parse(unverified.stdout)).toEqual({ domain: 'churn', modelId: 'signed-up', directory: path.join(work, 'unverified') });
+    expect((await cli('download', 'churn', 'a', '--to', 'plain')).stderr).toBe('');
 
     const signed = await cli('--json', 'sign', 'churn', 'a', '--key', signer.key);
     expectOk(signed);
@@ -177,12 +187,15 @@ describe('modelstore sign / verify', () => {
     };
     await usage(['sign', 'churn', 'm', '--key', 'missing.pem'], '--key', /--key missing\.pem: no such file/);
     await usage(['sign', 'churn', 'm', '--key', 'README.md'], '--key', /not a PEM file/);
-    await usage(['sign', 'churn', 'm', '--key', plain.pub], '--key', /not a private key/);
+    await usage(['sign', 'churn', 'm', '--key', plain.pub], '--key', /this is a public key; --key takes the private key/);
+    await usage(['upload', 'churn', 'model', '--sign-key', plain.pub], '--sign-key', /this is a public key; --sign-key takes the private key/);
     await usage(['sign', 'churn', 'm', '--key', locked.key], '--key', /encrypted: .*--passphrase-env/);
     await usage(['sign', 'churn', 'm', '--key', locked.key, '--passphrase-env', 'KEY_PASS'], '--passphrase-env', /KEY_PASS is not set/);
     await usage(['sign', 'churn', 'm', '--key', locked.key, '--passphrase-env', 'KEY_PASS'], '--passphrase-env', /cannot be decrypted/, { KEY_PASS: 'wrong' });
     await usage(['verify', 'churn', 'm'], '--public-key', /--public-key .* or --certificate/);
-    await usage(['verify', 'churn', 'm', '--public-key', plain.key], '--public-key', /not a public key/);
+    await usage(['verify', 'churn', 'm', '--public-key', plain.key], '--public-key', /is a private key: give the public key \(`openssl pkey -in .* -pubout/);
+    await usage(['verify', 'churn', 'm', '--public-key', plain.pub, '--public-key', plain.key], '--public-key', /is a private key/);
+    await usage(['download', 'churn', 'm', '--to', 'x', '--allow-unbound'], '--allow-unbound', /--allow-unbound goes with --verify-key or --verify-certificate/);
     await usage(['verify', 'churn', 'm', '--public-key', plain.pub, '--certificate', plain.pub], '--certificate', /not both/);
     await usage(['verify', 'churn', 'm', '--identity', 'x@example.com', '--public-key', plain.pub], '--identity', /needs --certificate/);
     await usage(['verify', 'churn', 'm', '--certificate', plain.pub], '--certificate', /holds no certificate/);
@@ -195,10 +208,10 @@ describe('modelstore sign / verify', () => {
     const curve = await cli('sign', 'churn', 'm', '--key', k1);
     expect({ code: curve.code, stderr: curve.stderr }).toEqual({ code: 5, stderr: expect.stringMatching(/^modelstore: signing failed \(unsupported\): .*P-256/) });
     const pki = await certificates('chain', 'x@example.com');
-    const foreignChain = await cli('upload', 'churn', 'model', '--sign-key', plain.key, '--sign-certificate-chain', pki.chain);
-    expect(foreignChain.code).toBe(5);
-    expect(foreignChain.stderr).toMatch(/^modelstore: signing failed \(malformed\): .*--sign-certificate-chain/);
-    expect(foreignChain.stderr).not.toMatch(/certificateChain|signModel/);
+    // A chain that is not the key's: a usage error naming the flag, as the README says.
+    const foreignChain = await usage(['upload', 'churn', 'model', '--sign-key', plain.key, '--sign-certificate-chain', pki.chain], '--sign-certificate-chain', /first certificate of --sign-certificate-chain .* is not the signing key's certificate/);
+    expect(foreignChain.message).not.toMatch(/certificateChain|signModel|upload:/);
+    await usage(['sign', 'churn', 'm', '--key', plain.key, '--certificate-chain', pki.chain], '--certificate-chain', /first certificate of --certificate-chain/);
     // Nothing was uploaded by the refused uploads.
     expect(JSON.parse((await cli('--json', 'ls', 'churn')).stdout).map((row: { modelId: string }) => row.modelId)).toEqual(['m']);
 
@@ -206,6 +219,12 @@ describe('modelstore sign / verify', () => {
     expect({ code: signed.code, stderr: signed.stderr }).toEqual({ code: 0, stderr: '' });
     expect(signed.stdout).toMatch(/^signed churn\/m: \d+ file\(s\), public key/);
     expectOk(await cli('verify', 'churn', 'm', '--public-key', locked.pub));
+    // Key rotation: any one of several --public-key / --verify-key verifies.
+    expectOk(await cli('verify', 'churn', 'm', '--public-key', plain.pub, '--public-key', locked.pub));
+    expectOk(await cli('download', 'churn', 'm', '--to', 'rotated', '--verify-key', plain.pub, '--verify-key', locked.pub));
+    const neither = await cli('--json', 'verify', 'churn', 'm', '--public-key', plain.pub, '--public-key', keyPair('third').pub);
+    expect(neither.code).toBe(5);
+    expect(jsonError(neither)).toMatchObject({ reason: 'wrong-key', message: expect.stringMatching(/given public keys' are .*do not use this model/) });
 
     const help = await cli('--help');
     expect(help.stdout).toMatch(/5 signature missing or not valid/);
