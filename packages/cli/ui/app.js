@@ -65,6 +65,77 @@ const bytes = (n) => {
 };
 const time = (iso) => (iso ? iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '-');
 const text = (value) => (value === null || value === undefined ? '-' : typeof value === 'string' ? value : JSON.stringify(value));
+/** Longest value a table cell shows; the whole value is its title (shown on hover) and a click expands it. */
+const cellLimit = 200;
+function Cell({ value }) {
+  const [open, setOpen] = useState(false);
+  const full = text(value);
+  if (full.length <= cellLimit) return html`<td class="cell">${full}</td>`;
+  return html`<td class="cell cut" title=${full} onClick=${() => setOpen(!open)}>${open ? full : `${full.slice(0, cellLimit)}…`}</td>`;
+}
+
+/** Archives up to this size download through fetch (so a failure shows its message here); bigger ones stream to the browser's download. */
+const fetchedDownloadLimit = 64 * 1024 * 1024;
+
+/** The file name a Content-Disposition header gives (filename*=UTF-8'' first, RFC 6266), or undefined. */
+function dispositionName(header) {
+  const star = /filename\*=UTF-8''([^;]+)/i.exec(header ?? '');
+  if (star) {
+    try {
+      return decodeURIComponent(star[1].trim());
+    } catch {
+      // fall back to filename=
+    }
+  }
+  return /filename="([^"]*)"/i.exec(header ?? '')?.[1];
+}
+
+/** Clicks a temporary link: the browser downloads `href` (named `name`, or as the server's Content-Disposition says). */
+function clickDownload(href, name) {
+  const link = document.createElement('a');
+  link.href = href;
+  link.setAttribute('download', name ?? '');
+  document.body.append(link);
+  link.click();
+  link.remove();
+}
+
+/**
+ * Downloads a model's archive after checking it can be served (HEAD: the metadata, the
+ * archive there, its recorded size); archives up to fetchedDownloadLimit come through
+ * fetch, so that a cut connection (bytes that do not match the recorded sha256) is
+ * reported here; bigger ones stream straight into the browser's download.
+ */
+async function downloadArchive(path) {
+  const url = `/api/${path}`;
+  const headers = { 'x-modelstore-token': token };
+  const head = await fetch(url, { method: 'HEAD', headers, credentials: 'same-origin' });
+  if (!head.ok) {
+    // A HEAD answer has no body: the GET's JSON error carries the message (it fails before any archive byte).
+    await api(path);
+    throw new Error(`HTTP ${head.status}`);
+  }
+  const size = Number(head.headers.get('content-length') ?? NaN);
+  if (!(size <= fetchedDownloadLimit)) return clickDownload(url);
+  const response = await fetch(url, { headers, credentials: 'same-origin' });
+  if (!response.ok) await api(path);
+  let blob;
+  try {
+    blob = await response.blob();
+  } catch {
+    throw new Error(
+      response.headers.get('x-modelstore-verified') === 'sha256'
+        ? 'The download was cut before its end: the archive in the store does not match the sha256 its metadata records (INTEGRITY), or the connection broke. Nothing was saved.'
+        : 'The download was cut before its end (the connection broke). Nothing was saved.',
+    );
+  }
+  const objectUrl = URL.createObjectURL(blob);
+  try {
+    clickDownload(objectUrl, dispositionName(response.headers.get('content-disposition')) ?? 'archive.tar.gz');
+  } finally {
+    setTimeout(() => URL.revokeObjectURL(objectUrl), 60_000);
+  }
+}
 
 const States = ({ states }) => html`<span class="states">${states.length ? states.map((s) => html`<span class="state" key=${s}>${s}</span>`) : html`<span class="muted">-</span>`}</span>`;
 const ErrorBox = ({ message }) => html`<p class="error" role="alert">${message}</p>`;
@@ -177,7 +248,7 @@ function Models({ domain, query, store }) {
               <td><input type="checkbox" aria-label=${`pick ${m.modelId}`} checked=${picked.includes(m.modelId)} onChange=${() => togglePick(m.modelId)} /></td>
               <td><a href=${`#/d/${enc(domain)}/m/${enc(m.modelId)}`}><code>${m.modelId}</code></a></td>
               <td>${time(m.createdAt)}</td><td>${m.library ?? '-'}</td><td class="num">${bytes(m.size)}</td><td><${States} states=${m.states} /></td>
-              ${columns.map((c) => html`<td key=${c}>${text(m.columns?.[c])}</td>`)}
+              ${columns.map((c) => html`<${Cell} key=${c} value=${m.columns?.[c]} />`)}
             </tr>`,
           )}
         </tbody>
@@ -196,7 +267,7 @@ function Value({ value }) {
   if (Array.isArray(value) && value.length > 0 && value.every((item) => item && typeof item === 'object' && !Array.isArray(item))) {
     const keys = [...new Set(value.flatMap((item) => Object.keys(item)))];
     return html`<table class="inner"><thead><tr>${keys.map((k) => html`<th key=${k}>${k}</th>`)}</tr></thead>
-      <tbody>${value.map((item, i) => html`<tr key=${i}>${keys.map((k) => html`<td key=${k}>${text(item[k])}</td>`)}</tr>`)}</tbody></table>`;
+      <tbody>${value.map((item, i) => html`<tr key=${i}>${keys.map((k) => html`<${Cell} key=${k} value=${item[k]} />`)}</tr>`)}</tbody></table>`;
   }
   if (value && typeof value === 'object' && !Array.isArray(value)) return html`<${Record} value=${value} />`;
   return html`<span class="value">${text(value)}</span>`;
@@ -242,16 +313,20 @@ function Signature({ signature }) {
     <${Record} value=${{ keyHint: signature.keyHint, certificateSubject: signature.certificateSubject, subject: signature.subjectName, files: `${signature.files?.length ?? 0} signed`, bundle: signature.key }} /></div>`;
 }
 
-function Model({ domain, modelId, store }) {
+function Model({ domain, modelId, store, reloadStore }) {
   const { data, error, reload } = useApi(`domains/${enc(domain)}/models/${enc(modelId)}`);
   const [newState, setNewState] = useState('');
   const [message, setMessage] = useState(null);
+  const [downloading, setDownloading] = useState(false);
   const write = async (method, path, question) => {
-    if (!window.confirm(question)) return;
     try {
+      if (!window.confirm(typeof question === 'function' ? await question() : question)) return;
       await api(path, { method });
       setMessage(null);
-      if (method === 'PUT') setNewState('');
+      if (method === 'PUT') {
+        setNewState('');
+        reloadStore?.();
+      }
       if (method === 'DELETE' && !path.includes('/states/')) location.hash = `#/d/${enc(domain)}`;
       else reload();
     } catch (e) {
@@ -280,7 +355,12 @@ function Model({ domain, modelId, store }) {
         allowWrites &&
         html`<form class="writes" onSubmit=${(event) => {
           event.preventDefault();
-          if (newState.trim()) write('PUT', `${base}/states/${enc(newState.trim())}`, `Put ${modelId} in state ${newState.trim()}?`);
+          const name = newState.trim();
+          // The state list as it is now (another page or the CLI may have created one): setting a state that does not exist creates it.
+          if (name)
+            write('PUT', `${base}/states/${enc(name)}`, async () =>
+              (await api('store')).states.includes(name) ? `Put ${modelId} in state ${name}?` : `Put ${modelId} in state ${name}? State ${name} does not exist and will be created.`,
+            );
         }}>
         <input name="state" list="known-states" placeholder="state, e.g. production" value=${newState} onInput=${(event) => setNewState(event.currentTarget.value)} />
         <datalist id="known-states">${(store?.states ?? []).map((s) => html`<option value=${s} key=${s} />`)}</datalist>
@@ -288,7 +368,17 @@ function Model({ domain, modelId, store }) {
         <button type="button" class="danger" id="delete" onClick=${() => write('DELETE', base, `Delete model ${modelId} of ${domain}? (a soft delete, as Python modelstore does)`)}>Delete model</button>
       </form>`
       }
-      <p><a class="button" id="download" href=${`/api/${base}/archive`} download>Download archive${data.archive.verified ? ' (sha256-verified)' : ' (no digest recorded)'}</a></p>
+      <p><a class="button" id="download" href=${`/api/${base}/archive`} onClick=${(event) => {
+        event.preventDefault();
+        if (downloading) return;
+        setDownloading(true);
+        downloadArchive(`${base}/archive`)
+          .then(
+            () => setMessage(null),
+            (e) => setMessage(`Download failed: ${e.message}`),
+          )
+          .finally(() => setDownloading(false));
+      }}>${downloading ? 'Downloading…' : 'Download archive'}${data.archive.verified ? ' (sha256-verified)' : ' (no digest recorded)'}</a></p>
       <${Signature} signature=${data.signature} />
     </section>
     ${
@@ -355,7 +445,7 @@ function App() {
     window.addEventListener('hashchange', onHash);
     return () => window.removeEventListener('hashchange', onHash);
   }, []);
-  const props = { ...route, store: store.data };
+  const props = { ...route, store: store.data, reloadStore: store.reload };
   const page =
     route.page === 'models'
       ? html`<${Models} key=${route.domain} ...${props} />`

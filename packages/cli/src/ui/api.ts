@@ -12,6 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   createdTime,
+  deletedState,
   DomainNotFoundError,
   IntegrityError,
   InvalidArgumentError,
@@ -31,7 +32,7 @@ import {
   type ModelStore,
   type ModelSummary,
 } from '@modelstore/core';
-import { archiveKeyFromLocation, layout } from '@modelstore/core/internal';
+import { archiveKeyFromLocation, knownAdapters, layout } from '@modelstore/core/internal';
 import pMap from 'p-map';
 import { adapterSummary } from '../adapter-summaries.js';
 import { cliMessage, shellWord } from '../words.js';
@@ -62,6 +63,8 @@ export class ApiError extends Error {
 /** Default and largest page of the models table. */
 const defaultLimit = 50;
 const maxLimit = 500;
+/** Most `extra` keys one page of the models table reads (`columns`). */
+const maxColumns = 8;
 /** Metadata documents kept in memory for search and the chosen columns (documents of committed models never change). */
 const documentCacheSize = 20_000;
 
@@ -92,6 +95,24 @@ export class UiApi {
 
   /** Answers `request` (already authenticated by the server); `segments` are the decoded path segments after `/api/`. */
   async handle(request: IncomingMessage, response: ServerResponse, segments: string[], query: URLSearchParams): Promise<void> {
+    try {
+      await this.route(request, response, segments, query);
+    } catch (error) {
+      const domain = segments[0] === 'domains' ? segments[1] : undefined;
+      if (domain !== undefined && DomainNotFoundError.isInstance(error) && (await this.everyModelDeleted(domain))) {
+        throw new ApiError(404, 'DOMAIN_NOT_FOUND', `Every model of domain "${domain}" was deleted (soft deletes, as Python modelstore's): the domain is no longer listed; upload a model to it to use it again`);
+      }
+      throw error;
+    }
+  }
+
+  /** Whether a domain core calls missing has soft-deleted models (one list request): every model of it was deleted. */
+  private async everyModelDeleted(domain: string): Promise<boolean> {
+    const listed = await this.store.storage.list(layout.stateVersions(domain, deletedState), { limit: 1 }).catch(() => undefined);
+    return (listed?.objects.length ?? 0) > 0;
+  }
+
+  private async route(request: IncomingMessage, response: ServerResponse, segments: string[], query: URLSearchParams): Promise<void> {
     const method = request.method ?? 'GET';
     const [first, domain, second, modelId, third, state] = segments;
     const send = (value: unknown, status = 200) => sendJson(response, status, value);
@@ -108,7 +129,7 @@ export class UiApi {
     validateModelId(modelId);
     if (segments.length === 4 && method === 'GET') return send(await this.model(domain, modelId));
     if (segments.length === 5 && third === 'files' && method === 'GET') return send(await this.archiveFiles(domain, modelId));
-    if (segments.length === 5 && third === 'archive' && method === 'GET') return this.archive(domain, modelId, response);
+    if (segments.length === 5 && third === 'archive' && (method === 'GET' || method === 'HEAD')) return this.archive(domain, modelId, response, method === 'HEAD');
     if (segments.length === 4 && method === 'DELETE') {
       this.checkWrites();
       await this.store.getModelInfo(domain, modelId);
@@ -251,20 +272,27 @@ export class UiApi {
     const offset = integer(query, 'offset', 0, Number.MAX_SAFE_INTEGER, 0);
     const limit = integer(query, 'limit', 1, maxLimit, defaultLimit);
     const text = (query.get('q') ?? '').trim().toLowerCase();
-    const columns = (query.get('columns') ?? '')
-      .split(',')
-      .map((column) => column.trim())
-      .filter(Boolean)
-      .slice(0, 8);
+    const columns = [
+      ...new Set(
+        (query.get('columns') ?? '')
+          .split(',')
+          .map((column) => column.trim())
+          .filter(Boolean),
+      ),
+    ];
+    if (columns.length > maxColumns) throw new ApiError(400, 'USAGE', `The query parameter "columns" takes up to ${maxColumns} extra keys, got ${columns.length}`);
     const cursor = query.get('cursor') || undefined;
     let page: ModelSummary[];
     let next: number | null;
     let total: number | null;
-    const nextCursor: string | null = null;
     let documentsRead = 0;
-    if (!text && state === undefined && (cursor !== undefined || (offset === 0 && !this.listed(domain)))) {
+    if (!text && state === undefined && (cursor !== undefined || offset === 0)) {
+      // The first page always comes from core's paged listing, so that it carries a cursor whenever more models follow.
+      // When the whole listing is in memory anyway, its length and the next offset are given too.
+      const known = cursor === undefined && this.listed(domain) ? (await this.summaries(domain)).length : null;
       const paged = await this.store.listModelSummaries(domain, { limit, ...(cursor === undefined ? {} : { cursor }) });
-      return { domain, state: null, q: null, offset, limit, total: null, next: null, cursor: paged.cursor ?? null, models: await this.withColumns(domain, paged.models, columns), documentsRead };
+      const following = known !== null && paged.cursor !== undefined && paged.models.length < known ? paged.models.length : null;
+      return { domain, state: null, q: null, offset, limit, total: known, next: following, cursor: paged.cursor ?? null, models: await this.withColumns(domain, paged.models, columns), documentsRead };
     }
     const all = await this.summaries(domain, state);
     if (!text) {
@@ -292,7 +320,7 @@ export class UiApi {
       next = position < all.length ? position : null;
       total = next === null && offset === 0 ? page.length : null;
     }
-    return { domain, state: state ?? null, q: text || null, offset, limit, total, next, cursor: nextCursor, models: await this.withColumns(domain, page, columns), documentsRead };
+    return { domain, state: state ?? null, q: text || null, offset, limit, total, next, cursor: null, models: await this.withColumns(domain, page, columns), documentsRead };
   }
 
   /** The page's models with the chosen `extra` keys of each (one document read per model, kept in memory). */
@@ -341,7 +369,7 @@ export class UiApi {
       },
       signature,
       adapter: { library: metadata.model.model_type?.library ?? null, summary: summary.lines.map(([label, value]) => ({ label, value })), parameters: metadata.model.parameters ?? null },
-      commands: this.commands(domain, modelId),
+      commands: this.commands(domain, modelId, metadata.model.model_type?.library ?? null),
       metadata,
     };
   }
@@ -358,12 +386,14 @@ export class UiApi {
   }
 
   /** The command lines (CLI, Node, Python) that download or load the model. */
-  private commands(domain: string, modelId: string) {
+  private commands(domain: string, modelId: string, library: string | null) {
     const uri = this.options.storeUri;
     const local = uri !== undefined && !/^[a-z][a-z0-9+.-]*:\/\//i.test(uri) ? path.resolve(uri) : uri;
     const store = local === undefined ? '' : ` --store ${shellWord(local)}`;
     const folder = `${domain}-${modelId}`;
     const js = (text: string) => JSON.stringify(text);
+    const adapter = library !== null && Object.hasOwn(knownAdapters, library) ? knownAdapters[library] : undefined;
+    const storeArguments = [local === undefined ? 'undefined' : js(local), ...(adapter ? [`{ adapters: [new ${adapter.className}()] }`] : [])];
     const commands: Array<{ label: string; language: string; text: string }> = [
       { label: 'download (CLI)', language: 'sh', text: `modelstore${store} download ${shellWord(domain)} ${shellWord(modelId)} --to ${shellWord(folder)}` },
       { label: 'metadata (CLI)', language: 'sh', text: `modelstore${store} --json info ${shellWord(domain)} ${shellWord(modelId)}` },
@@ -372,9 +402,12 @@ export class UiApi {
         language: 'js',
         text: [
           "import { openModelStore } from '@modelstore/core';",
-          `const store = await openModelStore(${local === undefined ? '' : js(local)});`,
+          ...(adapter ? [`import { ${adapter.className} } from '${adapter.package}';`] : []),
+          `const store = await openModelStore(${storeArguments.join(', ').replace(/^undefined$/, '')});`,
           `await store.download(${js(domain)}, { modelId: ${js(modelId)}, to: ${js(folder)} });`,
-          `const model = await store.load(${js(domain)}, { modelId: ${js(modelId)} });`,
+          adapter
+            ? `const model = await store.load(${js(domain)}, { modelId: ${js(modelId)} });`
+            : `// store.load needs an adapter for the library ${js(library ?? 'none recorded')}: none of @modelstore's adapters loads it`,
         ].join('\n'),
       },
     ];
@@ -383,7 +416,14 @@ export class UiApi {
       commands.push({
         label: 'download (Python modelstore)',
         language: 'python',
-        text: ['from modelstore import ModelStore', `model_store = ${python}`, `model_store.download(local_path=${js(folder)}, domain=${js(domain)}, model_id=${js(modelId)})`].join('\n'),
+        text: [
+          'import os',
+          'from modelstore import ModelStore',
+          `model_store = ${python}`,
+          // Python modelstore's download needs local_path to exist.
+          `os.makedirs(${js(folder)}, exist_ok=True)`,
+          `model_store.download(local_path=${js(folder)}, domain=${js(domain)}, model_id=${js(modelId)})`,
+        ].join('\n'),
       });
     }
     return commands;
@@ -425,7 +465,7 @@ export class UiApi {
    * digest matches: on a mismatch the connection is cut before the last byte, so the
    * browser reports a failed download and never holds a complete file with wrong bytes.
    */
-  private async archive(domain: string, modelId: string, response: ServerResponse): Promise<void> {
+  private async archive(domain: string, modelId: string, response: ServerResponse, headOnly = false): Promise<void> {
     const metadata = await this.store.getModelInfo(domain, modelId);
     const key = archiveKeyFromLocation(metadata.storage);
     if (!key) throw new ApiError(404, 'NOT_FOUND', `Model "${modelId}" of domain "${domain}" names no archive in its metadata`);
@@ -436,15 +476,20 @@ export class UiApi {
       (object.body as NodeJS.ReadableStream & { destroy?(): void }).destroy?.();
       throw new ApiError(502, 'INTEGRITY', `The archive of model "${modelId}" is ${object.size} bytes, its metadata records ${expected.size}: it was changed or damaged`);
     }
-    const name = `${domain}-${modelId}.tar.gz`.replace(/[^A-Za-z0-9._-]/g, '_');
     response.writeHead(200, {
       'content-type': 'application/gzip',
       'content-length': String(object.size),
-      'content-disposition': `attachment; filename="${name}"`,
+      'content-disposition': contentDisposition(`${domain}-${modelId}.tar.gz`),
       'x-modelstore-sha256': expected?.sha256 ?? '',
       'x-modelstore-verified': expected ? 'sha256' : 'none',
       'cache-control': 'no-store',
     });
+    if (headOnly) {
+      // HEAD: the checks of a download (the metadata, the archive there, its recorded size) without the bytes.
+      (object.body as NodeJS.ReadableStream & { destroy?(): void }).destroy?.();
+      response.end();
+      return;
+    }
     const hash = createHash('sha256');
     let held: Buffer | undefined;
     const verify = new Transform({
@@ -570,4 +615,16 @@ function pythonStore(uri: string | undefined): string | undefined {
     default:
       return undefined;
   }
+}
+
+/**
+ * A `Content-Disposition: attachment` header for `name` (RFC 6266): an ASCII `filename`
+ * (other characters as `_`) and, when the name is not plain ASCII, `filename*` with its
+ * UTF-8 bytes percent-encoded (RFC 8187, formerly 5987).
+ */
+export function contentDisposition(name: string): string {
+  const ascii = name.replace(/[^A-Za-z0-9._-]/g, '_');
+  if (ascii === name) return `attachment; filename="${ascii}"`;
+  const encoded = encodeURIComponent(name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
 }

@@ -15,6 +15,7 @@
  */
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { networkInterfaces } from 'node:os';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
@@ -28,7 +29,7 @@ export interface UiServerOptions {
   store: ModelStore;
   /** The store as the user gave it, for the command lines on the model page; undefined when it came from `MODEL_STORE_*` variables. */
   storeUri?: string | undefined;
-  /** The address to bind. Default `127.0.0.1`. */
+  /** The address to bind. Default `127.0.0.1`. A wildcard (`0.0.0.0`, `::`) listens on every address: the URL names 127.0.0.1, and Host headers naming any address of this machine are accepted. */
   host?: string;
   /** The port; 0 (default) takes a free one. */
   port?: number;
@@ -42,7 +43,7 @@ export interface UiServerOptions {
 
 /** A running server. */
 export interface UiServer {
-  /** The address to open: `http://127.0.0.1:<port>/?token=<token>`. */
+  /** The address to open: `http://127.0.0.1:<port>/?token=<token>` (127.0.0.1 too when `host` is a wildcard, `0.0.0.0` or `::`). */
   url: string;
   /** `http://<host>:<port>`, without the token. */
   origin: string;
@@ -81,7 +82,14 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
   const tokenBytes = Buffer.from(token);
   const matches = (value: string | undefined) => value !== undefined && value.length === token.length && timingSafeEqual(Buffer.from(value), tokenBytes);
   const hostLabel = host.includes(':') ? `[${host}]` : host;
-  const allowedHosts = () => new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, `${hostLabel}:${port}`]);
+  const wildcard = isWildcardHost(host);
+  // A wildcard host listens on every address: the page opens at 127.0.0.1, and a Host header naming any address of this machine is accepted (names are not: DNS rebinding).
+  const urlLabel = wildcard ? '127.0.0.1' : hostLabel;
+  const allowedHosts = () => {
+    const allowed = new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, `${hostLabel}:${port}`]);
+    if (wildcard) for (const address of machineAddresses()) allowed.add(`${address.includes(':') ? `[${address}]` : address}:${port}`);
+    return allowed;
+  };
 
   const server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
@@ -99,7 +107,7 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
     response.setHeader('referrer-policy', 'no-referrer');
     response.setHeader('x-frame-options', 'DENY');
     const hostHeader = (request.headers.host ?? '').toLowerCase();
-    if (!allowedHosts().has(hostHeader)) throw new ApiError(403, 'FORBIDDEN_HOST', `The Host header "${request.headers.host ?? ''}" is not this server's: open ${hostLabel}:${port}`);
+    if (!allowedHosts().has(hostHeader)) throw new ApiError(403, 'FORBIDDEN_HOST', `The Host header "${request.headers.host ?? ''}" is not this server's: open ${urlLabel}:${port}${wildcard ? " or one of this machine's addresses" : ''}`);
     const url = new URL(request.url ?? '/', `http://${hostHeader}`);
     const method = request.method ?? 'GET';
     const presented = headerToken(request);
@@ -173,7 +181,7 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
     });
   });
   port = (server.address() as AddressInfo).port;
-  const origin = `http://${hostLabel}:${port}`;
+  const origin = `http://${urlLabel}:${port}`;
   return {
     url: `${origin}/?token=${token}`,
     origin,
@@ -194,6 +202,19 @@ function listenError(error: NodeJS.ErrnoException, host: string, port: number): 
   if (error.code === 'EACCES') return new InvalidOptionError('--port', `--port ${port}: not allowed to listen on ${host}:${port} (ports below 1024 need privileges); choose a port above 1023, or --port 0`);
   if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN') return new InvalidOptionError('--host', `--host ${host}: not an address of this machine (${error.code}); leave it out for 127.0.0.1`);
   return new InvalidOptionError('--host', `cannot listen on ${host}:${port}: ${error.message}`);
+}
+
+/** Whether `host` is a wildcard address (every interface): `0.0.0.0`, `::` and its long forms. */
+export function isWildcardHost(host: string): boolean {
+  return host === '0.0.0.0' || /^(?:0{0,4}:){2,7}0{0,4}$/.test(host) || host === '::';
+}
+
+/** This machine's own addresses (`os.networkInterfaces()`), lower case, IPv6 link-local ones (which need a zone) left out. */
+function machineAddresses(): string[] {
+  return Object.values(networkInterfaces())
+    .flatMap((entries) => entries ?? [])
+    .map((entry) => entry.address.toLowerCase())
+    .filter((address) => !address.includes('%') && !address.startsWith('fe80:'));
 }
 
 /** A file of the front end's folder by its name there; undefined for anything outside it or of an unknown kind. */
