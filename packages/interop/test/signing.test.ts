@@ -198,16 +198,23 @@ describe.each(signingBackends.map((backend) => [backend.name, backend] as const)
     const good = (await store.upload('python-signed', { model: folder })).model.model_id;
     const bad = (await store.upload('python-signed', { model: tampered })).model.model_id;
 
-    const info = await store.verifyModel('python-signed', good, { publicKey: key.publicPem });
-    expect(info).toMatchObject({ kind: 'public-key', verified: true });
+    // model_signing's bundle names no domain or model id: refused unless unbound bundles are allowed.
+    const unbound = await signatureError(store.verifyModel('python-signed', good, { publicKey: key.publicPem }));
+    expect(unbound.reason).toBe('unbound');
+    expect(unbound.message).toMatch(/signModel\("python-signed", ".*", signer, \{ overwrite: true \}\); or accept the unbound signature with allowUnbound: true/);
+    const info = await store.verifyModel('python-signed', good, { publicKey: key.publicPem, allowUnbound: true });
+    expect(info).toMatchObject({ kind: 'public-key', verified: true, bound: false, unsigned: ['model-info.json'] });
     expect(info.files.map((file) => file.name).sort()).toEqual(['config/config.json', 'tokenizer/vocab.txt', 'weights.bin']);
-    const downloaded = await store.download('python-signed', { modelId: good, to: path.join(workDir('dl'), 'model'), verify: { publicKey: key.publicPem } });
-    // The signed files and model.sig, as signed (plus the model-info.json this library writes into every archive).
+    const downloaded = await store.download('python-signed', { modelId: good, to: path.join(workDir('dl'), 'model'), verify: { publicKey: key.publicPem, allowUnbound: true } });
+    // The signed files and model.sig, as signed (plus the model-info.json this library writes into every archive),
+    // which model_signing verifies once told to ignore model-info.json.
     expect(treeDigest(downloaded)).toEqual({ ...treeDigest(folder), 'model-info.json': expect.any(String) });
+    expectFailed(await verifyKey(downloaded, key.publicKey), /model-info\.json/);
+    expectSucceeded(await modelSigning(['verify', 'key', '--signature', path.join(downloaded, 'model.sig'), '--public_key', key.publicKey, '--ignore-paths', path.join(downloaded, 'model-info.json'), downloaded]));
 
     const wrongKey = await signatureError(store.verifyModel('python-signed', good, { publicKey: keyPair('not-it').publicPem }));
     expect(wrongKey.reason).toBe('wrong-key');
-    const changed = await signatureError(store.download('python-signed', { modelId: bad, to: path.join(workDir('dl'), 'model'), verify: { publicKey: key.publicPem } }));
+    const changed = await signatureError(store.download('python-signed', { modelId: bad, to: path.join(workDir('dl'), 'model'), verify: { publicKey: key.publicPem, allowUnbound: true } }));
     expect(changed.reason).toBe('tampered');
     expect(changed.files).toEqual(['tokenizer/vocab.txt']);
     // model_signing agrees on the same tampered folder.
@@ -223,12 +230,48 @@ describe.each(signingBackends.map((backend) => [backend.name, backend] as const)
     expectSucceeded(await verifyCertificate(folder, pki.root));
     const id = (await store.upload('python-cert', { model: folder })).model.model_id;
 
-    const info = await store.verifyModel('python-cert', id, { certificate: pki.rootPem, identity: 'release@example.com' });
-    expect(info).toMatchObject({ kind: 'certificate', verified: true });
+    expect((await signatureError(store.verifyModel('python-cert', id, { certificate: pki.rootPem, identity: 'release@example.com' }))).reason).toBe('unbound');
+    const info = await store.verifyModel('python-cert', id, { certificate: pki.rootPem, identity: 'release@example.com', allowUnbound: true });
+    expect(info).toMatchObject({ kind: 'certificate', verified: true, bound: false });
     const untrusted = await signatureError(store.verifyModel('python-cert', id, { certificate: (await certificates('other-ca', 'release@example.com')).rootPem }));
     expect(untrusted.reason).toBe('untrusted-certificate');
     const otherIdentity = await signatureError(store.verifyModel('python-cert', id, { certificate: pki.rootPem, identity: 'someone-else@example.com' }));
     expect(otherIdentity.reason).toBe('identity');
+  });
+
+  it('the swap attack on model_signing bundles: model A pointed at model B\'s archive (both folders signed by the trusted key) is refused by default', async () => {
+    const store = nodeStore(backend.create().node);
+    const key = keyPair('swap');
+    const signedFolder = async (name: string) => {
+      const folder = modelFolder(name);
+      const signed = await modelSigning(['sign', 'key', '--signature', path.join(folder, 'model.sig'), '--private_key', key.privateKey, folder]);
+      expect({ code: signed.code, stderr: signed.stderr }).toEqual({ code: 0, stderr: '' });
+      return folder;
+    };
+    const releaseFolder = await signedFolder('swap-release');
+    const oldFolder = await signedFolder('swap-old');
+    appendFileSync(path.join(oldFolder, 'weights.bin'), 'an old, vulnerable model');
+    // Signed again after the change: both folders carry a valid signature of the trusted key.
+    expect((await modelSigning(['sign', 'key', '--signature', path.join(oldFolder, 'model.sig'), '--private_key', key.privateKey, oldFolder])).code).toBe(0);
+    const a = (await store.upload('swap', { model: releaseFolder })).model.model_id;
+    const b = (await store.upload('swap', { model: oldFolder })).model.model_id;
+    // An attacker who can write the store (no key) points A's metadata at B's archive.
+    const versionKey = `operatorai-model-store/swap/versions/${a}.json`;
+    const metadataA = await store.getModelInfo('swap', a);
+    const metadataB = await store.getModelInfo('swap', b);
+    await store.storage.put(versionKey, JSON.stringify({ ...metadataA, storage: metadataB.storage, archive: metadataB.archive }));
+    const refused = await signatureError(store.verifyModel('swap', a, { publicKey: key.publicPem }));
+    expect(refused.reason).toBe('unbound');
+    const download = await signatureError(store.download('swap', { modelId: a, to: path.join(workDir('dl'), 'model'), verify: { publicKey: key.publicPem } }));
+    expect(download.reason).toBe('unbound');
+    // What allowUnbound accepts: A "verifies" with B's files. Binding A with signModel closes it.
+    expect((await store.verifyModel('swap', a, { publicKey: key.publicPem, allowUnbound: true })).files.find((file) => file.name === 'weights.bin')?.sha256).toBe(treeDigest(oldFolder)['weights.bin']);
+    await store.storage.put(versionKey, JSON.stringify(metadataA));
+    await store.signModel('swap', a, { privateKey: key.privatePem }, { overwrite: true });
+    expect(await store.verifyModel('swap', a, { publicKey: key.publicPem })).toMatchObject({ verified: true, bound: true });
+    // Pointed at B's archive again (whose own bundle is unbound): refused by default.
+    await store.storage.put(versionKey, JSON.stringify({ ...metadataA, storage: metadataB.storage, archive: metadataB.archive }));
+    expect((await signatureError(store.verifyModel('swap', a, { publicKey: key.publicPem }))).reason).toBe('unbound');
   });
 
   it('Python modelstore uploads a folder signed by model_signing (model file, extras/, model.sig as an extra file): Node verifies it, and refuses it with another key or once a file changed', async () => {
@@ -255,12 +298,13 @@ describe.each(signingBackends.map((backend) => [backend.name, backend] as const)
     expectFailed(await modelSigning(['verify', 'key', ...signature, downloaded]), /model-info\.json/);
     expectSucceeded(await modelSigning(['verify', 'key', ...signature, '--ignore-paths', path.join(downloaded, 'model-info.json'), downloaded]));
 
-    const info = await store.verifyModel('py-signed', id, { publicKey: key.publicPem });
-    expect(info).toMatchObject({ kind: 'public-key', verified: true });
+    expect((await signatureError(store.verifyModel('py-signed', id, { publicKey: key.publicPem }))).reason).toBe('unbound');
+    const info = await store.verifyModel('py-signed', id, { publicKey: key.publicPem, allowUnbound: true });
+    expect(info).toMatchObject({ kind: 'public-key', verified: true, bound: false });
     expect(info.files.map((file) => file.name).sort()).toEqual(['extras/card.md', 'model.bin']);
     const wrongKey = await signatureError(store.verifyModel('py-signed', id, { publicKey: keyPair('py-other').publicPem }));
     expect(wrongKey.reason).toBe('wrong-key');
-    const changed = await signatureError(store.verifyModel('py-signed', tamperedId, { publicKey: key.publicPem }));
+    const changed = await signatureError(store.verifyModel('py-signed', tamperedId, { publicKey: key.publicPem, allowUnbound: true }));
     expect(changed.reason).toBe('tampered');
     expect(changed.files).toEqual(['extras/card.md']);
   });
@@ -289,8 +333,11 @@ describe('the modelstore CLI and model_signing on one folder (file system)', () 
     expect(up.code).toBe(0);
     const id = up.stdout.trim();
     const info = await runCli(['--store', root, 'info', 'cli-python', id]);
-    expect(info.stdout).toMatch(/signature: +signed, public key \(hint [0-9a-f]{16}…\), 3 file\(s\); not verified/);
-    const verified = await runCli(['--store', root, '--json', 'verify', 'cli-python', id, '--public-key', key.publicKey]);
+    expect(info.stdout).toMatch(/signature: +signed, public key \(hint [0-9a-f]{16}…\), 3 file\(s\), not bound to this model \(model_signing on a folder\); not verified: run `modelstore verify cli-python \S+ --public-key pub\.pem --allow-unbound`/);
+    const refused = await runCli(['--store', root, '--json', 'verify', 'cli-python', id, '--public-key', key.publicKey]);
+    expect(refused.code).toBe(5);
+    expect(JSON.parse(refused.stdout).error).toMatchObject({ code: 'SIGNATURE', reason: 'unbound', message: expect.stringMatching(/`modelstore sign cli-python \S+ --key <private key PEM> --overwrite`; or accept the unbound signature with --allow-unbound/) });
+    const verified = await runCli(['--store', root, '--json', 'verify', 'cli-python', id, '--public-key', key.publicKey, '--allow-unbound']);
     expect({ code: verified.code, stderr: verified.stderr }).toEqual({ code: 0, stderr: '' });
     expect(JSON.parse(verified.stdout)).toMatchObject({ kind: 'public-key', verified: true, modelId: id });
     const other = await runCli(['--store', root, '--json', 'verify', 'cli-python', id, '--public-key', keyPair('cli-other').publicKey]);
