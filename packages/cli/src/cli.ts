@@ -503,68 +503,77 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     .option('--adapter <library>', `store the model with this adapter: ${uploadAdapters.map(([, , library]) => library).join(', ')} or model_file (default: the first installed one that accepts the model, model_file last)`)
     .option('--sign-key <file>', 'sign the model (OpenSSF Model Signing) with this PEM private key (ECDSA P-256/P-384/P-521 verify with Python model_signing)')
     .option('--sign-certificate-chain <file>', 'with --sign-key: sign in certificate mode, PEM certificates (the signing certificate first, then intermediates)')
-    .option('--passphrase-env <VARIABLE>', 'with --sign-key: the environment variable that holds the key\'s passphrase')
-    .action(async (domain: string, paths: string[], options: { id?: string; extra?: string[]; meta?: string[]; metaJson?: string[]; state?: string; adapter?: string; signKey?: string; signCertificateChain?: string; passphraseEnv?: string }) => {
-      // Every argument is checked before the store is touched.
-      context = 'upload';
-      validateDomain(domain);
-      if (options.id !== undefined) validateModelId(options.id);
-      if (options.state !== undefined) validateStateName(options.state);
-      const extraMetadata = parseMeta(options.meta ?? [], options.metaJson ?? []);
-      const extras = options.extra ?? [];
-      for (const file of paths) {
-        if (!(await stat(file).catch(() => undefined))) throw new UsageError(`No such file or directory: ${file} (relative to ${process.cwd()}): check the path; nothing was uploaded`, 'paths');
-      }
-      for (const file of extras) {
-        const info = await stat(file).catch(() => undefined);
-        if (!info) throw new UsageError(`--extra ${file}: no such file`, '--extra');
-        if (info.isDirectory()) throw new UsageError(`--extra ${file} is a directory: --extra takes files (give each file with its own --extra, or upload the directory as part of the model)`, '--extra');
-        if (!info.isFile()) throw new UsageError(`--extra ${file} is not a regular file`, '--extra');
-      }
-      if (options.signKey === undefined && (options.signCertificateChain !== undefined || options.passphraseEnv !== undefined)) {
-        throw new UsageError(`${options.signCertificateChain !== undefined ? '--sign-certificate-chain' : '--passphrase-env'} goes with --sign-key <private key PEM>`, options.signCertificateChain !== undefined ? '--sign-certificate-chain' : '--passphrase-env');
-      }
-      const signer =
-        options.signKey === undefined
-          ? undefined
-          : readSigner({ key: options.signKey, ...(options.passphraseEnv === undefined ? {} : { passphraseEnv: options.passphraseEnv }), ...(options.signCertificateChain === undefined ? {} : { certificateChain: options.signCertificateChain }) }, io.env, {
-              key: '--sign-key',
-              passphraseEnv: '--passphrase-env',
-              certificateChain: '--sign-certificate-chain',
-            });
-      const adapters = await installedAdapters(importBeside(process.cwd()), options.adapter);
-      const { store, announce } = await openForWriting(undefined, '--store', adapters);
-      // The total comes from core: the model's bytes, once the adapter has listed its files.
-      const bar = progressBar(io, 'upload', 0);
-      let metadata: ModelMetadata;
-      try {
-        metadata = await store.upload(domain, {
-          model: paths.length === 1 ? paths[0]! : paths,
-          ...(options.id ? { modelId: options.id } : {}),
-          extraFiles: extras,
-          ...(extraMetadata ? { extraMetadata } : {}),
-          ...(options.adapter ? { adapter: options.adapter } : {}),
-          ...(signer ? { sign: signer } : {}),
-          onProgress: (progress) => bar.update(progress.bytes, progress.totalBytes),
-        });
-      } finally {
-        bar.stop();
-      }
-      announce();
-      const id = metadata.model.model_id;
-      const plainNote = metadata.model.model_type?.library === 'model_file' && !options.adapter ? await plainFilesNote(paths, adapters) : undefined;
-      if (plainNote) note(plainNote);
-      if (options.state) {
-        try {
-          const created = await ensureState(store, options.state);
-          await store.setModelState(domain, id, options.state);
-          note(`${domain}/${id} is in state ${options.state}${created ? ` (state ${options.state} created)` : ''}`);
-        } catch (error) {
-          throw new PartialError(`uploaded model ${id} to ${domain}`, error);
+    .option('--passphrase-env <VARIABLE>', "with --sign-key: the environment variable that holds the key's passphrase")
+    .action(
+      async (domain: string, paths: string[], options: { id?: string; extra?: string[]; meta?: string[]; metaJson?: string[]; state?: string; adapter?: string; signKey?: string; signCertificateChain?: string; passphraseEnv?: string }) => {
+        // Every argument is checked before the store is touched.
+        context = 'upload';
+        validateDomain(domain);
+        if (options.id !== undefined) validateModelId(options.id);
+        if (options.state !== undefined) validateStateName(options.state);
+        const extraMetadata = parseMeta(options.meta ?? [], options.metaJson ?? []);
+        const extras = options.extra ?? [];
+        for (const file of paths) {
+          if (!(await stat(file).catch(() => undefined))) throw new UsageError(`No such file or directory: ${file} (relative to ${process.cwd()}): check the path; nothing was uploaded`, 'paths');
         }
-      }
-      output(metadata, () => `${id}\n`);
-    });
+        for (const file of extras) {
+          const info = await stat(file).catch(() => undefined);
+          if (!info) throw new UsageError(`--extra ${file}: no such file`, '--extra');
+          if (info.isDirectory()) throw new UsageError(`--extra ${file} is a directory: --extra takes files (give each file with its own --extra, or upload the directory as part of the model)`, '--extra');
+          if (!info.isFile()) throw new UsageError(`--extra ${file} is not a regular file`, '--extra');
+        }
+        if (options.signKey === undefined && (options.signCertificateChain !== undefined || options.passphraseEnv !== undefined)) {
+          throw new UsageError(
+            `${options.signCertificateChain !== undefined ? '--sign-certificate-chain' : '--passphrase-env'} goes with --sign-key <private key PEM>`,
+            options.signCertificateChain !== undefined ? '--sign-certificate-chain' : '--passphrase-env',
+          );
+        }
+        const signer =
+          options.signKey === undefined
+            ? undefined
+            : readSigner(
+                { key: options.signKey, ...(options.passphraseEnv === undefined ? {} : { passphraseEnv: options.passphraseEnv }), ...(options.signCertificateChain === undefined ? {} : { certificateChain: options.signCertificateChain }) },
+                io.env,
+                {
+                  key: '--sign-key',
+                  passphraseEnv: '--passphrase-env',
+                  certificateChain: '--sign-certificate-chain',
+                },
+              );
+        const adapters = await installedAdapters(importBeside(process.cwd()), options.adapter);
+        const { store, announce } = await openForWriting(undefined, '--store', adapters);
+        // The total comes from core: the model's bytes, once the adapter has listed its files.
+        const bar = progressBar(io, 'upload', 0);
+        let metadata: ModelMetadata;
+        try {
+          metadata = await store.upload(domain, {
+            model: paths.length === 1 ? paths[0]! : paths,
+            ...(options.id ? { modelId: options.id } : {}),
+            extraFiles: extras,
+            ...(extraMetadata ? { extraMetadata } : {}),
+            ...(options.adapter ? { adapter: options.adapter } : {}),
+            ...(signer ? { sign: signer } : {}),
+            onProgress: (progress) => bar.update(progress.bytes, progress.totalBytes),
+          });
+        } finally {
+          bar.stop();
+        }
+        announce();
+        const id = metadata.model.model_id;
+        const plainNote = metadata.model.model_type?.library === 'model_file' && !options.adapter ? await plainFilesNote(paths, adapters) : undefined;
+        if (plainNote) note(plainNote);
+        if (options.state) {
+          try {
+            const created = await ensureState(store, options.state);
+            await store.setModelState(domain, id, options.state);
+            note(`${domain}/${id} is in state ${options.state}${created ? ` (state ${options.state} created)` : ''}`);
+          } catch (error) {
+            throw new PartialError(`uploaded model ${id} to ${domain}`, error);
+          }
+        }
+        output(metadata, () => `${id}\n`);
+      },
+    );
 
   program
     .command('download')

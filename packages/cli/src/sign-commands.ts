@@ -69,7 +69,10 @@ export interface SignerFlags {
 export function readSigner(options: { key: string; passphraseEnv?: string; certificateChain?: string }, env: Record<string, string | undefined>, flags: SignerFlags): ModelSigner {
   const pem = readPemFile(options.key, flags.key);
   if (pem.includes('-----BEGIN PUBLIC KEY-----') && !pem.includes('PRIVATE KEY-----')) {
-    throw new InvalidArgumentError(`${flags.key} ${options.key}: this is a public key; ${flags.key} takes the private key it belongs to (PEM "BEGIN PRIVATE KEY" or "BEGIN EC PRIVATE KEY"); the public key is what verify --public-key and download --verify-key are given`, { argument: flags.key });
+    throw new InvalidArgumentError(
+      `${flags.key} ${options.key}: this is a public key; ${flags.key} takes the private key it belongs to (PEM "BEGIN PRIVATE KEY" or "BEGIN EC PRIVATE KEY"); the public key is what verify --public-key and download --verify-key are given`,
+      { argument: flags.key },
+    );
   }
   let passphrase: string | undefined;
   if (options.passphraseEnv !== undefined) {
@@ -120,7 +123,9 @@ export function readVerification(options: { publicKey?: string | string[]; certi
     const pems = publicKeys.map((file) => {
       const pem = readPemFile(file, flags.publicKey);
       if (pem.includes('PRIVATE KEY-----')) {
-        throw new InvalidArgumentError(`${flags.publicKey} ${file} is a private key: give the public key (\`openssl pkey -in ${shellWord(file)} -pubout -out pub.pem\`), and keep the private key to the signer`, { argument: flags.publicKey });
+        throw new InvalidArgumentError(`${flags.publicKey} ${file} is a private key: give the public key (\`openssl pkey -in ${shellWord(file)} -pubout -out pub.pem\`), and keep the private key to the signer`, {
+          argument: flags.publicKey,
+        });
       }
       try {
         const key = createPublicKey(pem);
@@ -143,10 +148,7 @@ export function readVerification(options: { publicKey?: string | string[]; certi
 
 /** What a verification found beside the match: a signature not bound to the model, files it does not cover. */
 function verificationNotes(info: ModelSignatureInfo): string {
-  const notes = [
-    ...(info.bound ? [] : ['the signature is not bound to this model (accepted with --allow-unbound)']),
-    ...(info.unsigned?.length ? [`not covered by the signature: ${info.unsigned.join(', ')}`] : []),
-  ];
+  const notes = [...(info.bound ? [] : ['the signature is not bound to this model (accepted with --allow-unbound)']), ...(info.unsigned?.length ? [`not covered by the signature: ${info.unsigned.join(', ')}`] : [])];
   return notes.length > 0 ? `; ${notes.join('; ')}` : '';
 }
 

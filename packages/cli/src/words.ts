@@ -109,7 +109,9 @@ export function signingOptionFlag(option: string | undefined, context: CommandCo
   const match = /^(?:sign|signer|verify|verification)\.(\w+)/.exec(option ?? '');
   if (!match) return undefined;
   const flags = signingFlags(context);
-  return ({ certificateChain: flags.chain, privateKey: flags.key, passphrase: '--passphrase-env', publicKey: flags.publicKey, certificate: flags.certificate, identity: flags.identity, allowUnbound: '--allow-unbound' } as Record<string, string>)[match[1]!];
+  return (
+    { certificateChain: flags.chain, privateKey: flags.key, passphrase: '--passphrase-env', publicKey: flags.publicKey, certificate: flags.certificate, identity: flags.identity, allowUnbound: '--allow-unbound' } as Record<string, string>
+  )[match[1]!];
 }
 
 /** Core's message about signing options in the words of the command that failed: its flags, not the API's option names. */

@@ -209,7 +209,11 @@ describe('modelstore sign / verify', () => {
     expect({ code: curve.code, stderr: curve.stderr }).toEqual({ code: 5, stderr: expect.stringMatching(/^modelstore: signing failed \(unsupported\): .*P-256/) });
     const pki = await certificates('chain', 'x@example.com');
     // A chain that is not the key's: a usage error naming the flag, as the README says.
-    const foreignChain = await usage(['upload', 'churn', 'model', '--sign-key', plain.key, '--sign-certificate-chain', pki.chain], '--sign-certificate-chain', /first certificate of --sign-certificate-chain .* is not the signing key's certificate/);
+    const foreignChain = await usage(
+      ['upload', 'churn', 'model', '--sign-key', plain.key, '--sign-certificate-chain', pki.chain],
+      '--sign-certificate-chain',
+      /first certificate of --sign-certificate-chain .* is not the signing key's certificate/,
+    );
     expect(foreignChain.message).not.toMatch(/certificateChain|signModel|upload:/);
     await usage(['sign', 'churn', 'm', '--key', plain.key, '--certificate-chain', pki.chain], '--certificate-chain', /first certificate of --certificate-chain/);
     // Nothing was uploaded by the refused uploads.

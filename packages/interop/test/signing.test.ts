@@ -239,7 +239,7 @@ describe.each(signingBackends.map((backend) => [backend.name, backend] as const)
     expect(otherIdentity.reason).toBe('identity');
   });
 
-  it('the swap attack on model_signing bundles: model A pointed at model B\'s archive (both folders signed by the trusted key) is refused by default', async () => {
+  it("the swap attack on model_signing bundles: model A pointed at model B's archive (both folders signed by the trusted key) is refused by default", async () => {
     const store = nodeStore(backend.create().node);
     const key = keyPair('swap');
     const signedFolder = async (name: string) => {
@@ -333,10 +333,16 @@ describe('the modelstore CLI and model_signing on one folder (file system)', () 
     expect(up.code).toBe(0);
     const id = up.stdout.trim();
     const info = await runCli(['--store', root, 'info', 'cli-python', id]);
-    expect(info.stdout).toMatch(/signature: +signed, public key \(hint [0-9a-f]{16}…\), 3 file\(s\), not bound to this model \(model_signing on a folder\); not verified: run `modelstore verify cli-python \S+ --public-key pub\.pem --allow-unbound`/);
+    expect(info.stdout).toMatch(
+      /signature: +signed, public key \(hint [0-9a-f]{16}…\), 3 file\(s\), not bound to this model \(model_signing on a folder\); not verified: run `modelstore verify cli-python \S+ --public-key pub\.pem --allow-unbound`/,
+    );
     const refused = await runCli(['--store', root, '--json', 'verify', 'cli-python', id, '--public-key', key.publicKey]);
     expect(refused.code).toBe(5);
-    expect(JSON.parse(refused.stdout).error).toMatchObject({ code: 'SIGNATURE', reason: 'unbound', message: expect.stringMatching(/`modelstore sign cli-python \S+ --key <private key PEM> --overwrite`; or accept the unbound signature with --allow-unbound/) });
+    expect(JSON.parse(refused.stdout).error).toMatchObject({
+      code: 'SIGNATURE',
+      reason: 'unbound',
+      message: expect.stringMatching(/`modelstore sign cli-python \S+ --key <private key PEM> --overwrite`; or accept the unbound signature with --allow-unbound/),
+    });
     const verified = await runCli(['--store', root, '--json', 'verify', 'cli-python', id, '--public-key', key.publicKey, '--allow-unbound']);
     expect({ code: verified.code, stderr: verified.stderr }).toEqual({ code: 0, stderr: '' });
     expect(JSON.parse(verified.stdout)).toMatchObject({ kind: 'public-key', verified: true, modelId: id });

@@ -205,9 +205,7 @@ export async function cachedModel(
     // Hold first, then look: a prune that removes the folder meanwhile makes this a miss, never a half-removed hit.
     const release = await holdEntry(cacheDir, path.basename(ref.directory));
     if (await exists(ref.directory)) {
-      const passed = options.check
-        ? await verifyHit(ref.directory, options.check, { metadata: ref.metadata, info: { key: pointerKey!, size: 0, etag: ref.versionEtag, lastModified: new Date(0) }, text: ref.text }, release)
-        : true;
+      const passed = options.check ? await verifyHit(ref.directory, options.check, { metadata: ref.metadata, info: { key: pointerKey!, size: 0, etag: ref.versionEtag, lastModified: new Date(0) }, text: ref.text }, release) : true;
       if (passed) {
         await touch(ref.directory);
         return { metadata: ref.metadata, directory: ref.directory, extracted: false, release };

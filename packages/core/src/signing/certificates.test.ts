@@ -77,7 +77,7 @@ describe('certificate chains', () => {
     expect(() => verifyChain([Buffer.from('not a certificate')], roots, undefined)).toThrow(expect.objectContaining({ code: 'SIGNATURE', reason: 'malformed' }));
   });
 
-  it('at sign time the chain must fit: the key\'s certificate first, allowed to sign, valid now, each issued by the next; RSA below 2048 bits is refused', async () => {
+  it("at sign time the chain must fit: the key's certificate first, allowed to sign, valid now, each issued by the next; RSA below 2048 bits is refused", async () => {
     const dir = folder.path;
     const pem = (name: string) => readFileSync(path.join(dir, `${name}.pem`), 'utf8');
     const key = (name: string) => readFileSync(path.join(dir, `${name}.key`), 'utf8');

@@ -57,7 +57,12 @@ export function prepareSigner(signer: ModelSigner, method: string, option = 'sig
       try {
         signature = await callback(new Uint8Array(data));
       } catch (error) {
-        throw new SignatureError('signing-failed', `${method}: ${option}.sign failed: ${error instanceof Error ? error.message : String(error)}. Nothing was written: check the signing service (its key, permissions and reachability), then sign again`, [], { cause: error });
+        throw new SignatureError(
+          'signing-failed',
+          `${method}: ${option}.sign failed: ${error instanceof Error ? error.message : String(error)}. Nothing was written: check the signing service (its key, permissions and reachability), then sign again`,
+          [],
+          { cause: error },
+        );
       }
       if (!(signature instanceof Uint8Array)) throw new SignatureError('malformed', `${method}: ${option}.sign returned ${typeof signature}, not the signature's bytes (a Uint8Array)`);
       return signature;
@@ -66,12 +71,18 @@ export function prepareSigner(signer: ModelSigner, method: string, option = 'sig
     throw new InvalidOptionError(option, `${method}: ${option} must be { privateKey }, { publicKey, sign } or { sigstore }`);
   }
   if (chain && !sameKey(chain[0]!.x509.publicKey, publicKey)) {
-    throw new InvalidOptionError(`${option}.certificateChain`, `${method}: the first certificate of ${option}.certificateChain ("${subjectOf(chain[0]!)}") is not the signing key's certificate: its public key differs. Give the certificate issued for this key first, then its intermediates`);
+    throw new InvalidOptionError(
+      `${option}.certificateChain`,
+      `${method}: the first certificate of ${option}.certificateChain ("${subjectOf(chain[0]!)}") is not the signing key's certificate: its public key differs. Give the certificate issued for this key first, then its intermediates`,
+    );
   }
   const problem = chain ? signingChainProblem(chain, Date.now()) : undefined;
   if (problem !== undefined) throw new InvalidOptionError(`${option}.certificateChain`, `${method}: ${option}.certificateChain cannot sign: ${problem}`);
   if (publicKey.asymmetricKeyType === 'rsa' && (publicKey.asymmetricKeyDetails?.modulusLength ?? 0) < minRsaBits) {
-    throw new SignatureError('unsupported', `${method}: the signing key is RSA with ${publicKey.asymmetricKeyDetails?.modulusLength ?? 'unknown'} bits: RSA keys below ${minRsaBits} bits are too weak to sign with; use an ECDSA P-256 key (what model_signing verifies) or RSA of ${minRsaBits} bits or more`);
+    throw new SignatureError(
+      'unsupported',
+      `${method}: the signing key is RSA with ${publicKey.asymmetricKeyDetails?.modulusLength ?? 'unknown'} bits: RSA keys below ${minRsaBits} bits are too weak to sign with; use an ECDSA P-256 key (what model_signing verifies) or RSA of ${minRsaBits} bits or more`,
+    );
   }
   const hint = keyHint(publicKey);
   return {
@@ -208,11 +219,17 @@ export function checkBundle(text: string | Uint8Array, key: string, verification
     const givenPhrase = given.length === 1 ? `the given public key's is ${given[0]}` : `the given public keys' are ${given.join(', ')}`;
     const candidates = hint === undefined ? verification.keys : verification.keys.filter((candidate) => candidate.hint === hint);
     if (candidates.length === 0)
-      throw new SignatureError('wrong-key', `The model is signed by another key (key hint ${hint}; ${givenPhrase}): verify it with the signer's public key; if ${given.length > 1 ? 'one of these keys' : 'this key'} should have signed it, ${doNotUse}`);
+      throw new SignatureError(
+        'wrong-key',
+        `The model is signed by another key (key hint ${hint}; ${givenPhrase}): verify it with the signer's public key; if ${given.length > 1 ? 'one of these keys' : 'this key'} should have signed it, ${doNotUse}`,
+      );
     const matched = candidates.find((candidate) => verifyWith(candidate.publicKey, data, bundle.signature));
     if (!matched) {
       if (hint !== undefined) throw new SignatureError('tampered', `The model's signature does not verify with the key it names (${hint}): the bundle ${key} was changed after it was signed; ${doNotUse}`);
-      throw new SignatureError('wrong-key', `The model is not signed by the given public key${given.length > 1 ? 's' : ''} (its signature does not verify with ${given.length > 1 ? 'any of them' : 'it'}): verify it with the signer's public key; if ${given.length > 1 ? 'one of these keys' : 'this key'} should have signed it, ${doNotUse}`);
+      throw new SignatureError(
+        'wrong-key',
+        `The model is not signed by the given public key${given.length > 1 ? 's' : ''} (its signature does not verify with ${given.length > 1 ? 'any of them' : 'it'}): verify it with the signer's public key; if ${given.length > 1 ? 'one of these keys' : 'this key'} should have signed it, ${doNotUse}`,
+      );
     }
     usedHint = matched.hint;
   } else {

@@ -207,7 +207,7 @@ describe('verification in the store', () => {
     expect(await rejection(store.load('d', { modelId: 'm4', verify: { publicKey: publicPem, allowUnbound: true } }))).toMatchObject({ reason: 'tampered', files: ['model.bin'] });
   });
 
-  it('the swap attack: with unbound bundles stored beside the archives, pointing A at B\'s archive is refused by default', async () => {
+  it("the swap attack: with unbound bundles stored beside the archives, pointing A at B's archive is refused by default", async () => {
     const storage = new MemoryStorage();
     const store = new ModelStore({ storage, adapters: [bytesAdapter], cacheDir: path.join(folder.path, 'cache') });
     await store.upload('d', { model: Buffer.from('good weights'), modelId: 'a' });
@@ -263,7 +263,6 @@ describe('verification in the store', () => {
     expect(await rejection(store.verifyModel('d', 'm2', { publicKey: publicPem, allowUnbound: 'yes' } as never))).toMatchObject({ code: 'INVALID_OPTION' });
   });
 
-
   it('files a signature cannot cover: a top-level .git/ or .github/ fails verification; .gitignore and .gitattributes are listed as unsigned', async () => {
     const storage = new MemoryStorage();
     const withFiles = (extra: Record<string, string>) => ({
@@ -305,15 +304,15 @@ describe('verification in the store', () => {
     expect(await rejection(store.signModel('d', 'm1', { privateKey: privatePem }, { overwrite: true }))).toMatchObject({ code: 'INVALID_OPTION' });
   });
 
-
   it('an unsigned model: the message says a removed signature means do not use it, and only then how to sign', async () => {
     const store = new ModelStore({ storage: new MemoryStorage(), adapters: [bytesAdapter], cacheDir: path.join(folder.path, 'cache') });
     await store.upload('d', { model: Buffer.from('weights'), modelId: 'm1' });
     const error = await rejection(store.verifyModel('d', 'm1', { publicKey: publicPem }));
     expect(error).toMatchObject({ code: 'SIGNATURE', reason: 'unsigned' });
-    expect((error as Error).message).toMatch(/If this model was signed before, its signature was removed: do not use it; re-upload it from a trusted source\. Only a model whose files you know .* should be signed now: signModel\("d", "m1", signer\)/);
+    expect((error as Error).message).toMatch(
+      /If this model was signed before, its signature was removed: do not use it; re-upload it from a trusted source\. Only a model whose files you know .* should be signed now: signModel\("d", "m1", signer\)/,
+    );
   });
-
 
   it('messages say what to do: tampered, wrong-key and malformed bundles; an encrypted key without passphrase; a public key given to sign; a sign callback that throws', async () => {
     const storage = new MemoryStorage();
@@ -339,18 +338,30 @@ describe('verification in the store', () => {
     const noPassphrase = await rejection(store.signModel('d', 'm1', { privateKey: encrypted }, { overwrite: true }));
     expect(noPassphrase).toMatchObject({ code: 'SIGNATURE', reason: 'malformed' });
     expect((noPassphrase as Error).message).toMatch(/signer\.privateKey is encrypted: pass its passphrase/);
-    expect((await rejection(store.signModel('d', 'm1', { privateKey: encrypted, passphrase: 'wrong' }, { overwrite: true })) as Error).message).toMatch(/cannot be decrypted with the given passphrase/);
+    expect(((await rejection(store.signModel('d', 'm1', { privateKey: encrypted, passphrase: 'wrong' }, { overwrite: true }))) as Error).message).toMatch(/cannot be decrypted with the given passphrase/);
     expect(await store.signModel('d', 'm1', { privateKey: encrypted, passphrase: 'secret' }, { overwrite: true })).toMatchObject({ bound: true });
-    expect((await rejection(store.signModel('d', 'm1', { privateKey: publicPem }, { overwrite: true })) as Error).message).toMatch(/signer\.privateKey is a public key/);
+    expect(((await rejection(store.signModel('d', 'm1', { privateKey: publicPem }, { overwrite: true }))) as Error).message).toMatch(/signer\.privateKey is a public key/);
     const cause = new Error('KMS: access denied');
     const failed = await rejection(store.signModel('d', 'm1', { publicKey: publicPem, sign: () => Promise.reject(cause) }, { overwrite: true }));
     expect(failed).toMatchObject({ code: 'SIGNATURE', reason: 'signing-failed', cause });
     expect((failed as Error).message).toMatch(/signer\.sign failed: KMS: access denied/);
     const before = (await storage.list('')).objects.length;
-    expect(await rejection(store.upload('d', { model: Buffer.from('w'), modelId: 'm2', sign: { publicKey: publicPem, sign: () => { throw cause; } } }))).toMatchObject({ reason: 'signing-failed', cause });
+    expect(
+      await rejection(
+        store.upload('d', {
+          model: Buffer.from('w'),
+          modelId: 'm2',
+          sign: {
+            publicKey: publicPem,
+            sign: () => {
+              throw cause;
+            },
+          },
+        }),
+      ),
+    ).toMatchObject({ reason: 'signing-failed', cause });
     expect((await storage.list('')).objects.length).toBe(before);
   });
-
 });
 
 async function readStored(storage: MemoryStorage, key: string): Promise<string> {
