@@ -6,9 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ensurePythonEnv } from '@modelstore/test-servers';
 import { execFile } from 'node:child_process';
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { shellWord } from '../src/words.js';
 import { modelstore, stores } from './helpers.js';
@@ -204,6 +205,14 @@ describe('the ui JSON API on a registry Python modelstore wrote', () => {
     expect(compare.body.files.known).toBe(false);
     expect(compare.body.metadata.some((row: { path: string; change: string }) => row.path === 'model.model_id' && row.change === 'changed')).toBe(true);
 
+    // The page's Python command line runs as printed, in a folder where its download folder does not exist yet.
+    const snippet = model.body.commands.find((command: { label: string }) => command.label === 'download (Python modelstore)').text as string;
+    expect(snippet).toContain('os.makedirs("fraud-py-1", exist_ok=True)');
+    const fresh = mkdtempSync(path.join(work, 'python-snippet-'));
+    await promisify(execFile)(python, ['-c', snippet], { cwd: fresh, env: { PATH: process.env.PATH ?? '', HOME: work }, timeout: 120_000 });
+    const downloaded = readdirSync(path.join(fresh, 'fraud-py-1'), { recursive: true }).map(String);
+    expect(downloaded.some((name) => name.endsWith('model.bin'))).toBe(true);
+
     const set = await apiCall(ui, 'domains/fraud/models/py-2/states/staging', { method: 'PUT' });
     expect(set.body).toEqual({ domain: 'fraud', modelId: 'py-2', state: 'staging', set: true, stateCreated: true });
     // Python modelstore reads the state the page set.
@@ -211,4 +220,101 @@ describe('the ui JSON API on a registry Python modelstore wrote', () => {
     expect(listed.stdout.trim()).toBe("['py-2']");
     expect(await ui.stop()).toBe(0);
   }, 300_000);
+});
+
+/** A small safetensors file (github.com/huggingface/safetensors, "Format"): one F32 tensor of 4. */
+function safetensors(): Buffer {
+  const header = Buffer.from(JSON.stringify({ weight: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }));
+  const length = Buffer.alloc(8);
+  length.writeBigUInt64LE(BigInt(header.length));
+  return Buffer.concat([length, header, Buffer.alloc(16, 1)]);
+}
+
+describe('the ui JSON API as a new user meets it', () => {
+  it('the first page carries a cursor when more models follow, even when the whole listing is in memory; columns over 8 are refused', async () => {
+    const cli = (...args: string[]) => modelstore(['--store', './paged', ...args], { cwd: work });
+    for (const id of ['p1', 'p2', 'p3']) expect((await cli('upload', 'churn', 'config.json', '--id', id)).code).toBe(0);
+    const ui = await startUi(['--store', './paged', 'ui'], { cwd: work });
+    running.push(ui);
+    // The count reads the whole listing and keeps it in memory for 10 s: the first page still continues by cursor.
+    expect((await apiCall(ui, 'domains/churn/count')).body.total).toBe(3);
+    const first = (await apiCall(ui, 'domains/churn/models?limit=1')).body;
+    expect(first).toMatchObject({ total: 3, next: 1, cursor: expect.any(String), models: [expect.objectContaining({ modelId: 'p3' })] });
+    const ids: string[] = first.models.map((model: { modelId: string }) => model.modelId);
+    let cursor: string | null = first.cursor;
+    while (cursor) {
+      const page = (await apiCall(ui, `domains/churn/models?limit=1&cursor=${encodeURIComponent(cursor)}`)).body;
+      ids.push(...page.models.map((model: { modelId: string }) => model.modelId));
+      cursor = page.cursor;
+    }
+    expect(ids).toEqual(['p3', 'p2', 'p1']);
+    // The last page: no cursor.
+    expect((await apiCall(ui, 'domains/churn/models?limit=3')).body.cursor).toBeNull();
+
+    const nine = Array.from({ length: 9 }, (_, i) => `k${i}`).join(',');
+    const refused = await apiCall(ui, `domains/churn/models?columns=${nine}`);
+    expect([refused.status, refused.body.error.code]).toEqual([400, 'USAGE']);
+    expect(refused.body.error.message).toContain('up to 8 extra keys, got 9');
+    expect((await apiCall(ui, `domains/churn/models?columns=${nine.split(',').slice(0, 8).join(',')}`)).status).toBe(200);
+    expect(await ui.stop()).toBe(0);
+  }, 60_000);
+
+  it('a domain whose models are all deleted is not listed, and its routes say every model was deleted; writes take Authorization: Bearer; a non-ASCII id is named with filename*', async () => {
+    const cli = (...args: string[]) => modelstore(['--store', './emptied', ...args], { cwd: work });
+    expect((await cli('upload', 'solo', 'config.json', '--id', 'only')).code).toBe(0);
+    expect((await cli('upload', 'other', 'config.json', '--id', 'modèle-ü')).code).toBe(0);
+    const ui = await startUi(['--store', './emptied', 'ui', '--allow-writes'], { cwd: work });
+    running.push(ui);
+    const bearer = { headers: { authorization: `Bearer ${ui.token}` } };
+    const write = async (route: string, method: string) => {
+      const response = await fetch(`${ui.origin}/api/${route}`, { method, ...bearer });
+      return { status: response.status, body: (await response.json()) as any };
+    };
+    expect(await write('domains/other/models/mod%C3%A8le-%C3%BC/states/staging', 'PUT')).toEqual({ status: 200, body: { domain: 'other', modelId: 'modèle-ü', state: 'staging', set: true, stateCreated: true } });
+    expect((await write('domains/solo/models/only', 'DELETE')).body).toEqual({ domain: 'solo', modelId: 'only', deleted: true });
+    expect((await apiCall(ui, 'domains')).body.domains.map((row: { domain: string }) => row.domain)).toEqual(['other']);
+    for (const route of ['domains/solo', 'domains/solo/models', 'domains/solo/count']) {
+      const answer = await apiCall(ui, route);
+      expect([answer.status, answer.body.error.code]).toEqual([404, 'DOMAIN_NOT_FOUND']);
+      expect(answer.body.error.message).toContain('Every model of domain "solo" was deleted');
+    }
+    // A domain that never existed keeps core's message.
+    expect((await apiCall(ui, 'domains/never')).body.error.message).toContain('Domain "never" does not exist');
+
+    const archive = await fetch(`${ui.origin}/api/domains/other/models/mod%C3%A8le-%C3%BC/archive`, { method: 'HEAD', ...bearer });
+    expect(archive.status).toBe(200);
+    expect(archive.headers.get('content-disposition')).toBe(`attachment; filename="other-mod_le-_.tar.gz"; filename*=UTF-8''other-mod%C3%A8le-%C3%BC.tar.gz`);
+    expect((await fetch(`${ui.origin}/api/domains/other/models/nope/archive`, { method: 'HEAD', ...bearer })).status).toBe(404);
+    expect(await ui.stop()).toBe(0);
+  }, 60_000);
+
+  it("the Node command line imports the adapter the model's library needs, and runs as printed (raw and safetensors)", async () => {
+    const project = path.join(work, 'node-project');
+    mkdirSync(path.join(project, 'node_modules', '@modelstore'), { recursive: true });
+    // As a user's project has them installed (workspace-resolve.mjs lets core find the storage backend, which pnpm does not link beside it).
+    for (const name of ['core', 'adapter-raw', 'adapter-safetensors']) symlinkSync(path.resolve(__dirname, '..', '..', name), path.join(project, 'node_modules', '@modelstore', name));
+    writeFileSync(path.join(project, 'package.json'), '{"type": "module"}\n');
+    writeFileSync(path.join(project, 'encoder.safetensors'), safetensors());
+    cpSync(path.join(work, 'config.json'), path.join(project, 'config.json'));
+    const cli = (...args: string[]) => modelstore(['--store', './registry', ...args], { cwd: project });
+    expect((await cli('upload', 'raw', 'config.json', '--id', 'r1')).code).toBe(0);
+    expect((await cli('upload', 'emb', 'encoder.safetensors', '--id', 's1')).code).toBe(0);
+    const ui = await startUi(['--store', './registry', 'ui'], { cwd: project });
+    running.push(ui);
+    for (const [domain, modelId, adapter, pkg] of [
+      ['raw', 'r1', 'RawAdapter', '@modelstore/adapter-raw'],
+      ['emb', 's1', 'SafetensorsAdapter', '@modelstore/adapter-safetensors'],
+    ] as const) {
+      const model = (await apiCall(ui, `domains/${domain}/models/${modelId}`)).body;
+      const snippet = model.commands.find((command: { label: string }) => command.label === 'download or load (Node)').text as string;
+      expect(snippet).toContain(`import { ${adapter} } from '${pkg}';`);
+      expect(snippet).toContain(`{ adapters: [new ${adapter}()] }`);
+      const file = path.join(project, `snippet-${domain}.mjs`);
+      writeFileSync(file, `${snippet}\nconsole.log(JSON.stringify({ loaded: model !== undefined && model !== null }));\n`);
+      const ran = await promisify(execFile)(process.execPath, ['--import', pathToFileURL(path.join(__dirname, 'workspace-resolve.mjs')).href, file], { cwd: project, env: { PATH: process.env.PATH ?? '', HOME: project }, timeout: 60_000 });
+      expect(JSON.parse(ran.stdout.trim().split('\n').at(-1)!)).toEqual({ loaded: true });
+      expect(existsSync(path.join(project, `${domain}-${modelId}`))).toBe(true);
+    }
+    expect(await ui.stop()).toBe(0);
+  }, 120_000);
 });
