@@ -6,9 +6,10 @@
 // of each page goes to test-output/ui/ (MODELSTORE_UPDATE_SCREENSHOT=1 also writes the
 // README's docs/ui-model.png, the page of a model the safetensors adapter described).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { modelstore } from './helpers.js';
@@ -140,6 +141,9 @@ describe('modelstore ui in a browser', () => {
     await download.saveAs(saved);
     expect(await download.failure()).toBeNull();
     expect(sha256File(saved)).toBe(info.archive.sha256);
+    // Named by the server's Content-Disposition (the link carries no download="true").
+    expect(download.suggestedFilename()).toBe('churn-churn-v1.tar.gz');
+    expect(await page.locator('#download').getAttribute('download')).toBeNull();
 
     // Compare two models: files added, removed and changed by digest; metadata that differs.
     await page.goBack();
@@ -217,12 +221,15 @@ describe('modelstore ui in a browser', () => {
     await page.click('#set-state');
     await page.waitForTimeout(300);
     expect((await listed()).find((row) => row.modelId === 'churn-v2')!.states).toEqual([]);
+    let question = '';
     page.once('dialog', (dialog) => {
-      expect(dialog.message()).toBe('Put churn-v2 in state staging?');
+      question = dialog.message();
       void dialog.accept();
     });
     await page.click('#set-state');
     await page.waitForFunction(() => document.querySelector('.states-line')?.textContent?.includes('staging'));
+    // The state did not exist: the question said it would be created.
+    expect(question).toBe('Put churn-v2 in state staging? State staging does not exist and will be created.');
     await shot(page, 'model-writes');
     const ls = await cli('ls', 'churn');
     expect(ls.stdout).toMatch(/^churn-v2\s.*\sstaging$/m);
@@ -232,6 +239,17 @@ describe('modelstore ui in a browser', () => {
     await page.click('text=unset staging');
     await page.waitForFunction(() => !document.querySelector('.states-line')?.textContent?.includes('staging'));
     expect((await listed()).find((row) => row.modelId === 'churn-v2')!.states).toEqual([]);
+    // The state exists now: set again, the question is the plain one (the page read the state list before asking).
+    await page.fill('input[name=state]', 'staging');
+    page.once('dialog', (dialog) => {
+      question = dialog.message();
+      void dialog.dismiss();
+    });
+    await page.click('#set-state');
+    await page.waitForFunction(() => document.querySelector('#set-state') !== null);
+    await page.waitForTimeout(300);
+    expect(question).toBe('Put churn-v2 in state staging?');
+    await page.fill('input[name=state]', '');
 
     // Delete a model (a soft delete): gone from `modelstore ls`.
     await page.goto(`${ui.origin}/#/d/churn/m/churn-v3`);
@@ -248,6 +266,95 @@ describe('modelstore ui in a browser', () => {
     await context.close();
     expect(await ui.stop()).toBe(0);
   }, 180_000);
+
+  it('as a new user meets it: a failed download says why on the page; deleting the last model of a domain says so; long values cut in tables and wrapped on the model page', async () => {
+    const trial = (...args: string[]) => modelstore(['--store', './trial', ...args], { cwd: work });
+    const upload = async (...args: string[]) => expect((await trial('upload', ...args)).code).toBe(0);
+    writeFileSync(path.join(work, 'random.bin'), randomBytes(1 << 20));
+    await upload('broken', 'random.bin', '--id', 'tampered');
+    await upload('broken', 'config.json', '--id', 'missing');
+    await upload('solo', 'config.json', '--id', 'only');
+    const long = Array.from({ length: 60 }, (_, i) => `segment${i}`).join('-'); // 600+ characters, no space to break at
+    await upload('long', 'config.json', '--id', 'l1', '--meta', `note=${long}`);
+    const ui = await startUi(['--store', './trial', 'ui', '--allow-writes'], { cwd: work });
+    running.push(ui);
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.goto(ui.url);
+    await page.waitForSelector('table.domains');
+    const archiveOf = async (id: string) => path.join(work, 'trial', (await apiCall(ui, `domains/broken/models/${id}`)).body.archive.key as string);
+
+    // Same size, one byte changed: the server cuts the stream, and the page says why.
+    const tampered = await archiveOf('tampered');
+    const bytes = readFileSync(tampered);
+    bytes[bytes.length >> 1]! ^= 0xff;
+    writeFileSync(tampered, bytes);
+    await page.goto(`${ui.origin}/#/d/broken/m/tampered`);
+    await page.waitForSelector('#download');
+    await page.click('#download');
+    await page.waitForSelector('main .error');
+    expect(await page.locator('main .error').innerText()).toContain('does not match the sha256 its metadata records (INTEGRITY)');
+    // The archive gone: the server's message.
+    rmSync(await archiveOf('missing'));
+    await page.goto(`${ui.origin}/#/d/broken/m/missing`);
+    await page.waitForSelector('#download');
+    await page.click('#download');
+    await page.waitForSelector('main .error');
+    expect(await page.locator('main .error').innerText()).toMatch(/Download failed: The archive of model "missing" \(.*\) is missing from the store/);
+    await shot(page, 'download-failed');
+
+    // Delete the only model of a domain: the page says every model of it was deleted.
+    await page.goto(`${ui.origin}/#/d/solo/m/only`);
+    await page.waitForSelector('#delete');
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.click('#delete');
+    await page.waitForFunction(() => location.hash === '#/d/solo');
+    await page.waitForSelector('main .error');
+    expect(await page.locator('main .error').innerText()).toContain('Every model of domain "solo" was deleted');
+    expect(await page.locator('main').innerText()).not.toContain('does not exist');
+
+    // A long extra value: cut to 200 characters in the models table, whole on hover and on a click; wrapped on the model page.
+    await page.goto(`${ui.origin}/#/d/long?columns=note`);
+    await page.waitForSelector('table.models td.cut');
+    const cell = page.locator('table.models td.cut');
+    expect(await cell.innerText()).toBe(`${long.slice(0, 200)}…`);
+    expect(await cell.getAttribute('title')).toBe(long);
+    await cell.click();
+    expect(await cell.innerText()).toBe(long);
+    await page.goto(`${ui.origin}/#/d/long/m/l1`);
+    await page.waitForSelector('#extra');
+    expect(await page.locator('#extra').innerText()).toContain(long.slice(-40));
+    const widths = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+    expect(widths[0]).toBeLessThanOrEqual(widths[1]); // no horizontal scroll: the value wraps
+    await shot(page, 'long-value');
+    expect(errors).toEqual([]);
+    await context.close();
+    expect(await ui.stop()).toBe(0);
+  }, 180_000);
+
+  it('--host 0.0.0.0 prints a 127.0.0.1 URL and accepts Host headers naming the machine\'s addresses, never other names', async () => {
+    const ui = await startUi(['--store', './registry', 'ui', '--host', '0.0.0.0'], { cwd: work });
+    running.push(ui);
+    expect(ui.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{64}$/);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(ui.stderr()).toContain('warning: serving on every address of this machine (0.0.0.0)');
+    expect((await apiCall(ui, 'domains')).status).toBe(200);
+    const port = new URL(ui.origin).port;
+    const addresses = Object.values(networkInterfaces())
+      .flatMap((entries) => entries ?? [])
+      .filter((entry) => entry.family === 'IPv4')
+      .map((entry) => entry.address);
+    expect(addresses.length).toBeGreaterThan(0);
+    for (const address of addresses) {
+      const answer = await rawRequest(`http://${address}:${port}`, '/api/domains', { host: `${address}:${port}`, 'x-modelstore-token': ui.token });
+      expect([address, answer.status]).toEqual([address, 200]);
+    }
+    const foreign = await rawRequest(ui.origin, '/api/domains', { host: `attacker.example:${port}`, 'x-modelstore-token': ui.token });
+    expect([foreign.status, JSON.parse(foreign.body).error.code]).toEqual([403, 'FORBIDDEN_HOST']);
+    expect(await ui.stop()).toBe(0);
+  }, 60_000);
 
   it('--host another address warns on stderr; a bad --port is a usage error', async () => {
     const bad = await cli('ui', '--port', 'eighty');
