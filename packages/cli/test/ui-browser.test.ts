@@ -374,7 +374,14 @@ describe('modelstore ui in a browser', () => {
     // --json: the first line is a JSON document with the URL.
     const json = await startUi(['--store', './registry', '--json', 'ui'], { cwd: work });
     running.push(json);
-    expect(JSON.parse(json.url)).toMatchObject({ url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{64}$/), allowWrites: false });
+    const first = JSON.parse(json.url) as { url: string; origin: string; port: number; allowWrites: boolean };
+    expect(Object.keys(first)).toEqual(['url', 'origin', 'port', 'allowWrites']);
+    expect(first).toMatchObject({ url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{64}$/), origin: `http://127.0.0.1:${first.port}`, allowWrites: false });
+    // SIGTERM: exit 0, and the port is free at once (the same port serves again).
     expect(await json.stop()).toBe(0);
+    const again = await startUi(['--store', './registry', 'ui', '--port', String(first.port)], { cwd: work });
+    running.push(again);
+    expect(new URL(again.url).port).toBe(String(first.port));
+    expect(await again.stop()).toBe(0);
   }, 60_000);
 });

@@ -9,9 +9,11 @@
  *   answers with an HttpOnly, SameSite=Strict cookie for this port and a redirect to `/`;
  *   every API request needs the cookie or the token in `X-Modelstore-Token`
  *   (or `Authorization: Bearer <token>`), else 401;
- * - writes (PUT, DELETE) need the token in the `X-Modelstore-Token` header — a cookie alone
- *   is not enough — and an `Origin`, when sent, of this server; read-only unless
- *   `allowWrites`.
+ * - writes (PUT, DELETE) need the token in a header, `X-Modelstore-Token` or
+ *   `Authorization: Bearer` — a cookie alone is not enough — and an `Origin`, when sent, of
+ *   this server; read-only unless `allowWrites`;
+ * - a wildcard host (`0.0.0.0`, `::`) also accepts Host headers naming any address of this
+ *   machine (`os.networkInterfaces()`), never other names.
  */
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -117,7 +119,7 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
     if (url.pathname.startsWith('/api/')) {
       if (!authenticated) throw new ApiError(401, 'UNAUTHORIZED', 'This request carries no valid token: open the address `modelstore ui` printed, or send the token in X-Modelstore-Token');
       if (method !== 'GET' && method !== 'HEAD') {
-        if (!matches(presented)) throw new ApiError(403, 'TOKEN_REQUIRED', 'A write needs the token in the X-Modelstore-Token header (a cookie alone is refused, against cross-site requests)');
+        if (!matches(presented)) throw new ApiError(403, 'TOKEN_REQUIRED', 'A write needs the token in the X-Modelstore-Token header or as Authorization: Bearer <token> (a cookie alone is refused, against cross-site requests)');
         const origin = request.headers.origin;
         if (origin !== undefined && origin !== `http://${hostHeader}`) throw new ApiError(403, 'FORBIDDEN_ORIGIN', `A write from ${origin} is refused: only this page may write`);
       }
