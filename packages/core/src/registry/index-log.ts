@@ -406,7 +406,7 @@ export async function readIndexPage(storage: Storage, root: string, limit: numbe
     if (missing) continue;
     const more = buffered.length > 0 || logAt < fromLog.length || partAt < pointer.parts.length;
     const last = entries.at(-1);
-    return { entries, next: more && last ? { time: last.time, id: last.id } : more ? after : undefined, pointer, tail };
+    return { entries, next: more && last ? { time: last.time, id: last.id } : undefined, pointer, tail };
   }
   return undefined;
 }
