@@ -411,8 +411,10 @@ export class ModelStore {
    * would write them. `overwrite: true` replaces an existing bundle (key rotation).
    * A model uploaded by Python modelstore (no recorded per-file digests) is signed the same way.
    * @returns the new signature (`verified: false`: it was made, not checked)
-   * @throws SignatureError (`malformed`: a key or certificate that cannot be read; `unsupported`: a key type),
-   *   PreconditionFailedError when the model is already signed and `overwrite` is not set,
+   * @throws SignatureError (`malformed`: a key or certificate that cannot be read; `unsupported`: a key type, RSA below
+   *   2048 bits; `signing-failed`: a `sign` callback threw), InvalidOptionError (a `certificateChain` that does not fit
+   *   the key or cannot sign now; a model holding a top-level `.git/` or `.github/`),
+   *   PreconditionFailedError when the model is already signed (a bundle beside its archive or a `model.sig` inside it) and `overwrite` is not set,
    *   ModelNotFoundError, ModelDeletedError, IntegrityError (the archive differs from its recorded digests), StorageError
    */
   async signModel(domain: string, modelId: string, signer: ModelSigner, options: { overwrite?: boolean; signal?: AbortSignal } = {}): Promise<ModelSignatureInfo> {
@@ -429,8 +431,9 @@ export class ModelStore {
    * Verifies a model's signature — `modelId`, or (undefined) the latest or the newest in
    * `state` — by reading its bundle and hashing its files as extracted in a temporary
    * folder (removed afterwards). Writes nothing to the store.
-   * @returns the signature, `verified: true`
-   * @throws SignatureError (`unsigned`, `tampered`, `wrong-key`, `untrusted-certificate`, `identity`, `malformed`, `unsupported`), ModelNotFoundError, IntegrityError
+   * @returns the signature, `verified: true`, with `bound` and the files it does not cover (`unsigned`)
+   * @throws SignatureError (`unsigned`, `unbound` without `allowUnbound`, `tampered`, `wrong-key`, `untrusted-certificate`, `identity`, `malformed`, `unsupported`),
+   *   InvalidOptionError (a private key as `publicKey`, both `publicKey` and `certificate`), ModelNotFoundError, IntegrityError
    */
   async verifyModel(domain: string, modelId: string | undefined, verification: ModelVerification, options: { state?: string; signal?: AbortSignal } = {}): Promise<ModelSignatureInfo> {
     validateDomain(domain);

@@ -45,7 +45,9 @@ export interface UploadOptions {
    * Sign the model (OpenSSF Model Signing v1.0): the sha256 of every file as it will appear
    * in a downloaded folder (computed while uploading) is signed and the bundle stored at
    * `<folder of the archive>/model.sig` before the commit, so a committed signed model
-   * always has its bundle. See {@link ModelSigner}.
+   * always has its bundle. See {@link ModelSigner}. A model holding a top-level `.git/` or
+   * `.github/` (which no model signature covers) is `InvalidOptionError` (option `sign`)
+   * before anything is written.
    */
   sign?: ModelSigner;
 }
