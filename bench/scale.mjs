@@ -46,7 +46,9 @@ async function scenario(name, args) {
  */
 export async function scaleSection({ minio, work, quick = false, sizes, domainsCount, backends = ['fs', 'minio'], python, pythonCount, sequential, concurrentRounds, log = () => {}, progress = () => {} }) {
   const started = performance.now();
+  // Models per domain, per backend: an array for every backend, or { fs: [...], minio: [...] }.
   sizes ??= quick ? [500] : [10_000, 100_000];
+  if (Array.isArray(sizes)) sizes = Object.fromEntries(backends.map((backend) => [backend, sizes]));
   domainsCount ??= quick ? 100 : 10_000;
   sequential ??= quick ? 3 : 20;
   concurrentRounds ??= quick ? 1 : 3;
@@ -78,7 +80,7 @@ export async function scaleSection({ minio, work, quick = false, sizes, domainsC
     const uploadsOf = async (target, domain, baseline) => scenario('uploads', { ...target.open, work: path.join(work, `uploads-${runs++}`), domain, sequential, concurrent: 25, concurrentRounds, baseline: { ...baseline.open, domain } });
     const group = (count) => (count === 0 ? `at scale, empty domain, ${label}` : `at scale, ${count.toLocaleString('en-US')} models, ${label}`);
 
-    for (const count of sizes) {
+    for (const count of sizes[backend] ?? []) {
       const target = registry();
       try {
         log(`scale: ${label}, ${count} models: generating`);
