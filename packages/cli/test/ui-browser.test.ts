@@ -334,7 +334,7 @@ describe('modelstore ui in a browser', () => {
     expect(await ui.stop()).toBe(0);
   }, 180_000);
 
-  it('--host 0.0.0.0 prints a 127.0.0.1 URL and accepts Host headers naming the machine\'s addresses, never other names', async () => {
+  it("--host 0.0.0.0 prints a 127.0.0.1 URL and accepts Host headers naming the machine's addresses, never other names", async () => {
     const ui = await startUi(['--store', './registry', 'ui', '--host', '0.0.0.0'], { cwd: work });
     running.push(ui);
     expect(ui.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{64}$/);

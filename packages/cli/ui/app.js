@@ -358,9 +358,7 @@ function Model({ domain, modelId, store, reloadStore }) {
           const name = newState.trim();
           // The state list as it is now (another page or the CLI may have created one): setting a state that does not exist creates it.
           if (name)
-            write('PUT', `${base}/states/${enc(name)}`, async () =>
-              (await api('store')).states.includes(name) ? `Put ${modelId} in state ${name}?` : `Put ${modelId} in state ${name}? State ${name} does not exist and will be created.`,
-            );
+            write('PUT', `${base}/states/${enc(name)}`, async () => ((await api('store')).states.includes(name) ? `Put ${modelId} in state ${name}?` : `Put ${modelId} in state ${name}? State ${name} does not exist and will be created.`));
         }}>
         <input name="state" list="known-states" placeholder="state, e.g. production" value=${newState} onInput=${(event) => setNewState(event.currentTarget.value)} />
         <datalist id="known-states">${(store?.states ?? []).map((s) => html`<option value=${s} key=${s} />`)}</datalist>

@@ -405,9 +405,7 @@ export class UiApi {
           ...(adapter ? [`import { ${adapter.className} } from '${adapter.package}';`] : []),
           `const store = await openModelStore(${storeArguments.join(', ').replace(/^undefined$/, '')});`,
           `await store.download(${js(domain)}, { modelId: ${js(modelId)}, to: ${js(folder)} });`,
-          adapter
-            ? `const model = await store.load(${js(domain)}, { modelId: ${js(modelId)} });`
-            : `// store.load needs an adapter for the library ${js(library ?? 'none recorded')}: none of @modelstore's adapters loads it`,
+          adapter ? `const model = await store.load(${js(domain)}, { modelId: ${js(modelId)} });` : `// store.load needs an adapter for the library ${js(library ?? 'none recorded')}: none of @modelstore's adapters loads it`,
         ].join('\n'),
       },
     ];
