@@ -274,7 +274,7 @@ describe('modelstore ui in a browser', () => {
     await upload('broken', 'random.bin', '--id', 'tampered');
     await upload('broken', 'config.json', '--id', 'missing');
     await upload('solo', 'config.json', '--id', 'only');
-    const long = Array.from({ length: 60 }, (_, i) => `segment${i}`).join('-'); // 600+ characters, no space to break at
+    const long = Array.from({ length: 60 }, (_, i) => `segment${i}`).join('_'); // 600+ characters, no space or hyphen to break at
     await upload('long', 'config.json', '--id', 'l1', '--meta', `note=${long}`);
     const ui = await startUi(['--store', './trial', 'ui', '--allow-writes'], { cwd: work });
     running.push(ui);
