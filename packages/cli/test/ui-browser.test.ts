@@ -340,6 +340,7 @@ describe('modelstore ui in a browser', () => {
     expect(ui.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{64}$/);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(ui.stderr()).toContain('warning: serving on every address of this machine (0.0.0.0)');
+    expect(ui.stderr()).toContain(`from another machine open http://<an address of this machine>:${new URL(ui.origin).port}/?token=`);
     expect((await apiCall(ui, 'domains')).status).toBe(200);
     const port = new URL(ui.origin).port;
     const addresses = Object.values(networkInterfaces())

@@ -24,10 +24,12 @@ export async function runUiCommand(options: UiCommandOptions): Promise<void> {
   const ui = await startUiServer({ store: options.store, storeUri: options.storeUri, host: options.host ?? '127.0.0.1', port: options.port, allowWrites: options.allowWrites });
   options.stdout.write(options.json ? `${JSON.stringify({ url: ui.url, origin: ui.origin, port: ui.port, allowWrites: options.allowWrites })}\n` : `${ui.url}\n`);
   if (!loopback) {
-    const where = isWildcardHost(options.host!)
-      ? `every address of this machine (${options.host}); the URL above names 127.0.0.1, from elsewhere open http://<an address of this machine>:${ui.port}/?token=... (names other than its addresses are refused)`
-      : `${options.host}`;
-    options.note(`warning: serving on ${where}, not 127.0.0.1 only: anyone who can reach this address and learns the token can read the store${options.allowWrites ? ' and change it' : ''}`);
+    const anyone = `anyone who can reach it and learns the token can read the store${options.allowWrites ? ' and change it' : ''}`;
+    options.note(
+      isWildcardHost(options.host!)
+        ? `warning: serving on every address of this machine (${options.host}), not 127.0.0.1 only: ${anyone}. The URL above names 127.0.0.1; from another machine open http://<an address of this machine>:${ui.port}/?token=<the same token> (host names are refused, against DNS rebinding: use an address)`
+        : `warning: serving on ${options.host}, not 127.0.0.1: ${anyone}`,
+    );
   }
   options.note(`serving ${options.allowWrites ? 'with writes allowed (states, delete)' : 'read-only (--allow-writes to change states and delete)'}; Ctrl-C stops`);
   if (options.open) openBrowser(ui.url, options.note);
