@@ -113,18 +113,16 @@ export async function scaleSection({ minio, work, quick = false, sizes, domainsC
         backendResults.compactions ??= {};
         backendResults.compactions[count] = { ...compaction, tail: measured.uploaded };
         progress(results);
-        if (compaction.available) {
-          rows.push([
-            group(count),
-            `compactIndex (reconciling; a log of ${measured.uploaded} entries)`,
-            compaction.seconds.toFixed(3),
-            '-',
-            '-',
-            '-',
-            '-',
-            `${compaction.requests} storage requests (${compaction.writes} writes), ${(compaction.bytesRead / 2 ** 20).toFixed(1)} MiB read`,
-          ]);
-        }
+        const compactionRow = compaction.available && [
+          group(count),
+          `compactIndex (reconciling; a log of ${measured.uploaded} entries)`,
+          compaction.seconds.toFixed(3),
+          '-',
+          '-',
+          '-',
+          '-',
+          `${compaction.requests} storage requests (${compaction.writes} writes), ${(compaction.bytesRead / 2 ** 20).toFixed(1)} MiB read`,
+        ];
         const { baseline } = measured;
         const baseSequential = median(baseline.sequential);
         const baseConcurrent = median(baseline.concurrent);
@@ -212,6 +210,7 @@ export async function scaleSection({ minio, work, quick = false, sizes, domainsC
           `≤ ${scaleBudgets.wholePer10000}`,
           holds(reads.whole.requests <= wholeAllowed),
         ]);
+        if (compactionRow) rows.push(compactionRow);
       } finally {
         target.close();
       }
