@@ -143,6 +143,7 @@ describe('modelstore ui in a browser', () => {
     expect(sha256File(saved)).toBe(info.archive.sha256);
     // Named by the server's Content-Disposition (the link carries no download="true").
     expect(download.suggestedFilename()).toBe('churn-churn-v1.tar.gz');
+    expect(download.url()).toMatch(/^blob:/); // a small archive came through fetch, so a failure would have been shown on the page
     expect(await page.locator('#download').getAttribute('download')).toBeNull();
 
     // Compare two models: files added, removed and changed by digest; metadata that differs.
@@ -304,6 +305,21 @@ describe('modelstore ui in a browser', () => {
     await page.waitForSelector('main .error');
     expect(await page.locator('main .error').innerText()).toMatch(/Download failed: The archive of model "missing" \(.*\) is missing from the store/);
     await shot(page, 'download-failed');
+
+    // An archive over 64 MiB streams through a plain link into the browser's download, named by the server.
+    writeFileSync(path.join(work, 'big.bin'), randomBytes(65 << 20));
+    await upload('big', 'big.bin', '--id', 'b1');
+    const bigSha = (await apiCall(ui, 'domains/big/models/b1')).body.archive.sha256 as string;
+    await page.goto(`${ui.origin}/#/d/big/m/b1`);
+    await page.waitForSelector('#download');
+    const [big] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
+    expect(big.url()).toBe(`${ui.origin}/api/domains/big/models/b1/archive`); // the API's URL, not a blob: the browser streams it
+    expect(big.suggestedFilename()).toBe('big-b1.tar.gz');
+    const savedBig = path.join(outputDir, 'big-b1.tar.gz');
+    await big.saveAs(savedBig);
+    expect(sha256File(savedBig)).toBe(bigSha);
+    rmSync(savedBig);
+    rmSync(path.join(work, 'big.bin'));
 
     // Delete the only model of a domain: the page says every model of it was deleted.
     await page.goto(`${ui.origin}/#/d/solo/m/only`);
