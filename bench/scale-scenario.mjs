@@ -76,13 +76,14 @@ const scenarios = {
       const result = await action();
       return { seconds: seconds(started), requests: storage.calls.length, bytesRead: storage.bytesRead, result };
     };
-    const first = await measure(() => store.listModels(args.domain, { limit: 50 }));
-    // Today's listModels ignores `limit` and returns the whole list (an array): no paging.
-    const paging = !Array.isArray(first.result);
-    const firstIds = paging ? first.result.models : first.result.slice(0, 50);
+    // With `skipPages`, the whole list only (a domain with no checkpoint: a page is the whole listing sliced).
+    const first = args.skipPages ? undefined : await measure(() => store.listModels(args.domain, { limit: 50 }));
+    // A core without paging ignores `limit` and returns the whole list (an array).
+    const paging = first !== undefined && !Array.isArray(first.result);
+    const firstIds = first === undefined ? undefined : paging ? first.result.models : first.result.slice(0, 50);
     const problems = [];
     const expectedFirst = JSON.parse(readFileSync(args.expectedFile, 'utf8')).slice(0, 100);
-    if (JSON.stringify(firstIds) !== JSON.stringify(expectedFirst.slice(0, 50))) problems.push(`first page differs from the expected order: ${firstIds.slice(0, 3)} … against ${expectedFirst.slice(0, 3)} …`);
+    if (firstIds && JSON.stringify(firstIds) !== JSON.stringify(expectedFirst.slice(0, 50))) problems.push(`first page differs from the expected order: ${firstIds.slice(0, 3)} … against ${expectedFirst.slice(0, 3)} …`);
     let next;
     if (paging && !args.skipNextPage) {
       if (!first.result.cursor) problems.push('the first page of 50 has no cursor');
@@ -109,7 +110,7 @@ const scenarios = {
     const strip = ({ result, ...rest }) => rest;
     return {
       paging,
-      firstPage: { ...strip(first), count: firstIds.length },
+      firstPage: first ? { ...strip(first), count: firstIds.length } : undefined,
       nextPage: next ? { ...strip(next), count: next.result.models.length } : undefined,
       whole: { ...strip(whole), count: whole.result.length },
       problems,

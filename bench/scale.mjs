@@ -44,7 +44,7 @@ async function scenario(name, args) {
  * Runs the section. `minio`: a running MinIO (`startMinio({ buckets: ['bench'] })`).
  * @returns { rows (run.mjs's cells), budgets (cells of the budget table), results, seconds }
  */
-export async function scaleSection({ minio, work, quick = false, sizes, domainsCount, backends = ['fs', 'minio'], python, pythonCount, sequential, concurrentRounds, log = () => {}, progress = () => {} }) {
+export async function scaleSection({ minio, work, quick = false, sizes, domainsCount, backends = ['fs', 'minio'], python, pythonCount, pythonPagesBefore = true, sequential, concurrentRounds, log = () => {}, progress = () => {} }) {
   const started = performance.now();
   // Models per domain, per backend: an array for every backend, or { fs: [...], minio: [...] }.
   sizes ??= quick ? [500] : [10_000, 100_000];
@@ -250,8 +250,9 @@ export async function scaleSection({ minio, work, quick = false, sizes, domainsC
       const generated = await generatePythonDomain({ root, domain: 'python-grown', count: pythonCount, python, work });
       const open = { backend: 'fs', root };
       const check = { domain: 'python-grown', expectedFile: expectedFile(generated.ids), sample: [generated.ids[0], generated.ids[1], generated.ids.at(-1)] };
-      // Before any compaction a page is the whole listing sliced (as costly as the first): the next page is not measured then.
-      const before = await scenario('reads', { ...open, work: path.join(work, `reads-${runs++}`), ...check, skipNextPage: true });
+      // Before any compaction a page is the whole listing sliced (the next page as costly as
+      // the first, not measured then); with `pythonPagesBefore: false` (pnpm bench) only the whole list.
+      const before = await scenario('reads', { ...open, work: path.join(work, `reads-${runs++}`), ...check, skipNextPage: true, skipPages: !pythonPagesBefore });
       const compaction = await scenario('compact', { ...open, work: path.join(work, `compact-${runs++}`), domain: 'python-grown' });
       const after = compaction.available ? await scenario('reads', { ...open, work: path.join(work, `reads-${runs++}`), ...check }) : undefined;
       results.python = { count: pythonCount, generateSeconds: generated.seconds, before, compaction, after };
@@ -259,7 +260,7 @@ export async function scaleSection({ minio, work, quick = false, sizes, domainsC
       const group = `at scale, ${pythonCount.toLocaleString('en-US')} models Python grew (no index), file system`;
       const readRows = (reads, when) => {
         const pageNote = reads.paging ? '' : 'no paging in this build: the whole list; ';
-        rows.push([group, `listModels first page of 50${when}`, reads.firstPage.seconds.toFixed(3), '-', '-', '-', '-', `${pageNote}${reads.firstPage.requests} storage requests`]);
+        if (reads.firstPage) rows.push([group, `listModels first page of 50${when}`, reads.firstPage.seconds.toFixed(3), '-', '-', '-', '-', `${pageNote}${reads.firstPage.requests} storage requests`]);
         if (reads.nextPage) rows.push([group, `listModels next page of 50${when}`, reads.nextPage.seconds.toFixed(3), '-', '-', '-', '-', `${reads.nextPage.requests} storage requests`]);
         rows.push([
           group,
