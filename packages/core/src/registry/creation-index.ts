@@ -26,7 +26,7 @@ import { DomainNotFoundError, InvalidOptionError } from '../errors.js';
 import { archiveKeyFromLocation, layout } from '../registry-layout.js';
 import type { ObjectInfo, Storage } from '../storage.js';
 import { listObjects, readModels, readValidDocument, type StoredModel } from './documents.js';
-import { appendLog, compactIfDue, compactIndexLog, comparePositions, type IndexEntry, indexSettings, mergedEntries, type Position, readIndexPage, readIndexState, readPointer, tagOf } from './index-log.js';
+import { appendLog, compactIfDue, compactIndexLog, comparePositions, type CompactionReport, type IndexEntry, indexSettings, mergedEntries, type Position, readIndexPage, readIndexState, readPointer, tagOf } from './index-log.js';
 import { modelTime } from './order.js';
 
 /** One entry of the first index (`modelstore-index.json`). */
@@ -174,23 +174,7 @@ export async function timesOf(storage: Storage, domain: string, objects: { name:
   return new Map([...facts].map(([name, { time }]) => [name, time]));
 }
 
-/** What `ModelStore.compactIndex` did. */
-export interface CompactionReport {
-  /** Whether it published a new checkpoint (false: another writer's compaction won the compare-and-swap, or there was nothing to do). */
-  published: boolean;
-  /** Entries (models) in the checkpoint it published, or in the current one. */
-  entries: number;
-  /** Log entries folded into the checkpoint. */
-  folded: number;
-  /** Parts of the checkpoint (at most 2,000 entries each but for splits). */
-  parts: number;
-  /** Parts written anew (the others were reused as they were). */
-  written: number;
-  /** Folded log entries, and parts no pointer names, removed afterwards. */
-  removed: number;
-  /** Whether it reconciled the index with the listing of the domain's `versions/`. */
-  reconciled: boolean;
-}
+export type { CompactionReport } from './index-log.js';
 
 /**
  * Compacts the domain's index (see `index-log.ts`). Reconciles it with the registry —

@@ -411,19 +411,21 @@ export async function readIndexPage(storage: Storage, root: string, limit: numbe
   return undefined;
 }
 
-/** What a compaction did. */
-export interface CompactionResult {
-  /** Whether this compaction published a new checkpoint (false: another writer's compaction won, or nothing to do). */
+/** What `ModelStore.compactIndex` did. */
+export interface CompactionReport {
+  /** Whether it published a new checkpoint (false: another writer's compaction won the compare-and-swap, or there was nothing to do). */
   published: boolean;
-  /** Entries in the checkpoint published (or the current one). */
+  /** Entries (models) in the checkpoint it published, or in the current one. */
   entries: number;
-  /** Log entries folded. */
+  /** Log entries folded into the checkpoint. */
   folded: number;
-  /** Parts of the checkpoint, and how many were written anew. */
+  /** Parts of the checkpoint (at most 2,000 entries each but for splits). */
   parts: number;
+  /** Parts written anew (the others were reused as they were). */
   written: number;
-  /** Log entries and unnamed parts removed afterwards. */
+  /** Folded log entries, and parts no pointer names, removed afterwards. */
   removed: number;
+  /** Whether it reconciled the index with the listing of the domain's `versions/`. */
   reconciled: boolean;
 }
 
@@ -440,7 +442,7 @@ export async function compactIndexLog(
   storage: Storage,
   root: string,
   options: { reconcile?: (merged: Map<string, IndexEntry>) => Promise<Map<string, IndexEntry>>; reconcileWhen?: 'always' | 'broken'; now?: () => number } = {},
-): Promise<CompactionResult> {
+): Promise<CompactionReport> {
   const now = options.now ?? Date.now;
   const state = await readIndexState(storage, root);
   let merged = mergedEntries(state);
