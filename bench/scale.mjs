@@ -325,7 +325,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     console.log(`\n${budgetTable(section.budgets)}\n\nscale section: ${section.seconds.toFixed(0)} s`);
     writeFileSync(path.join(here, quick ? 'scale-results-quick.json' : 'scale-results.json'), `${JSON.stringify(section, null, 2)}\n`);
   } finally {
-    await minio?.close();
+    // The work folder first: a close that never settles would end the process before it.
     rmSync(work, { recursive: true, force: true });
+    await minio?.close();
   }
 }
