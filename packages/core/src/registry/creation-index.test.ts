@@ -216,3 +216,35 @@ describe('pages: options and cursors', () => {
     await expect(store.listModels('nowhere', { limit: 2 })).rejects.toMatchObject({ code: 'DOMAIN_NOT_FOUND' });
   });
 });
+
+describe('pages of a domain without a checkpoint (grown by Python modelstore)', () => {
+  it('order by one read per document; only the models of the page have their archives looked at', async () => {
+    const memory = new MemoryStorage();
+    // Python-shaped documents: no archive size recorded, so a summary needs a `head` of the archive.
+    for (let day = 1; day <= 28; day++) {
+      const id = `m${String(day).padStart(2, '0')}`;
+      const document = {
+        model: { domain: 'd', model_id: id, model_type: { library: 'x' } },
+        storage: { type: 'file_system', path: `/old/operatorai-model-store/d/2024/${id}/artifacts.tar.gz` },
+        code: { created_at: `2024-01-${String(day).padStart(2, '0')}T00:00:00.000Z` },
+      };
+      await memory.put(layout.version('d', id), JSON.stringify(document));
+      await memory.put(`operatorai-model-store/d/2024/${id}/artifacts.tar.gz`, 'x'.repeat(day));
+    }
+    const { storage, calls } = recording(memory);
+    const store = new ModelStore({ storage, checkConditionalWrites: false });
+    const ids = await store.listModels('d', { limit: 5 });
+    expect(ids.models).toEqual(['m28', 'm27', 'm26', 'm25', 'm24']);
+    expect(calls.filter((call) => call.startsWith('head '))).toEqual([]);
+    calls.length = 0;
+    const summaries = await store.listModelSummaries('d', { limit: 5 });
+    expect(summaries.models.map((summary) => [summary.modelId, summary.size])).toEqual([
+      ['m28', 28],
+      ['m27', 27],
+      ['m26', 26],
+      ['m25', 25],
+      ['m24', 24],
+    ]);
+    expect(calls.filter((call) => call.startsWith('head ') && call.endsWith('.tar.gz')).sort()).toEqual(['m24', 'm25', 'm26', 'm27', 'm28'].map((id) => `head operatorai-model-store/d/2024/${id}/artifacts.tar.gz`));
+  });
+});

@@ -286,20 +286,35 @@ export interface PageOfEntries {
  * once. The unlimited listing lists the registry and has none of these gaps.
  * @throws DomainNotFoundError when the domain has no model and no latest pointer
  */
-export async function listModelPage(storage: Storage, domain: string, limit: number, after: Position | undefined): Promise<PageOfEntries> {
-  const page = await readIndexPage(storage, layout.indexRoot(domain), limit, after).catch(() => undefined);
-  if (page) {
-    if (page.entries.length === 0 && after === undefined && !(await storage.head(layout.domain(domain)))) throw new DomainNotFoundError(domain);
-    return { entries: page.entries, next: page.next };
+export async function listModelPage(storage: Storage, domain: string, limit: number, after: Position | undefined, details = false): Promise<PageOfEntries> {
+  const indexed = await readIndexPage(storage, layout.indexRoot(domain), limit, after).catch(() => undefined);
+  if (indexed) {
+    if (indexed.entries.length === 0 && after === undefined && !(await storage.head(layout.domain(domain)))) throw new DomainNotFoundError(domain);
+    return { entries: indexed.entries, next: indexed.next };
   }
   const objects = await listObjects(storage, layout.versions(domain), '.json', 'model id');
   if (objects.length === 0 && !(await storage.head(layout.domain(domain)))) throw new DomainNotFoundError(domain);
-  const facts = await factsOf(storage, domain, objects, true);
-  return slicePage(
-    [...facts].map(([id, fact]) => ({ id, time: fact.time, tag: '', ...(fact.size !== undefined ? { size: fact.size } : {}), ...(fact.library !== undefined ? { library: fact.library } : {}) })),
+  // Order first (creation times only), then the details of the page's models alone: a
+  // domain Python grew costs one read per model here, not a read and a head.
+  const times = await factsOf(storage, domain, objects);
+  const page = slicePage(
+    [...times].map(([id, fact]) => ({ id, time: fact.time, tag: '' })),
     limit,
     after,
   );
+  if (!details || page.entries.length === 0) return page;
+  const onPage = new Set(page.entries.map((entry) => entry.id));
+  const facts = await factsOf(
+    storage,
+    domain,
+    objects.filter((object) => onPage.has(object.name)),
+    true,
+  );
+  const entries = page.entries.map((entry) => {
+    const fact = facts.get(entry.id);
+    return { ...entry, ...(fact?.size !== undefined ? { size: fact.size } : {}), ...(fact?.library !== undefined ? { library: fact.library } : {}) };
+  });
+  return { entries, next: page.next };
 }
 
 /** A page of entries already known whole: sorted newest first, those after `after`, `limit` of them. */

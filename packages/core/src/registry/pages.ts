@@ -85,7 +85,7 @@ export async function summaryPage(storage: Storage, domain: string, options: Pag
     );
     return { models: page.entries.map((entry) => byId.get(entry.id)!), ...cursorOf(domain, options.state, page.next) };
   }
-  const [page, defined] = await Promise.all([listModelPage(storage, domain, options.limit, after), listNames(storage, layout.states(), '.json', 'state').then((names) => names.filter((name) => name !== deletedState))]);
+  const [page, defined] = await Promise.all([listModelPage(storage, domain, options.limit, after, true), listNames(storage, layout.states(), '.json', 'state').then((names) => names.filter((name) => name !== deletedState))]);
   const members = await pMap(defined, async (state) => ({ state, ids: new Set(await listNames(storage, layout.stateVersions(domain, state), '.json', 'model id')) }), { concurrency: 8 });
   const completed = await complete(storage, domain, page.entries);
   return {
