@@ -683,7 +683,10 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
         });
         const rows = page.models.map(toRow);
         output({ models: rows, ...(page.cursor === undefined ? {} : { cursor: page.cursor }) }, () => render(rows));
-        if (page.cursor !== undefined && !json) note(`next page: modelstore ls ${domain}${options.state ? ` --state ${options.state}` : ''} --limit ${limit} --cursor ${page.cursor}`);
+        if (page.cursor !== undefined && !json) {
+          const store = program.opts<GlobalOptions>().store;
+          note(`next page: modelstore${store ? ` --store ${shellWord(store)}` : ''} ls ${shellWord(domain)}${options.state ? ` --state ${shellWord(options.state)}` : ''} --limit ${limit} --cursor ${page.cursor}`);
+        }
         return;
       }
       // From the listing, the index and the states: no read per model this library wrote.

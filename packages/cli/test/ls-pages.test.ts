@@ -41,9 +41,10 @@ describe('modelstore ls --limit --cursor', () => {
     expect(human.code).toBe(0);
     expect(human.stdout).toContain(newestFirst[3]);
     expect(human.stdout).not.toContain(newestFirst[2]);
-    const hint = /next page: modelstore ls churn --limit 3 --cursor (\S+)/.exec(human.stderr);
-    expect(hint).not.toBeNull();
-    const last = JSON.parse((await cli('--json', 'ls', 'churn', '--limit', '3', '--cursor', hint![1]!)).stdout) as { models: { modelId: string }[]; cursor?: string };
+    // The hint names the store it was given, so it runs as printed.
+    const hint = /next page: modelstore (--store \S+ ls churn --limit 3 --cursor \S+)$/m.exec(human.stderr);
+    expect(hint?.[1]).toMatch(/^--store \.\/registry ls/);
+    const last = JSON.parse((await modelstore(['--json', ...hint![1]!.split(' ')], { cwd: work })).stdout) as { models: { modelId: string }[]; cursor?: string };
     expect(last.models.map((row) => row.modelId)).toEqual(newestFirst.slice(6));
     expect(last.cursor).toBeUndefined();
 
