@@ -125,12 +125,22 @@ export class StateNotFoundError extends ModelStoreError {
 
 /** A model with this id already exists in the domain (ids are never overwritten). */
 export class ModelExistsError extends ModelStoreError {
+  /** True when the id belonged to a model that was deleted (its record stays under `versions/modelstore-deleted/`). */
+  readonly deleted: boolean;
   constructor(
     readonly domain: string,
     readonly modelId: string,
-    options: ModelStoreErrorOptions = {},
+    options: ModelStoreErrorOptions & { deleted?: boolean } = {},
   ) {
-    super(`Model "${modelId}" already exists in domain "${domain}": model ids are never reused, choose another id or omit it`, 'MODEL_EXISTS', options);
+    const { deleted = false, ...rest } = options;
+    super(
+      deleted
+        ? `Model "${modelId}" of domain "${domain}" was deleted, and model ids are never reused (the deleted model's record stays, so its id keeps naming it): choose another id or omit it`
+        : `Model "${modelId}" already exists in domain "${domain}": model ids are never reused, choose another id or omit it`,
+      'MODEL_EXISTS',
+      rest,
+    );
+    this.deleted = deleted;
   }
   static override readonly isInstance = isErrorWithCode<ModelExistsError>('MODEL_EXISTS');
 }

@@ -197,3 +197,18 @@ describe('runUpload', () => {
     expect(await storage.head(layout.version('d', 'm'))).toBeDefined();
   });
 });
+
+describe('re-uploading an id', () => {
+  it('says whether the id is taken by a live model or by a deleted one', async () => {
+    const { ModelStore } = await import('./model-store.js');
+    const { bytesAdapter } = await import('../test/bytes-adapter.js');
+    const store = new ModelStore({ storage: new MemoryStorage(), adapters: [bytesAdapter], checkConditionalWrites: false });
+    await store.upload('d', { model: Buffer.from('a'), modelId: 'm1' });
+    const live = await store.upload('d', { model: Buffer.from('b'), modelId: 'm1' }).catch((error: unknown) => error);
+    expect(live).toBeInstanceOf(ModelExistsError);
+    expect(live).toMatchObject({ deleted: false, message: expect.stringContaining('already exists') });
+    await store.deleteModel('d', 'm1');
+    const deleted = await store.upload('d', { model: Buffer.from('c'), modelId: 'm1' }).catch((error: unknown) => error);
+    expect(deleted).toMatchObject({ code: 'MODEL_EXISTS', deleted: true, message: expect.stringContaining('was deleted') });
+  });
+});

@@ -160,9 +160,8 @@ export async function runUpload(context: UploadContext, domain: string, plan: Re
   const { storage } = context;
   const { modelId, extraPaths, adapter } = plan;
   // Fail before streaming gigabytes when the id is visibly taken.
-  if ((await storage.head(layout.version(domain, modelId))) || (await storage.head(layout.stateVersion(domain, deletedState, modelId)))) {
-    throw new ModelExistsError(domain, modelId);
-  }
+  if (await storage.head(layout.version(domain, modelId))) throw new ModelExistsError(domain, modelId);
+  if (await storage.head(layout.stateVersion(domain, deletedState, modelId))) throw new ModelExistsError(domain, modelId, { deleted: true });
   const saved = await adapter.save(options.model);
   refuseStoreInsideModel(storage, [...saved.files.map((entry) => entry.source), ...(options.extraFiles ?? [])]);
   if (plan.signer) refuseUnsignable(saved.files.map((entry) => entry.path));
