@@ -103,6 +103,29 @@ describe('announceModel', () => {
     const pointer = (await storage.head(layout.domain('d')))!;
     expect(mergedEntries(await readIndexState(storage, layout.domainsIndexRoot())).get('d')).toEqual({ id: 'd', time: Date.parse('2024-01-01T00:00:00.000Z'), tag: tagOf(pointer.etag) });
   });
+
+  it("writes the model's log entry before moving the latest pointer: a pointer compare-and-swap that fails (a process killed there) leaves the model indexed", async () => {
+    const { storage, value, body, info } = await committed();
+    let logged: boolean | undefined;
+    const failing = new Proxy(storage, {
+      get(target, property, receiver) {
+        if (property === 'put')
+          return async (key: string, ...rest: unknown[]) => {
+            if (key === layout.domain('d')) {
+              // What the index holds at the moment the pointer is written.
+              logged = mergedEntries(await readIndexState(storage, layout.indexRoot('d'))).has('m');
+              throw new StorageError('killed while moving the pointer');
+            }
+            return (target.put as (...values: unknown[]) => unknown).call(target, key, ...rest);
+          };
+        return Reflect.get(target, property, receiver) as unknown;
+      },
+    });
+    await expect(announceModel(failing, { metadata: value, info, text: body })).rejects.toThrow('killed');
+    expect(logged).toBe(true);
+    expect(mergedEntries(await readIndexState(storage, layout.indexRoot('d'))).get('m')?.tag).toBe(tagOf(info.etag));
+    expect(await storage.head(layout.domain('d'))).toBeUndefined();
+  });
 });
 
 describe('holdsArchive', () => {

@@ -1,7 +1,7 @@
 /**
  * The commit point of an upload or a copy, and what follows it. A model exists once its
  * `versions/<id>.json` is created (create-only, so a taken id fails and changes
- * nothing); then the latest pointer moves forward and the index records the model (a log entry).
+ * nothing); then the index records the model (a log entry), and the latest pointer moves forward.
  */
 import type { ArchiveDigest } from '../archive.js';
 import { ModelExistsError, PreconditionFailedError } from '../errors.js';
@@ -9,7 +9,7 @@ import { isModelMetadata, type ModelMetadata } from '../metadata.js';
 import { archiveKeyFromLocation, layout } from '../registry-layout.js';
 import { sha256Of } from '../sha256.js';
 import type { ObjectInfo, Storage } from '../storage.js';
-import { recordModel } from './creation-index.js';
+import { finishRecord, logModel } from './creation-index.js';
 import { readDocument, writeText, type StoredModel } from './documents.js';
 import { advanceLatest } from './latest.js';
 
@@ -39,13 +39,17 @@ export async function commitModel(storage: Storage, metadata: ModelMetadata, tex
 }
 
 /**
- * After a commit: moves the latest pointer forward if newer, and records the model in
- * the domain's append-only index (one create-only log entry; one in the registry's index
- * of domains when the pointer moved to it), best effort.
+ * After a commit: records the model in the domain's append-only index (one create-only
+ * log entry, written first, so that a process killed later leaves the model on pages),
+ * moves the latest pointer forward if newer (a compare-and-swap loop that may take
+ * seconds under many concurrent writers), then records the pointer's version in the
+ * registry's index of domains when it moved to this model. The index is best effort.
+ * @throws StorageError from moving the pointer (the log entry is written by then)
  */
 export async function announceModel(storage: Storage, model: StoredModel): Promise<void> {
+  const logged = await logModel(storage, model);
   const pointer = await advanceLatest(storage, model.metadata.model.domain, model);
-  await recordModel(storage, model, pointer);
+  if (logged) await finishRecord(storage, model, pointer);
 }
 
 /** Whether the object at `key` is the archive described by `digest` (read back and hashed): a create-only write answered "exists" by an SDK retry may be our own. */

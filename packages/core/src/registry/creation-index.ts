@@ -74,21 +74,42 @@ export function entryOf(model: StoredModel): IndexEntry {
 }
 
 /**
- * Records a committed model: one create-only log entry in its domain's index and, when
+ * Records a committed model: one create-only log entry in its domain's index, and, when
  * the upload moved the domain's latest pointer (`pointer`, the version it wrote), one
- * in the registry's index of domains; then, now and then, compacts either log when it
- * is long ({@link compactIfDue}). Never throws: the index only saves requests.
+ * in the registry's index of domains; then, now and then, compacts either log
+ * ({@link compactIfDue}). Never throws: the index only saves requests. An upload calls
+ * {@link logModel} right after its commit point and {@link finishRecord} once the
+ * pointer moved; this is the two in one.
  */
 export async function recordModel(storage: Storage, model: StoredModel, pointer?: ObjectInfo): Promise<void> {
+  if (await logModel(storage, model)) await finishRecord(storage, model, pointer);
+}
+
+/** Appends the model's log entry to its domain's index (create-only, one request). Never throws. @returns whether it was written (or already there) */
+export async function logModel(storage: Storage, model: StoredModel): Promise<boolean> {
+  return appendLog(storage, layout.indexRoot(model.metadata.model.domain), 'a', entryOf(model)).then(
+    () => true,
+    () => false,
+  );
+}
+
+/**
+ * After {@link logModel} and the latest pointer's move: records the domain's pointer
+ * (`pointer`, the version the upload wrote, when it moved) in the registry's index of
+ * domains, then, now and then, compacts either log: when it is long, or, for the
+ * domain's, when its checkpoint was last reconciled more than
+ * {@link indexSettings}`.reconcileEveryMs` ago ({@link compactIfDue}). Never throws.
+ */
+export async function finishRecord(storage: Storage, model: StoredModel, pointer?: ObjectInfo): Promise<void> {
   const domain = model.metadata.model.domain;
-  const entry = entryOf(model);
-  try {
-    await appendLog(storage, layout.indexRoot(domain), 'a', entry);
-    if (pointer) await appendLog(storage, layout.domainsIndexRoot(), 'a', { id: domain, time: entry.time, tag: tagOf(pointer.etag) });
-  } catch {
-    return;
+  if (pointer) {
+    try {
+      await appendLog(storage, layout.domainsIndexRoot(), 'a', { id: domain, time: modelTime(model), tag: tagOf(pointer.etag) });
+    } catch {
+      return;
+    }
   }
-  await compactIfDue(storage, layout.indexRoot(domain), () => compactDomainIndex(storage, domain, { automatic: true }));
+  await compactIfDue(storage, layout.indexRoot(domain), () => compactDomainIndex(storage, domain, { automatic: true }), Math.random, indexSettings.reconcileEveryMs);
   if (pointer) await compactIfDue(storage, layout.domainsIndexRoot(), () => compactIndexLog(storage, layout.domainsIndexRoot()));
 }
 

@@ -544,15 +544,23 @@ async function removeStrayParts(storage: Storage, root: string, parts: PartRef[]
 
 /**
  * After an append: with probability {@link IndexSettings.checkChance}, lists the log and
- * compacts it when it holds {@link IndexSettings.compactAt} entries or more. Never throws:
- * the index only saves requests.
+ * compacts it when it holds {@link IndexSettings.compactAt} entries or more — or, when
+ * `reconcileEveryMs` is given, reads the pointer too and compacts when its checkpoint
+ * was last reconciled more than `reconcileEveryMs` ago (or never), whatever the log's
+ * length. The appends that do not check (15 in 16) make no request here; a check costs
+ * the log's listing and, for a short log, one read of the pointer. Never throws: the
+ * index only saves requests.
  */
-export async function compactIfDue(storage: Storage, root: string, compact: () => Promise<unknown>, random: () => number = Math.random): Promise<boolean> {
+export async function compactIfDue(storage: Storage, root: string, compact: () => Promise<unknown>, random: () => number = Math.random, reconcileEveryMs?: number): Promise<boolean> {
   if (random() >= indexSettings.checkChance) return false;
   try {
     let count = 0;
     for await (const _ of listAll(storage, `${root}log/`)) if (++count >= indexSettings.compactAt) break;
-    if (count < indexSettings.compactAt) return false;
+    if (count < indexSettings.compactAt) {
+      if (reconcileEveryMs === undefined) return false;
+      const { pointer } = await readPointer(storage, root);
+      if (!pointer || (pointer.reconciled !== null && Date.now() - pointer.reconciled <= reconcileEveryMs)) return false;
+    }
     await compact();
     return true;
   } catch {
