@@ -153,6 +153,32 @@ describe('compaction', () => {
     ).toBe(true);
     expect((await readPointer(storage, root)).pointer!.count).toBe(5);
   });
+
+  it('a check also compacts, reconciling, a short log whose checkpoint was last reconciled over a day ago; the appends that do not check make no request', async () => {
+    const storage = new MemoryStorage();
+    // A model Python wrote: only in versions/, never in the log.
+    await storage.put(
+      layout.version('d', 'py'),
+      JSON.stringify({ model: { domain: 'd', model_id: 'py', model_type: { library: 'x' } }, storage: { type: 'memory' }, code: { created_at: '2024-01-02T00:00:00.000Z' } }),
+    );
+    await seed(storage, synthetic(2));
+    const { pointer } = await readPointer(storage, root);
+    // The seeded checkpoint's reconciliation, made two days old.
+    await storage.put(`${root}_last_checkpoint`, JSON.stringify({ ...pointer, etag: undefined, reconciled: Date.now() - 2 * 24 * 3600 * 1000 }));
+    const { storage: counted, calls } = recording(storage);
+    const compact = () => compactDomainIndex(storage, 'd', { automatic: true });
+    expect(await compactIfDue(counted, root, compact, () => 0.5, indexSettings.reconcileEveryMs)).toBe(false);
+    expect(calls).toEqual([]);
+    expect(await compactIfDue(counted, root, compact, () => 0, indexSettings.reconcileEveryMs)).toBe(true);
+    expect(calls).toEqual([`list ${root}log/`, `get ${root}_last_checkpoint`]);
+    const after = (await readPointer(storage, root)).pointer!;
+    expect(Date.now() - after.reconciled!).toBeLessThan(60_000);
+    expect((await readIndexPage(storage, root, 10, undefined))!.entries.map((entry) => entry.id)).toEqual(['py']);
+    // Reconciled a moment ago: the next check lists and reads the pointer, and compacts nothing.
+    calls.length = 0;
+    expect(await compactIfDue(counted, root, compact, () => 0, indexSettings.reconcileEveryMs)).toBe(false);
+    expect(calls).toEqual([`list ${root}log/`, `get ${root}_last_checkpoint`]);
+  });
 });
 
 /** A storage that fails the `n`-th mutation (put or delete) under the index root, and every one after it: a process killed there. */
