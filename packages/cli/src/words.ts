@@ -30,7 +30,9 @@ export function cliMessage(error: unknown, context: CommandContext = 'other'): s
       : `Model state "${error.state}" does not exist: create it with \`modelstore state create ${shellWord(error.state)}\`, or list the states with \`modelstore state ls\``;
   }
   if (ModelExistsError.isInstance(error)) {
-    return `Model "${error.modelId}" already exists in domain "${error.domain}": model ids are never reused, choose another --id or leave it out`;
+    return error.deleted
+      ? `Model "${error.modelId}" of domain "${error.domain}" was deleted, and model ids are never reused: choose another --id or leave it out`
+      : `Model "${error.modelId}" already exists in domain "${error.domain}": model ids are never reused, choose another --id or leave it out`;
   }
   if (DestinationExistsError.isInstance(error)) return apiToCli(message).replace(/choose a new directory/, 'choose another --to');
   if (SignatureError.isInstance(error)) return signatureMessage(error, context);

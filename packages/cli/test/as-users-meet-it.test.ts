@@ -127,6 +127,14 @@ describe('4. errors in the CLI words', () => {
       expect({ args, code: result.code, error: jsonError(result) }).toEqual({ args, code, error: { code: errorCode, message } });
       expect(result.stderr).not.toMatch(/listModels|createModelState|overwrite: true|create it first/);
     }
+    // The id of a deleted model is not reused, and the message says it was deleted.
+    expect((await cli('upload', 'churn', 'model.bin', '--id', 'gone')).code).toBe(0);
+    expect((await cli('rm', 'churn', 'gone', '--yes')).code).toBe(0);
+    const again = await cli('--json', 'upload', 'churn', 'model.bin', '--id', 'gone');
+    expect({ code: again.code, error: jsonError(again) }).toEqual({
+      code: 4,
+      error: { code: 'MODEL_EXISTS', message: 'Model "gone" of domain "churn" was deleted, and model ids are never reused: choose another --id or leave it out' },
+    });
   });
 });
 
