@@ -72,6 +72,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import pMap from 'p-map';
 import { PreconditionFailedError } from '../errors.js';
 import type { ObjectInfo, Storage } from '../storage.js';
+import { validateDomain, validateModelId } from '../names.js';
+import { layout } from '../registry-layout.js';
 import { listAll, readDocument, writeJson } from './documents.js';
 
 /** One entry of an index: what is known of object `id`. */
@@ -191,6 +193,9 @@ export function parseLogName(name: string): Omit<LogRecord, 'key' | 'written'> |
   const record: Omit<LogRecord, 'key' | 'written'> = { kind, id, time: Number(time), tag, complete: tag !== '' };
   if (size !== '') record.size = Number.parseInt(size, 36);
   if (library !== '') record.library = Buffer.from(library, 'base64url').toString('utf8');
+  // Strict: a tag is 11 characters (or absent), and the name is exactly the one this
+  // library writes for these fields (no leading zeros, canonical base64url, UTF-8).
+  if ((tag !== '' && tag.length !== 11) || (record.size !== undefined && !Number.isSafeInteger(record.size)) || logName(kind, record) !== name) return undefined;
   return record;
 }
 
@@ -206,7 +211,18 @@ export async function appendLog(storage: Storage, root: string, kind: 'a' | 'r',
   }
 }
 
-/** Every entry listed under `root`'s log (all pages; entries whose key lacks facts are read). */
+/** Whether `id` can be an entry of the index under `root`: a domain name in the registry's index of domains, a model id in a domain's. */
+function isValidId(root: string, id: string): boolean {
+  try {
+    if (root === layout.domainsIndexRoot()) validateDomain(id);
+    else validateModelId(id);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Every entry listed under `root`'s log (all pages; entries whose key lacks facts are read). Names that do not parse strictly ({@link parseLogName}), or whose id is not a valid id, are ignored. */
 export async function readLog(storage: Storage, root: string): Promise<LogRecord[]> {
   const prefix = `${root}log/`;
   const records: LogRecord[] = [];
@@ -214,7 +230,7 @@ export async function readLog(storage: Storage, root: string): Promise<LogRecord
     const name = object.key.slice(prefix.length);
     if (name.includes('/')) continue;
     const parsed = parseLogName(name);
-    if (parsed) records.push({ ...parsed, key: object.key, written: object.lastModified.getTime() });
+    if (parsed && isValidId(root, parsed.id)) records.push({ ...parsed, key: object.key, written: object.lastModified.getTime() });
   }
   await pMap(
     records.filter((record) => !record.complete),
@@ -262,7 +278,20 @@ const pointerName = '_last_checkpoint';
 
 const isPosition = (value: unknown): value is [number, string] => Array.isArray(value) && value.length === 2 && typeof value[0] === 'number' && typeof value[1] === 'string';
 
-/** The pointer under `root`; undefined when missing or not one this library wrote (a damaged pointer is replaced by the next compaction). */
+const positionOf = (at: [number, string]): Position => ({ time: at[0], id: at[1] });
+
+/** Whether the parts agree with the pointer's total `count` (their sum) and with each other (each part's range newest first, each after the one before). */
+function consistent(count: unknown, parts: PartRef[]): boolean {
+  if (typeof count !== 'number' || count !== parts.reduce((sum, part) => sum + part.count, 0)) return false;
+  return parts.every((part, index) => {
+    const span = comparePositions(positionOf(part.first), positionOf(part.last));
+    if (span > 0 || (span === 0 && part.count !== 1) || (span < 0 && part.count < 2)) return false;
+    const previous = parts[index - 1];
+    return previous === undefined || comparePositions(positionOf(previous.last), positionOf(part.first)) < 0;
+  });
+}
+
+/** The pointer under `root`; undefined when missing, not one this library wrote, or inconsistent (its `count` is not the sum of its parts', or their ranges overlap or are out of order) (a damaged pointer is replaced by the next compaction). */
 export async function readPointer(storage: Storage, root: string): Promise<{ pointer: IndexPointer | undefined; etag: string | undefined }> {
   const read = await readDocument(storage, `${root}${pointerName}`);
   if (!read) return { pointer: undefined, etag: undefined };
@@ -276,8 +305,16 @@ export async function readPointer(storage: Storage, root: string): Promise<{ poi
     Array.isArray(parts) &&
     parts.every(
       (part: Record<string, unknown>) =>
-        typeof part === 'object' && part !== null && typeof part.key === 'string' && /^checkpoint\/[A-Za-z0-9_-]+\.json$/.test(part.key) && typeof part.count === 'number' && isPosition(part.first) && isPosition(part.last),
-    );
+        typeof part === 'object' &&
+        part !== null &&
+        typeof part.key === 'string' &&
+        /^checkpoint\/[A-Za-z0-9_-]+\.json$/.test(part.key) &&
+        Number.isSafeInteger(part.count) &&
+        (part.count as number) > 0 &&
+        isPosition(part.first) &&
+        isPosition(part.last),
+    ) &&
+    consistent(value.count, parts as PartRef[]);
   if (!valid) return { pointer: undefined, etag: read.info.etag };
   return {
     pointer: {
@@ -292,19 +329,27 @@ export async function readPointer(storage: Storage, root: string): Promise<{ poi
   };
 }
 
-/** Entries of one part; undefined when it is missing or unreadable. */
+/**
+ * Entries of one part; undefined when it is missing, unreadable, or disagrees with what
+ * the pointer records of it (its `count`, its first and last positions, entries newest
+ * first with no malformed row): a damaged part is treated as a missing one.
+ */
 export async function readPart(storage: Storage, root: string, part: PartRef): Promise<IndexEntry[] | undefined> {
   const read = await readDocument(storage, `${root}${part.key}`).catch(() => undefined);
   const rows = (read?.value as { entries?: unknown } | undefined)?.entries;
-  if (!read || read.damaged || !Array.isArray(rows)) return undefined;
+  if (!read || read.damaged || !Array.isArray(rows) || rows.length !== part.count) return undefined;
   const entries: IndexEntry[] = [];
   for (const row of rows) {
-    if (!Array.isArray(row) || typeof row[0] !== 'string' || typeof row[1] !== 'number' || typeof row[2] !== 'string') continue;
+    if (!Array.isArray(row) || typeof row[0] !== 'string' || typeof row[1] !== 'number' || typeof row[2] !== 'string') return undefined;
+    const previous = entries.at(-1);
+    if (previous && comparePositions(previous, { time: row[1], id: row[0] }) >= 0) return undefined;
     const entry: IndexEntry = { id: row[0], time: row[1], tag: row[2] };
     if (typeof row[3] === 'number' && Number.isSafeInteger(row[3]) && row[3] >= 0) entry.size = row[3];
     if (typeof row[4] === 'string') entry.library = row[4];
     entries.push(entry);
   }
+  const [first, last] = [entries[0], entries.at(-1)];
+  if (!first || !last || first.time !== part.first[0] || first.id !== part.first[1] || last.time !== part.last[0] || last.id !== part.last[1]) return undefined;
   return entries;
 }
 
@@ -316,7 +361,7 @@ export interface IndexState {
   tail: Tail;
   /** The checkpoint's entries, newest first, by part. */
   parts: { ref: PartRef; entries: IndexEntry[] }[];
-  /** The pointer names a part that stayed missing or unreadable: the checkpoint could not be read (treated as missing). */
+  /** The pointer is there but not valid, or names a part that stayed missing, unreadable or inconsistent with it: the checkpoint could not be read (treated as missing). */
   broken: boolean;
 }
 
@@ -330,7 +375,8 @@ export async function readIndexState(storage: Storage, root: string): Promise<In
   for (let attempt = 0; ; attempt++) {
     const tail = resolveTail(await readLog(storage, root));
     const { pointer, etag } = await readPointer(storage, root);
-    if (!pointer) return { pointer: undefined, pointerEtag: etag, tail, parts: [], broken: false };
+    // A pointer there but not valid (damaged, or inconsistent) is as broken as a part missing.
+    if (!pointer) return { pointer: undefined, pointerEtag: etag, tail, parts: [], broken: etag !== undefined };
     const parts = await pMap(pointer.parts, async (ref) => ({ ref, entries: await readPart(storage, root, ref) }), { concurrency: 16 });
     if (parts.every((part) => part.entries !== undefined)) return { pointer, pointerEtag: etag, tail, parts: parts as { ref: PartRef; entries: IndexEntry[] }[], broken: false };
     if (attempt >= 2) return { pointer: undefined, pointerEtag: etag, tail, parts: [], broken: true };
