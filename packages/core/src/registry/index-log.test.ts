@@ -216,6 +216,81 @@ describe('a checkpoint part gone missing', () => {
   });
 });
 
+describe('a damaged index that is still valid JSON', () => {
+  /** A store of 8 models (`m7` newest first), compacted into parts of 3: the store, the storage, the ids newest first. */
+  async function compacted() {
+    indexSettings.partSize = 3;
+    const storage = new MemoryStorage();
+    const ids: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      const id = `m${i}`;
+      await storage.put(
+        layout.version('d', id),
+        JSON.stringify({ model: { domain: 'd', model_id: id, model_type: { library: 'x' } }, storage: { type: 'memory' }, code: { created_at: new Date(Date.UTC(2024, 0, 1) + i * 1000).toISOString() }, archive: { size: i } }),
+      );
+      ids.unshift(id);
+    }
+    const store = new ModelStore({ storage });
+    await store.compactIndex('d');
+    const { pointer } = await readPointer(storage, root);
+    expect(pointer!.parts.map((part) => part.count)).toEqual([2, 3, 3]);
+    return { store, storage, ids, pointer: pointer! };
+  }
+  const pages = async (store: ModelStore) => {
+    const ids: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await store.listModels('d', { limit: 3, ...(cursor ? { cursor } : {}) });
+      ids.push(...page.models);
+      cursor = page.cursor;
+    } while (cursor);
+    return ids;
+  };
+
+  it('a part whose entries were emptied or shortened is treated as missing: pages come from the full listing', async () => {
+    for (const damage of [[], 'shortened'] as const) {
+      const { store, storage, ids, pointer } = await compacted();
+      const key = `${root}${pointer.parts[1]!.key}`;
+      const rows = (JSON.parse(await new Response((await storage.get(key))!.body as ReadableStream).text()) as { entries: unknown[] }).entries;
+      await storage.put(key, JSON.stringify({ entries: damage === 'shortened' ? rows.slice(0, 2) : [] }));
+      expect(await readIndexPage(storage, root, 10, undefined)).toBeUndefined();
+      expect(await pages(store)).toEqual(ids);
+      expect((await readIndexState(storage, root)).broken).toBe(true);
+    }
+  });
+
+  it('a pointer that lost a part (its count is not the sum of its parts) is not used, and the next automatic compaction rebuilds it from the registry', async () => {
+    const { store, storage, ids, pointer } = await compacted();
+    await storage.put(`${root}_last_checkpoint`, JSON.stringify({ ...pointer, etag: undefined, parts: [pointer.parts[0], pointer.parts[2]] }));
+    expect((await readPointer(storage, root)).pointer).toBeUndefined();
+    expect(await pages(store)).toEqual(ids);
+    expect((await readIndexState(storage, root)).broken).toBe(true);
+    await compactDomainIndex(storage, 'd', { automatic: true });
+    expect(await allPages(storage, 3)).toEqual(ids);
+  });
+
+  it('a pointer whose parts are out of order is not used', async () => {
+    const { store, storage, ids, pointer } = await compacted();
+    await storage.put(`${root}_last_checkpoint`, JSON.stringify({ ...pointer, etag: undefined, parts: [pointer.parts[1], pointer.parts[0], pointer.parts[2]] }));
+    expect((await readPointer(storage, root)).pointer).toBeUndefined();
+    expect(await pages(store)).toEqual(ids);
+  });
+
+  it('log names that do not parse strictly, and entries whose id is not a valid model id, are ignored', async () => {
+    const { store, storage, ids } = await compacted();
+    const time = String(Date.UTC(2030, 0, 1)).padStart(15, '0');
+    const tag = tagOf('"x"');
+    for (const name of [`${time}~a~zz~zz~zz~zz.json`, `${time}~a~${tag}~01~~ghost.json`, `${time}~a~${tag}~~eA=~ghost.json`, `${time}~a~${tag}~~~bad id.json`, `${time}~a~${tag}~~~a#b.json`, `${time}~x~${tag}~~~ghost.json`]) {
+      await storage.put(`${root}log/${name}`, '{}');
+    }
+    expect(parseLogName(`${time}~a~zz~zz~zz~zz.json`)).toBeUndefined();
+    expect(parseLogName(`${time}~a~${tag}~01~~ghost.json`)).toBeUndefined();
+    expect(parseLogName(`${time}~a~${tag}~1~~ghost.json`)).toMatchObject({ id: 'ghost', size: 1 });
+    expect(await pages(store)).toEqual(ids);
+    expect([...mergedEntries(await readIndexState(storage, root)).keys()].sort()).toEqual([...ids].sort());
+  });
+});
+
 describe('crashes at every step of a compaction', () => {
   it('lose nothing: the index still holds every entry, and the next compaction finishes', async () => {
     indexSettings.partSize = 4;
