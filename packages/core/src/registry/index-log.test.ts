@@ -3,6 +3,7 @@
 // writers and compactions racing, pages with cursors, and the storage requests of pages
 // and listings at 100,000 models and 10,000 domains (counted with the recording storage).
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { text } from 'node:stream/consumers';
 import { InterceptedStorage, recording } from '../../test/support.js';
 import { StorageError } from '../errors.js';
 import { MemoryStorage } from '../memory-storage.js';
@@ -251,7 +252,7 @@ describe('a damaged index that is still valid JSON', () => {
     for (const damage of [[], 'shortened'] as const) {
       const { store, storage, ids, pointer } = await compacted();
       const key = `${root}${pointer.parts[1]!.key}`;
-      const rows = (JSON.parse(await new Response((await storage.get(key))!.body as ReadableStream).text()) as { entries: unknown[] }).entries;
+      const rows = (JSON.parse(await text((await storage.get(key))!.body as AsyncIterable<Uint8Array>)) as { entries: unknown[] }).entries;
       await storage.put(key, JSON.stringify({ entries: damage === 'shortened' ? rows.slice(0, 2) : [] }));
       expect(await readIndexPage(storage, root, 10, undefined)).toBeUndefined();
       expect(await pages(store)).toEqual(ids);
