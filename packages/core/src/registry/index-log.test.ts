@@ -158,10 +158,7 @@ describe('compaction', () => {
   it('a check also compacts, reconciling, a short log whose checkpoint was last reconciled over a day ago; the appends that do not check make no request', async () => {
     const storage = new MemoryStorage();
     // A model Python wrote: only in versions/, never in the log.
-    await storage.put(
-      layout.version('d', 'py'),
-      JSON.stringify({ model: { domain: 'd', model_id: 'py', model_type: { library: 'x' } }, storage: { type: 'memory' }, code: { created_at: '2024-01-02T00:00:00.000Z' } }),
-    );
+    await storage.put(layout.version('d', 'py'), JSON.stringify({ model: { domain: 'd', model_id: 'py', model_type: { library: 'x' } }, storage: { type: 'memory' }, code: { created_at: '2024-01-02T00:00:00.000Z' } }));
     await seed(storage, synthetic(2));
     const { pointer } = await readPointer(storage, root);
     // The seeded checkpoint's reconciliation, made two days old.
