@@ -68,11 +68,11 @@ describe('the append-only index across processes', () => {
           stderr += data.toString();
         });
         const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-        // The first round waits for the worker's first committed upload (a loaded machine can take seconds to start
-        // a process), then each kill comes long enough after to build up a log, a checkpoint of several parts, and tombstones.
-        for (let waited = 0; round === 0 && !/^done /m.test(readFileSync(journal, 'utf8')) && waited < 120_000; waited += 50) {
-          await new Promise((resolve) => setTimeout(resolve, 50));
-        }
+        // Each round waits for the worker's first 4 committed uploads (a loaded machine can take seconds to start a
+        // process and run a few uploads), so that the kills are spread over operations, not wall time; then each kill
+        // comes long enough after to build up a log, a checkpoint of several parts, and tombstones.
+        const committed = () => (readFileSync(journal, 'utf8').match(/^done /gm) ?? []).length;
+        for (let waited = 0; committed() < 4 && waited < 120_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
         await new Promise((resolve) => setTimeout(resolve, 400 + random() * 1600));
         child.kill('SIGKILL');
         const code = await exited;
