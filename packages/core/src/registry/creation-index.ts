@@ -317,7 +317,8 @@ export async function listModelPage(storage: Storage, domain: string, limit: num
   if (objects.length === 0 && !(await storage.head(layout.domain(domain)))) throw new DomainNotFoundError(domain);
   // Order first (creation times only), then the details of the page's models alone: a
   // domain Python grew costs one read per model here, not a read and a head.
-  const times = await factsOf(storage, domain, objects);
+  const known = await knownEntries(storage, domain);
+  const times = await factsOf(storage, domain, objects, false, known);
   const page = slicePage(
     [...times].map(([id, fact]) => ({ id, time: fact.time, tag: '' })),
     limit,
@@ -330,6 +331,7 @@ export async function listModelPage(storage: Storage, domain: string, limit: num
     domain,
     objects.filter((object) => onPage.has(object.name)),
     true,
+    known,
   );
   const entries = page.entries.map((entry) => {
     const fact = facts.get(entry.id);
