@@ -118,6 +118,10 @@ export function superviseProcess(command: string, args: string[], options: { env
     },
     async stop() {
       if (exited) return;
+      // Held until the exit arrives: the supervisor may still be removing a large data
+      // folder when the SIGKILL timer fires, and an unreferenced child alone would let the
+      // caller's process end before its exit event (the awaited stop() never settling).
+      child.ref();
       child.stdin!.end();
       const timer = setTimeout(() => child.kill('SIGKILL'), 6000);
       await exit;
