@@ -1,5 +1,7 @@
 import { CRC32C, type File, type FileMetadata, type Storage as GoogleStorage } from '@google-cloud/storage';
 import { StorageError } from '@modelstore/core';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { isRetryableError } from '@modelstore/core/storage-kit';
 import { gcsErrors } from './errors.js';
 import { GcsHttpError, apiRoot, authHeaders, wait } from './media.js';
@@ -46,12 +48,64 @@ function persisted(response: Response): number {
   return match ? Number(match[1]) + 1 : 0;
 }
 
+/**
+ * One request over node:http(s), its body written as it is, answered as a web `Response`
+ * (the body read whole: the answers here are small JSON documents or empty). Not `fetch`:
+ * fetch copies a Buffer body, and with 8 MiB chunks those copies, garbage once sent,
+ * pile up outside the JS heap until a full collection — tens of MiB of peak RSS per
+ * upload. An abort rejects with the signal's reason, as fetch does (a `TimeoutError`
+ * for the request timeout); a broken connection with Node's error (`ECONNRESET`, ...).
+ */
+function sendRequest(url: string, init: { method: string; headers: Record<string, string>; body: Buffer | string }, signal: AbortSignal): Promise<Response> {
+  return new Promise<Response>((resolve, reject) => {
+    if (signal.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const target = new URL(url);
+    const body = typeof init.body === 'string' ? Buffer.from(init.body) : init.body;
+    const outgoing = (target.protocol === 'https:' ? httpsRequest : httpRequest)(target, { method: init.method, headers: { ...init.headers, 'content-length': String(body.length) } });
+    let settled = false;
+    const finish = (error: unknown, response?: Response) => {
+      if (settled) return;
+      settled = true;
+      signal.removeEventListener('abort', onAbort);
+      if (response) resolve(response);
+      else reject(signal.aborted ? signal.reason : error);
+    };
+    const onAbort = () => outgoing.destroy(signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason)));
+    signal.addEventListener('abort', onAbort, { once: true });
+    outgoing.on('error', (error) => finish(error));
+    outgoing.on('response', (incoming) => {
+      const chunks: Buffer[] = [];
+      incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+      incoming.on('error', (error) => finish(error));
+      incoming.on('aborted', () => finish(Object.assign(new Error('the connection closed before the answer was complete'), { code: 'ECONNRESET' })));
+      incoming.on('end', () => {
+        const status = incoming.statusCode ?? 0;
+        if (status < 200 || status > 599) {
+          finish(new GcsHttpError(502, `the server answered with HTTP status ${status}`));
+          return;
+        }
+        const headers = new Headers();
+        for (const [name, value] of Object.entries(incoming.headers)) {
+          if (value === undefined) continue;
+          for (const one of Array.isArray(value) ? value : [value]) headers.append(name, one);
+        }
+        const nullBody = status === 204 || status === 205 || status === 304;
+        finish(undefined, new Response(nullBody ? null : Buffer.concat(chunks), { status, headers }));
+      });
+    });
+    outgoing.end(body);
+  });
+}
+
 export async function resumableUpload(source: AsyncIterable<Buffer>, options: ResumableUploadOptions): Promise<FileMetadata> {
   const { client, file, signal } = options;
   /** One request with the client's timeout and the caller's signal. */
   const request = async (url: string, init: { method: string; headers: Record<string, string>; body: Buffer | string }): Promise<Response> => {
     const timeout = AbortSignal.timeout(options.requestTimeoutMs);
-    return fetch(url, { ...init, headers: { ...(await authHeaders(client, url)), ...init.headers }, signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
+    return sendRequest(url, { ...init, headers: { ...(await authHeaders(client, url)), ...init.headers } }, signal ? AbortSignal.any([signal, timeout]) : timeout);
   };
 
   // The session, created here rather than by the SDK, whose session request has no
