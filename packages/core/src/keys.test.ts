@@ -45,4 +45,22 @@ describe('compareKeys', () => {
     const keys = ['\u{1F680}', '\uFF5E', 'a/b', 'a-b', 'A'];
     expect([...keys].sort(compareKeys)).toEqual(['A', 'a-b', 'a/b', '\uFF5E', '\u{1F680}']);
   });
+
+  it('agrees with Buffer.compare of the UTF-8 bytes on random keys (ASCII, BMP above and below the surrogates, astral, lone surrogates, prefixes)', () => {
+    const alphabet = ['a', 'b', '/', '-', '.', '0', '\u00e9', '\u4e2d', '\ud7ff', '\ue000', '\uff5e', '\uffff', '\u{10000}', '\u{1f680}', '\u{10ffff}', '\ud800', '\udfff'];
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const key = () => Array.from({ length: random(6) }, () => alphabet[random(alphabet.length)]).join('');
+    const sign = (n: number) => (n < 0 ? -1 : n > 0 ? 1 : 0);
+    for (let i = 0; i < 20_000; i++) {
+      const a = key();
+      const b = random(4) === 0 ? a + key() : key();
+      const expected = sign(Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8')));
+      expect([a, b, sign(compareKeys(a, b))]).toEqual([a, b, expected]);
+      expect(sign(compareKeys(b, a))).toBe(expected === 0 ? 0 : -expected);
+    }
+  });
 });

@@ -324,14 +324,16 @@ export class FileSystemStorage implements Storage {
       // A directory's keys all start with "name/", so it sorts as "name/".
       candidates.push({ key, isDirectory, order: isDirectory ? `${key}/` : key });
     }
-    candidates.sort((a, b) => compareKeys(a.order, b.order));
-    for (const candidate of candidates) {
+    // What comes before the cursor is dropped before sorting (a page deep into a large
+    // folder sorts only what is left): a file at or before it, a directory whose keys all
+    // come before it.
+    const after =
+      startAfter === undefined ? candidates : candidates.filter((candidate) => (candidate.isDirectory ? compareKeys(candidate.order, startAfter) > 0 || startAfter.startsWith(candidate.order) : compareKeys(candidate.key, startAfter) > 0));
+    after.sort((a, b) => compareKeys(a.order, b.order));
+    for (const candidate of after) {
       if (candidate.isDirectory) {
-        // Skip a directory whose keys all come before the cursor.
-        if (startAfter !== undefined && compareKeys(candidate.order, startAfter) < 0 && !startAfter.startsWith(candidate.order)) continue;
         yield* this.walk(candidate.order, '', startAfter);
       } else {
-        if (startAfter !== undefined && compareKeys(candidate.key, startAfter) <= 0) continue;
         // Deleted since readdir: not listed.
         const stats = await statOrUndefined(path.join(directory, candidate.key.slice(directoryKey.length)));
         if (stats?.isFile()) yield { key: candidate.key, stats };
