@@ -1,6 +1,7 @@
 import { abortReason, bodyToReadable } from './body.js';
 import { PreconditionFailedError } from './errors.js';
 import { compareKeys, validateKey, validatePrefix, validateRange } from './keys.js';
+import { listPageSize } from './storage-kit.js';
 import type { Body, GetOptions, ListOptions, ListResult, ObjectInfo, PutOptions, Storage, StorageLocation, StoredObject } from './storage.js';
 import { Readable } from 'node:stream';
 
@@ -71,7 +72,7 @@ export class MemoryStorage implements Storage {
 
   async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
     validatePrefix(prefix);
-    const limit = Math.max(1, Math.min(options.limit ?? defaultPageSize, defaultPageSize));
+    const limit = listPageSize(options.limit, defaultPageSize);
     const keys = [...this.objects.keys()].filter((key) => key.startsWith(prefix) && (options.cursor === undefined || compareKeys(key, options.cursor) > 0)).sort(compareKeys);
     const page = keys.slice(0, limit);
     const objects = page.map((key) => ({ ...this.objects.get(key)!.info }));

@@ -75,8 +75,25 @@ describe('the retry table', () => {
     expect(isTransientError(fetchFailed, http)).toBe(true);
     const mapped = map(fetchFailed) as StorageError;
     expect(mapped.retryable).toBe(true);
-    expect(mapped.message).toBe('Test read of test://b/a/b failed (error): fetch failed (ECONNRESET: something failed)');
+    expect(mapped.message).toBe('Test read of test://b/a/b failed (error): fetch failed (ECONNRESET: something failed); the connection was cut: try again');
     expect(isTransientError(new DOMException('no answer', 'TimeoutError'), http)).toBe(true);
+  });
+
+  it('says what to do about a failure with no answer: refused, unresolved, timed out; and names a timeout by its name, not its legacy code', async () => {
+    const refused = map(await refusedConnection()) as StorageError;
+    expect(refused.message).toMatch(
+      /^Test read of test:\/\/b\/a\/b failed \(ECONNREFUSED\): connect ECONNREFUSED 127\.0\.0\.1:\d+; nothing is listening at the endpoint: check that the server is running and that the endpoint \(host and port\) is right, then try again$/,
+    );
+    expect(refused.retryable).toBe(true);
+    expect((map(errnoError('ENOTFOUND')) as StorageError).message).toContain("the endpoint's host name does not resolve: check it");
+    // A backend whose code() reads a DOMException's numeric code (23 for TimeoutError).
+    const numeric: SdkErrors = { ...http, code: (error) => (typeof (error as { code?: unknown }).code === 'number' ? String((error as { code: number }).code) : undefined) };
+    const timedOut = map(new DOMException('The operation was aborted due to timeout', 'TimeoutError'), numeric) as StorageError;
+    expect(timedOut.message).toBe(
+      'Test read of test://b/a/b failed (TimeoutError): The operation was aborted due to timeout; the server did not answer in time: check the network and the server (or raise the request timeout), then try again',
+    );
+    // An answer from the server gets no such hint: its status says what happened.
+    expect((map(httpError(503)) as StorageError).message).not.toContain('try again');
   });
 
   it('does not retry a host that does not resolve (ENOTFOUND), on any backend default', () => {
@@ -232,11 +249,14 @@ describe('root prefixes', () => {
     expect(stripRoot('team', joinRoot('team', 'x/y'))).toBe('x/y');
   });
 
-  it('clamps list page sizes', () => {
+  it('caps list page sizes, and refuses a limit that is not a whole number from 1', () => {
     expect(listPageSize(undefined)).toBe(1000);
-    expect(listPageSize(0)).toBe(1);
+    expect(listPageSize(1)).toBe(1);
     expect(listPageSize(5000)).toBe(1000);
     expect(listPageSize(7, 5)).toBe(5);
+    for (const limit of [0, -1, 2.5, Number.NaN, Number.POSITIVE_INFINITY, '10' as unknown as number]) {
+      expect(() => listPageSize(limit)).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', option: 'limit' }));
+    }
   });
 });
 
@@ -353,7 +373,7 @@ describe('storageScope', () => {
     expect((error as Error).message).toBe('Test read of test://b/team/k broke off and the object changed before it could resume: read it again');
     const failing = scope.resumingRead('k', broken(0, 4), { size: bytes.length, attempts: 1, reopen: async (from) => broken(from, from + 1) });
     const final = await buffer(failing).catch((caught: unknown) => caught);
-    expect((final as Error).message).toBe('Test read of test://b/team/k failed (ECONNRESET): ECONNRESET: something failed');
+    expect((final as Error).message).toBe('Test read of test://b/team/k failed (ECONNRESET): ECONNRESET: something failed; the connection was cut: try again');
     expect((final as StorageError).retryable).toBe(true);
   });
 });

@@ -257,7 +257,10 @@ export function toStorageError(error: unknown, context: StorageErrorContext): Er
   const { backend, operation, key } = context;
   const facts = errorFacts(error, backend);
   const where = context.where ?? `"${key}"`;
-  const label = [facts.code, facts.status].filter((part) => part !== undefined).join(' ') || 'error';
+  // A numeric code with no HTTP status is not one (a DOMException's legacy code, 23 for a
+  // timeout): its name says more.
+  const code = facts.code !== undefined && facts.status === undefined && /^\d+$/.test(facts.code) ? (facts.codes.find((c) => !/^\d+$/.test(c)) ?? facts.code) : facts.code;
+  const label = [code, facts.status].filter((part) => part !== undefined).join(' ') || 'error';
   const root = backend.missingRoot?.(facts, error);
   const precondition = facts.status === 412 || (facts.code !== undefined && backend.preconditionCodes?.includes(facts.code) === true);
   const notFound = root === undefined && (facts.status === 404 || (facts.code !== undefined && backend.notFoundCodes?.includes(facts.code) === true));
@@ -268,7 +271,19 @@ export function toStorageError(error: unknown, context: StorageErrorContext): Er
   }
   const explained = backend.explain?.(facts, error);
   const retryable = explained?.retryable ?? isRetryableError(error, backend);
-  return new StorageError(`${backend.name} ${operation} of ${where} failed (${label}): ${explained?.hint ?? facts.message}`, { cause: error, retryable });
+  const next = explained === undefined && facts.status === undefined ? connectionHint(facts.codes) : undefined;
+  return new StorageError(`${backend.name} ${operation} of ${where} failed (${label}): ${explained?.hint ?? facts.message}${next ? `; ${next}` : ''}`, { cause: error, retryable });
+}
+
+/** What to do about a failure that got no answer from the server, by its code; `undefined` for other failures. */
+function connectionHint(codes: readonly string[]): string | undefined {
+  const has = (...names: string[]) => names.some((name) => codes.includes(name));
+  if (has('ECONNREFUSED')) return 'nothing is listening at the endpoint: check that the server is running and that the endpoint (host and port) is right, then try again';
+  if (has('ENOTFOUND')) return "the endpoint's host name does not resolve: check it";
+  if (has('TimeoutError', 'ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'))
+    return 'the server did not answer in time: check the network and the server (or raise the request timeout), then try again';
+  if (has('ECONNRESET', 'EPIPE', 'ECONNABORTED', 'UND_ERR_SOCKET')) return 'the connection was cut: try again';
+  return undefined;
 }
 
 // ---------------------------------------------------------------------------
@@ -328,9 +343,18 @@ export function stripRoot(rootPrefix: string, fullName: string): string {
   return rootPrefix !== '' && fullName.startsWith(`${rootPrefix}/`) ? fullName.slice(rootPrefix.length + 1) : fullName;
 }
 
-/** The page size of a listing: `limit` clamped to 1..`max` (default `max`, 1000 as S3, GCS and Azure allow). */
+/**
+ * The page size of a listing: `limit` capped at `max` (1000 by default, as S3, GCS and
+ * Azure allow); `max` when `limit` is omitted.
+ * @throws InvalidOptionError when `limit` is not a whole number of at least 1 (0, negative,
+ * fractional, `NaN`, `Infinity`): a page size that no page could ever reach.
+ */
 export function listPageSize(limit: number | undefined, max = 1000): number {
-  return Math.max(1, Math.min(limit ?? max, max));
+  if (limit === undefined) return max;
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1) {
+    throw new InvalidOptionError('limit', `The list limit must be a whole number of objects from 1 (pages hold at most ${max}), got ${typeof limit === 'number' ? String(limit) : typeof limit}`);
+  }
+  return Math.min(limit, max);
 }
 
 // ---------------------------------------------------------------------------

@@ -94,7 +94,10 @@ export interface GetOptions {
 export interface ListOptions {
   /** Opaque cursor from a previous page's result; omit for the first page. */
   cursor?: string;
-  /** Most objects to return in one page. Backends may return fewer; default is backend-specific (at most 1000). */
+  /**
+   * Most objects to return in one page: a whole number from 1 (else `InvalidOptionError`).
+   * Backends may return fewer; default is backend-specific (at most 1000).
+   */
   limit?: number;
 }
 

@@ -1,7 +1,7 @@
 import { InvalidNameError, PreconditionFailedError, StorageError } from '@modelstore/core';
 import { fileHandleWriter } from '@modelstore/core/internal';
 import type { Body, GetOptions, ListOptions, ListResult, ObjectInfo, PutOptions, Storage, StorageLocation, StoredObject } from '@modelstore/core';
-import { abortReason, bodyToReadable, compareKeys, countingBytes, requiredName, storageScope, validateKey, validatePrefix, validateRange, type SdkErrors } from '@modelstore/core/storage-kit';
+import { abortReason, bodyToReadable, compareKeys, countingBytes, listPageSize, requiredName, storageScope, validateKey, validatePrefix, validateRange, type SdkErrors } from '@modelstore/core/storage-kit';
 import { randomBytes } from 'node:crypto';
 import { constants, type BigIntStats, type Dirent } from 'node:fs';
 import { link, mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
@@ -195,7 +195,7 @@ export class FileSystemStorage implements Storage {
 
   async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
     validatePrefix(prefix);
-    const limit = Math.max(1, Math.min(options.limit ?? defaultPageSize, defaultPageSize));
+    const limit = listPageSize(options.limit, defaultPageSize);
     // A prefix ending in "/" is a directory; otherwise its last segment filters names.
     const cut = prefix.lastIndexOf('/') + 1;
     const directoryKey = prefix.slice(0, cut);

@@ -140,6 +140,13 @@ export async function resumableUpload(source: AsyncIterable<Buffer>, options: Re
     if (response.status === 200 || response.status === 201) return { done: (await response.json()) as FileMetadata };
     const text = await response.text();
     if (response.status === 308) return { offset: persisted(response) };
+    // The session is gone (it expired after a week, or a restarted emulator forgot it): no
+    // chunk can be sent to it again, but the whole upload can start over.
+    if (response.status === 404 || response.status === 410) {
+      throw new StorageError(`GCS resumable upload of ${file.name}: the server no longer knows its upload session (HTTP ${response.status}: expired, or the server restarted); nothing was committed, start the upload again`, {
+        retryable: true,
+      });
+    }
     throw new GcsHttpError(response.status, `resumable upload answered ${response.status}: ${text.slice(0, 300)}`);
   };
 

@@ -82,6 +82,45 @@ describe('GcsStorage resumable uploads through failures', () => {
   }, 60_000);
 });
 
+describe('GcsStorage resumable uploads whose session is lost', () => {
+  it.each(['the third chunk', 'the status query after a failed chunk'])(
+    'fails at once with a retryable StorageError that says to start again when %s answers 404, leaving no object',
+    async (where) => {
+      const info = server();
+      let puts = 0;
+      let failed = false;
+      proxy = await startFaultProxy({
+        target: info.endpoint,
+        stallMs: 3000,
+        decide: ({ method, url, headers }) => {
+          if (method !== 'PUT' || !url.includes('upload_id')) return undefined;
+          const range = String(headers['content-range'] ?? '');
+          if (where === 'the third chunk') return ++puts === 3 ? '404' : undefined;
+          // The third chunk is reset; the status query that follows finds no session.
+          if (!failed && range.startsWith(`bytes ${2 * chunkSize}-`)) {
+            failed = true;
+            return 'reset';
+          }
+          return failed && range.startsWith('bytes */') ? '404' : undefined;
+        },
+      });
+      const faulty = storageOn({ ...info, endpoint: proxy.endpoint }, { resumableThreshold: 0, chunkSize, requestTimeoutMs: 2000 });
+      const started = performance.now();
+      const error = await faulty.put('model.bin', Readable.from([randomBytes(size)]), { ifNoneMatch: '*' }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toMatchObject({ code: 'STORAGE', retryable: true, message: expect.stringContaining('start the upload again') });
+      expect((error as Error).message).toContain('no longer knows its upload session (HTTP 404');
+      // Not retried chunk by chunk: a lost session cannot take a chunk again.
+      expect(proxy.counts['404']).toBe(1);
+      expect(performance.now() - started).toBeLessThan(20_000);
+      expect(await storageOn(info, { rootPrefix: faulty.rootPrefix }).head('model.bin')).toBeUndefined();
+    },
+    60_000,
+  );
+});
+
 describe('GcsStorage reads through failures', () => {
   it('reads an object whose first request answered 503 and was retried by the SDK', async () => {
     const info = server();

@@ -12,7 +12,8 @@ import { seededRandom } from './seeded-random.js';
  *   when it has one (the server sees a truncated upload), else of the response's
  *   (the client sees a truncated download, or no answer to an applied request).
  */
-export type Fault = '500' | '503' | 'stall' | 'reset';
+/** `'404'` (only by `decide`, never chosen at random: it is not transient) answers Not Found without forwarding, as a server that no longer knows the resource. */
+export type Fault = '500' | '503' | '404' | 'stall' | 'reset';
 
 export const allFaults: readonly Fault[] = ['500', '503', 'stall', 'reset'];
 
@@ -71,7 +72,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const faults = options.faults ?? allFaults;
   const stallMs = options.stallMs ?? 30_000;
   const random = seededRandom(options.seed ?? 1);
-  const counts = { requests: 0, '500': 0, '503': 0, stall: 0, reset: 0 };
+  const counts = { requests: 0, '500': 0, '503': 0, '404': 0, stall: 0, reset: 0 };
   const agent = new http.Agent({ keepAlive: true });
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
@@ -185,10 +186,10 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     response.on('close', () => inFlight--);
     const fault = options.decide ? options.decide({ index, method: request.method ?? 'GET', url: request.url ?? '/', headers: request.headers }) : rate > 0 && random() < rate ? faults[Math.floor(random() * faults.length)] : undefined;
     if (fault !== undefined) counts[fault]++;
-    if (fault === '500' || fault === '503') {
+    if (fault === '500' || fault === '503' || fault === '404') {
       request.resume();
       request.on('end', () => {
-        const body = fault === '500' ? 'Internal error injected by the fault proxy' : 'Service unavailable: fault injected by the fault proxy';
+        const body = fault === '500' ? 'Internal error injected by the fault proxy' : fault === '503' ? 'Service unavailable: fault injected by the fault proxy' : 'Not Found: fault injected by the fault proxy';
         response.writeHead(Number(fault), { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) });
         response.end(body);
       });

@@ -45,6 +45,20 @@ export function storageListTests<S extends Storage>(ctx: StorageConformanceConte
     expect(new Set(keys).size).toBe(7);
   });
 
+  it('refuses a limit that is not a whole number from 1 (0, -1, 2.5, NaN, Infinity) with InvalidOptionError, and caps a large one at 1000', async () => {
+    await ctx.storage.put(k('l/1'), '1');
+    await ctx.storage.put(k('l/2'), '2');
+    await ctx.storage.put(k('l/3'), '3');
+    for (const limit of [0, -1, 2.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+      await expect(ctx.storage.list(k('l/'), { limit })).rejects.toMatchObject({ code: 'INVALID_OPTION', option: 'limit' });
+    }
+    const capped = await ctx.storage.list(k('l/'), { limit: 5000 });
+    expect(capped.objects.map((o) => o.key)).toEqual([k('l/1'), k('l/2'), k('l/3')]);
+    const two = await ctx.storage.list(k('l/'), { limit: 2 });
+    expect(two.objects).toHaveLength(2);
+    expect(two.cursor).toBeDefined();
+  });
+
   it('returns an empty page with no cursor for an empty prefix', async () => {
     const page = await ctx.storage.list(k('nothing/'));
     expect(page.objects).toEqual([]);
