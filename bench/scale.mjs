@@ -150,7 +150,7 @@ export async function scaleSection({ minio, work, quick = false, sizes, domainsC
           '-',
           (1 / seqRatio).toFixed(2),
           '-',
-          `${seqRatio.toFixed(2)}× the empty domain's; generated in ${generated.seconds.toFixed(0)} s`,
+          `time ${seqRatio.toFixed(2)}× the empty domain's; generated in ${generated.seconds.toFixed(0)} s`,
         ]);
         rows.push([
           group(count),
@@ -160,7 +160,7 @@ export async function scaleSection({ minio, work, quick = false, sizes, domainsC
           '-',
           (1 / concRatio).toFixed(2),
           '-',
-          `${concRatio.toFixed(2)}× the empty domain's`,
+          `time ${concRatio.toFixed(2)}× the empty domain's`,
         ]);
         const pageNote = reads.paging ? '' : 'no paging in this build: listModels ignores limit and returns the whole list; ';
         rows.push([group(count), 'listModels first page of 50', reads.firstPage.seconds.toFixed(3), '-', '-', '-', '-', `${pageNote}${reads.firstPage.requests} storage requests, ${(reads.firstPage.bytesRead / 1024).toFixed(0)} KiB read`]);
@@ -219,7 +219,7 @@ export async function scaleSection({ minio, work, quick = false, sizes, domainsC
     if (domainsCount > 0) {
       const registryOfDomains = registry();
       try {
-        log(`scale: ${label}, ${domainsCount} domains: generating`);
+        log(`scale: ${label}, ${domainsCount + 1} domains (${domainsCount} and the template's): generating`);
         const generated = await generateDomains({ storage: registryOfDomains.storage, prefix: 'domain', count: domainsCount, fsRoot: registryOfDomains.fsRoot, concurrency: backend === 'fs' ? 64 : 32, work });
         const listed = await scenario('domains', { ...registryOfDomains.open, work: path.join(work, `domains-${runs++}`), expectedFile: expectedFile(generated.domains) });
         backendResults.domains = { count: generated.domains.length, generateSeconds: generated.seconds, ...listed };

@@ -6,6 +6,7 @@
 import { InvalidArgumentError, listCache, pruneCache, type CacheEntry, type StorageLocation } from '@modelstore/core';
 import type { Command } from 'commander';
 import ms from 'ms';
+import { table } from './columns.js';
 import { formatBytes } from './words.js';
 
 /** What the cache commands need from the `modelstore` program. */
@@ -64,20 +65,6 @@ function describeStore(store: StorageLocation | undefined): string {
 
 /** ISO 8601 UTC to the second, as `modelstore ls` prints times. */
 const isoSeconds = (date: Date) => `${date.toISOString().slice(0, 19)}Z`;
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
-  return (
-    rows
-      .map((row) =>
-        row
-          .map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!)))
-          .join('  ')
-          .trimEnd(),
-      )
-      .join('\n') + '\n'
-  );
-}
 
 /** An entry as `--json` prints it. */
 function entryJson(entry: CacheEntry) {

@@ -49,6 +49,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
+import { displayWidth, padDisplay, table } from './columns.js';
 import { version } from './version.js';
 import { formatStorageReport } from './doctor.js';
 import { cliMessage, formatBytes, shellWord, signingOptionFlag, type CommandContext } from './words.js';
@@ -212,12 +213,6 @@ function parseDuration(text: string): number {
   const value = ms(text as ms.StringValue);
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new UsageError(`--older-than takes a duration such as 30m, 2h or 7d, got "${text}"`);
   return value;
-}
-
-function table(rows: string[][]): string {
-  if (rows.length === 0) return '';
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
-  return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join('  ')).join('\n') + '\n';
 }
 
 /**
@@ -732,8 +727,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       let text = lines.map(([label, value]) => `${`${label}:`.padEnd(width)} ${value}\n`).join('');
       // The model's own files (not the archive's model-info.json, which this library writes), in columns.
       const files = Object.entries(metadata.archive?.files ?? {}).filter(([name]) => name !== 'model-info.json');
-      const nameWidth = Math.max(0, ...files.map(([name]) => name.length));
-      if (files.length) text += `files:\n${files.map(([name, digest]) => `  ${name.padEnd(nameWidth)}  ${formatBytes(digest.size).padStart(10)}\n`).join('')}`;
+      const nameWidth = Math.max(0, ...files.map(([name]) => displayWidth(name)));
+      if (files.length) text += `files:\n${files.map(([name, digest]) => `  ${padDisplay(name, nameWidth)}  ${formatBytes(digest.size).padStart(10)}\n`).join('')}`;
       for (const [label, value] of [
         ['parameters', metadata.model.parameters],
         ['data', metadata.model.data],

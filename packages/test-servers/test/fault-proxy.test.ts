@@ -78,7 +78,7 @@ describe('fault proxy', () => {
       expect(seen).toEqual([{ method: 'PUT', bytes: payload.length, complete: true }]);
       const get = await call(proxy.endpoint, 'GET');
       expect([get.status, get.body, get.error]).toEqual([200, payload.length, undefined]);
-      expect(proxy.counts).toEqual({ requests: 2, '500': 0, '503': 0, stall: 0, reset: 0 });
+      expect(proxy.counts).toEqual({ requests: 2, '500': 0, '503': 0, '404': 0, stall: 0, reset: 0 });
     });
   });
 
