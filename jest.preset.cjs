@@ -20,8 +20,9 @@ module.exports = function jestConfig(packageDir, overrides = {}) {
         },
       ],
     },
-    // ESM-only dependencies (p-map) are compiled to CommonJS like the sources; the rest of node_modules is not.
-    transformIgnorePatterns: ['/node_modules/(?!(\\.pnpm/)?(p-map)[@/])'],
+    // ESM-only dependencies (p-map; string-width and what it imports) are compiled to
+    // CommonJS like the sources; the rest of node_modules is not.
+    transformIgnorePatterns: ['/node_modules/(?!(\\.pnpm/)?(p-map|string-width|get-east-asian-width|strip-ansi|ansi-regex)[@/])'],
     moduleNameMapper: {
       '^@modelstore/([a-z-]+)$': path.join(__dirname, 'packages/$1/src/index.ts'),
       // Subpath exports (`@modelstore/core/storage-kit`) resolve to the source file of the same name.
