@@ -75,7 +75,7 @@ describe('the retry table', () => {
     expect(isTransientError(fetchFailed, http)).toBe(true);
     const mapped = map(fetchFailed) as StorageError;
     expect(mapped.retryable).toBe(true);
-    expect(mapped.message).toBe('Test read of test://b/a/b failed (error): fetch failed (ECONNRESET: something failed); the connection was cut: try again');
+    expect(mapped.message).toBe('Test read of test://b/a/b failed (ECONNRESET): fetch failed (ECONNRESET: something failed); the connection was cut: try again');
     expect(isTransientError(new DOMException('no answer', 'TimeoutError'), http)).toBe(true);
   });
 

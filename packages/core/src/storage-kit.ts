@@ -259,7 +259,10 @@ export function toStorageError(error: unknown, context: StorageErrorContext): Er
   const where = context.where ?? `"${key}"`;
   // A numeric code with no HTTP status is not one (a DOMException's legacy code, 23 for a
   // timeout): its name says more.
-  const code = facts.code !== undefined && facts.status === undefined && /^\d+$/.test(facts.code) ? (facts.codes.find((c) => !/^\d+$/.test(c)) ?? facts.code) : facts.code;
+  // A failure with no answer and no code of the backend's is labelled by the connection
+  // failure it carries (ECONNRESET, TimeoutError, ...) when there is one.
+  const connection = facts.status === undefined ? facts.codes.find((c) => transientCodes.has(c) || c === 'ENOTFOUND') : undefined;
+  const code = facts.code !== undefined && facts.status === undefined && /^\d+$/.test(facts.code) ? (facts.codes.find((c) => !/^\d+$/.test(c)) ?? facts.code) : (facts.code ?? connection);
   const label = [code, facts.status].filter((part) => part !== undefined).join(' ') || 'error';
   const root = backend.missingRoot?.(facts, error);
   const precondition = facts.status === 412 || (facts.code !== undefined && backend.preconditionCodes?.includes(facts.code) === true);
@@ -280,7 +283,8 @@ function connectionHint(codes: readonly string[]): string | undefined {
   const has = (...names: string[]) => names.some((name) => codes.includes(name));
   if (has('ECONNREFUSED')) return 'nothing is listening at the endpoint: check that the server is running and that the endpoint (host and port) is right, then try again';
   if (has('ENOTFOUND')) return "the endpoint's host name does not resolve: check it";
-  if (has('TimeoutError', 'ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'))
+  // node-fetch (under the GCS SDK) names its timeouts by `type`, which a backend's code() reads.
+  if (has('TimeoutError', 'ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'request-timeout', 'body-timeout'))
     return 'the server did not answer in time: check the network and the server (or raise the request timeout), then try again';
   if (has('ECONNRESET', 'EPIPE', 'ECONNABORTED', 'UND_ERR_SOCKET')) return 'the connection was cut: try again';
   return undefined;

@@ -1,10 +1,14 @@
 import type { SdkErrors } from '@modelstore/core/storage-kit';
 
-/** The HTTP status of an SDK error: `code` on JSON API errors, `status` on resumable-upload errors, `response.status` on gaxios errors. */
+/**
+ * The HTTP status of an SDK error: `code` on JSON API errors, `status` on resumable-upload
+ * errors, `response.status` on gaxios errors. Only 100–599: a DOMException's numeric
+ * `code` (23 for a timeout) is not a status.
+ */
 export function statusOf(error: unknown): number | undefined {
   const candidate = error as { code?: unknown; status?: unknown; response?: { status?: unknown } } | undefined;
   for (const value of [candidate?.code, candidate?.status, candidate?.response?.status]) {
-    if (typeof value === 'number') return value;
+    if (typeof value === 'number' && value >= 100 && value <= 599) return value;
   }
   return undefined;
 }

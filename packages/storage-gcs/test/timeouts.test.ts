@@ -65,4 +65,23 @@ describe('GcsStorage requests that time out', () => {
     expect(stalled()).toBe(1);
     expect(await direct.head('doc.json')).toBeUndefined();
   }, 30_000);
+
+  it.each([
+    ['a listing (the SDK, node-fetch)', 'GET', /\/o\?/, (storage: ReturnType<typeof storageOn>) => storage.list('a/')],
+    ['a resumable chunk (node:http)', 'PUT', /upload_id/, (storage: ReturnType<typeof storageOn>) => storage.put('big.bin', Buffer.alloc(600_000))],
+  ] as const)(
+    'says what to do when %s never answers, naming the timeout',
+    async (_what, method, pattern, call) => {
+      const info = server();
+      proxy = await startFaultProxy({ target: info.endpoint, stallMs: 5000, decide: (request) => (request.method === method && pattern.test(decodeURIComponent(request.url)) ? 'stall' : undefined) });
+      const faulty = storageOn({ ...info, endpoint: proxy.endpoint }, { requestTimeoutMs: 300, maxAttempts: 2, resumableThreshold: 0, chunkSize: 256 * 1024 });
+      const error = await call(faulty).then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+      expect(error).toMatchObject({ code: 'STORAGE', retryable: true });
+      expect(error!.message).toMatch(/failed \((request-timeout|TimeoutError)\): .*; the server did not answer in time: check the network and the server \(or raise the request timeout\), then try again$/);
+    },
+    60_000,
+  );
 });
