@@ -188,23 +188,29 @@ class CrashingStorage extends InterceptedStorage {
   }
 }
 
+/** A store of 8 models (`m7` newest first), compacted into parts of 3: the store, the storage, the ids newest first, the pointer. */
+async function compactedStore() {
+  indexSettings.partSize = 3;
+  const storage = new MemoryStorage();
+  const ids: string[] = [];
+  for (let i = 0; i < 8; i++) {
+    const id = `m${i}`;
+    await storage.put(
+      layout.version('d', id),
+      JSON.stringify({ model: { domain: 'd', model_id: id, model_type: { library: 'x' } }, storage: { type: 'memory' }, code: { created_at: new Date(Date.UTC(2024, 0, 1) + i * 1000).toISOString() }, archive: { size: i } }),
+    );
+    ids.unshift(id);
+  }
+  const store = new ModelStore({ storage });
+  await store.compactIndex('d');
+  const { pointer } = await readPointer(storage, root);
+  return { store, storage, ids, pointer: pointer! };
+}
+
 describe('a checkpoint part gone missing', () => {
   it('readers fall back to the registry, and the next compaction rebuilds the checkpoint from it rather than dropping entries', async () => {
-    indexSettings.partSize = 3;
-    const storage = new MemoryStorage();
-    const ids: string[] = [];
-    for (let i = 0; i < 8; i++) {
-      const id = `m${i}`;
-      await storage.put(
-        layout.version('d', id),
-        JSON.stringify({ model: { domain: 'd', model_id: id, model_type: { library: 'x' } }, storage: { type: 'memory' }, code: { created_at: new Date(Date.UTC(2024, 0, 1) + i * 1000).toISOString() }, archive: { size: i } }),
-      );
-      ids.unshift(id);
-    }
-    const store = new ModelStore({ storage });
-    await store.compactIndex('d');
-    const { pointer } = await readPointer(storage, root);
-    await storage.delete(`${root}${pointer!.parts[1]!.key}`);
+    const { store, storage, ids, pointer } = await compactedStore();
+    await storage.delete(`${root}${pointer.parts[1]!.key}`);
     expect((await store.listModels('d', { limit: 100 })).models).toEqual(ids);
     const state = await readIndexState(storage, root);
     expect(state.broken).toBe(true);
@@ -215,24 +221,11 @@ describe('a checkpoint part gone missing', () => {
 });
 
 describe('a damaged index that is still valid JSON', () => {
-  /** A store of 8 models (`m7` newest first), compacted into parts of 3: the store, the storage, the ids newest first. */
+  /** {@link compactedStore}, its parts checked: 2, 3 and 3 entries. */
   async function compacted() {
-    indexSettings.partSize = 3;
-    const storage = new MemoryStorage();
-    const ids: string[] = [];
-    for (let i = 0; i < 8; i++) {
-      const id = `m${i}`;
-      await storage.put(
-        layout.version('d', id),
-        JSON.stringify({ model: { domain: 'd', model_id: id, model_type: { library: 'x' } }, storage: { type: 'memory' }, code: { created_at: new Date(Date.UTC(2024, 0, 1) + i * 1000).toISOString() }, archive: { size: i } }),
-      );
-      ids.unshift(id);
-    }
-    const store = new ModelStore({ storage });
-    await store.compactIndex('d');
-    const { pointer } = await readPointer(storage, root);
-    expect(pointer!.parts.map((part) => part.count)).toEqual([2, 3, 3]);
-    return { store, storage, ids, pointer: pointer! };
+    const compactedOnce = await compactedStore();
+    expect(compactedOnce.pointer.parts.map((part) => part.count)).toEqual([2, 3, 3]);
+    return compactedOnce;
   }
   const pages = async (store: ModelStore) => {
     const ids: string[] = [];
